@@ -1,0 +1,203 @@
+-- The vector type: float4 elements, pgvector's names, signatures and storage.
+
+CREATE TYPE vector;
+
+CREATE FUNCTION vector_in(cstring, oid, integer) RETURNS vector
+    AS 'MODULE_PATHNAME', 'vector_in_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_out(vector) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'vector_out_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_typmod_in(cstring[]) RETURNS integer
+    AS 'MODULE_PATHNAME', 'vector_typmod_in_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_recv(internal, oid, integer) RETURNS vector
+    AS 'MODULE_PATHNAME', 'vector_recv_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_send(vector) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'vector_send_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE vector (
+    INPUT     = vector_in,
+    OUTPUT    = vector_out,
+    TYPMOD_IN = vector_typmod_in,
+    RECEIVE   = vector_recv,
+    SEND      = vector_send,
+    STORAGE   = external
+);
+
+-- functions
+
+CREATE FUNCTION l2_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'l2_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION inner_product(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'inner_product_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cosine_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'cosine_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION l1_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'l1_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_dims(vector) RETURNS integer
+    AS 'MODULE_PATHNAME', 'vector_dims_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_norm(vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'vector_norm_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION l2_normalize(vector) RETURNS vector
+    AS 'MODULE_PATHNAME', 'l2_normalize_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION subvector(vector, integer, integer) RETURNS vector
+    AS 'MODULE_PATHNAME', 'subvector_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- operator support functions
+
+CREATE FUNCTION vector_add(vector, vector) RETURNS vector
+    AS 'MODULE_PATHNAME', 'vector_add_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_sub(vector, vector) RETURNS vector
+    AS 'MODULE_PATHNAME', 'vector_sub_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_mul(vector, vector) RETURNS vector
+    AS 'MODULE_PATHNAME', 'vector_mul_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_concat(vector, vector) RETURNS vector
+    AS 'MODULE_PATHNAME', 'vector_concat_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_lt(vector, vector) RETURNS bool
+    AS 'MODULE_PATHNAME', 'vector_lt_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_le(vector, vector) RETURNS bool
+    AS 'MODULE_PATHNAME', 'vector_le_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_eq(vector, vector) RETURNS bool
+    AS 'MODULE_PATHNAME', 'vector_eq_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_ne(vector, vector) RETURNS bool
+    AS 'MODULE_PATHNAME', 'vector_ne_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_ge(vector, vector) RETURNS bool
+    AS 'MODULE_PATHNAME', 'vector_ge_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_gt(vector, vector) RETURNS bool
+    AS 'MODULE_PATHNAME', 'vector_gt_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_cmp(vector, vector) RETURNS integer
+    AS 'MODULE_PATHNAME', 'vector_cmp_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_l2_squared_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'vector_l2_squared_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_negative_inner_product(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'vector_negative_inner_product_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- aggregates
+
+CREATE FUNCTION vector_accum(double precision[], vector) RETURNS double precision[]
+    AS 'MODULE_PATHNAME', 'vector_accum_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_combine(double precision[], double precision[]) RETURNS double precision[]
+    AS 'MODULE_PATHNAME', 'vector_combine_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_avg(double precision[]) RETURNS vector
+    AS 'MODULE_PATHNAME', 'vector_avg_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE avg(vector) (
+    SFUNC = vector_accum,
+    STYPE = double precision[],
+    FINALFUNC = vector_avg,
+    COMBINEFUNC = vector_combine,
+    INITCOND = '{0}',
+    PARALLEL = SAFE
+);
+
+CREATE AGGREGATE sum(vector) (
+    SFUNC = vector_add,
+    STYPE = vector,
+    COMBINEFUNC = vector_add,
+    PARALLEL = SAFE
+);
+
+-- cast functions
+
+CREATE FUNCTION vector(vector, integer, boolean) RETURNS vector
+    AS 'MODULE_PATHNAME', 'vector_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION array_to_vector(integer[], integer, boolean) RETURNS vector
+    AS 'MODULE_PATHNAME', 'array_to_vector_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION array_to_vector(real[], integer, boolean) RETURNS vector
+    AS 'MODULE_PATHNAME', 'array_to_vector_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION array_to_vector(double precision[], integer, boolean) RETURNS vector
+    AS 'MODULE_PATHNAME', 'array_to_vector_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION array_to_vector(numeric[], integer, boolean) RETURNS vector
+    AS 'MODULE_PATHNAME', 'array_to_vector_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_to_float4(vector, integer, boolean) RETURNS real[]
+    AS 'MODULE_PATHNAME', 'vector_to_float4_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- casts
+
+CREATE CAST (vector AS vector)
+    WITH FUNCTION vector(vector, integer, boolean) AS IMPLICIT;
+CREATE CAST (vector AS real[])
+    WITH FUNCTION vector_to_float4(vector, integer, boolean) AS IMPLICIT;
+CREATE CAST (integer[] AS vector)
+    WITH FUNCTION array_to_vector(integer[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (real[] AS vector)
+    WITH FUNCTION array_to_vector(real[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (double precision[] AS vector)
+    WITH FUNCTION array_to_vector(double precision[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (numeric[] AS vector)
+    WITH FUNCTION array_to_vector(numeric[], integer, boolean) AS ASSIGNMENT;
+
+-- operators
+
+CREATE OPERATOR <-> (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = l2_distance,
+    COMMUTATOR = '<->'
+);
+CREATE OPERATOR <#> (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_negative_inner_product,
+    COMMUTATOR = '<#>'
+);
+CREATE OPERATOR <=> (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = cosine_distance,
+    COMMUTATOR = '<=>'
+);
+CREATE OPERATOR <+> (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = l1_distance,
+    COMMUTATOR = '<+>'
+);
+
+CREATE OPERATOR + (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_add,
+    COMMUTATOR = +
+);
+CREATE OPERATOR - (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_sub
+);
+CREATE OPERATOR * (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_mul,
+    COMMUTATOR = *
+);
+CREATE OPERATOR || (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_concat
+);
+
+CREATE OPERATOR < (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_lt,
+    COMMUTATOR = > , NEGATOR = >= ,
+    RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR <= (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_le,
+    COMMUTATOR = >= , NEGATOR = > ,
+    RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR = (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_eq,
+    COMMUTATOR = = , NEGATOR = <> ,
+    RESTRICT = eqsel, JOIN = eqjoinsel,
+    MERGES
+);
+CREATE OPERATOR <> (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_ne,
+    COMMUTATOR = <> , NEGATOR = = ,
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR >= (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_ge,
+    COMMUTATOR = <= , NEGATOR = < ,
+    RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+CREATE OPERATOR > (
+    LEFTARG = vector, RIGHTARG = vector, PROCEDURE = vector_gt,
+    COMMUTATOR = < , NEGATOR = <= ,
+    RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+
+-- btree: ORDER BY, DISTINCT, UNIQUE and merge joins
+
+CREATE OPERATOR CLASS vector_ops
+    DEFAULT FOR TYPE vector USING btree AS
+    OPERATOR 1 < ,
+    OPERATOR 2 <= ,
+    OPERATOR 3 = ,
+    OPERATOR 4 >= ,
+    OPERATOR 5 > ,
+    FUNCTION 1 vector_cmp(vector, vector);

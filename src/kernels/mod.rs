@@ -1,0 +1,196 @@
+//! Distance kernels over f32 slices. Pure: no pgrx.
+//!
+//! The best implementation for this CPU (AVX-512, AVX2+FMA, or scalar) is
+//! picked once, on first use, and cached as plain function pointers so a hot
+//! loop can copy the table once and call through it.
+
+pub mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::sync::OnceLock;
+
+type Pair = fn(&[f32], &[f32]) -> f32;
+type Triple = fn(&[f32], &[f32]) -> (f32, f32, f32);
+
+/// One implementation of every kernel, all for the same instruction set.
+#[derive(Clone, Copy)]
+pub struct Kernels {
+    pub name: &'static str,
+    pub l2_squared: Pair,
+    pub dot: Pair,
+    pub l1: Pair,
+    pub cosine_parts: Triple,
+}
+
+pub const SCALAR: Kernels = Kernels {
+    name: "scalar",
+    l2_squared: scalar::l2_squared,
+    dot: scalar::dot,
+    l1: scalar::l1,
+    cosine_parts: scalar::cosine_parts,
+};
+
+// Safe wrappers: only reachable through a table chosen after detection.
+#[cfg(target_arch = "x86_64")]
+mod checked {
+    use super::x86;
+    macro_rules! wrap {
+        ($name:ident, $inner:path, $ret:ty) => {
+            pub fn $name(a: &[f32], b: &[f32]) -> $ret {
+                // SAFETY: this table is only installed when the CPU has the feature.
+                unsafe { $inner(a, b) }
+            }
+        };
+    }
+    wrap!(l2_squared_avx2, x86::l2_squared_avx2, f32);
+    wrap!(dot_avx2, x86::dot_avx2, f32);
+    wrap!(l1_avx2, x86::l1_avx2, f32);
+    wrap!(cosine_parts_avx2, x86::cosine_parts_avx2, (f32, f32, f32));
+    wrap!(l2_squared_avx512, x86::l2_squared_avx512, f32);
+    wrap!(dot_avx512, x86::dot_avx512, f32);
+    wrap!(l1_avx512, x86::l1_avx512, f32);
+    wrap!(cosine_parts_avx512, x86::cosine_parts_avx512, (f32, f32, f32));
+}
+
+#[cfg(target_arch = "x86_64")]
+pub const AVX2: Kernels = Kernels {
+    name: "avx2+fma",
+    l2_squared: checked::l2_squared_avx2,
+    dot: checked::dot_avx2,
+    l1: checked::l1_avx2,
+    cosine_parts: checked::cosine_parts_avx2,
+};
+
+#[cfg(target_arch = "x86_64")]
+pub const AVX512: Kernels = Kernels {
+    name: "avx512f",
+    l2_squared: checked::l2_squared_avx512,
+    dot: checked::dot_avx512,
+    l1: checked::l1_avx512,
+    cosine_parts: checked::cosine_parts_avx512,
+};
+
+/// Every kernel table this CPU can run, best last.
+pub fn supported() -> Vec<Kernels> {
+    #[allow(unused_mut)]
+    let mut tables = vec![SCALAR];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            tables.push(AVX2);
+        }
+        if is_x86_feature_detected!("avx512f") {
+            tables.push(AVX512);
+        }
+    }
+    tables
+}
+
+/// The fastest kernels this CPU supports.
+pub fn best() -> &'static Kernels {
+    static BEST: OnceLock<Kernels> = OnceLock::new();
+    BEST.get_or_init(|| *supported().last().expect("scalar is always supported"))
+}
+
+pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
+    (best().l2_squared)(a, b)
+}
+
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    (best().dot)(a, b)
+}
+
+pub fn l1(a: &[f32], b: &[f32]) -> f32 {
+    (best().l1)(a, b)
+}
+
+/// 1 - cos(a, b), clamped to [0, 2]; NaN when either vector is zero, as in pgvector.
+pub fn cosine_distance(a: &[f32], b: &[f32]) -> f64 {
+    let (ab, aa, bb) = (best().cosine_parts)(a, b);
+    // sqrt(a*b) rather than sqrt(a)*sqrt(b): one rounding fewer.
+    let similarity = ab as f64 / (aa as f64 * bb as f64).sqrt();
+    if similarity.is_nan() {
+        return f64::NAN;
+    }
+    1.0 - similarity.clamp(-1.0, 1.0)
+}
+
+/// Euclidean norm, accumulated in f64 (as pgvector's `vector_norm`).
+pub fn norm(a: &[f32]) -> f64 {
+    a.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn random_pair(rng: &mut rand::rngs::StdRng, n: usize) -> (Vec<f32>, Vec<f32>) {
+        let a = (0..n).map(|_| rng.gen_range(-2.0f32..2.0)).collect();
+        let b = (0..n).map(|_| rng.gen_range(-2.0f32..2.0)).collect();
+        (a, b)
+    }
+
+    /// Tolerance for a sum of `n` terms of magnitude up to `scale`, summed in another order.
+    fn close(x: f32, y: f32, n: usize, scale: f32) -> bool {
+        (x - y).abs() <= 1e-6 * n as f32 * scale + 1e-6
+    }
+
+    #[test]
+    fn every_simd_kernel_matches_scalar_on_lengths_1_to_67() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let tables = supported();
+        for table in &tables {
+            for n in 1..=67 {
+                for _ in 0..20 {
+                    let (a, b) = random_pair(&mut rng, n);
+                    let check = |what: &str, got: f32, want: f32, scale: f32| {
+                        assert!(close(got, want, n, scale), "{} {what} n={n}: {got} vs {want}", table.name);
+                    };
+                    check("l2", (table.l2_squared)(&a, &b), scalar::l2_squared(&a, &b), 16.0);
+                    check("dot", (table.dot)(&a, &b), scalar::dot(&a, &b), 4.0);
+                    check("l1", (table.l1)(&a, &b), scalar::l1(&a, &b), 4.0);
+                    let got = (table.cosine_parts)(&a, &b);
+                    let want = scalar::cosine_parts(&a, &b);
+                    check("cos.ab", got.0, want.0, 4.0);
+                    check("cos.aa", got.1, want.1, 4.0);
+                    check("cos.bb", got.2, want.2, 4.0);
+                }
+            }
+        }
+        eprintln!("kernel tables tested: {:?}", tables.iter().map(|t| t.name).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn kernels_do_not_read_past_the_slice_end() {
+        // Slices that end exactly where a differing value starts: any
+        // over-read of the tail would change the result.
+        for table in supported() {
+            for n in 1..=40 {
+                let mut a = vec![1.0f32; n + 16];
+                let b = vec![0.0f32; n + 16];
+                for x in &mut a[n..] {
+                    *x = 1000.0;
+                }
+                assert_eq!((table.l2_squared)(&a[..n], &b[..n]), n as f32, "{} n={n}", table.name);
+                assert_eq!((table.l1)(&a[..n], &b[..n]), n as f32, "{} n={n}", table.name);
+                assert_eq!((table.dot)(&a[..n], &a[..n]), n as f32, "{} n={n}", table.name);
+            }
+        }
+    }
+
+    #[test]
+    fn known_values() {
+        let a = [1.0f32, 2.0, 3.0];
+        let b = [3.0f32, 2.0, 1.0];
+        assert_eq!(l2_squared(&a, &b), 8.0);
+        assert_eq!(dot(&a, &b), 10.0);
+        assert_eq!(l1(&a, &b), 4.0);
+        assert!((cosine_distance(&a, &b) - (1.0 - 10.0 / 14.0)).abs() < 1e-7);
+        assert_eq!(cosine_distance(&a, &a), 0.0);
+        assert!(cosine_distance(&a, &[0.0, 0.0, 0.0]).is_nan());
+        assert_eq!(cosine_distance(&[1.0, 0.0], &[-1.0, 0.0]), 2.0);
+        assert!((norm(&[3.0, 4.0]) - 5.0).abs() < 1e-12);
+    }
+}

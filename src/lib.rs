@@ -1,0 +1,24 @@
+//! Quiver: vector similarity search for PostgreSQL, with pgvector's SQL surface.
+
+pub mod kernels;
+pub mod types;
+
+pgrx::pg_module_magic!(name, version);
+
+// Every SQL object is declared by hand, in dependency order, so the extension
+// script is exactly what a pgvector user would read; the Rust functions only
+// export their C symbols (`#[pg_extern(sql = false)]`).
+pgrx::extension_sql_file!("../sql/vector.sql", name = "vector", bootstrap);
+
+#[cfg(any(test, feature = "pg_test"))]
+mod pg_tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

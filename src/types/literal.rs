@@ -1,0 +1,239 @@
+//! Text form of vectors: `[1,2.5,-3e-07]`. Pure: no pgrx, so it is unit-tested
+//! on its own; the SQL glue maps `LiteralError` to SQLSTATEs.
+
+use std::fmt::Write;
+
+/// Most dimensions a `vector` may have (pgvector's limit).
+pub const MAX_DIM: usize = 16000;
+
+#[derive(Debug, PartialEq)]
+pub enum LiteralError {
+    /// Not of the form `[x, y, ...]`; the detail says what was wrong, if anything specific.
+    Malformed(Option<&'static str>),
+    /// `[]`
+    Empty,
+    TooManyDimensions,
+    /// A finite number too large for float4, such as `1e99`.
+    OutOfRange(String),
+    NaN,
+    Infinite,
+}
+
+/// What Postgres' `scanner_isspace` accepts: the separators allowed around elements.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c')
+}
+
+/// A value of a vector element is acceptable when finite.
+pub fn check_element(x: f32) -> Result<(), LiteralError> {
+    if x.is_nan() {
+        Err(LiteralError::NaN)
+    } else if x.is_infinite() {
+        Err(LiteralError::Infinite)
+    } else {
+        Ok(())
+    }
+}
+
+fn parse_element(token: &str) -> Result<f32, LiteralError> {
+    let x: f32 = token.parse().map_err(|_| LiteralError::Malformed(None))?;
+    if x.is_infinite() {
+        // A finite literal that rounds to infinity is a range error; a
+        // spelled-out infinity is rejected like NaN.
+        let spelled = token.trim_start_matches(['+', '-']).to_ascii_lowercase();
+        if spelled != "inf" && spelled != "infinity" {
+            return Err(LiteralError::OutOfRange(token.to_string()));
+        }
+    }
+    check_element(x)?;
+    Ok(x)
+}
+
+/// Parses `[x, y, ...]`, with white space allowed around the brackets and elements.
+pub fn parse(text: &str) -> Result<Vec<f32>, LiteralError> {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    let skip_space = |pos: &mut usize| {
+        while *pos < bytes.len() && is_space(bytes[*pos]) {
+            *pos += 1;
+        }
+    };
+    skip_space(&mut pos);
+    if bytes.get(pos) != Some(&b'[') {
+        return Err(LiteralError::Malformed(Some("Vector contents must start with \"[\".")));
+    }
+    pos += 1;
+    skip_space(&mut pos);
+    if bytes.get(pos) == Some(&b']') {
+        return Err(LiteralError::Empty);
+    }
+    let mut values = Vec::new();
+    loop {
+        if values.len() == MAX_DIM {
+            return Err(LiteralError::TooManyDimensions);
+        }
+        skip_space(&mut pos);
+        let start = pos;
+        while pos < bytes.len() && !is_space(bytes[pos]) && bytes[pos] != b',' && bytes[pos] != b']' {
+            pos += 1;
+        }
+        if start == pos {
+            return Err(LiteralError::Malformed(if pos == bytes.len() {
+                Some("Unexpected end of input.")
+            } else {
+                None
+            }));
+        }
+        // The token is all non-space ASCII up to a delimiter, so slicing is on char boundaries
+        // unless it holds multi-byte characters, which parse() rejects anyway.
+        let token = text.get(start..pos).ok_or(LiteralError::Malformed(None))?;
+        values.push(parse_element(token)?);
+        skip_space(&mut pos);
+        match bytes.get(pos) {
+            Some(b',') => pos += 1,
+            Some(b']') => {
+                pos += 1;
+                break;
+            }
+            None => return Err(LiteralError::Malformed(Some("Unexpected end of input."))),
+            Some(_) => return Err(LiteralError::Malformed(None)),
+        }
+    }
+    skip_space(&mut pos);
+    if pos != bytes.len() {
+        return Err(LiteralError::Malformed(Some("Junk after closing right brace.")));
+    }
+    Ok(values)
+}
+
+/// Appends `x` as PostgreSQL's `float4out` writes it: the shortest text that
+/// reads back to the same float, in fixed notation when the decimal exponent
+/// is in [-4, 6) and as `d.ddde+XX` otherwise.
+pub fn write_float(out: &mut String, x: f32) {
+    if x == 0.0 {
+        out.push_str(if x.is_sign_negative() { "-0" } else { "0" });
+        return;
+    }
+    if !x.is_finite() {
+        out.push_str(if x.is_nan() {
+            "NaN"
+        } else if x > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        });
+        return;
+    }
+    // Rust's `{:e}` prints the shortest round-trip digits, e.g. "-1.5e-7".
+    let scientific = format!("{x:e}");
+    let (mantissa, exponent) = scientific.split_once('e').expect("{:e} has an exponent");
+    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
+    if (-4..6).contains(&exponent) {
+        // Display prints the same shortest digits in fixed notation.
+        let _ = write!(out, "{x}");
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "{mantissa}e{sign}{:02}", exponent.abs());
+    }
+}
+
+/// `[x,y,...]` with no spaces, as pgvector prints vectors.
+pub fn format(values: &[f32]) -> String {
+    let mut out = String::with_capacity(values.len() * 10 + 2);
+    out.push('[');
+    for (i, &x) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_float(&mut out, x);
+    }
+    out.push(']');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float_text(x: f32) -> String {
+        let mut s = String::new();
+        write_float(&mut s, x);
+        s
+    }
+
+    #[test]
+    fn parses_with_spaces_around_elements() {
+        assert_eq!(parse("[1,2,3]").unwrap(), vec![1.0, 2.0, 3.0]);
+        assert_eq!(parse("  [ 1 , -2.5,3e2 ]  ").unwrap(), vec![1.0, -2.5, 300.0]);
+        assert_eq!(parse("[+.5,5.]").unwrap(), vec![0.5, 5.0]);
+        assert_eq!(parse("[1e-50]").unwrap(), vec![0.0], "underflow rounds to zero, as strtof");
+    }
+
+    #[test]
+    fn rejects_malformed_text() {
+        use LiteralError::*;
+        assert_eq!(parse("[1,2"), Err(Malformed(Some("Unexpected end of input."))));
+        assert_eq!(parse("1,2]"), Err(Malformed(Some("Vector contents must start with \"[\"."))));
+        assert_eq!(parse(""), Err(Malformed(Some("Vector contents must start with \"[\"."))));
+        assert_eq!(parse("[]"), Err(Empty));
+        assert_eq!(parse("[ ]"), Err(Empty));
+        assert_eq!(parse("[1,,2]"), Err(Malformed(None)));
+        assert_eq!(parse("[1,]"), Err(Malformed(None)));
+        assert_eq!(parse("[1 2]"), Err(Malformed(None)));
+        assert_eq!(parse("[1,2]x"), Err(Malformed(Some("Junk after closing right brace."))));
+        assert_eq!(parse("[a]"), Err(Malformed(None)));
+        assert_eq!(parse("[1é]"), Err(Malformed(None)));
+        assert_eq!(parse("[0x10]"), Err(Malformed(None)));
+    }
+
+    #[test]
+    fn rejects_non_finite_and_out_of_range() {
+        use LiteralError::*;
+        assert_eq!(parse("[nan]"), Err(NaN));
+        assert_eq!(parse("[NaN]"), Err(NaN));
+        assert_eq!(parse("[inf]"), Err(Infinite));
+        assert_eq!(parse("[-Infinity]"), Err(Infinite));
+        assert_eq!(parse("[1e99]"), Err(OutOfRange("1e99".into())));
+        assert_eq!(parse("[-3.5e38]"), Err(OutOfRange("-3.5e38".into())));
+        assert_eq!(parse("[3.4e38]").unwrap(), vec![3.4e38]);
+    }
+
+    #[test]
+    fn dimension_limit() {
+        let ok = format!("[{}]", vec!["1"; MAX_DIM].join(","));
+        assert_eq!(parse(&ok).unwrap().len(), MAX_DIM);
+        let too_many = format!("[{}]", vec!["1"; MAX_DIM + 1].join(","));
+        assert_eq!(parse(&too_many), Err(LiteralError::TooManyDimensions));
+    }
+
+    #[test]
+    fn float_output_matches_float4out() {
+        assert_eq!(float_text(1.0), "1");
+        assert_eq!(float_text(-2.5), "-2.5");
+        assert_eq!(float_text(0.1), "0.1");
+        assert_eq!(float_text(0.0001), "0.0001");
+        assert_eq!(float_text(0.00001), "1e-05");
+        assert_eq!(float_text(123456.0), "123456");
+        assert_eq!(float_text(1234567.0), "1.234567e+06");
+        assert_eq!(float_text(1000000.0), "1e+06");
+        assert_eq!(float_text(3.4028235e38), "3.4028235e+38");
+        assert_eq!(float_text(1.4e-45), "1e-45");
+        assert_eq!(float_text(-1.5e-7), "-1.5e-07");
+        assert_eq!(float_text(0.0), "0");
+        assert_eq!(float_text(-0.0), "-0");
+        assert_eq!(float_text(1.0 / 3.0), "0.33333334");
+    }
+
+    #[test]
+    fn output_reads_back_to_the_same_bits() {
+        let mut x = 1.0e-38f32;
+        while x < 3.0e38 {
+            for v in [x, -x, x * 1.2345678] {
+                let text = format(&[v]);
+                assert_eq!(parse(&text).unwrap()[0].to_bits(), v.to_bits(), "{text}");
+            }
+            x *= 7.3;
+        }
+        assert_eq!(format(&[1.0, 2.0, 3.0]), "[1,2,3]");
+    }
+}

@@ -1,0 +1,8 @@
+//! SQL types. `literal` is pure; the rest is pgrx glue.
+
+mod errors;
+pub mod literal;
+mod varlena;
+mod vector;
+
+pub use varlena::{VectorArg, VectorOut};
