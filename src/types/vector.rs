@@ -73,6 +73,15 @@ fn vector_recv(mut buf: Internal, _typioparam: pg_sys::Oid, typmod: i32) -> Vect
             format!("expected unused to be 0, not {unused}")
         );
     }
+    // SAFETY: buf is a valid StringInfo (see above).
+    let remaining = unsafe { (*buf).len - (*buf).cursor } as usize;
+    if remaining != 4 * dim as usize {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+            format!("binary vector header says {dim} dimensions, but {remaining} bytes of elements follow")
+        );
+    }
     let mut out = VectorOut::zeroed(dim as usize);
     for x in out.as_mut_slice() {
         *x = unsafe { pg_sys::pq_getmsgfloat4(buf) };

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building, testing and demoing Quiver needs, skipping whatever
+# is already there, so it is cheap to run before every `make` target.
+set -euo pipefail
+
+PGRX_VERSION=0.18.1
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev sudo dataset-fashion-mnist python3)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
+    echo "setup: installing cargo-pgrx $PGRX_VERSION (takes a few minutes)"
+    cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --quiet
+fi
+
+pgrx_home=${PGRX_HOME:-$HOME/.pgrx}
+if ! grep -q "^pg15 *= *\"$PG_CONFIG\"" "$pgrx_home/config.toml" 2>/dev/null; then
+    echo "setup: cargo pgrx init --pg15 $PG_CONFIG"
+    cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
+fi

@@ -1,0 +1,29 @@
+# Quiver: `make demo` and `make test` work on a fresh Debian 12 machine (as root).
+
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+export PG_CONFIG
+
+.PHONY: setup install demo test unit-test pg-test regress-test
+
+setup:
+	@bash .ci/setup.sh
+
+# Release build, installed into the PostgreSQL that PG_CONFIG belongs to.
+install: setup
+	cargo pgrx install --release --pg-config $(PG_CONFIG)
+
+demo: install
+	@bash examples/demo.sh
+
+# Every suite; ends non-zero if any fails.
+test: setup
+	@bash tests/run_all.sh
+
+unit-test: setup
+	@bash tests/run_all.sh unit
+
+pg-test: setup
+	@bash tests/run_all.sh pgrx
+
+regress-test: setup
+	@bash tests/run_all.sh regress

@@ -1,0 +1,46 @@
+# Throwaway PostgreSQL clusters for tests and the demo. Source this file.
+#
+# Postgres refuses to run as root, so the cluster belongs to the `postgres`
+# user; it listens only on a Unix socket inside its own directory, and trusts
+# local connections, so root can connect with -U postgres.
+
+: "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
+PG_BINDIR="$("$PG_CONFIG" --bindir)"
+
+as_postgres() {
+    if [ "$(id -un)" = postgres ]; then "$@"; else sudo -u postgres -- "$@"; fi
+}
+
+# cluster_start DIR PORT [extra postgres.conf lines...]
+cluster_start() {
+    local dir=$1 port=$2
+    shift 2
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+    as_postgres "$PG_BINDIR/initdb" -D "$dir/data" --no-locale -E UTF8 -A trust -U postgres >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log"; return 1; }
+    {
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$dir'"
+        echo "port = $port"
+        echo "fsync = off"
+        for line in "$@"; do echo "$line"; done
+    } | as_postgres tee -a "$dir/data/postgresql.conf" >/dev/null
+    as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null ||
+        { cat "$dir/server.log"; return 1; }
+}
+
+# cluster_stop DIR [mode]
+cluster_stop() {
+    local dir=$1 mode=${2:-fast}
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null 2>&1 || true
+    fi
+}
+
+# cluster_psql DIR PORT DB [psql args...]
+cluster_psql() {
+    local dir=$1 port=$2 db=$3
+    shift 3
+    "$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" "$@"
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the test suites (all, or those named: unit pgrx regress) and prints a
+# summary; exits non-zero if any suite failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+: "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
+export PG_CONFIG
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(unit pgrx regress)
+
+logdir=$(mktemp -d /tmp/quiver-tests.XXXXXX)
+chmod 755 "$logdir"
+passed=() failed=()
+
+run_suite() {
+    local name=$1
+    shift
+    echo "=== $name: $*"
+    if "$@" 2>&1 | tee "$logdir/$name.log"; then passed+=("$name"); else failed+=("$name"); fi
+}
+
+pgrx_suite() {
+    # `cargo pgrx test` builds with the pg_test feature, installs that build,
+    # and runs the #[pg_test] functions inside a cluster it starts as postgres.
+    local pgdata="$logdir/pgrx-data"
+    mkdir -p "$pgdata" && chown postgres:postgres "$pgdata"
+    cargo pgrx test pg15 pg_tests --runas postgres --pgdata "$pgdata/data"
+}
+
+regress_suite() {
+    # The shipped (release) build, not the pg_test one, is what the SQL suites check.
+    cargo pgrx install --release --pg-config "$PG_CONFIG" && bash tests/run_regress.sh
+}
+
+for suite in "${suites[@]}"; do
+    case $suite in
+        unit) run_suite unit cargo test --features pg15 --lib -- kernels:: types:: ;;
+        pgrx) run_suite pgrx pgrx_suite ;;
+        regress) run_suite regress regress_suite ;;
+        *) echo "unknown suite $suite"; failed+=("$suite") ;;
+    esac
+done
+
+echo
+echo "=== summary"
+for name in "${passed[@]}" "${failed[@]}"; do
+    grep -h -E "^test result:|tests? (passed|failed)" \
+        "$logdir/$name.log" 2>/dev/null | sed "s/^/$name: /"
+done
+echo "suites: ${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
