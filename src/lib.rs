@@ -1,6 +1,10 @@
 //! Quiver: vector similarity search for PostgreSQL, with pgvector's SQL surface.
 
+pub mod am;
+pub mod hnsw;
 pub mod kernels;
+pub mod page;
+pub mod storage;
 pub mod types;
 
 pgrx::pg_module_magic!(name, version);
@@ -9,6 +13,12 @@ pgrx::pg_module_magic!(name, version);
 // script is exactly what a pgvector user would read; the Rust functions only
 // export their C symbols (`#[pg_extern(sql = false)]`).
 pgrx::extension_sql_file!("../sql/vector.sql", name = "vector", bootstrap);
+pgrx::extension_sql_file!("../sql/hnsw.sql", name = "hnsw", requires = ["vector"], finalize);
+
+#[pgrx::pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    am::options::init();
+}
 
 #[cfg(any(test, feature = "pg_test"))]
 mod pg_tests;

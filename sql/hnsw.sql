@@ -1,0 +1,32 @@
+-- The hnsw index access method and its operator classes (no default class, as in pgvector).
+
+CREATE FUNCTION hnsw_handler(internal) RETURNS index_am_handler
+    AS 'MODULE_PATHNAME', 'hnsw_handler_wrapper' LANGUAGE C;
+
+CREATE ACCESS METHOD hnsw TYPE INDEX HANDLER hnsw_handler;
+
+COMMENT ON ACCESS METHOD hnsw IS 'hnsw index access method';
+
+-- Support function 1 is the distance the graph orders by; 2, the norm,
+-- marks cosine, whose vectors the index stores normalized.
+
+CREATE OPERATOR CLASS vector_l2_ops
+    FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_l2_squared_distance(vector, vector);
+
+CREATE OPERATOR CLASS vector_ip_ops
+    FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_negative_inner_product(vector, vector);
+
+CREATE OPERATOR CLASS vector_cosine_ops
+    FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_negative_inner_product(vector, vector),
+    FUNCTION 2 vector_norm(vector);
+
+CREATE OPERATOR CLASS vector_l1_ops
+    FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(vector, vector);

@@ -1,0 +1,284 @@
+//! ambuild and ambuildempty. The build grows the graph in memory, up to
+//! maintenance_work_mem, then writes it to pages; a graph that outgrows the
+//! memory is written early and the rest of the rows are inserted on disk.
+//! Pages are written without WAL and the finished index is logged once.
+
+use super::{check_for_interrupts, heap_tid, insert, level_for_tid, IndexSpec};
+use crate::hnsw::memory::{Inserted, MemoryGraph};
+use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId, PlannedItem};
+use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
+use crate::storage::graph::{update_meta, write_meta_page};
+use crate::storage::xlog::{Logging, PageWrite};
+use crate::types::VectorArg;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::PgMemoryContexts;
+
+/// Phase shown in pg_stat_progress_create_index.
+const PHASE_LOADING: i64 = 2;
+
+struct BuildState {
+    spec: IndexSpec,
+    graph: Option<MemoryGraph>,
+    heap_tids: Vec<Vec<HeapTid>>,
+    /// Once the graph outgrew memory: the meta page, for inserting on disk.
+    on_disk: Option<Meta>,
+    memory_limit: usize,
+    index_tuples: f64,
+    row_context: PgMemoryContexts,
+}
+
+#[pg_guard]
+pub unsafe extern "C-unwind" fn ambuild(
+    heap: pg_sys::Relation,
+    index: pg_sys::Relation,
+    index_info: *mut pg_sys::IndexInfo,
+) -> *mut pg_sys::IndexBuildResult {
+    // SAFETY: Postgres passes open relations.
+    if unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) } != 0 {
+        ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, "index already contains data");
+    }
+    let spec = IndexSpec::of(index);
+    let mut state = BuildState {
+        spec,
+        graph: Some(MemoryGraph::new(spec.params, spec.dimensions, spec.distance())),
+        heap_tids: Vec::new(),
+        on_disk: None,
+        // SAFETY: a plain GUC variable, in kilobytes.
+        memory_limit: unsafe { pg_sys::maintenance_work_mem } as usize * 1024,
+        index_tuples: 0.0,
+        row_context: PgMemoryContexts::new("quiver hnsw build row"),
+    };
+    unsafe {
+        pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_SUBPHASE as i32, PHASE_LOADING);
+        let total = (*(*heap).rd_rel).reltuples.max(0.0) as i64;
+        pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL as i32, total);
+    }
+    // table_index_build_scan is a static inline function: call the table AM directly.
+    let heap_tuples = unsafe {
+        let scan = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM can scan for index builds");
+        scan(
+            heap,
+            index,
+            index_info,
+            true,
+            false,
+            true,
+            0,
+            pg_sys::InvalidBlockNumber,
+            Some(build_callback),
+            (&mut state as *mut BuildState).cast(),
+            std::ptr::null_mut(),
+        )
+    };
+    match state.graph.take() {
+        Some(graph) => {
+            write_graph(index, &spec, &graph, &state.heap_tids);
+        }
+        None => update_meta(index, Logging::Build, |meta| meta.element_count = state.index_tuples as u64),
+    }
+    // SAFETY: index is open; every page was written without WAL, so log them
+    // all now, once, when the relation needs WAL at all.
+    unsafe {
+        if (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_PERMANENT as std::ffi::c_char {
+            let blocks = pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
+            pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, blocks, true);
+        }
+        let mut result = PgBox::<pg_sys::IndexBuildResult>::alloc0();
+        result.heap_tuples = heap_tuples;
+        result.index_tuples = state.index_tuples;
+        result.into_pg()
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn build_callback(
+    index: pg_sys::Relation,
+    tid: pg_sys::ItemPointer,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    _tuple_is_alive: bool,
+    state: *mut std::ffi::c_void,
+) {
+    // SAFETY: `state` is the BuildState passed to the scan; one column.
+    let state = unsafe { &mut *state.cast::<BuildState>() };
+    if unsafe { *isnull } {
+        return;
+    }
+    check_for_interrupts();
+    let datum = unsafe { *values };
+    let tid = heap_tid(tid);
+    let mut row_context = std::mem::replace(&mut state.row_context, PgMemoryContexts::CurrentMemoryContext);
+    row_context.switch_to(|_| state.add_row(index, datum, tid));
+    row_context.reset();
+    state.row_context = row_context;
+}
+
+impl BuildState {
+    fn add_row(&mut self, index: pg_sys::Relation, datum: pg_sys::Datum, tid: HeapTid) {
+        // SAFETY: the indexed column is a non-null vector.
+        let vector = unsafe { VectorArg::from_datum_unchecked(datum) };
+        let Some(vector) = self.spec.prepare(&vector) else { return };
+        let level = level_for_tid(&self.spec.params, tid, 0);
+        if let Some(meta) = self.on_disk.as_mut() {
+            insert::insert_on_disk(index, &self.spec, meta, &vector, tid, level, Logging::Build);
+        } else {
+            let graph = self.graph.as_mut().expect("graph is in memory until it spills");
+            let heap_tids = &mut self.heap_tids;
+            match graph.insert(&vector, level, |node| heap_tids[node as usize].len() < page::HEAP_TIDS, check_for_interrupts) {
+                Inserted::New(_) => heap_tids.push(vec![tid]),
+                Inserted::Duplicate(node) => heap_tids[node as usize].push(tid),
+            }
+            if graph.memory_bytes() > self.memory_limit {
+                self.spill(index);
+            }
+        }
+        self.index_tuples += 1.0;
+        // SAFETY: reporting progress is always allowed.
+        unsafe {
+            pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE as i32, self.index_tuples as i64)
+        };
+    }
+
+    /// The graph no longer fits maintenance_work_mem: write it out and go on on disk.
+    fn spill(&mut self, index: pg_sys::Relation) {
+        let graph = self.graph.take().expect("spills once");
+        ereport!(
+            NOTICE,
+            PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+            format!(
+                "hnsw graph no longer fits into maintenance_work_mem after {} tuples",
+                self.index_tuples as u64 + 1
+            ),
+            "Building will take significantly more time. Increase maintenance_work_mem to speed up builds."
+        );
+        self.on_disk = Some(write_graph(index, &self.spec, &graph, &self.heap_tids));
+        self.heap_tids = Vec::new();
+    }
+}
+
+/// Nodes in breadth-first order from the entry point on layer 0, so that
+/// graph neighbors tend to share pages; nodes not reached come last.
+fn breadth_first_order(graph: &MemoryGraph) -> Vec<u32> {
+    let mut order = Vec::with_capacity(graph.len());
+    let mut seen = vec![false; graph.len()];
+    if let Some((entry, _)) = graph.entry() {
+        seen[entry as usize] = true;
+        order.push(entry);
+        let mut next = 0;
+        while next < order.len() {
+            let node = order[next];
+            next += 1;
+            for &n in graph.layer_neighbors(node, 0) {
+                if !std::mem::replace(&mut seen[n as usize], true) {
+                    order.push(n);
+                }
+            }
+        }
+    }
+    order.extend((0..graph.len() as u32).filter(|&n| !seen[n as usize]));
+    order
+}
+
+/// Writes the meta page and the in-memory graph to an empty index, without
+/// WAL. Returns the meta page's contents.
+fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &MemoryGraph, heap_tids: &[Vec<HeapTid>]) -> Meta {
+    let m = spec.params.m;
+    let order = breadth_first_order(graph);
+    let sizes: Vec<(usize, usize)> = (0..graph.len() as u32)
+        .map(|n| (page::element_size(spec.dimensions), page::neighbor_tuple_size(graph.level(n), m)))
+        .collect();
+    let plan = page::plan_pages(&order, &sizes, page_capacity(), item_footprint, page::META_BLOCK + 1);
+    let mut meta = Meta {
+        dimensions: spec.dimensions as u32,
+        m: m as u16,
+        ef_construction: spec.params.ef_construction as u16,
+        metric: spec.metric,
+        entry: NodeId::NONE,
+        entry_level: 0,
+        insert_block: page::INVALID_BLOCK,
+        element_count: heap_tids.iter().map(|t| t.len() as u64).sum(),
+    };
+    if let Some((entry, level)) = graph.entry() {
+        meta.entry = plan.elements[entry as usize];
+        meta.entry_level = level as u8;
+    }
+    if !plan.pages.is_empty() {
+        meta.insert_block = page::META_BLOCK + plan.pages.len() as u32;
+    }
+    write_new_page(index, page::META_BLOCK, |page| unsafe { write_meta_page(page, &meta) });
+
+    let mut neighbor_ids = Vec::new();
+    for (i, items) in plan.pages.iter().enumerate() {
+        check_for_interrupts();
+        let block = page::META_BLOCK + 1 + i as u32;
+        write_new_page(index, block, |page| {
+            // SAFETY: a new page, exclusively locked.
+            unsafe { init_page(page, page::PAGE_KIND_GRAPH) };
+            for (position, item) in items.iter().enumerate() {
+                let bytes = match *item {
+                    PlannedItem::Element(node) => {
+                        let header = ElementHeader {
+                            level: graph.level(node) as u8,
+                            deleted: false,
+                            heap_tids: heap_tids[node as usize].clone(),
+                            neighbors: plan.neighbors[node as usize],
+                            dimensions: spec.dimensions as u16,
+                        };
+                        page::encode_element(&header, graph.vector(node))
+                    }
+                    PlannedItem::Neighbors(node) => {
+                        let level = graph.level(node);
+                        let mut tuple = page::new_neighbor_tuple(level, m);
+                        for layer in 0..=level {
+                            neighbor_ids.clear();
+                            neighbor_ids.extend(graph.layer_neighbors(node, layer).iter().map(|&n| plan.elements[n as usize]));
+                            page::write_layer(&mut tuple, m, layer, &neighbor_ids).expect("planned tuple has every layer");
+                        }
+                        tuple
+                    }
+                };
+                // SAFETY: exclusively locked; the plan sized the page to fit.
+                let offset = unsafe { add_item(page, &bytes) };
+                assert_eq!(offset, Some(position as u16 + 1), "page {block} holds what was planned");
+            }
+        });
+    }
+    meta
+}
+
+/// Extends the index by one page, which must become `block`, and fills it.
+fn write_new_page(index: pg_sys::Relation, block: u32, fill: impl FnOnce(pg_sys::Page)) {
+    let buffer = LockedBuffer::extend(index, pg_sys::ForkNumber::MAIN_FORKNUM);
+    assert_eq!(buffer.block(), block, "index pages are written in order");
+    let mut write = PageWrite::start(index, Logging::Build);
+    fill(write.register(&buffer, true));
+    write.commit();
+}
+
+/// ambuildempty: the init fork of an index on an unlogged table, an empty
+/// index that replaces the main fork after a crash.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
+    let spec = IndexSpec::of(index);
+    let meta = Meta {
+        dimensions: spec.dimensions as u32,
+        m: spec.params.m as u16,
+        ef_construction: spec.params.ef_construction as u16,
+        metric: spec.metric,
+        entry: NodeId::NONE,
+        entry_level: 0,
+        insert_block: page::INVALID_BLOCK,
+        element_count: 0,
+    };
+    {
+        let buffer = LockedBuffer::extend(index, pg_sys::ForkNumber::INIT_FORKNUM);
+        let mut write = PageWrite::start(index, Logging::Build);
+        let page = write.register(&buffer, true);
+        // SAFETY: a new page, exclusively locked.
+        unsafe { write_meta_page(page, &meta) };
+        write.commit();
+    }
+    // The init fork is always WAL-logged: GenericXLog would skip an unlogged relation.
+    unsafe { pg_sys::log_newpage_range(index, pg_sys::ForkNumber::INIT_FORKNUM, 0, 1, true) };
+}

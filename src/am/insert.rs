@@ -1,0 +1,129 @@
+//! aminsert, and the on-disk insert that the build also uses once its graph
+//! outgrows memory.
+
+use super::{check_for_interrupts, heap_tid, level_for_tid, IndexSpec};
+use crate::hnsw::{self, Candidate, SearchScratch};
+use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
+use crate::storage::graph::{add_node, read_meta, update_meta, PageGraph};
+use crate::storage::xlog::Logging;
+use crate::types::VectorArg;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::PgMemoryContexts;
+
+/// Heavyweight page lock taken by inserts (a lock tag, not a real page read),
+/// so that one insert at a time changes the graph.
+const INSERT_LOCK: u32 = 0;
+
+#[pg_guard]
+pub unsafe extern "C-unwind" fn aminsert(
+    index: pg_sys::Relation,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    tid: pg_sys::ItemPointer,
+    _heap: pg_sys::Relation,
+    _check_unique: pg_sys::IndexUniqueCheck::Type,
+    _index_unchanged: bool,
+    _index_info: *mut pg_sys::IndexInfo,
+) -> bool {
+    // SAFETY: one column; Postgres passes its value and null flag.
+    if unsafe { *isnull } {
+        return false;
+    }
+    let datum = unsafe { *values };
+    let tid = heap_tid(tid);
+    let spec = IndexSpec::of(index);
+    PgMemoryContexts::new("quiver hnsw insert").switch_to(|_| {
+        // SAFETY: a non-null vector datum.
+        let vector = unsafe { VectorArg::from_datum_unchecked(datum) };
+        let Some(vector) = spec.prepare(&vector) else { return };
+        let level = level_for_tid(&spec.params, tid, 0);
+        // SAFETY: a lock tag on the open index; released below or at abort.
+        unsafe { pg_sys::LockPage(index, INSERT_LOCK, pg_sys::ExclusiveLock as i32) };
+        let mut meta = read_meta(index);
+        insert_on_disk(index, &spec, &mut meta, &vector, tid, level, Logging::Wal);
+        unsafe { pg_sys::UnlockPage(index, INSERT_LOCK, pg_sys::ExclusiveLock as i32) };
+    });
+    false
+}
+
+/// Inserts a prepared vector into the graph on pages (INSERT, Algorithm 1):
+/// finds its neighbors, writes its node, links the neighbors back, and moves
+/// the entry point up if the node reaches a new top layer. A vector equal to
+/// a stored one joins that element when it has room for another heap TID.
+pub fn insert_on_disk(
+    index: pg_sys::Relation,
+    spec: &IndexSpec,
+    meta: &mut Meta,
+    vector: &[f32],
+    tid: HeapTid,
+    level: usize,
+    logging: Logging,
+) {
+    let params = spec.params;
+    let m = params.m;
+    let header = ElementHeader {
+        level: level as u8,
+        deleted: false,
+        heap_tids: vec![tid],
+        neighbors: NodeId::NONE,
+        dimensions: spec.dimensions as u16,
+    };
+    if meta.entry.is_none() {
+        let id = add_node(index, meta, header, vector, &page::new_neighbor_tuple(level, m), logging);
+        let insert_block = meta.insert_block;
+        update_meta(index, logging, |stored| {
+            stored.entry = id;
+            stored.entry_level = level as u8;
+            stored.insert_block = insert_block;
+            stored.element_count += 1;
+        });
+        *meta = Meta { entry: id, entry_level: level as u8, element_count: meta.element_count + 1, ..*meta };
+        return;
+    }
+
+    let mut graph = PageGraph::new(index, meta, spec.distance(), logging, true);
+    graph.set_query(vector);
+    let entry = Candidate { distance: hnsw::Graph::distance(&mut graph, meta.entry), id: meta.entry };
+    let mut scratch = SearchScratch::default();
+    let per_layer =
+        hnsw::find_neighbors(&mut graph, &params, entry, meta.entry_level as usize, level, &mut scratch, check_for_interrupts);
+
+    if let Some(nearest) = per_layer.first().and_then(|layer0| layer0.first()) {
+        if nearest.distance == 0.0 {
+            let mut stored = Vec::new();
+            graph.read_vector(nearest.id, &mut stored);
+            if stored == vector && graph.add_heap_tid(nearest.id, tid) {
+                return;
+            }
+        }
+    }
+
+    let mut neighbor_tuple = page::new_neighbor_tuple(level, m);
+    let mut ids = Vec::new();
+    for (layer, chosen) in per_layer.iter().enumerate() {
+        ids.clear();
+        ids.extend(chosen.iter().map(|c| c.id));
+        page::write_layer(&mut neighbor_tuple, m, layer, &ids).expect("a new node has every layer up to its level");
+    }
+    let id = add_node(index, meta, header, vector, &neighbor_tuple, logging);
+    for (layer, chosen) in per_layer.iter().enumerate() {
+        for c in chosen {
+            hnsw::add_link(&mut graph, &params, c.id, layer, id, c.distance);
+        }
+    }
+    drop(graph);
+
+    let insert_block = meta.insert_block;
+    let mut new_meta = *meta;
+    update_meta(index, logging, |stored| {
+        if level > stored.entry_level as usize {
+            stored.entry = id;
+            stored.entry_level = level as u8;
+        }
+        stored.insert_block = insert_block;
+        stored.element_count += 1;
+        new_meta = *stored;
+    });
+    *meta = new_meta;
+}

@@ -1,0 +1,161 @@
+//! pgrx: the `hnsw` index access method. Each callback is short and
+//! delegates to `hnsw/` (the algorithm) and `storage/` (pages).
+
+mod build;
+mod cost;
+mod handler;
+mod insert;
+pub mod options;
+mod scan;
+mod vacuum;
+
+use crate::hnsw::Params;
+use crate::kernels;
+use crate::page::{HeapTid, Metric, NodeId};
+use crate::types::VectorArg;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+/// Most dimensions an indexed `vector` may have: one element must fit a page.
+pub const MAX_DIMENSIONS: usize = 2000;
+
+/// What an index is: from its operator class, column type modifier and options.
+#[derive(Clone, Copy)]
+pub struct IndexSpec {
+    pub metric: Metric,
+    pub dimensions: usize,
+    pub params: Params,
+}
+
+impl IndexSpec {
+    /// Reads and validates the spec of `index`; errors name what is wrong.
+    pub fn of(index: pg_sys::Relation) -> IndexSpec {
+        let (m, ef_construction) = options::index_options(index);
+        if ef_construction < 2 * m {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                "ef_construction must be greater than or equal to 2 * m",
+                format!("m = {m} needs ef_construction >= {}; it is {ef_construction}.", 2 * m)
+            );
+        }
+        IndexSpec { metric: metric_of(index), dimensions: dimensions_of(index), params: Params { m, ef_construction } }
+    }
+
+    pub fn distance(&self) -> fn(&[f32], &[f32]) -> f32 {
+        distance_for(self.metric)
+    }
+
+    /// The vector as the index stores and searches it: unit length for cosine.
+    /// None for a vector the index leaves out (a zero vector under cosine).
+    pub fn prepare(&self, vector: &VectorArg) -> Option<Vec<f32>> {
+        let values = vector.as_slice();
+        if values.len() != self.dimensions {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+                format!("expected {} dimensions, not {}", self.dimensions, values.len())
+            );
+        }
+        prepare_for(self.metric, values)
+    }
+}
+
+pub fn prepare_for(metric: Metric, values: &[f32]) -> Option<Vec<f32>> {
+    if metric != Metric::Cosine {
+        return Some(values.to_vec());
+    }
+    let norm = kernels::norm(values);
+    (norm > 0.0).then(|| values.iter().map(|&x| (x as f64 / norm) as f32).collect())
+}
+
+fn negative_dot(a: &[f32], b: &[f32]) -> f32 {
+    -kernels::dot(a, b)
+}
+
+/// The distance the graph orders by: monotone in the SQL operator's value.
+pub fn distance_for(metric: Metric) -> fn(&[f32], &[f32]) -> f32 {
+    match metric {
+        Metric::L2 => kernels::l2_squared,
+        // Vectors are normalized for cosine, so -dot orders like 1 - cos.
+        Metric::InnerProduct | Metric::Cosine => negative_dot,
+        Metric::L1 => kernels::l1,
+    }
+}
+
+/// The metric, told by the operator class's support functions.
+fn metric_of(index: pg_sys::Relation) -> Metric {
+    // SAFETY: index is an open index; missing procs give InvalidOid.
+    let (distance, norm) = unsafe { (pg_sys::index_getprocid(index, 1, 1), pg_sys::index_getprocid(index, 1, 2)) };
+    let name = if distance == pg_sys::InvalidOid {
+        String::new()
+    } else {
+        // SAFETY: a valid function OID.
+        unsafe { std::ffi::CStr::from_ptr(pg_sys::get_func_name(distance)) }.to_string_lossy().into_owned()
+    };
+    match (name.as_str(), norm != pg_sys::InvalidOid) {
+        ("vector_l2_squared_distance", _) => Metric::L2,
+        ("vector_negative_inner_product", true) => Metric::Cosine,
+        ("vector_negative_inner_product", false) => Metric::InnerProduct,
+        ("l1_distance", _) => Metric::L1,
+        _ => {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!("operator class support function \"{name}\" is not one hnsw knows"),
+                "Use vector_l2_ops, vector_ip_ops, vector_cosine_ops or vector_l1_ops."
+            );
+        }
+    }
+}
+
+/// The indexed column's declared dimensions.
+fn dimensions_of(index: pg_sys::Relation) -> usize {
+    // SAFETY: an index has at least one attribute.
+    let typmod = unsafe { (*(*(*index).rd_att).attrs.as_ptr()).atttypmod };
+    if typmod < 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "column does not have dimensions",
+            "Declare the column as vector(n), or index an expression such as (embedding::vector(384))."
+        );
+    }
+    if typmod as usize > MAX_DIMENSIONS {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("column cannot have more than {MAX_DIMENSIONS} dimensions for hnsw index"),
+            format!("The column has {typmod} dimensions.")
+        );
+    }
+    typmod as usize
+}
+
+pub fn heap_tid(tid: pg_sys::ItemPointer) -> HeapTid {
+    // SAFETY: Postgres passes a valid TID.
+    let (block, offset) = pgrx::itemptr::item_pointer_get_both(unsafe { *tid });
+    NodeId::new(block, offset)
+}
+
+pub fn set_item_pointer(target: &mut pg_sys::ItemPointerData, tid: HeapTid) {
+    pgrx::itemptr::item_pointer_set_all(target, tid.block(), tid.offset());
+}
+
+/// A node's top layer, drawn from a hash of its heap TID: random-looking,
+/// yet the same on every run, so index contents are reproducible.
+pub fn level_for_tid(params: &Params, tid: HeapTid, salt: u64) -> usize {
+    let mut x = (tid.block() as u64) << 16 | tid.offset() as u64;
+    x ^= salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // splitmix64 finalizer
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    // 53 random bits, in (0, 1]
+    let uniform = ((x >> 11) + 1) as f64 / (1u64 << 53) as f64;
+    params.level_for(uniform)
+}
+
+pub fn check_for_interrupts() {
+    pgrx::check_for_interrupts!();
+}

@@ -1,0 +1,99 @@
+//! Index options (`WITH (m, ef_construction)`) and the `hnsw.*` settings.
+
+use crate::hnsw;
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::pg_sys;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub static EF_SEARCH: GucSetting<i32> = GucSetting::<i32>::new(hnsw::DEFAULT_EF_SEARCH as i32);
+
+static RELOPT_KIND: AtomicU32 = AtomicU32::new(0);
+
+/// The options as `build_reloptions` lays them out.
+#[repr(C)]
+struct Options {
+    vl_len: i32,
+    m: i32,
+    ef_construction: i32,
+}
+
+/// Called once from _PG_init.
+pub fn init() {
+    GucRegistry::define_int_guc(
+        c"hnsw.ef_search",
+        c"Sets the size of the dynamic candidate list for search.",
+        c"A larger value gives better recall at the cost of speed.",
+        &EF_SEARCH,
+        hnsw::MIN_EF_SEARCH as i32,
+        hnsw::MAX_EF_SEARCH as i32,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    // SAFETY: called from _PG_init, in the postmaster or a backend's startup.
+    unsafe {
+        pg_sys::MarkGUCPrefixReserved(c"hnsw".as_ptr());
+        let kind = pg_sys::add_reloption_kind();
+        RELOPT_KIND.store(kind, Ordering::Relaxed);
+        pg_sys::add_int_reloption(
+            kind,
+            c"m".as_ptr(),
+            c"Max number of connections".as_ptr(),
+            hnsw::DEFAULT_M as i32,
+            hnsw::MIN_M as i32,
+            hnsw::MAX_M as i32,
+            pg_sys::AccessExclusiveLock as i32,
+        );
+        pg_sys::add_int_reloption(
+            kind,
+            c"ef_construction".as_ptr(),
+            c"Size of the dynamic candidate list for construction".as_ptr(),
+            hnsw::DEFAULT_EF_CONSTRUCTION as i32,
+            hnsw::MIN_EF_CONSTRUCTION as i32,
+            hnsw::MAX_EF_CONSTRUCTION as i32,
+            pg_sys::AccessExclusiveLock as i32,
+        );
+    }
+}
+
+/// amoptions: parses and validates `WITH (...)`.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: bool) -> *mut pg_sys::bytea {
+    let table = [
+        pg_sys::relopt_parse_elt {
+            optname: c"m".as_ptr(),
+            opttype: pg_sys::relopt_type::RELOPT_TYPE_INT,
+            offset: std::mem::offset_of!(Options, m) as i32,
+        },
+        pg_sys::relopt_parse_elt {
+            optname: c"ef_construction".as_ptr(),
+            opttype: pg_sys::relopt_type::RELOPT_TYPE_INT,
+            offset: std::mem::offset_of!(Options, ef_construction) as i32,
+        },
+    ];
+    unsafe {
+        pg_sys::build_reloptions(
+            reloptions,
+            validate,
+            RELOPT_KIND.load(Ordering::Relaxed),
+            std::mem::size_of::<Options>(),
+            table.as_ptr(),
+            table.len() as i32,
+        )
+        .cast()
+    }
+}
+
+/// (m, ef_construction) of an index, defaults where not set.
+pub fn index_options(index: pg_sys::Relation) -> (usize, usize) {
+    // SAFETY: rd_options is null or the struct amoptions built.
+    let options = unsafe { (*index).rd_options.cast::<Options>() };
+    if options.is_null() {
+        (hnsw::DEFAULT_M, hnsw::DEFAULT_EF_CONSTRUCTION)
+    } else {
+        unsafe { ((*options).m as usize, (*options).ef_construction as usize) }
+    }
+}
+
+pub fn ef_search() -> usize {
+    EF_SEARCH.get() as usize
+}

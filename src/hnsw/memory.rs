@@ -1,0 +1,167 @@
+//! An HNSW graph held in memory: the index build grows it before writing it
+//! to pages, and the unit tests check the algorithm on it against brute force.
+
+use super::*;
+
+pub type Distance = fn(&[f32], &[f32]) -> f32;
+
+pub struct MemoryGraph {
+    pub params: Params,
+    dim: usize,
+    distance: Distance,
+    /// Node i's vector is `vectors[i * dim..(i + 1) * dim]`.
+    vectors: Vec<f32>,
+    /// Per node, per layer (0 ..= the node's level), its neighbors.
+    neighbors: Vec<Vec<Vec<u32>>>,
+    /// The node on the highest layer, and that layer.
+    entry: Option<(u32, usize)>,
+    /// The vector `Graph::distance` measures from.
+    query: Vec<f32>,
+    scratch: SearchScratch<u32>,
+    memory_bytes: usize,
+}
+
+/// What inserting a vector did.
+#[derive(Debug, PartialEq)]
+pub enum Inserted {
+    New(u32),
+    /// The vector equals that node's, which may take one more heap row.
+    Duplicate(u32),
+}
+
+impl MemoryGraph {
+    pub fn new(params: Params, dim: usize, distance: Distance) -> Self {
+        MemoryGraph {
+            params,
+            dim,
+            distance,
+            vectors: Vec::new(),
+            neighbors: Vec::new(),
+            entry: None,
+            query: Vec::new(),
+            scratch: SearchScratch::default(),
+            memory_bytes: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.neighbors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.neighbors.is_empty()
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn entry(&self) -> Option<(u32, usize)> {
+        self.entry
+    }
+
+    pub fn vector(&self, node: u32) -> &[f32] {
+        let start = node as usize * self.dim;
+        &self.vectors[start..start + self.dim]
+    }
+
+    pub fn level(&self, node: u32) -> usize {
+        self.neighbors[node as usize].len() - 1
+    }
+
+    pub fn layer_neighbors(&self, node: u32, layer: usize) -> &[u32] {
+        &self.neighbors[node as usize][layer]
+    }
+
+    /// Roughly what the graph occupies, for the build's memory limit.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_bytes
+    }
+
+    /// Inserts `vector` with top layer `level` (Algorithm 1). When an equal
+    /// vector is already stored and `can_share(node)` allows it, nothing is
+    /// added and that node is returned instead.
+    pub fn insert(
+        &mut self,
+        vector: &[f32],
+        level: usize,
+        can_share: impl Fn(u32) -> bool,
+        check_interrupts: impl FnMut(),
+    ) -> Inserted {
+        assert_eq!(vector.len(), self.dim, "vector length differs from the graph's");
+        self.query.clear();
+        self.query.extend_from_slice(vector);
+        let params = self.params;
+        let per_layer = match self.entry {
+            None => Vec::new(),
+            Some((entry, entry_level)) => {
+                let entry = Candidate { distance: self.distance(entry), id: entry };
+                let mut scratch = std::mem::take(&mut self.scratch);
+                let found = find_neighbors(self, &params, entry, entry_level, level, &mut scratch, check_interrupts);
+                self.scratch = scratch;
+                found
+            }
+        };
+        if let Some(nearest) = per_layer.first().and_then(|layer0| layer0.first()) {
+            if nearest.distance == 0.0 && self.vector(nearest.id) == vector && can_share(nearest.id) {
+                return Inserted::Duplicate(nearest.id);
+            }
+        }
+
+        let id = self.len() as u32;
+        self.vectors.extend_from_slice(vector);
+        self.neighbors.push(vec![Vec::new(); level + 1]);
+        self.memory_bytes += self.dim * 4 + 24 + (level + 1) * 24 + (level + 2) * params.m * 4;
+        for (layer, chosen) in per_layer.iter().enumerate() {
+            self.neighbors[id as usize][layer] = chosen.iter().map(|c| c.id).collect();
+            for c in chosen {
+                add_link(self, &params, c.id, layer, id, c.distance);
+            }
+        }
+        if self.entry.is_none_or(|(_, entry_level)| level > entry_level) {
+            self.entry = Some((id, level));
+        }
+        Inserted::New(id)
+    }
+
+    /// The `ef` nearest stored nodes to `query`, nearest first.
+    pub fn search(&mut self, query: &[f32], ef: usize) -> Vec<Candidate<u32>> {
+        let Some((entry, entry_level)) = self.entry else { return Vec::new() };
+        self.query.clear();
+        self.query.extend_from_slice(query);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let start = Candidate { distance: self.distance(entry), id: entry };
+        let nearest = greedy_descent(self, start, entry_level, 1, &mut scratch, || {});
+        let found = search_layer(self, &[nearest], ef, 0, &mut scratch, || {});
+        self.scratch = scratch;
+        found
+    }
+}
+
+impl Graph for MemoryGraph {
+    type Id = u32;
+
+    fn distance(&mut self, node: u32) -> f32 {
+        let start = node as usize * self.dim;
+        (self.distance)(&self.query, &self.vectors[start..start + self.dim])
+    }
+
+    fn neighbors(&mut self, node: u32, layer: usize, out: &mut Vec<u32>) {
+        out.clear();
+        if let Some(list) = self.neighbors[node as usize].get(layer) {
+            out.extend_from_slice(list);
+        }
+    }
+}
+
+impl GraphMut for MemoryGraph {
+    fn distance_between(&mut self, a: u32, b: u32) -> f32 {
+        (self.distance)(self.vector(a), self.vector(b))
+    }
+
+    fn set_neighbors(&mut self, node: u32, layer: usize, neighbors: &[u32]) {
+        let list = &mut self.neighbors[node as usize][layer];
+        list.clear();
+        list.extend_from_slice(neighbors);
+    }
+}

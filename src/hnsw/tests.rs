@@ -1,0 +1,197 @@
+use super::memory::{Inserted, MemoryGraph};
+use super::*;
+use crate::kernels;
+use rand::{Rng, SeedableRng};
+
+fn l2(a: &[f32], b: &[f32]) -> f32 {
+    kernels::scalar::l2_squared(a, b)
+}
+
+/// Points around a few centers, like real embeddings are.
+fn clustered(rng: &mut rand::rngs::StdRng, count: usize, dim: usize) -> Vec<Vec<f32>> {
+    let centers: Vec<Vec<f32>> = (0..20).map(|_| (0..dim).map(|_| rng.gen_range(-10.0..10.0)).collect()).collect();
+    (0..count)
+        .map(|_| {
+            let c = &centers[rng.gen_range(0..centers.len())];
+            c.iter().map(|x| x + rng.gen_range(-3.0..3.0)).collect()
+        })
+        .collect()
+}
+
+fn build(points: &[Vec<f32>], params: Params, seed: u64) -> MemoryGraph {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut graph = MemoryGraph::new(params, points[0].len(), l2);
+    for p in points {
+        let level = params.level_for(rng.gen::<f64>());
+        graph.insert(p, level, |_| false, || {});
+    }
+    graph
+}
+
+fn exact_top_k(points: &[Vec<f32>], query: &[f32], k: usize) -> Vec<u32> {
+    let mut all: Vec<Candidate<u32>> =
+        points.iter().enumerate().map(|(i, p)| Candidate { distance: l2(query, p), id: i as u32 }).collect();
+    all.sort_unstable();
+    all.iter().take(k).map(|c| c.id).collect()
+}
+
+fn recall_at_10(graph: &mut MemoryGraph, points: &[Vec<f32>], queries: &[Vec<f32>], ef: usize) -> f64 {
+    let mut hits = 0;
+    for q in queries {
+        let truth = exact_top_k(points, q, 10);
+        let found: Vec<u32> = graph.search(q, ef).iter().take(10).map(|c| c.id).collect();
+        hits += found.iter().filter(|id| truth.contains(id)).count();
+    }
+    hits as f64 / (10 * queries.len()) as f64
+}
+
+fn uniform(rng: &mut rand::rngs::StdRng, count: usize, dim: usize) -> Vec<Vec<f32>> {
+    (0..count).map(|_| (0..dim).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect()
+}
+
+#[test]
+fn recall_against_brute_force_is_high_and_grows_with_ef() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let points = uniform(&mut rng, 3000, 24);
+    let queries = uniform(&mut rng, 100, 24);
+    let params = Params { m: 16, ef_construction: 64 };
+    let mut graph = build(&points, params, 5);
+    let low = recall_at_10(&mut graph, &points, &queries, 10);
+    let high = recall_at_10(&mut graph, &points, &queries, 100);
+    eprintln!("recall@10: ef=10 {low:.3}, ef=100 {high:.3}");
+    assert!(high >= 0.98, "recall at ef=100 is {high}");
+    assert!(high > low, "recall should grow with ef: {low} -> {high}");
+}
+
+#[test]
+fn search_returns_sorted_distinct_results() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    let points = clustered(&mut rng, 500, 8);
+    let mut graph = build(&points, Params { m: 8, ef_construction: 32 }, 1);
+    let found = graph.search(&points[7], 50);
+    assert_eq!(found.len(), 50);
+    assert_eq!(found[0].id, 7, "a stored vector finds itself first");
+    assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
+    let distinct: std::collections::HashSet<u32> = found.iter().map(|c| c.id).collect();
+    assert_eq!(distinct.len(), found.len());
+}
+
+#[test]
+fn degrees_stay_within_bounds_and_links_are_valid() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+    let points = clustered(&mut rng, 2000, 6);
+    let params = Params { m: 4, ef_construction: 16 };
+    let graph = build(&points, params, 2);
+    let (entry, entry_level) = graph.entry().unwrap();
+    assert_eq!(graph.level(entry), entry_level);
+    for node in 0..graph.len() as u32 {
+        assert!(graph.level(node) <= entry_level);
+        for layer in 0..=graph.level(node) {
+            let list = graph.layer_neighbors(node, layer);
+            assert!(list.len() <= params.max_neighbors(layer), "node {node} layer {layer}: {}", list.len());
+            for &n in list {
+                assert_ne!(n, node, "no self links");
+                assert!(graph.level(n) >= layer, "a neighbor on layer {layer} must reach that layer");
+            }
+            if graph.len() > 1 && layer == 0 {
+                assert!(!list.is_empty(), "node {node} is isolated on layer 0");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_node_is_reachable_from_the_entry_point() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+    let points = clustered(&mut rng, 1500, 4);
+    let graph = build(&points, Params { m: 4, ef_construction: 8 }, 3);
+    let (entry, _) = graph.entry().unwrap();
+    let mut seen = vec![false; graph.len()];
+    let mut stack = vec![entry];
+    seen[entry as usize] = true;
+    while let Some(node) = stack.pop() {
+        for &n in graph.layer_neighbors(node, 0) {
+            if !seen[n as usize] {
+                seen[n as usize] = true;
+                stack.push(n);
+            }
+        }
+    }
+    let unreachable = seen.iter().filter(|s| !**s).count();
+    assert!(unreachable <= graph.len() / 200, "{unreachable} of {} unreachable", graph.len());
+}
+
+/// A tiny store of 1-D points for checking the heuristic by hand.
+struct Line(Vec<f32>);
+
+impl Graph for Line {
+    type Id = u32;
+    fn distance(&mut self, node: u32) -> f32 {
+        self.0[node as usize].abs()
+    }
+    fn neighbors(&mut self, _: u32, _: usize, out: &mut Vec<u32>) {
+        out.clear();
+    }
+}
+
+impl GraphMut for Line {
+    fn distance_between(&mut self, a: u32, b: u32) -> f32 {
+        (self.0[a as usize] - self.0[b as usize]).abs()
+    }
+    fn set_neighbors(&mut self, _: u32, _: usize, _: &[u32]) {}
+}
+
+#[test]
+fn heuristic_prefers_neighbors_in_different_directions() {
+    // Base at 0; candidates at 1, -1.5, 2, 3. From 0, the point 2 lies behind 1,
+    // and 3 behind both, so with room for two the heuristic takes 1 and -1.5.
+    let mut line = Line(vec![1.0, -1.5, 2.0, 3.0]);
+    let candidates: Vec<Candidate<u32>> = (0..4).map(|id| Candidate { distance: line.distance(id), id }).collect();
+    let mut sorted = candidates.clone();
+    sorted.sort_unstable();
+    let two: Vec<u32> = select_neighbors(&mut line, &sorted, 2).iter().map(|c| c.id).collect();
+    assert_eq!(two, vec![0, 1]);
+    // With room for three, the nearest pruned candidate (2) fills the free slot.
+    let three: Vec<u32> = select_neighbors(&mut line, &sorted, 3).iter().map(|c| c.id).collect();
+    assert_eq!(three, vec![0, 1, 2]);
+}
+
+#[test]
+fn level_distribution_follows_ml() {
+    let params = Params { m: 16, ef_construction: 64 };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(15);
+    let n = 200_000;
+    let above_zero = (0..n).filter(|_| params.level_for(rng.gen::<f64>()) >= 1).count();
+    let fraction = above_zero as f64 / n as f64;
+    // P(level >= 1) = exp(-1 / mL) = 1 / m.
+    assert!((fraction - 1.0 / 16.0).abs() < 0.005, "fraction above layer 0: {fraction}");
+    assert_eq!(params.level_for(1.0), 0);
+    assert_eq!(params.level_for(0.0), MAX_LEVEL);
+}
+
+#[test]
+fn equal_vectors_can_share_a_node() {
+    let params = Params { m: 4, ef_construction: 16 };
+    let mut graph = MemoryGraph::new(params, 2, l2);
+    assert_eq!(graph.insert(&[1.0, 2.0], 0, |_| true, || {}), Inserted::New(0));
+    assert_eq!(graph.insert(&[3.0, 2.0], 0, |_| true, || {}), Inserted::New(1));
+    assert_eq!(graph.insert(&[1.0, 2.0], 0, |_| true, || {}), Inserted::Duplicate(0));
+    assert_eq!(graph.insert(&[1.0, 2.0], 0, |_| false, || {}), Inserted::New(2));
+    assert_eq!(graph.len(), 3);
+}
+
+#[test]
+fn add_link_prunes_a_full_list_to_the_maximum() {
+    let params = Params { m: 2, ef_construction: 8 };
+    let mut graph = MemoryGraph::new(params, 1, l2);
+    for x in [0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0, -1.0, -2.0] {
+        graph.insert(&[x], 0, |_| false, || {});
+    }
+    for node in 0..graph.len() as u32 {
+        assert!(graph.layer_neighbors(node, 0).len() <= 4);
+    }
+    // The point at 0 keeps a neighbor on each side.
+    let around_zero: Vec<f32> = graph.layer_neighbors(0, 0).iter().map(|&n| graph.vector(n)[0]).collect();
+    assert!(around_zero.iter().any(|&x| x > 0.0) && around_zero.iter().any(|&x| x < 0.0), "{around_zero:?}");
+}
+

@@ -1,0 +1,571 @@
+//! On-page formats of the HNSW index. Pure: byte layouts only, no pgrx.
+//!
+//! Block 0 is the meta page. Every other page holds element tuples (a node:
+//! its vector and heap TIDs) and neighbor tuples (a node's neighbor lists,
+//! one fixed-size slot range per layer, so they are rewritten in place). A
+//! node's neighbor tuple sits on its element's page whenever both fit.
+//! Every page's special space carries `PAGE_ID`; formats carry `FORMAT_VERSION`.
+
+use std::ops::Range;
+
+/// In each page's special space, for tools such as pg_filedump.
+pub const PAGE_ID: u16 = 0xFF97;
+pub const META_MAGIC: u32 = 0x5156_4853; // "QVHS"
+pub const FORMAT_VERSION: u32 = 1;
+pub const META_BLOCK: u32 = 0;
+/// Heap rows one element can stand for (equal vectors share an element).
+pub const HEAP_TIDS: usize = 10;
+pub const INVALID_BLOCK: u32 = u32::MAX;
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum FormatError {
+    BadMagic,
+    UnsupportedVersion(u32),
+    WrongTupleKind { expected: u8, found: u8 },
+    TooShort { needed: usize, found: usize },
+    BadField(&'static str),
+}
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormatError::BadMagic => write!(f, "meta page has the wrong magic number"),
+            FormatError::UnsupportedVersion(v) => write!(f, "unsupported format version {v} (expected {FORMAT_VERSION})"),
+            FormatError::WrongTupleKind { expected, found } => write!(f, "tuple kind {found}, expected {expected}"),
+            FormatError::TooShort { needed, found } => write!(f, "tuple of {found} bytes, needs {needed}"),
+            FormatError::BadField(name) => write!(f, "invalid {name}"),
+        }
+    }
+}
+
+/// A node's address: block number and line pointer offset (1-based; 0 is none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(u64);
+
+impl NodeId {
+    pub const NONE: NodeId = NodeId(0);
+
+    pub fn new(block: u32, offset: u16) -> NodeId {
+        NodeId(((block as u64) << 16) | offset as u64)
+    }
+    pub fn block(self) -> u32 {
+        (self.0 >> 16) as u32
+    }
+    pub fn offset(self) -> u16 {
+        self.0 as u16
+    }
+    pub fn is_none(self) -> bool {
+        self.offset() == 0
+    }
+    fn write(self, out: &mut [u8]) {
+        out[..4].copy_from_slice(&self.block().to_le_bytes());
+        out[4..6].copy_from_slice(&self.offset().to_le_bytes());
+    }
+    fn read(bytes: &[u8]) -> NodeId {
+        NodeId::new(u32_at(bytes, 0), u16_at(bytes, 4))
+    }
+}
+
+/// A heap row's TID packed like NodeId: block and offset.
+pub type HeapTid = NodeId;
+
+const ID_BYTES: usize = 6;
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+// ---- special space ---------------------------------------------------------
+
+pub const SPECIAL_SIZE: usize = 8;
+pub const PAGE_KIND_META: u8 = 1;
+pub const PAGE_KIND_GRAPH: u8 = 2;
+
+/// The special space of every page: its kind and the page id.
+pub fn encode_special(kind: u8) -> [u8; SPECIAL_SIZE] {
+    let mut s = [0u8; SPECIAL_SIZE];
+    s[0..4].copy_from_slice(&INVALID_BLOCK.to_le_bytes()); // reserved: next page in a chain
+    s[4] = kind;
+    s[6..8].copy_from_slice(&PAGE_ID.to_le_bytes());
+    s
+}
+
+/// The page's kind, if the special space carries our page id.
+pub fn special_kind(special: &[u8]) -> Option<u8> {
+    (special.len() >= SPECIAL_SIZE && u16_at(special, 6) == PAGE_ID).then_some(special[4])
+}
+
+// ---- meta page ---------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    L2 = 1,
+    InnerProduct = 2,
+    Cosine = 3,
+    L1 = 4,
+}
+
+impl Metric {
+    fn from_u8(v: u8) -> Option<Metric> {
+        [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1].into_iter().find(|m| *m as u8 == v)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    pub dimensions: u32,
+    pub m: u16,
+    pub ef_construction: u16,
+    pub metric: Metric,
+    /// The node on the highest layer, or NONE for an empty graph.
+    pub entry: NodeId,
+    pub entry_level: u8,
+    /// Where inserts look for free space first.
+    pub insert_block: u32,
+    /// Live elements, as of the last build or vacuum (for cost estimates).
+    pub element_count: u64,
+}
+
+pub const META_SIZE: usize = 40;
+
+impl Meta {
+    pub fn encode(&self) -> [u8; META_SIZE] {
+        let mut b = [0u8; META_SIZE];
+        b[0..4].copy_from_slice(&META_MAGIC.to_le_bytes());
+        b[4..8].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        b[8..12].copy_from_slice(&self.dimensions.to_le_bytes());
+        b[12..14].copy_from_slice(&self.m.to_le_bytes());
+        b[14..16].copy_from_slice(&self.ef_construction.to_le_bytes());
+        b[16] = self.metric as u8;
+        b[17] = self.entry_level;
+        self.entry.write(&mut b[18..24]);
+        b[24..28].copy_from_slice(&self.insert_block.to_le_bytes());
+        b[32..40].copy_from_slice(&self.element_count.to_le_bytes());
+        b
+    }
+
+    pub fn decode(b: &[u8]) -> Result<Meta, FormatError> {
+        if b.len() < META_SIZE {
+            return Err(FormatError::TooShort { needed: META_SIZE, found: b.len() });
+        }
+        if u32_at(b, 0) != META_MAGIC {
+            return Err(FormatError::BadMagic);
+        }
+        let version = u32_at(b, 4);
+        if version != FORMAT_VERSION {
+            return Err(FormatError::UnsupportedVersion(version));
+        }
+        Ok(Meta {
+            dimensions: u32_at(b, 8),
+            m: u16_at(b, 12),
+            ef_construction: u16_at(b, 14),
+            metric: Metric::from_u8(b[16]).ok_or(FormatError::BadField("metric"))?,
+            entry_level: b[17],
+            entry: NodeId::read(&b[18..24]),
+            insert_block: u32_at(b, 24),
+            element_count: u64_at(b, 32),
+        })
+    }
+}
+
+// ---- element tuples ------------------------------------------------------------
+
+pub const ELEMENT_KIND: u8 = 1;
+pub const NEIGHBOR_KIND: u8 = 2;
+/// Offset of the vector in an element tuple; a multiple of 8, so vectors in
+/// MAXALIGNed tuples are aligned for in-place reads.
+pub const ELEMENT_HEADER_SIZE: usize = 12 + HEAP_TIDS * ID_BYTES;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementHeader {
+    pub level: u8,
+    pub deleted: bool,
+    pub heap_tids: Vec<HeapTid>,
+    /// Where the node's neighbor tuple is.
+    pub neighbors: NodeId,
+    pub dimensions: u16,
+}
+
+pub fn element_size(dimensions: usize) -> usize {
+    ELEMENT_HEADER_SIZE + dimensions * 4
+}
+
+impl ElementHeader {
+    /// Writes the header into the first ELEMENT_HEADER_SIZE bytes of `out`.
+    pub fn encode_into(&self, out: &mut [u8]) {
+        assert!(self.heap_tids.len() <= HEAP_TIDS);
+        out[0] = ELEMENT_KIND;
+        out[1] = self.level;
+        out[2] = self.deleted as u8;
+        out[3] = self.heap_tids.len() as u8;
+        self.neighbors.write(&mut out[4..10]);
+        out[10..12].copy_from_slice(&self.dimensions.to_le_bytes());
+        for slot in 0..HEAP_TIDS {
+            let tid = self.heap_tids.get(slot).copied().unwrap_or(NodeId::NONE);
+            tid.write(&mut out[12 + slot * ID_BYTES..]);
+        }
+    }
+
+    pub fn decode(tuple: &[u8]) -> Result<ElementHeader, FormatError> {
+        if tuple.len() < ELEMENT_HEADER_SIZE {
+            return Err(FormatError::TooShort { needed: ELEMENT_HEADER_SIZE, found: tuple.len() });
+        }
+        if tuple[0] != ELEMENT_KIND {
+            return Err(FormatError::WrongTupleKind { expected: ELEMENT_KIND, found: tuple[0] });
+        }
+        let count = tuple[3] as usize;
+        if count > HEAP_TIDS {
+            return Err(FormatError::BadField("heap TID count"));
+        }
+        let dimensions = u16_at(tuple, 10);
+        if tuple.len() < element_size(dimensions as usize) {
+            return Err(FormatError::TooShort { needed: element_size(dimensions as usize), found: tuple.len() });
+        }
+        Ok(ElementHeader {
+            level: tuple[1],
+            deleted: tuple[2] != 0,
+            heap_tids: (0..count).map(|i| NodeId::read(&tuple[12 + i * ID_BYTES..])).collect(),
+            neighbors: NodeId::read(&tuple[4..10]),
+            dimensions,
+        })
+    }
+}
+
+/// A whole element tuple: header and vector.
+pub fn encode_element(header: &ElementHeader, vector: &[f32]) -> Vec<u8> {
+    let mut out = vec![0u8; element_size(vector.len())];
+    header.encode_into(&mut out);
+    for (chunk, x) in out[ELEMENT_HEADER_SIZE..].chunks_exact_mut(4).zip(vector) {
+        chunk.copy_from_slice(&x.to_ne_bytes());
+    }
+    out
+}
+
+/// The element's vector, read in place. The tuple must be 4-byte aligned, as
+/// tuples on pages are; returns None otherwise, or if the tuple is short.
+pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<&[f32]> {
+    let bytes = tuple.get(ELEMENT_HEADER_SIZE..element_size(dimensions))?;
+    // SAFETY: any bit pattern is a valid f32; align_to only yields aligned middles.
+    let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
+    (head.is_empty() && tail.is_empty()).then_some(floats)
+}
+
+/// Where the element's neighbor tuple is, read without decoding the rest:
+/// the hot path of a graph walk.
+pub fn element_neighbors(tuple: &[u8]) -> Result<NodeId, FormatError> {
+    if tuple.len() < ELEMENT_HEADER_SIZE {
+        return Err(FormatError::TooShort { needed: ELEMENT_HEADER_SIZE, found: tuple.len() });
+    }
+    if tuple[0] != ELEMENT_KIND {
+        return Err(FormatError::WrongTupleKind { expected: ELEMENT_KIND, found: tuple[0] });
+    }
+    Ok(NodeId::read(&tuple[4..10]))
+}
+
+/// Number of heap TIDs and the deleted flag, read without decoding the rest.
+pub fn element_is_live(tuple: &[u8]) -> bool {
+    tuple.len() >= ELEMENT_HEADER_SIZE && tuple[0] == ELEMENT_KIND && tuple[2] == 0 && tuple[3] > 0
+}
+
+// ---- neighbor tuples -------------------------------------------------------------
+
+const NEIGHBOR_HEADER_SIZE: usize = 8;
+
+/// Slots for layer 0 (2m) and m for each layer above, up to `level`.
+pub fn neighbor_slots(level: usize, m: usize) -> usize {
+    (level + 2) * m
+}
+
+pub fn neighbor_tuple_size(level: usize, m: usize) -> usize {
+    NEIGHBOR_HEADER_SIZE + neighbor_slots(level, m) * ID_BYTES
+}
+
+/// The slot range of `layer` in a neighbor tuple.
+pub fn layer_slots(m: usize, layer: usize) -> Range<usize> {
+    if layer == 0 {
+        0..2 * m
+    } else {
+        (layer + 1) * m..(layer + 2) * m
+    }
+}
+
+/// An empty neighbor tuple for a node on layers 0..=level.
+pub fn new_neighbor_tuple(level: usize, m: usize) -> Vec<u8> {
+    let mut t = vec![0u8; neighbor_tuple_size(level, m)];
+    t[0] = NEIGHBOR_KIND;
+    t[1] = level as u8;
+    t[2..4].copy_from_slice(&(neighbor_slots(level, m) as u16).to_le_bytes());
+    t
+}
+
+fn check_neighbor_tuple(tuple: &[u8], m: usize, layer: usize) -> Result<Range<usize>, FormatError> {
+    if tuple.len() < NEIGHBOR_HEADER_SIZE {
+        return Err(FormatError::TooShort { needed: NEIGHBOR_HEADER_SIZE, found: tuple.len() });
+    }
+    if tuple[0] != NEIGHBOR_KIND {
+        return Err(FormatError::WrongTupleKind { expected: NEIGHBOR_KIND, found: tuple[0] });
+    }
+    let slots = u16_at(tuple, 2) as usize;
+    if slots != neighbor_slots(tuple[1] as usize, m) || tuple.len() < NEIGHBOR_HEADER_SIZE + slots * ID_BYTES {
+        return Err(FormatError::BadField("neighbor slot count"));
+    }
+    let range = layer_slots(m, layer);
+    if range.end > slots {
+        return Err(FormatError::BadField("layer above the node's level"));
+    }
+    Ok(range)
+}
+
+/// Appends the neighbors of `layer` to `out`.
+pub fn read_layer(tuple: &[u8], m: usize, layer: usize, out: &mut Vec<NodeId>) -> Result<(), FormatError> {
+    let range = check_neighbor_tuple(tuple, m, layer)?;
+    for slot in range {
+        let id = NodeId::read(&tuple[NEIGHBOR_HEADER_SIZE + slot * ID_BYTES..]);
+        if id.is_none() {
+            break;
+        }
+        out.push(id);
+    }
+    Ok(())
+}
+
+/// Replaces the neighbors of `layer`; unused slots are cleared.
+pub fn write_layer(tuple: &mut [u8], m: usize, layer: usize, ids: &[NodeId]) -> Result<(), FormatError> {
+    let range = check_neighbor_tuple(tuple, m, layer)?;
+    if ids.len() > range.len() {
+        return Err(FormatError::BadField("too many neighbors for the layer"));
+    }
+    for (i, slot) in range.enumerate() {
+        let id = ids.get(i).copied().unwrap_or(NodeId::NONE);
+        id.write(&mut tuple[NEIGHBOR_HEADER_SIZE + slot * ID_BYTES..]);
+    }
+    Ok(())
+}
+
+// ---- build layout -------------------------------------------------------------------
+
+/// One item of a planned page: a node's element or neighbor tuple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlannedItem {
+    Element(u32),
+    Neighbors(u32),
+}
+
+/// Where the build puts every node: pages in block order, each a list of
+/// items whose offsets are their positions + 1, and each node's addresses.
+#[derive(Debug, Default)]
+pub struct PagePlan {
+    pub pages: Vec<Vec<PlannedItem>>,
+    pub elements: Vec<NodeId>,
+    pub neighbors: Vec<NodeId>,
+}
+
+/// Packs nodes into pages in the given order. `sizes[i]` is node i's
+/// (element, neighbor tuple) length; `footprint` is what an item of a length
+/// takes on a page (aligned data plus line pointer); `capacity` what an empty
+/// page holds. A node's two tuples share a page when they fit one; otherwise
+/// the element gets a page of its own.
+pub fn plan_pages(
+    order: &[u32],
+    sizes: &[(usize, usize)],
+    capacity: usize,
+    footprint: impl Fn(usize) -> usize,
+    first_block: u32,
+) -> PagePlan {
+    let mut plan = PagePlan {
+        pages: Vec::new(),
+        elements: vec![NodeId::NONE; sizes.len()],
+        neighbors: vec![NodeId::NONE; sizes.len()],
+    };
+    // The page that shared items go to, and its free bytes.
+    let mut open: Option<(usize, usize)> = None;
+    let place = |plan: &mut PagePlan, open: &mut Option<(usize, usize)>, item: PlannedItem, need: usize| -> NodeId {
+        let page = match *open {
+            Some((page, free)) if free >= need => page,
+            _ => {
+                plan.pages.push(Vec::new());
+                *open = Some((plan.pages.len() - 1, capacity));
+                plan.pages.len() - 1
+            }
+        };
+        plan.pages[page].push(item);
+        if let Some((_, free)) = open.as_mut() {
+            *free -= need;
+        }
+        NodeId::new(first_block + page as u32, plan.pages[page].len() as u16)
+    };
+    for &node in order {
+        let (element_len, neighbors_len) = sizes[node as usize];
+        let (element, neighbors) = (footprint(element_len), footprint(neighbors_len));
+        let n = node as usize;
+        if element + neighbors <= capacity {
+            let together = match open {
+                Some((_, free)) if free >= element + neighbors => open,
+                _ => None,
+            };
+            if together.is_none() {
+                open = None;
+            }
+            plan.neighbors[n] = place(&mut plan, &mut open, PlannedItem::Neighbors(node), neighbors);
+            plan.elements[n] = place(&mut plan, &mut open, PlannedItem::Element(node), element);
+        } else {
+            plan.neighbors[n] = place(&mut plan, &mut open, PlannedItem::Neighbors(node), neighbors);
+            plan.pages.push(vec![PlannedItem::Element(node)]);
+            plan.elements[n] = NodeId::new(first_block + plan.pages.len() as u32 - 1, 1);
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_ids_pack_block_and_offset() {
+        let id = NodeId::new(0xDEAD_BEEF, 0x1234);
+        assert_eq!((id.block(), id.offset()), (0xDEAD_BEEF, 0x1234));
+        assert!(NodeId::NONE.is_none());
+        assert!(!NodeId::new(0, 1).is_none());
+        assert!(NodeId::new(1, 1) > NodeId::new(0, 9));
+    }
+
+    #[test]
+    fn meta_round_trips_and_rejects_foreign_pages() {
+        let meta = Meta {
+            dimensions: 784,
+            m: 16,
+            ef_construction: 64,
+            metric: Metric::Cosine,
+            entry: NodeId::new(7, 3),
+            entry_level: 4,
+            insert_block: 9,
+            element_count: 123_456,
+        };
+        let bytes = meta.encode();
+        assert_eq!(Meta::decode(&bytes), Ok(meta));
+        let mut wrong = bytes;
+        wrong[0] ^= 1;
+        assert_eq!(Meta::decode(&wrong), Err(FormatError::BadMagic));
+        let mut future = bytes;
+        future[4] = 2;
+        assert_eq!(Meta::decode(&future), Err(FormatError::UnsupportedVersion(2)));
+        let mut bad_metric = bytes;
+        bad_metric[16] = 9;
+        assert_eq!(Meta::decode(&bad_metric), Err(FormatError::BadField("metric")));
+        assert!(matches!(Meta::decode(&bytes[..10]), Err(FormatError::TooShort { .. })));
+    }
+
+    #[test]
+    fn element_round_trips_with_its_vector() {
+        let header = ElementHeader {
+            level: 3,
+            deleted: false,
+            heap_tids: vec![NodeId::new(1, 2), NodeId::new(3, 4)],
+            neighbors: NodeId::new(5, 6),
+            dimensions: 3,
+        };
+        let tuple = encode_element(&header, &[1.0, -2.5, 3.25]);
+        assert_eq!(tuple.len(), element_size(3));
+        assert_eq!(ElementHeader::decode(&tuple), Ok(header));
+        assert_eq!(element_neighbors(&tuple), Ok(NodeId::new(5, 6)));
+        assert!(element_is_live(&tuple));
+        // Copy into 8-aligned storage, as a page would hold it.
+        let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
+        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
+        bytes.copy_from_slice(&tuple);
+        assert_eq!(element_vector(bytes, 3), Some(&[1.0f32, -2.5, 3.25][..]));
+        assert_eq!(element_vector(&bytes[..tuple.len() - 1], 3), None);
+        assert_eq!(ELEMENT_HEADER_SIZE % 8, 0);
+    }
+
+    #[test]
+    fn element_decode_rejects_corruption() {
+        let header = ElementHeader { level: 0, deleted: true, heap_tids: vec![], neighbors: NodeId::NONE, dimensions: 2 };
+        let tuple = encode_element(&header, &[0.0, 0.0]);
+        assert!(!element_is_live(&tuple));
+        let mut wrong_kind = tuple.clone();
+        wrong_kind[0] = NEIGHBOR_KIND;
+        assert!(matches!(ElementHeader::decode(&wrong_kind), Err(FormatError::WrongTupleKind { .. })));
+        let mut too_many = tuple.clone();
+        too_many[3] = HEAP_TIDS as u8 + 1;
+        assert_eq!(ElementHeader::decode(&too_many), Err(FormatError::BadField("heap TID count")));
+        assert!(matches!(ElementHeader::decode(&tuple[..tuple.len() - 1]), Err(FormatError::TooShort { .. })));
+    }
+
+    #[test]
+    fn neighbor_layers_are_independent_slot_ranges() {
+        let m = 4;
+        let mut tuple = new_neighbor_tuple(2, m);
+        assert_eq!(tuple.len(), neighbor_tuple_size(2, m));
+        let layer0: Vec<NodeId> = (1..=8).map(|i| NodeId::new(i, 1)).collect();
+        let layer2 = vec![NodeId::new(100, 7)];
+        write_layer(&mut tuple, m, 0, &layer0).unwrap();
+        write_layer(&mut tuple, m, 2, &layer2).unwrap();
+        let mut out = Vec::new();
+        read_layer(&tuple, m, 0, &mut out).unwrap();
+        assert_eq!(out, layer0);
+        out.clear();
+        read_layer(&tuple, m, 1, &mut out).unwrap();
+        assert!(out.is_empty());
+        read_layer(&tuple, m, 2, &mut out).unwrap();
+        assert_eq!(out, layer2);
+        // Shrinking a layer clears the slots it no longer uses.
+        write_layer(&mut tuple, m, 0, &layer0[..3]).unwrap();
+        out.clear();
+        read_layer(&tuple, m, 0, &mut out).unwrap();
+        assert_eq!(out, &layer0[..3]);
+        assert!(read_layer(&tuple, m, 3, &mut out).is_err(), "layer above the node's level");
+        assert!(write_layer(&mut tuple, m, 1, &layer0).is_err(), "more than m neighbors");
+        assert!(read_layer(&tuple, m + 1, 0, &mut out).is_err(), "m disagrees with the slot count");
+    }
+
+    #[test]
+    fn special_space_identifies_our_pages() {
+        let s = encode_special(PAGE_KIND_GRAPH);
+        assert_eq!(special_kind(&s), Some(PAGE_KIND_GRAPH));
+        assert_eq!(special_kind(&[0u8; SPECIAL_SIZE]), None);
+    }
+
+    #[test]
+    fn plan_keeps_a_node_on_one_page_and_fills_pages() {
+        let footprint = |len: usize| (len + 7) / 8 * 8 + 4;
+        // Each node takes 100 + 60 bytes; 1000 bytes hold 6 nodes.
+        let sizes = vec![(96, 56); 20];
+        let order: Vec<u32> = (0..20).rev().collect();
+        let plan = plan_pages(&order, &sizes, 1000, footprint, 1);
+        assert_eq!(plan.pages.len(), 4);
+        assert_eq!(plan.pages[0].len(), 12);
+        for node in 0..20 {
+            let (e, n) = (plan.elements[node], plan.neighbors[node]);
+            assert_eq!(e.block(), n.block(), "node {node} is split");
+            let page = &plan.pages[(e.block() - 1) as usize];
+            assert_eq!(page[e.offset() as usize - 1], PlannedItem::Element(node as u32));
+            assert_eq!(page[n.offset() as usize - 1], PlannedItem::Neighbors(node as u32));
+        }
+        // Order is kept: the first node placed is node 19.
+        assert_eq!(plan.pages[0][0], PlannedItem::Neighbors(19));
+    }
+
+    #[test]
+    fn plan_gives_oversized_elements_their_own_page() {
+        let footprint = |len: usize| (len + 7) / 8 * 8 + 4;
+        let sizes = vec![(900, 200), (900, 200), (10, 10)];
+        let plan = plan_pages(&[0, 1, 2], &sizes, 1000, footprint, 1);
+        for node in 0..2 {
+            let e = plan.elements[node];
+            assert_eq!(plan.pages[(e.block() - 1) as usize], vec![PlannedItem::Element(node as u32)]);
+            assert_eq!(e.offset(), 1);
+        }
+        assert_eq!(plan.neighbors[0].block(), plan.neighbors[1].block(), "neighbor tuples share a page");
+        assert_eq!(plan.elements[2].block(), plan.neighbors[2].block());
+        let total: usize = plan.pages.iter().map(|p| p.len()).sum();
+        assert_eq!(total, 6);
+    }
+}

@@ -1,0 +1,244 @@
+//! Buffer guards and page access. Guards unlock and unpin on drop, also when
+//! an ERROR unwinds through Rust (that happens before the transaction aborts,
+//! while the resource owner still tracks the pins).
+
+use crate::page;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+/// A pinned and content-locked buffer.
+pub struct LockedBuffer {
+    buffer: pg_sys::Buffer,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    Share,
+    Exclusive,
+}
+
+impl Lock {
+    fn mode(self) -> i32 {
+        match self {
+            Lock::Share => pg_sys::BUFFER_LOCK_SHARE as i32,
+            Lock::Exclusive => pg_sys::BUFFER_LOCK_EXCLUSIVE as i32,
+        }
+    }
+}
+
+pub fn read_buffer(rel: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block: u32) -> pg_sys::Buffer {
+    // SAFETY: rel is an open relation; ReadBufferExtended raises an ERROR for a bad block.
+    unsafe { pg_sys::ReadBufferExtended(rel, fork, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut()) }
+}
+
+impl LockedBuffer {
+    pub fn read(rel: pg_sys::Relation, block: u32, lock: Lock) -> Self {
+        let buffer = read_buffer(rel, pg_sys::ForkNumber::MAIN_FORKNUM, block);
+        // SAFETY: we hold a pin on buffer.
+        unsafe { pg_sys::LockBuffer(buffer, lock.mode()) };
+        LockedBuffer { buffer }
+    }
+
+    /// A new, exclusively locked page at the end of `fork`, not yet initialized.
+    pub fn extend(rel: pg_sys::Relation, fork: pg_sys::ForkNumber::Type) -> Self {
+        // SAFETY: extension is serialized by the relation extension lock, as Postgres requires.
+        unsafe {
+            pg_sys::LockRelationForExtension(rel, pg_sys::ExclusiveLock as i32);
+            let buffer = read_buffer(rel, fork, pg_sys::InvalidBlockNumber); // P_NEW
+            pg_sys::LockBuffer(buffer, Lock::Exclusive.mode());
+            pg_sys::UnlockRelationForExtension(rel, pg_sys::ExclusiveLock as i32);
+            LockedBuffer { buffer }
+        }
+    }
+
+    pub fn buffer(&self) -> pg_sys::Buffer {
+        self.buffer
+    }
+
+    pub fn page(&self) -> pg_sys::Page {
+        // SAFETY: the buffer is pinned.
+        unsafe { pg_sys::BufferGetPage(self.buffer) }
+    }
+
+    pub fn block(&self) -> u32 {
+        // SAFETY: the buffer is pinned.
+        unsafe { pg_sys::BufferGetBlockNumber(self.buffer) }
+    }
+}
+
+impl Drop for LockedBuffer {
+    fn drop(&mut self) {
+        // SAFETY: we hold the lock and the pin taken in read()/extend().
+        unsafe { pg_sys::UnlockReleaseBuffer(self.buffer) };
+    }
+}
+
+/// Usable bytes of an empty page: all but the page header and our special space.
+pub fn page_capacity() -> usize {
+    // size_of PageHeaderData is SizeOfPageHeaderData: pd_linp is a zero-sized flexible array.
+    pg_sys::BLCKSZ as usize - std::mem::size_of::<pg_sys::PageHeaderData>() - maxalign(page::SPECIAL_SIZE)
+}
+
+pub fn maxalign(len: usize) -> usize {
+    (len + 7) & !7
+}
+
+/// Page bytes an item takes: its aligned data and its line pointer.
+pub fn item_footprint(len: usize) -> usize {
+    maxalign(len) + std::mem::size_of::<pg_sys::ItemIdData>()
+}
+
+/// Formats `page` as an empty page of ours.
+///
+/// # Safety
+/// `page` must point to a writable BLCKSZ page.
+pub unsafe fn init_page(page: pg_sys::Page, kind: u8) {
+    unsafe {
+        pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, page::SPECIAL_SIZE);
+        let special = pg_sys::PageGetSpecialPointer(page);
+        std::ptr::copy_nonoverlapping(page::encode_special(kind).as_ptr(), special.cast(), page::SPECIAL_SIZE);
+    }
+}
+
+/// Checks a page's special space, so that a page of another index is never
+/// read as ours.
+///
+/// # Safety
+/// `page` must point to a pinned, locked page.
+pub unsafe fn check_page(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, kind: u8) {
+    let special = unsafe {
+        let header = page.cast::<pg_sys::PageHeaderData>();
+        let special_offset = (*header).pd_special as usize;
+        if special_offset + page::SPECIAL_SIZE > pg_sys::BLCKSZ as usize {
+            corrupted(rel, block, 0, "special space out of bounds");
+        }
+        std::slice::from_raw_parts(page.cast::<u8>().add(special_offset), page::SPECIAL_SIZE)
+    };
+    if page::special_kind(special) != Some(kind) {
+        corrupted(rel, block, 0, "page has the wrong page id or kind");
+    }
+}
+
+/// The bytes of the item at `offset` on `page`.
+///
+/// # Safety
+/// `page` must be pinned and locked for as long as the slice is used.
+pub unsafe fn item<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16) -> &'a mut [u8] {
+    unsafe {
+        if offset == 0 || offset > pg_sys::PageGetMaxOffsetNumber(page) {
+            corrupted(rel, block, offset, "line pointer out of range");
+        }
+        let item_id = pg_sys::PageGetItemId(page, offset);
+        if (*item_id).lp_flags() != pg_sys::LP_NORMAL {
+            corrupted(rel, block, offset, "line pointer not in use");
+        }
+        let len = (*item_id).lp_len() as usize;
+        let start = (*item_id).lp_off() as usize;
+        if start + len > pg_sys::BLCKSZ as usize {
+            corrupted(rel, block, offset, "item extends past the page");
+        }
+        std::slice::from_raw_parts_mut(pg_sys::PageGetItem(page, item_id).cast::<u8>(), len)
+    }
+}
+
+/// Adds `bytes` to `page`, returning its offset, or None if it does not fit.
+///
+/// # Safety
+/// `page` must be locked exclusively (or be a GenericXLog working copy).
+pub unsafe fn add_item(page: pg_sys::Page, bytes: &[u8]) -> Option<u16> {
+    let offset = unsafe {
+        pg_sys::PageAddItemExtended(page, bytes.as_ptr() as pg_sys::Item, bytes.len(), pg_sys::InvalidOffsetNumber, 0)
+    };
+    (offset != pg_sys::InvalidOffsetNumber).then_some(offset)
+}
+
+/// # Safety
+/// `page` must be pinned and locked.
+pub unsafe fn free_space(page: pg_sys::Page) -> usize {
+    unsafe { pg_sys::PageGetFreeSpace(page) }
+}
+
+pub fn relation_name(rel: pg_sys::Relation) -> String {
+    // SAFETY: rel is an open relation with a valid rd_rel.
+    unsafe { std::ffi::CStr::from_ptr((*(*rel).rd_rel).relname.data.as_ptr()) }.to_string_lossy().into_owned()
+}
+
+pub fn corrupted(rel: pg_sys::Relation, block: u32, offset: u16, what: impl std::fmt::Display) -> ! {
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+        format!("index \"{}\" is corrupted at block {block}, item {offset}: {what}", relation_name(rel)),
+        "REINDEX the index to rebuild it."
+    );
+}
+
+/// Pins held across the reads of one scan or insert, so that revisiting a
+/// page costs no shared buffer table lookup. Bounded; beyond the bound,
+/// pages are pinned per access.
+pub struct PinCache {
+    rel: pg_sys::Relation,
+    pins: std::collections::HashMap<u32, pg_sys::Buffer, std::hash::BuildHasherDefault<crate::hnsw::IdHasher>>,
+    /// Whether dropping the cache releases its pins. False for scans, whose
+    /// state may be freed after an ERROR, when the resource owner has already
+    /// released the pins; they call `release_all` from amendscan instead.
+    release_on_drop: bool,
+}
+
+const MAX_CACHED_PINS: usize = 4096;
+
+impl PinCache {
+    pub fn new(rel: pg_sys::Relation, release_on_drop: bool) -> Self {
+        PinCache { rel, pins: Default::default(), release_on_drop }
+    }
+
+    /// Runs `f` on `block`'s page under a content lock.
+    pub fn with_page<R>(&mut self, block: u32, lock: Lock, f: impl FnOnce(pg_sys::Page) -> R) -> R {
+        let (buffer, cached) = match self.pins.get(&block) {
+            Some(&buffer) => (buffer, true),
+            None => {
+                let buffer = read_buffer(self.rel, pg_sys::ForkNumber::MAIN_FORKNUM, block);
+                let cached = self.pins.len() < MAX_CACHED_PINS;
+                if cached {
+                    self.pins.insert(block, buffer);
+                }
+                (buffer, cached)
+            }
+        };
+        struct Held {
+            buffer: pg_sys::Buffer,
+            release: bool,
+        }
+        impl Drop for Held {
+            fn drop(&mut self) {
+                // SAFETY: locked below; pinned by the cache or by us.
+                unsafe {
+                    pg_sys::LockBuffer(self.buffer, pg_sys::BUFFER_LOCK_UNLOCK as i32);
+                    if self.release {
+                        pg_sys::ReleaseBuffer(self.buffer);
+                    }
+                }
+            }
+        }
+        // SAFETY: the buffer is pinned.
+        unsafe { pg_sys::LockBuffer(buffer, lock.mode()) };
+        let held = Held { buffer, release: !cached };
+        let result = f(unsafe { pg_sys::BufferGetPage(buffer) });
+        drop(held);
+        result
+    }
+
+    pub fn release_all(&mut self) {
+        for (_, buffer) in self.pins.drain() {
+            // SAFETY: each cached buffer holds one pin of ours.
+            unsafe { pg_sys::ReleaseBuffer(buffer) };
+        }
+    }
+}
+
+impl Drop for PinCache {
+    fn drop(&mut self) {
+        if self.release_on_drop {
+            self.release_all();
+        }
+    }
+}

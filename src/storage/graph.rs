@@ -1,0 +1,291 @@
+//! The HNSW graph over index pages: `hnsw::Graph` for scans and
+//! `hnsw::GraphMut` for inserts, plus the meta page and element placement.
+
+use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, item_footprint, page_capacity};
+use super::buffer::{Lock, LockedBuffer, PinCache};
+use super::xlog::{Logging, PageWrite};
+use crate::hnsw::{Graph, GraphMut};
+use crate::page::{self, ElementHeader, FormatError, Meta, NodeId};
+use pgrx::pg_sys;
+
+pub type Distance = fn(&[f32], &[f32]) -> f32;
+
+// ---- meta page ---------------------------------------------------------------
+
+fn meta_bytes<'a>(page: pg_sys::Page) -> &'a mut [u8] {
+    // SAFETY: the meta page's contents start right after the page header and
+    // hold META_SIZE bytes (pd_lower covers them).
+    unsafe { std::slice::from_raw_parts_mut(pg_sys::PageGetContents(page).cast::<u8>(), page::META_SIZE) }
+}
+
+/// Formats `page` as the meta page holding `meta`.
+///
+/// # Safety
+/// `page` must be a writable page (a new buffer, or a GenericXLog copy).
+pub unsafe fn write_meta_page(page: pg_sys::Page, meta: &Meta) {
+    unsafe {
+        init_page(page, page::PAGE_KIND_META);
+        meta_bytes(page).copy_from_slice(&meta.encode());
+        // GenericXLog and full-page images skip the hole between pd_lower and
+        // pd_upper, so pd_lower must cover the meta data.
+        let header = page.cast::<pg_sys::PageHeaderData>();
+        (*header).pd_lower = (pg_sys::PageGetContents(page) as usize - page as usize + page::META_SIZE) as u16;
+    }
+}
+
+pub fn read_meta(rel: pg_sys::Relation) -> Meta {
+    let buffer = LockedBuffer::read(rel, page::META_BLOCK, Lock::Share);
+    // SAFETY: pinned and share-locked.
+    unsafe { check_page(rel, buffer.page(), page::META_BLOCK, page::PAGE_KIND_META) };
+    Meta::decode(meta_bytes(buffer.page())).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e))
+}
+
+/// Changes the meta page under an exclusive lock.
+pub fn update_meta(rel: pg_sys::Relation, logging: Logging, change: impl FnOnce(&mut Meta)) {
+    let buffer = LockedBuffer::read(rel, page::META_BLOCK, Lock::Exclusive);
+    let mut write = PageWrite::start(rel, logging);
+    let page = write.register(&buffer, false);
+    // SAFETY: exclusively locked; `page` is the page to edit.
+    unsafe { check_page(rel, page, page::META_BLOCK, page::PAGE_KIND_META) };
+    let mut meta = Meta::decode(meta_bytes(page)).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e));
+    change(&mut meta);
+    meta_bytes(page).copy_from_slice(&meta.encode());
+    write.commit();
+}
+
+// ---- placing new elements ------------------------------------------------------------
+
+/// Adds a node to the index: its element tuple and its neighbor tuple, on the
+/// page `meta.insert_block` if they fit, else on a new page (which becomes
+/// `meta.insert_block`). Returns the element's id.
+pub fn add_node(
+    rel: pg_sys::Relation,
+    meta: &mut Meta,
+    mut header: ElementHeader,
+    vector: &[f32],
+    neighbor_tuple: &[u8],
+    logging: Logging,
+) -> NodeId {
+    let element_len = page::element_size(vector.len());
+    let needed = item_footprint(element_len) + item_footprint(neighbor_tuple.len());
+    if needed > page_capacity() {
+        return add_node_split(rel, meta, header, vector, neighbor_tuple, logging);
+    }
+    let (buffer, is_new) = page_with_room(rel, meta, needed);
+    let block = buffer.block();
+    let mut write = PageWrite::start(rel, logging);
+    let page = write.register(&buffer, is_new);
+    // SAFETY: exclusively locked, and `needed` bytes are free on it.
+    unsafe {
+        if is_new {
+            init_page(page, page::PAGE_KIND_GRAPH);
+        }
+        // The neighbor tuple goes first so the element can point at it.
+        let neighbors = add_item(page, neighbor_tuple).unwrap_or_else(|| corrupted(rel, block, 0, "no room for neighbors"));
+        header.neighbors = NodeId::new(block, neighbors);
+        let element = page::encode_element(&header, vector);
+        let offset = add_item(page, &element).unwrap_or_else(|| corrupted(rel, block, 0, "no room for element"));
+        write.commit();
+        meta.insert_block = block;
+        NodeId::new(block, offset)
+    }
+}
+
+/// The insert page if it has `needed` bytes free, else a new page.
+fn page_with_room(rel: pg_sys::Relation, meta: &Meta, needed: usize) -> (LockedBuffer, bool) {
+    if meta.insert_block != page::INVALID_BLOCK && meta.insert_block != page::META_BLOCK {
+        let buffer = LockedBuffer::read(rel, meta.insert_block, Lock::Exclusive);
+        // SAFETY: pinned and exclusively locked. Free space counts one line pointer already.
+        let fits = unsafe {
+            !pg_sys::PageIsNew(buffer.page()) && free_space(buffer.page()) + item_footprint(0) >= needed
+        };
+        if fits {
+            return (buffer, false);
+        }
+    }
+    (LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM), true)
+}
+
+/// For vectors so large that element and neighbors do not share a page: the
+/// element gets a page of its own.
+fn add_node_split(
+    rel: pg_sys::Relation,
+    meta: &mut Meta,
+    mut header: ElementHeader,
+    vector: &[f32],
+    neighbor_tuple: &[u8],
+    logging: Logging,
+) -> NodeId {
+    let element = page::encode_element(&header, vector);
+    if item_footprint(element.len()) > page_capacity() {
+        corrupted(rel, 0, 0, format!("an element of {} bytes does not fit on a page", element.len()));
+    }
+    let (neighbor_buffer, neighbor_is_new) = page_with_room(rel, meta, item_footprint(neighbor_tuple.len()));
+    let element_buffer = LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
+    let mut write = PageWrite::start(rel, logging);
+    let neighbor_page = write.register(&neighbor_buffer, neighbor_is_new);
+    let element_page = write.register(&element_buffer, true);
+    // SAFETY: both pages are exclusively locked and have room.
+    unsafe {
+        if neighbor_is_new {
+            init_page(neighbor_page, page::PAGE_KIND_GRAPH);
+        }
+        init_page(element_page, page::PAGE_KIND_GRAPH);
+        let neighbors = add_item(neighbor_page, neighbor_tuple)
+            .unwrap_or_else(|| corrupted(rel, neighbor_buffer.block(), 0, "no room for neighbors"));
+        header.neighbors = NodeId::new(neighbor_buffer.block(), neighbors);
+        let element = page::encode_element(&header, vector);
+        let offset = add_item(element_page, &element)
+            .unwrap_or_else(|| corrupted(rel, element_buffer.block(), 0, "no room for element"));
+        write.commit();
+        meta.insert_block = neighbor_buffer.block();
+        NodeId::new(element_buffer.block(), offset)
+    }
+}
+
+// ---- the graph -----------------------------------------------------------------
+
+pub struct PageGraph {
+    rel: pg_sys::Relation,
+    m: usize,
+    dimensions: usize,
+    distance: Distance,
+    query: Vec<f32>,
+    pins: PinCache,
+    logging: Logging,
+    other: Vec<f32>,
+}
+
+impl PageGraph {
+    /// `release_pins_on_drop`: see `PinCache`; false for scans.
+    pub fn new(rel: pg_sys::Relation, meta: &Meta, distance: Distance, logging: Logging, release_pins_on_drop: bool) -> Self {
+        PageGraph {
+            rel,
+            m: meta.m as usize,
+            dimensions: meta.dimensions as usize,
+            distance,
+            query: Vec::new(),
+            pins: PinCache::new(rel, release_pins_on_drop),
+            logging,
+            other: Vec::new(),
+        }
+    }
+
+    pub fn set_query(&mut self, query: &[f32]) {
+        self.query.clear();
+        self.query.extend_from_slice(query);
+    }
+
+    pub fn release_pins(&mut self) {
+        self.pins.release_all();
+    }
+
+    /// Runs `f` on the bytes of the tuple at `id`, under a share lock.
+    fn with_tuple<R>(&mut self, id: NodeId, f: impl FnOnce(&[u8]) -> Result<R, FormatError>) -> R {
+        let rel = self.rel;
+        let (block, offset) = (id.block(), id.offset());
+        self.pins.with_page(block, Lock::Share, |page| {
+            // SAFETY: the page is pinned and share-locked while `f` runs.
+            let tuple = unsafe { item(rel, page, block, offset) };
+            f(tuple).unwrap_or_else(|e| corrupted(rel, block, offset, e))
+        })
+    }
+
+    pub fn read_header(&mut self, id: NodeId) -> ElementHeader {
+        self.with_tuple(id, ElementHeader::decode)
+    }
+
+    /// Copies the element's vector into `out`.
+    pub fn read_vector(&mut self, id: NodeId, out: &mut Vec<f32>) {
+        let dimensions = self.dimensions;
+        self.with_tuple(id, |tuple| {
+            let vector = page::element_vector(tuple, dimensions).ok_or(FormatError::BadField("vector"))?;
+            out.clear();
+            out.extend_from_slice(vector);
+            Ok(())
+        })
+    }
+
+    /// Distance from `vector` to the element at `id`, computed in place.
+    fn distance_from(&mut self, vector_is_query: bool, id: NodeId) -> f32 {
+        let (dimensions, distance) = (self.dimensions, self.distance);
+        let from = if vector_is_query { std::mem::take(&mut self.query) } else { std::mem::take(&mut self.other) };
+        let d = self.with_tuple(id, |tuple| {
+            let vector = page::element_vector(tuple, dimensions).ok_or(FormatError::BadField("vector"))?;
+            Ok(distance(&from, vector))
+        });
+        if vector_is_query {
+            self.query = from;
+        } else {
+            self.other = from;
+        }
+        d
+    }
+
+    /// Adds a heap TID to an element that has room for it; false if it has none.
+    pub fn add_heap_tid(&mut self, id: NodeId, tid: page::HeapTid) -> bool {
+        let (rel, logging) = (self.rel, self.logging);
+        let buffer = LockedBuffer::read(rel, id.block(), Lock::Exclusive);
+        let mut write = PageWrite::start(rel, logging);
+        let page = write.register(&buffer, false);
+        // SAFETY: exclusively locked; `page` is the page to edit.
+        let tuple = unsafe { item(rel, page, id.block(), id.offset()) };
+        let mut header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(rel, id.block(), id.offset(), e));
+        if header.deleted || header.heap_tids.is_empty() || header.heap_tids.len() >= page::HEAP_TIDS {
+            return false;
+        }
+        header.heap_tids.push(tid);
+        header.encode_into(tuple);
+        write.commit();
+        true
+    }
+}
+
+impl Graph for PageGraph {
+    type Id = NodeId;
+
+    fn distance(&mut self, node: NodeId) -> f32 {
+        self.distance_from(true, node)
+    }
+
+    fn neighbors(&mut self, node: NodeId, layer: usize, out: &mut Vec<NodeId>) {
+        out.clear();
+        let (rel, m, block) = (self.rel, self.m, node.block());
+        // The neighbor tuple is usually on the element's page: one lock for both.
+        let elsewhere = self.pins.with_page(block, Lock::Share, |page| {
+            // SAFETY: pinned and share-locked.
+            let tuple = unsafe { item(rel, page, block, node.offset()) };
+            let at = page::element_neighbors(tuple).unwrap_or_else(|e| corrupted(rel, block, node.offset(), e));
+            if at.block() != block {
+                return Some(at);
+            }
+            let neighbors = unsafe { item(rel, page, block, at.offset()) };
+            page::read_layer(neighbors, m, layer, out).unwrap_or_else(|e| corrupted(rel, block, at.offset(), e));
+            None
+        });
+        if let Some(at) = elsewhere {
+            self.with_tuple(at, |tuple| page::read_layer(tuple, m, layer, out));
+        }
+    }
+}
+
+impl GraphMut for PageGraph {
+    fn distance_between(&mut self, a: NodeId, b: NodeId) -> f32 {
+        let mut other = std::mem::take(&mut self.other);
+        self.read_vector(a, &mut other);
+        self.other = other;
+        self.distance_from(false, b)
+    }
+
+    fn set_neighbors(&mut self, node: NodeId, layer: usize, neighbors: &[NodeId]) {
+        let (rel, m, logging) = (self.rel, self.m, self.logging);
+        let at = self.with_tuple(node, page::element_neighbors);
+        let buffer = LockedBuffer::read(rel, at.block(), Lock::Exclusive);
+        let mut write = PageWrite::start(rel, logging);
+        let page = write.register(&buffer, false);
+        // SAFETY: exclusively locked; `page` is the page to edit.
+        let tuple = unsafe { item(rel, page, at.block(), at.offset()) };
+        page::write_layer(tuple, m, layer, neighbors).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+        write.commit();
+    }
+}

@@ -1,0 +1,5 @@
+//! pgrx: the HNSW graph on Postgres pages, through the buffer manager.
+
+pub mod buffer;
+pub mod graph;
+pub mod xlog;
