@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install demo test unit-test pg-test regress-test
+.PHONY: setup install demo test unit-test pg-test regress-test cluster-test
 
 setup:
 	@bash .ci/setup.sh
@@ -27,3 +27,6 @@ pg-test: setup
 
 regress-test: setup
 	@bash tests/run_all.sh regress
+
+cluster-test: setup
+	@bash tests/run_all.sh cluster

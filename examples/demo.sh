@@ -6,11 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/cluster.sh
 
-dir=$(mktemp -d /tmp/quiver-demo.XXXXXX)
 port=${DEMO_PORT:-54330}
-trap 'cluster_stop "$dir"; rm -rf "$dir"' EXIT
-echo "== starting a throwaway PostgreSQL cluster in $dir"
-cluster_start "$dir" "$port"
+throwaway_cluster demo "$port"
+dir=$CLUSTER_DIR
+echo "== started a throwaway PostgreSQL cluster in $dir"
 sql() { cluster_psql "$dir" "$port" postgres "$@"; }
 
 sql -q <<'SQL'
@@ -20,6 +19,8 @@ SQL
 echo "== loading 10,000 Fashion-MNIST images (28x28 pixels = vector(784))"
 python3 examples/fashion_mnist.py --split test --limit 10000 | sql -q -c "COPY products FROM STDIN"
 sql -q -c "ANALYZE products"
+echo "== building an HNSW index (m = 16, ef_construction = 64)"
+sql -c "\\timing on" -c "CREATE INDEX products_embedding ON products USING hnsw (embedding vector_l2_ops) WITH (m = 16, ef_construction = 64)"
 sql -c "SELECT category, count(*) FROM products GROUP BY category ORDER BY category"
 
 query="SELECT id, category, round((embedding <-> (SELECT embedding FROM products WHERE id = 0))::numeric, 1) AS l2_distance
@@ -27,14 +28,18 @@ FROM products
 WHERE category = 'Sneaker'
 ORDER BY embedding <-> (SELECT embedding FROM products WHERE id = 0)
 LIMIT 5"
+# Until filter-aware iterative scans land, the index yields hnsw.ef_search
+# candidates before the WHERE filter: ask for enough of them.
+settings="SET hnsw.ef_search = 100"
 echo "== the 5 sneakers that look most like product 0 (an ankle boot)"
+echo "$settings;"
 echo "$query;"
-sql -c "$query"
+sql -c "$settings" -c "$query"
 echo "== plan"
-sql -c "EXPLAIN (COSTS OFF) $query"
+sql -c "$settings" -c "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) $query"
 
 echo "== product 0 and its nearest sneaker, as pictures"
-best=$(sql -At -c "SELECT id FROM ($query) nearest LIMIT 1")
+best=$(sql -At -c "$settings" -c "SELECT id FROM ($query) nearest LIMIT 1")
 sql -At -c "SELECT embedding FROM products WHERE id IN (0, $best) ORDER BY id <> 0" | python3 -c '
 import sys
 images = [list(map(float, line.strip()[1:-1].split(","))) for line in sys.stdin]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the test suites (all, or those named: unit pgrx regress) and prints a
+# Runs the test suites (all, or those named: unit pgrx regress cluster) and prints a
 # summary; exits non-zero if any suite failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export PG_CONFIG
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit pgrx regress)
+[ ${#suites[@]} -gt 0 ] || suites=(unit pgrx regress cluster)
 
 logdir=$(mktemp -d /tmp/quiver-tests.XXXXXX)
 chmod 755 "$logdir"
@@ -33,11 +33,23 @@ regress_suite() {
     cargo pgrx install --release --pg-config "$PG_CONFIG" && bash tests/run_regress.sh
 }
 
+cluster_suite() {
+    # Whole-cluster tests (pg_test/*.sh) against the installed release build.
+    local status=0
+    cargo pgrx install --release --pg-config "$PG_CONFIG" >/dev/null || return 1
+    for script in pg_test/*.sh; do
+        echo "--- $script"
+        bash "$script" || status=1
+    done
+    return $status
+}
+
 for suite in "${suites[@]}"; do
     case $suite in
-        unit) run_suite unit cargo test --features pg15 --lib -- kernels:: types:: ;;
+        unit) run_suite unit cargo test --features pg15 --lib -- --skip pg_tests ;;
         pgrx) run_suite pgrx pgrx_suite ;;
         regress) run_suite regress regress_suite ;;
+        cluster) run_suite cluster cluster_suite ;;
         *) echo "unknown suite $suite"; failed+=("$suite") ;;
     esac
 done
@@ -45,8 +57,13 @@ done
 echo
 echo "=== summary"
 for name in "${passed[@]}" "${failed[@]}"; do
-    grep -h -E "^test result:|tests? (passed|failed)" \
+    grep -h -E "^test result:|tests? (passed|failed)|^[a-z]+: [0-9]+ passed, [0-9]+ failed" \
         "$logdir/$name.log" 2>/dev/null | sed "s/^/$name: /"
 done
 echo "suites: ${#passed[@]} passed, ${#failed[@]} failed"
-[ ${#failed[@]} -eq 0 ]
+if [ ${#failed[@]} -eq 0 ]; then
+    rm -rf "$logdir"
+else
+    echo "logs: $logdir"
+    exit 1
+fi

@@ -5,10 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/cluster.sh
 
-dir=$(mktemp -d /tmp/quiver-regress.XXXXXX)
 port=${REGRESS_PORT:-54329}
-trap 'cluster_stop "$dir"; rm -rf "$dir"' EXIT
-cluster_start "$dir" "$port"
+throwaway_cluster regress "$port"
+dir=$CLUSTER_DIR
 
 outdir=tests/pg_regress
 rm -rf "$outdir/results" "$outdir/regression.diffs" "$outdir/regression.out"

@@ -44,3 +44,14 @@ cluster_psql() {
     shift 3
     "$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" "$@"
 }
+
+# throwaway_cluster NAME PORT [postgres.conf lines...]: starts a cluster in a
+# new directory, CLUSTER_DIR, stopped and removed when the calling shell exits.
+throwaway_cluster() {
+    local name=$1 port=$2
+    shift 2
+    CLUSTER_DIR=$(mktemp -d "/tmp/quiver-$name.XXXXXX")
+    # shellcheck disable=SC2064 # expand CLUSTER_DIR now
+    trap "cluster_stop '$CLUSTER_DIR'; rm -rf '$CLUSTER_DIR'" EXIT
+    cluster_start "$CLUSTER_DIR" "$port" "$@"
+}

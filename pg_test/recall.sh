@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Recall of the hnsw index against exact search, on real data: 10,000
+# Fashion-MNIST training images as the table, 100 test images as queries,
+# for L2 and cosine. Asserts recall@10 >= 0.95 at ef_search 100 and that it
+# rises from ef_search 10 to 100; prints recall and build time.
+# Quiver must be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/lib/cluster.sh
+
+port=${RECALL_PORT:-54332}
+throwaway_cluster recall "$port" "shared_buffers = 256MB" "maintenance_work_mem = 512MB"
+dir=$CLUSTER_DIR
+sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
+
+sql -c "CREATE EXTENSION quiver"
+sql -c "CREATE TABLE base (id int PRIMARY KEY, category text, embedding vector(784))"
+sql -c "CREATE TABLE queries (id int PRIMARY KEY, category text, embedding vector(784))"
+python3 examples/fashion_mnist.py --split train --limit 10000 | sql -c "COPY base FROM STDIN"
+python3 examples/fashion_mnist.py --split test --limit 100 | sql -c "COPY queries FROM STDIN"
+sql -c "ANALYZE base"
+
+passed=0 failed=0
+check() {
+    local what=$1 ok=$2
+    if [ "$ok" = t ]; then
+        passed=$((passed + 1)); echo "ok: $what"
+    else
+        failed=$((failed + 1)); echo "FAILED: $what"
+    fi
+}
+
+for metric in l2 cosine; do
+    case $metric in
+        l2) op='<->' ;;
+        cosine) op='<=>' ;;
+    esac
+    # Exact answers, by sequential scan, before any index exists.
+    sql -c "CREATE TABLE truth_$metric AS
+            SELECT q.id, ARRAY(SELECT b.id FROM base b ORDER BY b.embedding $op q.embedding, b.id LIMIT 10) AS ids
+            FROM queries q"
+    start=$(date +%s%N)
+    sql -c "CREATE INDEX base_$metric ON base USING hnsw (embedding vector_${metric}_ops)"
+    build=$(( ($(date +%s%N) - start) / 1000000 ))
+    size=$(sql -At -c "SELECT pg_size_pretty(pg_relation_size('base_$metric'))")
+    plan=$(sql -At -c "EXPLAIN (COSTS OFF) SELECT b.id FROM base b ORDER BY b.embedding $op (SELECT embedding FROM queries WHERE id = 0) LIMIT 10")
+    check "$metric: the planner uses the index" "$(grep -q "Index Scan using base_$metric" <<<"$plan" && echo t || echo f)"
+    declare -A recall=()
+    for ef in 10 40 100; do
+        recall[$ef]=$(sql -At -c "SET hnsw.ef_search = $ef" -c "
+            SELECT round(avg(hits) / 10, 3) FROM (
+                SELECT cardinality(ARRAY(
+                    SELECT unnest(t.ids)
+                    INTERSECT
+                    SELECT unnest(ARRAY(SELECT b.id FROM base b ORDER BY b.embedding $op q.embedding LIMIT 10))
+                )) AS hits
+                FROM queries q JOIN truth_$metric t USING (id)) per_query")
+    done
+    echo "$metric: build ${build} ms, index $size, recall@10 at ef_search 10/40/100: ${recall[10]} / ${recall[40]} / ${recall[100]}"
+    check "$metric: recall@10 at ef_search 100 >= 0.95" "$(sql -At -c "SELECT ${recall[100]} >= 0.95")"
+    check "$metric: recall rises from ef_search 10 to 100" "$(sql -At -c "SELECT ${recall[100]} > ${recall[10]}")"
+    # Results come back in increasing distance.
+    sorted=$(sql -At -c "SET hnsw.ef_search = 100" -c "
+        SELECT bool_and(d >= prev) FROM (
+            SELECT d, lag(d, 1, '-Infinity') OVER (ORDER BY n) AS prev FROM (
+                SELECT row_number() OVER () AS n, embedding $op (SELECT embedding FROM queries WHERE id = 1) AS d
+                FROM (SELECT embedding FROM base ORDER BY embedding $op (SELECT embedding FROM queries WHERE id = 1) LIMIT 50) s
+            ) numbered
+        ) pairs")
+    check "$metric: index scan returns rows by increasing distance" "$sorted"
+    sql -c "DROP INDEX base_$metric"
+done
+
+# A build reports progress and can be cancelled.
+sql -c "CREATE TABLE progress_seen (phase text, tuples_done bigint, tuples_total bigint)"
+sql -c "CREATE INDEX base_progress ON base USING hnsw (embedding vector_l2_ops)" &
+builder=$!
+for _ in $(seq 1 200); do
+    sql -c "INSERT INTO progress_seen SELECT phase, tuples_done, tuples_total FROM pg_stat_progress_create_index"
+    kill -0 "$builder" 2>/dev/null || break
+    sleep 0.05
+done
+wait "$builder"
+progress=$(sql -At -c "SELECT count(*) > 0 FROM progress_seen
+                       WHERE phase = 'building index: loading tuples' AND tuples_done > 0 AND tuples_total > 0")
+check "build progress shows in pg_stat_progress_create_index" "$progress"
+sql -c "DROP INDEX base_progress"
+
+timeout_error=$(sql -c "SET statement_timeout = '300ms'" \
+    -c "CREATE INDEX base_timeout ON base USING hnsw (embedding vector_l2_ops)" 2>&1 || true)
+check "statement_timeout cancels a build" \
+    "$(grep -q 'canceling statement due to statement timeout' <<<"$timeout_error" && echo t || echo f)"
+
+sql -c "CREATE INDEX base_cancel ON base USING hnsw (embedding vector_l2_ops)" >"$dir/cancel.log" 2>&1 &
+builder=$!
+cancelled=f
+for _ in $(seq 1 100); do
+    if [ "$(sql -At -c "SELECT pg_cancel_backend(pid) FROM pg_stat_progress_create_index")" = t ]; then
+        cancelled=t
+        break
+    fi
+    sleep 0.05
+done
+wait "$builder" || true
+check "pg_cancel_backend cancels a build" \
+    "$([ $cancelled = t ] && grep -q 'canceling statement due to user request' "$dir/cancel.log" && echo t || echo f)"
+check "a cancelled build leaves no index" \
+    "$(sql -At -c "SELECT count(*) = 0 FROM pg_class WHERE relname IN ('base_timeout', 'base_cancel')")"
+
+echo "recall: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
