@@ -169,7 +169,7 @@ fn breadth_first_order(graph: &MemoryGraph) -> Vec<u32> {
         while next < order.len() {
             let node = order[next];
             next += 1;
-            for &n in graph.layer_neighbors(node, 0) {
+            for n in graph.layer_neighbors(node, 0) {
                 if !std::mem::replace(&mut seen[n as usize], true) {
                     order.push(n);
                 }
@@ -232,7 +232,7 @@ fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &MemoryGraph, h
                         let mut tuple = page::new_neighbor_tuple(level, m);
                         for layer in 0..=level {
                             neighbor_ids.clear();
-                            neighbor_ids.extend(graph.layer_neighbors(node, layer).iter().map(|&n| plan.elements[n as usize]));
+                            neighbor_ids.extend(graph.layer_neighbors(node, layer).map(|n| plan.elements[n as usize]));
                             page::write_layer(&mut tuple, m, layer, &neighbor_ids).expect("planned tuple has every layer");
                         }
                         tuple

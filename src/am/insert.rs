@@ -85,7 +85,7 @@ pub fn insert_on_disk(
     let mut graph = PageGraph::new(index, meta, spec.distance(), logging, true);
     graph.set_query(vector);
     let entry = Candidate { distance: hnsw::Graph::distance(&mut graph, meta.entry), id: meta.entry };
-    let mut scratch = SearchScratch::default();
+    let mut scratch: SearchScratch<NodeId> = SearchScratch::default();
     let per_layer =
         hnsw::find_neighbors(&mut graph, &params, entry, meta.entry_level as usize, level, &mut scratch, check_for_interrupts);
 

@@ -69,17 +69,15 @@ pub fn prepare_for(metric: Metric, values: &[f32]) -> Option<Vec<f32>> {
     (norm > 0.0).then(|| values.iter().map(|&x| (x as f64 / norm) as f32).collect())
 }
 
-fn negative_dot(a: &[f32], b: &[f32]) -> f32 {
-    -kernels::dot(a, b)
-}
-
 /// The distance the graph orders by: monotone in the SQL operator's value.
+/// A kernel of the CPU's best instruction set, called directly.
 pub fn distance_for(metric: Metric) -> fn(&[f32], &[f32]) -> f32 {
+    let kernels = kernels::best();
     match metric {
-        Metric::L2 => kernels::l2_squared,
+        Metric::L2 => kernels.l2_squared,
         // Vectors are normalized for cosine, so -dot orders like 1 - cos.
-        Metric::InnerProduct | Metric::Cosine => negative_dot,
-        Metric::L1 => kernels::l1,
+        Metric::InnerProduct | Metric::Cosine => kernels.negative_dot,
+        Metric::L1 => kernels.l1,
     }
 }
 

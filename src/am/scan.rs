@@ -23,6 +23,12 @@ struct ScanState {
     scratch: SearchScratch<NodeId>,
 }
 
+thread_local! {
+    /// The last finished scan's scratch space, so the next scan starts with
+    /// grown hash tables and heaps instead of growing them again.
+    static SPARE_SCRATCH: std::cell::Cell<Option<SearchScratch<NodeId>>> = const { std::cell::Cell::new(None) };
+}
+
 fn state<'a>(scan: pg_sys::IndexScanDesc) -> &'a mut ScanState {
     // SAFETY: ambeginscan stored a ScanState in opaque; it lives as long as the scan's memory context.
     unsafe { &mut *(*scan).opaque.cast::<ScanState>() }
@@ -42,7 +48,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
         searched: false,
         results: Vec::new().into_iter(),
         pending: Vec::new(),
-        scratch: SearchScratch::default(),
+        scratch: SPARE_SCRATCH.take().unwrap_or_default(),
     };
     // Freed with the scan's memory context, also after an ERROR. Its pins are
     // released by amendscan, or by the resource owner at abort.
@@ -141,7 +147,9 @@ fn search(index: pg_sys::Relation, state: &mut ScanState) -> Vec<Candidate<NodeI
 
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
-    if let Some(graph) = state(scan).graph.as_mut() {
+    let state = state(scan);
+    if let Some(graph) = state.graph.as_mut() {
         graph.release_pins();
     }
+    SPARE_SCRATCH.set(Some(std::mem::take(&mut state.scratch)));
 }

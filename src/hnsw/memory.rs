@@ -11,13 +11,14 @@ pub struct MemoryGraph {
     distance: Distance,
     /// Node i's vector is `vectors[i * dim..(i + 1) * dim]`.
     vectors: Vec<f32>,
-    /// Per node, per layer (0 ..= the node's level), its neighbors.
-    neighbors: Vec<Vec<Vec<u32>>>,
+    /// Per node, per layer (0 ..= the node's level), its neighbors and their
+    /// distances to it, kept so that pruning a full list needs no recomputing.
+    neighbors: Vec<Vec<Vec<Candidate<u32>>>>,
     /// The node on the highest layer, and that layer.
     entry: Option<(u32, usize)>,
     /// The vector `Graph::distance` measures from.
     query: Vec<f32>,
-    scratch: SearchScratch<u32>,
+    scratch: SearchScratch<u32, DenseVisited>,
     memory_bytes: usize,
 }
 
@@ -69,8 +70,8 @@ impl MemoryGraph {
         self.neighbors[node as usize].len() - 1
     }
 
-    pub fn layer_neighbors(&self, node: u32, layer: usize) -> &[u32] {
-        &self.neighbors[node as usize][layer]
+    pub fn layer_neighbors(&self, node: u32, layer: usize) -> impl Iterator<Item = u32> + '_ {
+        self.neighbors[node as usize][layer].iter().map(|c| c.id)
     }
 
     /// Roughly what the graph occupies, for the build's memory limit.
@@ -111,9 +112,9 @@ impl MemoryGraph {
         let id = self.len() as u32;
         self.vectors.extend_from_slice(vector);
         self.neighbors.push(vec![Vec::new(); level + 1]);
-        self.memory_bytes += self.dim * 4 + 24 + (level + 1) * 24 + (level + 2) * params.m * 4;
+        self.memory_bytes += self.dim * 4 + 24 + (level + 1) * 24 + (level + 2) * params.m * 8;
         for (layer, chosen) in per_layer.iter().enumerate() {
-            self.neighbors[id as usize][layer] = chosen.iter().map(|c| c.id).collect();
+            self.neighbors[id as usize][layer] = chosen.clone();
             for c in chosen {
                 add_link(self, &params, c.id, layer, id, c.distance);
             }
@@ -149,7 +150,7 @@ impl Graph for MemoryGraph {
     fn neighbors(&mut self, node: u32, layer: usize, out: &mut Vec<u32>) {
         out.clear();
         if let Some(list) = self.neighbors[node as usize].get(layer) {
-            out.extend_from_slice(list);
+            out.extend(list.iter().map(|c| c.id));
         }
     }
 }
@@ -160,6 +161,17 @@ impl GraphMut for MemoryGraph {
     }
 
     fn set_neighbors(&mut self, node: u32, layer: usize, neighbors: &[u32]) {
+        let with_distances: Vec<Candidate<u32>> =
+            neighbors.iter().map(|&id| Candidate { distance: self.distance_between(node, id), id }).collect();
+        self.neighbors[node as usize][layer] = with_distances;
+    }
+
+    fn neighbors_with_distances(&mut self, node: u32, layer: usize, out: &mut Vec<Candidate<u32>>) {
+        out.clear();
+        out.extend_from_slice(&self.neighbors[node as usize][layer]);
+    }
+
+    fn set_neighbors_with_distances(&mut self, node: u32, layer: usize, neighbors: &[Candidate<u32>]) {
         let list = &mut self.neighbors[node as usize][layer];
         list.clear();
         list.extend_from_slice(neighbors);

@@ -82,6 +82,16 @@ pub trait Graph {
 
     /// Replaces `out` with the neighbors of `node` on `layer`.
     fn neighbors(&mut self, node: Self::Id, layer: usize, out: &mut Vec<Self::Id>);
+
+    /// Distances from the query to each of `nodes`, in order, into `out`. A
+    /// store may batch the work, e.g. to overlap memory latency.
+    fn distances(&mut self, nodes: &[Self::Id], out: &mut Vec<f32>) {
+        out.clear();
+        for &node in nodes {
+            let d = self.distance(node);
+            out.push(d);
+        }
+    }
 }
 
 /// A graph that can also be changed, as an insert needs.
@@ -90,6 +100,24 @@ pub trait GraphMut: Graph {
     fn distance_between(&mut self, a: Self::Id, b: Self::Id) -> f32;
 
     fn set_neighbors(&mut self, node: Self::Id, layer: usize, neighbors: &[Self::Id]);
+
+    /// The neighbors of `node` on `layer` with their distances to it. Stores
+    /// that keep those distances override this to skip computing them.
+    fn neighbors_with_distances(&mut self, node: Self::Id, layer: usize, out: &mut Vec<Candidate<Self::Id>>) {
+        let mut ids = Vec::new();
+        self.neighbors(node, layer, &mut ids);
+        out.clear();
+        for id in ids {
+            let distance = self.distance_between(node, id);
+            out.push(Candidate { distance, id });
+        }
+    }
+
+    /// Like `set_neighbors`, for stores that keep the distances.
+    fn set_neighbors_with_distances(&mut self, node: Self::Id, layer: usize, neighbors: &[Candidate<Self::Id>]) {
+        let ids: Vec<Self::Id> = neighbors.iter().map(|c| c.id).collect();
+        self.set_neighbors(node, layer, &ids);
+    }
 }
 
 /// A fast hasher for node ids, which are already well spread integers.
@@ -118,36 +146,82 @@ impl Hasher for IdHasher {
 
 pub type IdSet<Id> = HashSet<Id, BuildHasherDefault<IdHasher>>;
 
+/// The set of nodes a search has seen.
+pub trait VisitedSet<Id>: Default {
+    fn clear(&mut self);
+    /// Marks `id`; true if it was not marked yet.
+    fn insert(&mut self, id: Id) -> bool;
+}
+
+impl<Id: Hash + Eq> VisitedSet<Id> for IdSet<Id> {
+    fn clear(&mut self) {
+        HashSet::clear(self)
+    }
+    fn insert(&mut self, id: Id) -> bool {
+        HashSet::insert(self, id)
+    }
+}
+
+/// For dense ids 0..n: one mark per node; clearing bumps the epoch.
+#[derive(Default)]
+pub struct DenseVisited {
+    marks: Vec<u32>,
+    epoch: u32,
+}
+
+impl VisitedSet<u32> for DenseVisited {
+    fn clear(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.marks.fill(0);
+            self.epoch = 1;
+        }
+    }
+    fn insert(&mut self, id: u32) -> bool {
+        let i = id as usize;
+        if i >= self.marks.len() {
+            self.marks.resize((i + 1).next_power_of_two(), 0);
+        }
+        let fresh = self.marks[i] != self.epoch;
+        self.marks[i] = self.epoch;
+        fresh
+    }
+}
+
 /// Scratch space reused across searches: the visited set and both heaps.
-pub struct SearchScratch<Id> {
-    pub visited: IdSet<Id>,
+pub struct SearchScratch<Id, V = IdSet<Id>> {
+    pub visited: V,
     candidates: BinaryHeap<std::cmp::Reverse<Candidate<Id>>>,
     results: BinaryHeap<Candidate<Id>>,
     neighbors: Vec<Id>,
+    fresh: Vec<Id>,
+    distances: Vec<f32>,
 }
 
-impl<Id: Copy + Eq + Ord + Hash> Default for SearchScratch<Id> {
+impl<Id: Copy + Eq + Ord + Hash, V: Default> Default for SearchScratch<Id, V> {
     fn default() -> Self {
         SearchScratch {
-            visited: IdSet::default(),
+            visited: V::default(),
             candidates: BinaryHeap::new(),
             results: BinaryHeap::new(),
             neighbors: Vec::new(),
+            fresh: Vec::new(),
+            distances: Vec::new(),
         }
     }
 }
 
 /// SEARCH-LAYER (Algorithm 2): the `ef` nearest nodes to the query on `layer`
 /// reachable from `entries`, nearest first.
-pub fn search_layer<G: Graph>(
+pub fn search_layer<G: Graph, V: VisitedSet<G::Id>>(
     graph: &mut G,
     entries: &[Candidate<G::Id>],
     ef: usize,
     layer: usize,
-    scratch: &mut SearchScratch<G::Id>,
+    scratch: &mut SearchScratch<G::Id, V>,
     mut check_interrupts: impl FnMut(),
 ) -> Vec<Candidate<G::Id>> {
-    let SearchScratch { visited, candidates, results, neighbors } = scratch;
+    let SearchScratch { visited, candidates, results, neighbors, fresh, distances } = scratch;
     visited.clear();
     candidates.clear();
     results.clear();
@@ -167,11 +241,10 @@ pub fn search_layer<G: Graph>(
         }
         check_interrupts();
         graph.neighbors(nearest.id, layer, neighbors);
-        for &id in neighbors.iter() {
-            if !visited.insert(id) {
-                continue;
-            }
-            let distance = graph.distance(id);
+        fresh.clear();
+        fresh.extend(neighbors.iter().copied().filter(|&id| visited.insert(id)));
+        graph.distances(fresh, distances);
+        for (&id, &distance) in fresh.iter().zip(distances.iter()) {
             let furthest = results.peek().map_or(f32::INFINITY, |c| c.distance);
             if results.len() < ef || distance < furthest {
                 let candidate = Candidate { distance, id };
@@ -190,12 +263,12 @@ pub fn search_layer<G: Graph>(
 
 /// Greedy search (ef = 1) on layers `from_layer` down to `down_to_layer`,
 /// inclusive: the nearest node found on each layer enters the next.
-pub fn greedy_descent<G: Graph>(
+pub fn greedy_descent<G: Graph, V: VisitedSet<G::Id>>(
     graph: &mut G,
     entry: Candidate<G::Id>,
     from_layer: usize,
     down_to_layer: usize,
-    scratch: &mut SearchScratch<G::Id>,
+    scratch: &mut SearchScratch<G::Id, V>,
     mut check_interrupts: impl FnMut(),
 ) -> Candidate<G::Id> {
     let mut nearest = entry;
@@ -232,26 +305,32 @@ pub fn select_neighbors<G: GraphMut>(
             pruned.push(candidate);
         }
     }
-    for candidate in pruned {
-        if selected.len() >= max {
-            break;
+    // Both lists are nearest first: merge in the nearest pruned ones.
+    let room = max - selected.len();
+    if room > 0 && !pruned.is_empty() {
+        pruned.truncate(room);
+        let mut merged = Vec::with_capacity(selected.len() + pruned.len());
+        let (mut a, mut b) = (selected.into_iter().peekable(), pruned.into_iter().peekable());
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            merged.push(if x <= y { a.next().unwrap() } else { b.next().unwrap() });
         }
-        selected.push(candidate);
+        merged.extend(a);
+        merged.extend(b);
+        return merged;
     }
-    selected.sort_unstable();
     selected
 }
 
 /// The first half of INSERT (Algorithm 1): the neighbors a new node at
 /// `level` gets on each layer it shares with the graph, layer 0 first.
 /// The graph's query must be the new node's vector.
-pub fn find_neighbors<G: GraphMut>(
+pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
     graph: &mut G,
     params: &Params,
     entry: Candidate<G::Id>,
     entry_level: usize,
     level: usize,
-    scratch: &mut SearchScratch<G::Id>,
+    scratch: &mut SearchScratch<G::Id, V>,
     mut check_interrupts: impl FnMut(),
 ) -> Vec<Vec<Candidate<G::Id>>> {
     let mut entries = vec![greedy_descent(graph, entry, entry_level, level + 1, scratch, &mut check_interrupts)];
@@ -268,25 +347,22 @@ pub fn find_neighbors<G: GraphMut>(
 /// `layer`, shrinking the list with the heuristic when it is full.
 /// `distance` is between `node` and `new`.
 pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, new: G::Id, distance: f32) {
-    let mut current = Vec::new();
-    graph.neighbors(node, layer, &mut current);
-    if current.contains(&new) {
+    let mut candidates = Vec::new();
+    graph.neighbors_with_distances(node, layer, &mut candidates);
+    if candidates.iter().any(|c| c.id == new) {
         return;
     }
-    let max = params.max_neighbors(layer);
-    if current.len() < max {
-        current.push(new);
-        graph.set_neighbors(node, layer, &current);
-        return;
+    // Lists are kept nearest first, so the new link goes in its place.
+    let new = Candidate { distance, id: new };
+    let at = candidates.partition_point(|c| *c < new);
+    candidates.insert(at, new);
+    if candidates.len() > params.max_neighbors(layer) {
+        if candidates.windows(2).any(|w| w[0] > w[1]) {
+            candidates.sort_unstable();
+        }
+        candidates = select_neighbors(graph, &candidates, params.max_neighbors(layer));
     }
-    let mut candidates: Vec<Candidate<G::Id>> = current
-        .iter()
-        .map(|&id| Candidate { distance: graph.distance_between(node, id), id })
-        .collect();
-    candidates.push(Candidate { distance, id: new });
-    candidates.sort_unstable();
-    let kept: Vec<G::Id> = select_neighbors(graph, &candidates, max).iter().map(|c| c.id).collect();
-    graph.set_neighbors(node, layer, &kept);
+    graph.set_neighbors_with_distances(node, layer, &candidates);
 }
 
 #[cfg(test)]

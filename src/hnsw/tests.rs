@@ -87,9 +87,9 @@ fn degrees_stay_within_bounds_and_links_are_valid() {
     for node in 0..graph.len() as u32 {
         assert!(graph.level(node) <= entry_level);
         for layer in 0..=graph.level(node) {
-            let list = graph.layer_neighbors(node, layer);
+            let list: Vec<u32> = graph.layer_neighbors(node, layer).collect();
             assert!(list.len() <= params.max_neighbors(layer), "node {node} layer {layer}: {}", list.len());
-            for &n in list {
+            for &n in &list {
                 assert_ne!(n, node, "no self links");
                 assert!(graph.level(n) >= layer, "a neighbor on layer {layer} must reach that layer");
             }
@@ -110,7 +110,7 @@ fn every_node_is_reachable_from_the_entry_point() {
     let mut stack = vec![entry];
     seen[entry as usize] = true;
     while let Some(node) = stack.pop() {
-        for &n in graph.layer_neighbors(node, 0) {
+        for n in graph.layer_neighbors(node, 0) {
             if !seen[n as usize] {
                 seen[n as usize] = true;
                 stack.push(n);
@@ -188,10 +188,10 @@ fn add_link_prunes_a_full_list_to_the_maximum() {
         graph.insert(&[x], 0, |_| false, || {});
     }
     for node in 0..graph.len() as u32 {
-        assert!(graph.layer_neighbors(node, 0).len() <= 4);
+        assert!(graph.layer_neighbors(node, 0).count() <= 4);
     }
     // The point at 0 keeps a neighbor on each side.
-    let around_zero: Vec<f32> = graph.layer_neighbors(0, 0).iter().map(|&n| graph.vector(n)[0]).collect();
+    let around_zero: Vec<f32> = graph.layer_neighbors(0, 0).map(|n| graph.vector(n)[0]).collect();
     assert!(around_zero.iter().any(|&x| x > 0.0) && around_zero.iter().any(|&x| x < 0.0), "{around_zero:?}");
 }
 

@@ -19,6 +19,8 @@ pub struct Kernels {
     pub name: &'static str,
     pub l2_squared: Pair,
     pub dot: Pair,
+    /// -dot: what inner product and cosine indexes order by.
+    pub negative_dot: Pair,
     pub l1: Pair,
     pub cosine_parts: Triple,
 }
@@ -27,6 +29,7 @@ pub const SCALAR: Kernels = Kernels {
     name: "scalar",
     l2_squared: scalar::l2_squared,
     dot: scalar::dot,
+    negative_dot: |a, b| -scalar::dot(a, b),
     l1: scalar::l1,
     cosine_parts: scalar::cosine_parts,
 };
@@ -45,10 +48,16 @@ mod checked {
     }
     wrap!(l2_squared_avx2, x86::l2_squared_avx2, f32);
     wrap!(dot_avx2, x86::dot_avx2, f32);
+    pub fn negative_dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+        -dot_avx2(a, b)
+    }
     wrap!(l1_avx2, x86::l1_avx2, f32);
     wrap!(cosine_parts_avx2, x86::cosine_parts_avx2, (f32, f32, f32));
     wrap!(l2_squared_avx512, x86::l2_squared_avx512, f32);
     wrap!(dot_avx512, x86::dot_avx512, f32);
+    pub fn negative_dot_avx512(a: &[f32], b: &[f32]) -> f32 {
+        -dot_avx512(a, b)
+    }
     wrap!(l1_avx512, x86::l1_avx512, f32);
     wrap!(cosine_parts_avx512, x86::cosine_parts_avx512, (f32, f32, f32));
 }
@@ -58,6 +67,7 @@ pub const AVX2: Kernels = Kernels {
     name: "avx2+fma",
     l2_squared: checked::l2_squared_avx2,
     dot: checked::dot_avx2,
+    negative_dot: checked::negative_dot_avx2,
     l1: checked::l1_avx2,
     cosine_parts: checked::cosine_parts_avx2,
 };
@@ -67,6 +77,7 @@ pub const AVX512: Kernels = Kernels {
     name: "avx512f",
     l2_squared: checked::l2_squared_avx512,
     dot: checked::dot_avx512,
+    negative_dot: checked::negative_dot_avx512,
     l1: checked::l1_avx512,
     cosine_parts: checked::cosine_parts_avx512,
 };
@@ -116,6 +127,19 @@ pub fn cosine_distance(a: &[f32], b: &[f32]) -> f64 {
     1.0 - similarity.clamp(-1.0, 1.0)
 }
 
+/// Asks the CPU to start loading the cache line at `address`; only a hint,
+/// it never faults, whatever the address.
+#[inline(always)]
+pub fn prefetch(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetch does not access memory architecturally.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(address.cast(), std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
+}
+
 /// Euclidean norm, accumulated in f64 (as pgvector's `vector_norm`).
 pub fn norm(a: &[f32]) -> f64 {
     a.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt()
@@ -150,6 +174,7 @@ mod tests {
                     };
                     check("l2", (table.l2_squared)(&a, &b), scalar::l2_squared(&a, &b), 16.0);
                     check("dot", (table.dot)(&a, &b), scalar::dot(&a, &b), 4.0);
+                    check("-dot", (table.negative_dot)(&a, &b), -scalar::dot(&a, &b), 4.0);
                     check("l1", (table.l1)(&a, &b), scalar::l1(&a, &b), 4.0);
                     let got = (table.cosine_parts)(&a, &b);
                     let want = scalar::cosine_parts(&a, &b);

@@ -186,9 +186,73 @@ pub struct PinCache {
 
 const MAX_CACHED_PINS: usize = 4096;
 
+/// Raw LockBuffer, without pgrx's FFI guard (a setjmp per call), for the
+/// hottest path: every page a search reads is locked and unlocked once. It
+/// cannot raise an ERROR with what we pass: a valid, pinned buffer, one of
+/// the three lock modes, and at most two LWLocks held by us at a time.
+/// ReleaseBuffer likewise cannot raise one for a buffer this backend pinned,
+/// and a scan releases hundreds at its end.
+mod unguarded {
+    extern "C-unwind" {
+        pub fn LockBuffer(buffer: pgrx::pg_sys::Buffer, mode: std::ffi::c_int);
+        pub fn ReleaseBuffer(buffer: pgrx::pg_sys::Buffer);
+    }
+}
+
+fn lock_buffer(buffer: pg_sys::Buffer, mode: i32) {
+    // SAFETY: see `unguarded`; the callers hold a pin on `buffer`.
+    unsafe { unguarded::LockBuffer(buffer, mode) }
+}
+
+thread_local! {
+    /// Where blocks of our indexes were last found in shared buffers. A later
+    /// scan pins them with ReadRecentBuffer, which checks the guess, instead
+    /// of a lookup in the shared buffer mapping table.
+    static RECENT_BUFFERS: std::cell::RefCell<std::collections::HashMap<(u32, u32), pg_sys::Buffer,
+        std::hash::BuildHasherDefault<crate::hnsw::IdHasher>>> = Default::default();
+}
+
+const MAX_RECENT_BUFFERS: usize = 1 << 20;
+
+#[cfg(feature = "pg15")]
+fn file_of(rel: pg_sys::Relation) -> (pg_sys::RelFileNode, u32) {
+    // SAFETY: rel is open.
+    let node = unsafe { (*rel).rd_node };
+    (node, node.relNode.to_u32())
+}
+
+#[cfg(feature = "pg16")]
+fn file_of(rel: pg_sys::Relation) -> (pg_sys::RelFileLocator, u32) {
+    // SAFETY: rel is open.
+    let locator = unsafe { (*rel).rd_locator };
+    (locator, locator.relNumber.to_u32())
+}
+
+/// Pins `block` of the main fork, trying where it was found last time first.
+pub fn read_buffer_recent(rel: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
+    let (file, key) = file_of(rel);
+    let guess = RECENT_BUFFERS.with_borrow(|recent| recent.get(&(key, block)).copied());
+    if let Some(buffer) = guess {
+        // SAFETY: ReadRecentBuffer checks that the buffer holds this block before pinning it.
+        if unsafe { pg_sys::ReadRecentBuffer(file, pg_sys::ForkNumber::MAIN_FORKNUM, block, buffer) } {
+            return buffer;
+        }
+    }
+    let buffer = read_buffer(rel, pg_sys::ForkNumber::MAIN_FORKNUM, block);
+    RECENT_BUFFERS.with_borrow_mut(|recent| {
+        if recent.len() >= MAX_RECENT_BUFFERS {
+            recent.clear();
+        }
+        recent.insert((key, block), buffer);
+    });
+    buffer
+}
+
 impl PinCache {
     pub fn new(rel: pg_sys::Relation, release_on_drop: bool) -> Self {
-        PinCache { rel, pins: Default::default(), release_on_drop }
+        let mut pins: std::collections::HashMap<_, _, _> = Default::default();
+        pins.reserve(512);
+        PinCache { rel, pins, release_on_drop }
     }
 
     /// Runs `f` on `block`'s page under a content lock.
@@ -196,7 +260,7 @@ impl PinCache {
         let (buffer, cached) = match self.pins.get(&block) {
             Some(&buffer) => (buffer, true),
             None => {
-                let buffer = read_buffer(self.rel, pg_sys::ForkNumber::MAIN_FORKNUM, block);
+                let buffer = read_buffer_recent(self.rel, block);
                 let cached = self.pins.len() < MAX_CACHED_PINS;
                 if cached {
                     self.pins.insert(block, buffer);
@@ -210,27 +274,37 @@ impl PinCache {
         }
         impl Drop for Held {
             fn drop(&mut self) {
-                // SAFETY: locked below; pinned by the cache or by us.
-                unsafe {
-                    pg_sys::LockBuffer(self.buffer, pg_sys::BUFFER_LOCK_UNLOCK as i32);
-                    if self.release {
-                        pg_sys::ReleaseBuffer(self.buffer);
-                    }
+                lock_buffer(self.buffer, pg_sys::BUFFER_LOCK_UNLOCK as i32);
+                if self.release {
+                    // SAFETY: pinned by us.
+                    unsafe { pg_sys::ReleaseBuffer(self.buffer) };
                 }
             }
         }
-        // SAFETY: the buffer is pinned.
-        unsafe { pg_sys::LockBuffer(buffer, lock.mode()) };
+        lock_buffer(buffer, lock.mode());
         let held = Held { buffer, release: !cached };
         let result = f(unsafe { pg_sys::BufferGetPage(buffer) });
         drop(held);
         result
     }
 
+    /// Pins `block` if the cache has room, without locking it; None when full.
+    pub fn pin(&mut self, block: u32) -> Option<pg_sys::Buffer> {
+        if let Some(&buffer) = self.pins.get(&block) {
+            return Some(buffer);
+        }
+        if self.pins.len() >= MAX_CACHED_PINS {
+            return None;
+        }
+        let buffer = read_buffer_recent(self.rel, block);
+        self.pins.insert(block, buffer);
+        Some(buffer)
+    }
+
     pub fn release_all(&mut self) {
         for (_, buffer) in self.pins.drain() {
-            // SAFETY: each cached buffer holds one pin of ours.
-            unsafe { pg_sys::ReleaseBuffer(buffer) };
+            // SAFETY: each cached buffer holds one pin of ours; see `unguarded`.
+            unsafe { unguarded::ReleaseBuffer(buffer) };
         }
     }
 }
@@ -240,5 +314,23 @@ impl Drop for PinCache {
         if self.release_on_drop {
             self.release_all();
         }
+    }
+}
+
+pub use crate::kernels::prefetch;
+
+/// Where the item at `offset` probably is on a pinned but unlocked page, to
+/// prefetch it: read without the content lock, so the answer is only a hint,
+/// checked to lie within the page.
+///
+/// # Safety
+/// `page` must be a pinned page.
+pub unsafe fn item_hint(page: pg_sys::Page, offset: u16) -> Option<(*const u8, usize)> {
+    unsafe {
+        let line_pointer = pg_sys::PageGetItemId(page, offset);
+        let raw = std::ptr::read_volatile(line_pointer.cast::<u32>());
+        // ItemIdData: lp_off:15, lp_flags:2, lp_len:15
+        let (start, len) = ((raw & 0x7FFF) as usize, (raw >> 17) as usize);
+        (start + len <= pg_sys::BLCKSZ as usize && len > 0).then(|| (page.cast::<u8>().add(start).cast_const(), len))
     }
 }
