@@ -28,9 +28,9 @@ FROM products
 WHERE category = 'Sneaker'
 ORDER BY embedding <-> (SELECT embedding FROM products WHERE id = 0)
 LIMIT 5"
-# Until filter-aware iterative scans land, the index yields hnsw.ef_search
-# candidates before the WHERE filter: ask for enough of them.
-settings="SET hnsw.ef_search = 100"
+# Iterative scans are on by default: the index keeps walking the graph until
+# the WHERE filter has let LIMIT rows through (shown explicitly here).
+settings="SET hnsw.iterative_scan = strict_order"
 echo "== the 5 sneakers that look most like product 0 (an ankle boot)"
 echo "$settings;"
 echo "$query;"

@@ -2,7 +2,7 @@
 //! costs what a search visits, so the planner picks it for nearest-neighbour
 //! queries and never for anything else.
 
-use super::options;
+use super::options::{self, IterativeScan};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -40,19 +40,31 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         // A search descends the upper layers, then expands about ef_search
         // nodes of layer 0, measuring up to 2m neighbors of each.
         let layers = (tuples.ln() / (m as f64).ln()).max(1.0);
-        let visited = ((options::ef_search() as f64 + layers) * 2.0 * m as f64).min(tuples);
-        let fraction = visited / tuples;
-        // Each visited node may sit on its own page. A sequential scan is not
-        // charged for the TOAST pages its vectors occupy, so count no more
-        // index pages than the table has, at the sequential rate.
         let table_pages = (*(*info).rel).pages as f64;
-        let index_pages = (costs.numIndexPages * fraction).min(visited).min(table_pages.max(1.0));
-        let cpu = visited * (pg_sys::cpu_index_tuple_cost + pg_sys::cpu_operator_cost);
-        let cost = cpu + index_pages * pg_sys::seq_page_cost;
-        // All the work happens before the first row comes back.
-        *startup_cost = cost;
-        *total_cost = cost;
+        // Visiting `visited` nodes: each may sit on its own page. A sequential
+        // scan is not charged for the TOAST pages its vectors occupy, so count
+        // no more index pages than the table has, at the sequential rate.
+        let search_cost = |visited: f64| {
+            let index_pages = (costs.numIndexPages * visited / tuples).min(visited).min(table_pages.max(1.0));
+            let cpu = visited * (pg_sys::cpu_index_tuple_cost + pg_sys::cpu_operator_cost);
+            (cpu + index_pages * pg_sys::seq_page_cost, index_pages)
+        };
+        let first_batch = ((options::ef_search() as f64 + layers) * 2.0 * m as f64).min(tuples);
+        let (first_cost, first_pages) = search_cost(first_batch);
+        // The first batch is all done before its first row comes back. Past
+        // it, an iterative scan visits more of the graph for as long as the
+        // executor wants rows: under LIMIT k with a WHERE filter of
+        // selectivity s, the planner charges about k / s rows' worth of that,
+        // so a very selective filter makes another plan cheaper.
+        let most = if options::ITERATIVE_SCAN.get() == IterativeScan::Off {
+            first_batch
+        } else {
+            (options::MAX_SCAN_TUPLES.get() as f64).min(tuples).max(first_batch)
+        };
+        let (all_cost, _) = search_cost(most);
+        *startup_cost = first_cost;
+        *total_cost = all_cost.max(first_cost);
         *selectivity = costs.indexSelectivity;
-        *pages = index_pages;
+        *pages = first_pages;
     }
 }

@@ -7,6 +7,24 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub static EF_SEARCH: GucSetting<i32> = GucSetting::<i32>::new(hnsw::DEFAULT_EF_SEARCH as i32);
 
+/// Whether a scan goes on past its first ef_search candidates (pgvector's
+/// names and meaning). Quiver's default is strict_order: a query that
+/// filters with WHERE and asks for LIMIT k gets k rows when k rows match
+/// (within max_scan_tuples), still in order of distance.
+#[derive(pgrx::PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IterativeScan {
+    #[name = c"off"]
+    Off,
+    #[name = c"relaxed_order"]
+    RelaxedOrder,
+    #[name = c"strict_order"]
+    StrictOrder,
+}
+
+pub static ITERATIVE_SCAN: GucSetting<IterativeScan> = GucSetting::<IterativeScan>::new(IterativeScan::StrictOrder);
+pub static MAX_SCAN_TUPLES: GucSetting<i32> = GucSetting::<i32>::new(20_000);
+pub static SCAN_MEM_MULTIPLIER: GucSetting<f64> = GucSetting::<f64>::new(1.0);
+
 static RELOPT_KIND: AtomicU32 = AtomicU32::new(0);
 
 /// The options as `build_reloptions` lays them out.
@@ -26,6 +44,35 @@ pub fn init() {
         &EF_SEARCH,
         hnsw::MIN_EF_SEARCH as i32,
         hnsw::MAX_EF_SEARCH as i32,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"hnsw.iterative_scan",
+        c"Whether a scan continues past its first ef_search candidates.",
+        c"off: at most ef_search rows before filtering; relaxed_order: continue, each batch sorted; \
+          strict_order: continue, rows in order of distance.",
+        &ITERATIVE_SCAN,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"hnsw.max_scan_tuples",
+        c"Sets the most graph nodes an iterative scan visits.",
+        c"",
+        &MAX_SCAN_TUPLES,
+        1,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"hnsw.scan_mem_multiplier",
+        c"Sets the memory an iterative scan may use, as a multiple of work_mem.",
+        c"",
+        &SCAN_MEM_MULTIPLIER,
+        1.0,
+        1000.0,
         GucContext::Userset,
         GucFlags::default(),
     );
@@ -96,4 +143,10 @@ pub fn index_options(index: pg_sys::Relation) -> (usize, usize) {
 
 pub fn ef_search() -> usize {
     EF_SEARCH.get() as usize
+}
+
+/// Bytes an iterative scan may hold: work_mem times hnsw.scan_mem_multiplier.
+pub fn scan_memory_limit() -> usize {
+    // SAFETY: a plain GUC variable, in kilobytes.
+    (unsafe { pg_sys::work_mem } as f64 * 1024.0 * SCAN_MEM_MULTIPLIER.get()) as usize
 }

@@ -1,7 +1,11 @@
 //! ambeginscan, amrescan, amgettuple, amendscan: an ordered scan returns heap
-//! TIDs by increasing distance, from the `hnsw.ef_search` nearest nodes.
+//! TIDs by increasing distance: first the `hnsw.ef_search` nearest nodes, then,
+//! with `hnsw.iterative_scan` on, further batches as long as the executor asks
+//! for rows (a WHERE filter rejected some) and the scan's budget allows.
 
-use super::{check_for_interrupts, options, set_item_pointer, IndexSpec};
+use super::options::{self, IterativeScan};
+use super::{check_for_interrupts, set_item_pointer, IndexSpec};
+use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
 use crate::hnsw::{self, Candidate, SearchScratch};
 use crate::page::{HeapTid, NodeId};
 use crate::storage::graph::{read_meta, PageGraph};
@@ -16,17 +20,24 @@ struct ScanState {
     /// The prepared query, or None when it is NULL: no rows.
     query: Option<Vec<f32>>,
     graph: Option<PageGraph>,
-    searched: bool,
-    results: std::vec::IntoIter<Candidate<NodeId>>,
+    started: bool,
+    batch: std::vec::IntoIter<Candidate<NodeId>>,
     /// Heap TIDs of the current element still to return, last first.
     pending: Vec<HeapTid>,
-    scratch: SearchScratch<NodeId>,
+    scratch: Scratch,
+}
+
+/// Search state, reused by the next scan of this backend once one ends.
+#[derive(Default)]
+struct Scratch {
+    descent: SearchScratch<NodeId>,
+    search: IterativeSearch<NodeId>,
 }
 
 thread_local! {
     /// The last finished scan's scratch space, so the next scan starts with
     /// grown hash tables and heaps instead of growing them again.
-    static SPARE_SCRATCH: std::cell::Cell<Option<SearchScratch<NodeId>>> = const { std::cell::Cell::new(None) };
+    static SPARE_SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
 }
 
 fn state<'a>(scan: pg_sys::IndexScanDesc) -> &'a mut ScanState {
@@ -45,8 +56,8 @@ pub unsafe extern "C-unwind" fn ambeginscan(
         spec: IndexSpec::of(index),
         query: None,
         graph: None,
-        searched: false,
-        results: Vec::new().into_iter(),
+        started: false,
+        batch: Vec::new().into_iter(),
         pending: Vec::new(),
         scratch: SPARE_SCRATCH.take().unwrap_or_default(),
     };
@@ -66,8 +77,8 @@ pub unsafe extern "C-unwind" fn amrescan(
     norderbys: std::ffi::c_int,
 ) {
     let state = state(scan);
-    state.searched = false;
-    state.results = Vec::new().into_iter();
+    state.started = false;
+    state.batch = Vec::new().into_iter();
     state.pending.clear();
     state.query = None;
     if !orderbys.is_null() && norderbys > 0 {
@@ -105,10 +116,6 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     }
     let index = unsafe { (*scan).indexRelation };
     let state = state(scan);
-    if !state.searched {
-        state.searched = true;
-        state.results = search(index, state).into_iter();
-    }
     loop {
         if let Some(tid) = state.pending.pop() {
             // SAFETY: scan is ours; the distances are exact, so no recheck.
@@ -119,30 +126,53 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
             }
             return true;
         }
-        let Some(next) = state.results.next() else { return false };
-        let graph = state.graph.as_mut().expect("a search made the graph");
-        let header = graph.read_header(next.id);
-        if !header.deleted {
-            state.pending.extend(header.heap_tids.iter().rev());
+        if let Some(next) = state.batch.next() {
+            let graph = state.graph.as_mut().expect("a search made the graph");
+            let header = graph.read_header(next.id);
+            if !header.deleted {
+                state.pending.extend(header.heap_tids.iter().rev());
+            }
+            continue;
+        }
+        match next_batch(index, state) {
+            Some(batch) if !batch.is_empty() => state.batch = batch.into_iter(),
+            _ => return false,
         }
     }
 }
 
-/// The ef_search nearest nodes to the query, nearest first.
-fn search(index: pg_sys::Relation, state: &mut ScanState) -> Vec<Candidate<NodeId>> {
-    let Some(query) = state.query.as_ref() else { return Vec::new() };
-    let meta = read_meta(index);
-    if meta.entry.is_none() {
-        return Vec::new();
+/// The first batch (the ef_search nearest nodes), or, when iterative scans
+/// are on and the budget allows, the next one. None when the scan is done.
+fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Candidate<NodeId>>> {
+    let mode = options::ITERATIVE_SCAN.get();
+    // Off runs one batch: all of it, as the classic search returns it.
+    let order = if mode == IterativeScan::StrictOrder { Order::Strict } else { Order::Relaxed };
+    let ef = options::ef_search();
+    if !state.started {
+        state.started = true;
+        let query = state.query.as_ref()?;
+        let meta = read_meta(index);
+        if meta.entry.is_none() {
+            return None;
+        }
+        let graph = state
+            .graph
+            .get_or_insert_with(|| PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false));
+        graph.set_query(query);
+        let entry = Candidate { distance: hnsw::Graph::distance(graph, meta.entry), id: meta.entry };
+        let Scratch { descent, search } = &mut state.scratch;
+        let nearest = hnsw::greedy_descent(graph, entry, meta.entry_level as usize, 1, descent, check_for_interrupts);
+        search.start(nearest);
+        // The first batch is the classic search: no budget but ef_search.
+        return Some(search.next_batch(graph, 0, ef, order, Budget::Unlimited, check_for_interrupts));
     }
-    let graph = state
-        .graph
-        .get_or_insert_with(|| PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false));
-    graph.set_query(query);
-    let entry = Candidate { distance: hnsw::Graph::distance(graph, meta.entry), id: meta.entry };
-    let scratch = &mut state.scratch;
-    let nearest = hnsw::greedy_descent(graph, entry, meta.entry_level as usize, 1, scratch, check_for_interrupts);
-    hnsw::search_layer(graph, &[nearest], options::ef_search(), 0, scratch, check_for_interrupts)
+    let search = &mut state.scratch.search;
+    if mode == IterativeScan::Off || search.is_exhausted() || search.memory_bytes() > options::scan_memory_limit() {
+        return None;
+    }
+    let graph = state.graph.as_mut()?;
+    let budget = Budget::Visits(options::MAX_SCAN_TUPLES.get() as usize);
+    Some(search.next_batch(graph, 0, ef, order, budget, check_for_interrupts))
 }
 
 #[pg_guard]

@@ -125,6 +125,12 @@ impl MemoryGraph {
         Inserted::New(id)
     }
 
+    /// Sets the vector `Graph::distance` measures from.
+    pub fn set_query(&mut self, query: &[f32]) {
+        self.query.clear();
+        self.query.extend_from_slice(query);
+    }
+
     /// The `ef` nearest stored nodes to `query`, nearest first.
     pub fn search(&mut self, query: &[f32], ef: usize) -> Vec<Candidate<u32>> {
         let Some((entry, entry_level)) = self.entry else { return Vec::new() };

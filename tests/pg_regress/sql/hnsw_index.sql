@@ -55,10 +55,32 @@ SELECT bool_and(d >= prev) AS increasing FROM (
     SELECT d, lag(d, 1, '-Infinity') OVER (ORDER BY n) AS prev
     FROM (SELECT row_number() OVER () AS n, d FROM (
         SELECT embedding <-> '[0,0,0]' AS d FROM items ORDER BY embedding <-> '[0,0,0]' LIMIT 100) s1) s2) s3;
--- a scan yields at most ef_search rows (until iterative scans)
+-- without iterative scans, a scan yields at most ef_search rows
 SET hnsw.ef_search = 7;
+SET hnsw.iterative_scan = off;
 SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> '[1,1,1]' LIMIT 50) s;
+SELECT count(*) FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 10) s;
+-- with them (the default), it goes on until the LIMIT is met, in order
 RESET hnsw.ef_search;
+RESET hnsw.iterative_scan;
+SHOW hnsw.iterative_scan;
+SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> '[1,1,1]' LIMIT 50) s;
+-- (this small m = 8 graph on a spiral is approximate: ask for 10 rows and most of the exact ones)
+SELECT count(*) AS rows, count(*) FILTER (WHERE id = ANY (exact_ids('[1,1,1]', '<->', 10, 'category = 3'))) >= 6 AS mostly_exact
+FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 10) s;
+SELECT bool_and(d >= prev) AS increasing FROM (
+    SELECT d, lag(d, 1, '-Infinity') OVER (ORDER BY n) AS prev
+    FROM (SELECT row_number() OVER () AS n, d FROM (
+        SELECT embedding <-> '[1,1,1]' AS d FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 40) s1) s2) s3;
+-- a filter matching one row still finds it
+SELECT id FROM items WHERE id = 2999 ORDER BY embedding <-> '[1,1,1]' LIMIT 10;
+SET hnsw.iterative_scan = relaxed_order;
+SELECT count(*) FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 20) s;
+-- max_scan_tuples bounds the walk
+SET hnsw.iterative_scan = strict_order;
+SET hnsw.max_scan_tuples = 30;
+SELECT count(*) <= 40 AS bounded FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 100) s;
+RESET hnsw.max_scan_tuples;
 SHOW hnsw.ef_search;
 
 -- the other operator classes
@@ -154,6 +176,9 @@ SELECT sqlstate_of($$SELECT id FROM items ORDER BY embedding <-> '[1,2]' LIMIT 1
 SELECT sqlstate_of($$SET hnsw.ef_search = 0$$);
 SELECT sqlstate_of($$SET hnsw.ef_search = 1001$$);
 SELECT sqlstate_of($$SET hnsw.no_such_setting = 1$$);
+SELECT sqlstate_of($$SET hnsw.iterative_scan = sometimes$$);
+SELECT sqlstate_of($$SET hnsw.max_scan_tuples = 0$$);
+SELECT sqlstate_of($$SET hnsw.scan_mem_multiplier = 0.5$$);
 BEGIN;
 SET LOCAL hnsw.ef_search = 77;
 SHOW hnsw.ef_search;

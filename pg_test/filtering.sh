@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Filtered nearest-neighbour queries on real vectors: 10,000 Fashion-MNIST
+# images, with flags that 50%, 10%, 1% and 0.1% of the rows carry, and 100
+# query images; `WHERE flag ORDER BY embedding <-> q LIMIT 10` at ef_search 40.
+# With iterative scans (strict_order, the default, and relaxed_order) every
+# query must return min(10, matching rows); under strict_order in increasing
+# distance, with recall@10 >= 0.95 at 10% and 1%. With them off the row
+# counts are printed: pgvector's behaviour without iterative scans.
+# Quiver must be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/lib/cluster.sh
+
+port=${FILTERING_PORT:-54333}
+throwaway_cluster filtering "$port" "shared_buffers = 256MB" "maintenance_work_mem = 512MB"
+dir=$CLUSTER_DIR
+sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
+
+sql -c "CREATE EXTENSION quiver"
+sql -c "CREATE TABLE base (id int PRIMARY KEY, category text, embedding vector(784))"
+sql -c "CREATE TABLE queries (id int PRIMARY KEY, category text, embedding vector(784))"
+python3 examples/fashion_mnist.py --split train --limit 10000 | sql -c "COPY base FROM STDIN"
+python3 examples/fashion_mnist.py --split test --limit 100 | sql -c "COPY queries FROM STDIN"
+# Flags independent of the images, on exactly 50%, 10%, 1% and 0.1% of the rows.
+sql -c "ALTER TABLE base ADD f50 bool, ADD f10 bool, ADD f1 bool, ADD f01 bool"
+sql -c "UPDATE base SET f50 = id % 2 = 0, f10 = id % 10 = 3, f1 = id % 100 = 37, f01 = id % 1000 = 537"
+sql -c "VACUUM ANALYZE base"
+
+flags=(f50 f10 f1 f01)
+for flag in "${flags[@]}"; do
+    sql -c "CREATE TABLE truth_$flag AS
+            SELECT q.id, ARRAY(SELECT b.id FROM base b WHERE b.$flag ORDER BY b.embedding <-> q.embedding, b.id LIMIT 10) AS ids
+            FROM queries q"
+done
+sql -c "CREATE INDEX base_hnsw ON base USING hnsw (embedding vector_l2_ops)"
+
+passed=0 failed=0
+check() {
+    if [ "$2" = t ]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAILED: $1"; fi
+}
+
+printf "%-6s %-13s %9s %8s %9s %7s %9s %8s\n" flag mode selectivity matching avg_rows min_rows recall@10 ordered
+for flag in "${flags[@]}"; do
+    for mode in strict_order relaxed_order off; do
+        row=$(sql -At -F ' ' -c "SET hnsw.ef_search = 40" -c "SET hnsw.iterative_scan = $mode" -c "SET enable_seqscan = off" -c "
+            WITH answers AS (
+                SELECT q.id, q.embedding,
+                       ARRAY(SELECT b.id FROM base b WHERE b.$flag ORDER BY b.embedding <-> q.embedding LIMIT 10) AS got
+                FROM queries q)
+            SELECT (SELECT round(avg($flag::int), 4) FROM base),
+                   (SELECT count(*) FROM base WHERE $flag),
+                   round(avg(cardinality(got)), 2),
+                   min(cardinality(got)),
+                   round(avg(cardinality(ARRAY(SELECT unnest(got) INTERSECT SELECT unnest(t.ids)))::numeric
+                             / greatest(cardinality(t.ids), 1)), 3),
+                   bool_and((SELECT coalesce(bool_and(d >= prev), true) FROM (
+                       SELECT d, lag(d) OVER (ORDER BY n) AS prev FROM (
+                           SELECT n, (SELECT embedding FROM base WHERE id = g) <-> a.embedding AS d
+                           FROM unnest(got) WITH ORDINALITY u(g, n)) measured) pairs)),
+                   bool_and(cardinality(got) = cardinality(t.ids))
+            FROM answers a JOIN truth_$flag t USING (id)")
+        read -r selectivity matching avg_rows min_rows recall ordered full <<<"$row"
+        printf "%-6s %-13s %9s %8s %9s %7s %9s %8s\n" "$flag" "$mode" "$selectivity" "$matching" "$avg_rows" "$min_rows" "$recall" "$ordered"
+        if [ "$mode" != off ]; then
+            check "$flag $mode: every query returns min(10, matching rows)" "$full"
+        fi
+        if [ "$mode" = strict_order ]; then
+            check "$flag strict_order: rows in increasing distance" "$ordered"
+            if [ "$flag" = f10 ] || [ "$flag" = f1 ]; then
+                check "$flag strict_order: recall@10 >= 0.95" "$(sql -At -c "SELECT $recall >= 0.95")"
+            fi
+        fi
+    done
+done
+
+plan=$(sql -At -c "SET enable_seqscan = off" -c "EXPLAIN (COSTS OFF) SELECT id FROM base WHERE f10
+                   ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0) LIMIT 10")
+check "the filtered query runs on the hnsw index" "$(grep -q 'Index Scan using base_hnsw' <<<"$plan" && echo t || echo f)"
+
+# A very selective filter served by a btree: the planner prefers it plus an
+# exact sort to walking the graph.
+sql -c "CREATE TABLE tenants AS SELECT id, id % 1000 AS tenant, embedding FROM base"
+sql -c "CREATE INDEX ON tenants (tenant)"
+sql -c "CREATE INDEX ON tenants USING hnsw (embedding vector_l2_ops)"
+sql -c "ANALYZE tenants"
+selective=$(sql -At -c "EXPLAIN (COSTS OFF) SELECT id FROM tenants WHERE tenant = 7
+                        ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0) LIMIT 10")
+check "a 0.1% btree filter plans a btree scan and a sort" \
+    "$(grep -q 'Sort' <<<"$selective" && ! grep -q 'tenants_embedding_idx' <<<"$selective" && echo t || echo f)"
+broad=$(sql -At -c "EXPLAIN (COSTS OFF) SELECT id FROM tenants WHERE tenant < 900
+                    ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0) LIMIT 10")
+check "a 90% filter plans the hnsw index" "$(grep -q 'tenants_embedding_idx' <<<"$broad" && echo t || echo f)"
+
+echo "filtering: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
