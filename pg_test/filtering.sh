@@ -12,15 +12,9 @@ cd "$(dirname "$0")/.."
 source tests/lib/cluster.sh
 
 port=${FILTERING_PORT:-54333}
-throwaway_cluster filtering "$port" "shared_buffers = 256MB" "maintenance_work_mem = 512MB"
+fashion_mnist_cluster filtering "$port"
 dir=$CLUSTER_DIR
 sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
-
-sql -c "CREATE EXTENSION quiver"
-sql -c "CREATE TABLE base (id int PRIMARY KEY, category text, embedding vector(784))"
-sql -c "CREATE TABLE queries (id int PRIMARY KEY, category text, embedding vector(784))"
-python3 examples/fashion_mnist.py --split train --limit 10000 | sql -c "COPY base FROM STDIN"
-python3 examples/fashion_mnist.py --split test --limit 100 | sql -c "COPY queries FROM STDIN"
 # Flags independent of the images, on exactly 50%, 10%, 1% and 0.1% of the rows.
 sql -c "ALTER TABLE base ADD f50 bool, ADD f10 bool, ADD f1 bool, ADD f01 bool"
 sql -c "UPDATE base SET f50 = id % 2 = 0, f10 = id % 10 = 3, f1 = id % 100 = 37, f01 = id % 1000 = 537"

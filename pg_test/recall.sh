@@ -9,16 +9,9 @@ cd "$(dirname "$0")/.."
 source tests/lib/cluster.sh
 
 port=${RECALL_PORT:-54332}
-throwaway_cluster recall "$port" "shared_buffers = 256MB" "maintenance_work_mem = 512MB"
+fashion_mnist_cluster recall "$port"
 dir=$CLUSTER_DIR
 sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
-
-sql -c "CREATE EXTENSION quiver"
-sql -c "CREATE TABLE base (id int PRIMARY KEY, category text, embedding vector(784))"
-sql -c "CREATE TABLE queries (id int PRIMARY KEY, category text, embedding vector(784))"
-python3 examples/fashion_mnist.py --split train --limit 10000 | sql -c "COPY base FROM STDIN"
-python3 examples/fashion_mnist.py --split test --limit 100 | sql -c "COPY queries FROM STDIN"
-sql -c "ANALYZE base"
 
 passed=0 failed=0
 check() {

@@ -55,3 +55,16 @@ throwaway_cluster() {
     trap "cluster_stop '$CLUSTER_DIR'; rm -rf '$CLUSTER_DIR'" EXIT
     cluster_start "$CLUSTER_DIR" "$port" "$@"
 }
+
+# fashion_mnist_cluster NAME PORT: a throwaway cluster with Quiver, 10,000
+# Fashion-MNIST training images in `base` and 100 test images in `queries`.
+fashion_mnist_cluster() {
+    throwaway_cluster "$1" "$2" "shared_buffers = 256MB" "maintenance_work_mem = 512MB"
+    local sql=(cluster_psql "$CLUSTER_DIR" "$2" postgres -q)
+    "${sql[@]}" -c "CREATE EXTENSION quiver"
+    "${sql[@]}" -c "CREATE TABLE base (id int PRIMARY KEY, category text, embedding vector(784))"
+    "${sql[@]}" -c "CREATE TABLE queries (id int PRIMARY KEY, category text, embedding vector(784))"
+    python3 examples/fashion_mnist.py --split train --limit 10000 | "${sql[@]}" -c "COPY base FROM STDIN"
+    python3 examples/fashion_mnist.py --split test --limit 100 | "${sql[@]}" -c "COPY queries FROM STDIN"
+    "${sql[@]}" -c "VACUUM ANALYZE base"
+}
