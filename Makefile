@@ -31,6 +31,7 @@ regress-test: setup
 cluster-test: setup
 	@bash tests/run_all.sh cluster
 
-# Quiver against pgvector in one PostgreSQL 16 server; QUICK=1 for a subset.
+# Quiver against pgvector in one PostgreSQL 16 server; QUICK=1 for a subset,
+# FILTERED_ONLY=1 to measure only the filtered queries into the last results.
 bench:
-	@QUICK=$(QUICK) bash bench/run.sh
+	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) bash bench/run.sh

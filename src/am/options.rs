@@ -58,7 +58,7 @@ pub fn init() {
     );
     GucRegistry::define_int_guc(
         c"hnsw.max_scan_tuples",
-        c"Sets the most graph nodes an iterative scan visits.",
+        c"Sets the most index tuples an iterative scan returns.",
         c"",
         &MAX_SCAN_TUPLES,
         1,

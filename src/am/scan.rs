@@ -171,7 +171,7 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         return None;
     }
     let graph = state.graph.as_mut()?;
-    let budget = Budget::Visits(options::MAX_SCAN_TUPLES.get() as usize);
+    let budget = Budget::Returned(options::MAX_SCAN_TUPLES.get() as usize);
     Some(search.next_batch(graph, 0, ef, order, budget, check_for_interrupts))
 }
 

@@ -126,8 +126,16 @@ pub trait GraphMut: Graph {
 pub struct IdHasher(u64);
 
 impl Hasher for IdHasher {
+    /// The multiply-xor steps only carry entropy upward, while hash tables
+    /// take buckets from the low bits: a node id is `block << 16 | offset`,
+    /// whose low bits barely vary. So mix the high bits down (murmur3's fmix64).
     fn finish(&self) -> u64 {
-        self.0
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -368,3 +376,24 @@ pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer:
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hasher_tests {
+    use super::IdHasher;
+    use std::hash::Hasher;
+
+    #[test]
+    fn node_ids_spread_over_the_low_bits() {
+        // Ids as pages produce them: few offsets per block.
+        let mut buckets = std::collections::HashSet::new();
+        for block in 0..4096u64 {
+            for offset in 1..=2u64 {
+                let mut h = IdHasher::default();
+                h.write_u64(block << 16 | offset);
+                buckets.insert(h.finish() & 0xFFF);
+            }
+        }
+        // 8192 ids into 4096 buckets: a good hash fills most of them.
+        assert!(buckets.len() > 3000, "{} of 4096 low-bit buckets used", buckets.len());
+    }
+}

@@ -260,12 +260,12 @@ impl PinCache {
         let (buffer, cached) = match self.pins.get(&block) {
             Some(&buffer) => (buffer, true),
             None => {
-                let buffer = read_buffer_recent(self.rel, block);
-                let cached = self.pins.len() < MAX_CACHED_PINS;
-                if cached {
-                    self.pins.insert(block, buffer);
+                if self.pins.len() >= MAX_CACHED_PINS {
+                    self.release_all();
                 }
-                (buffer, cached)
+                let buffer = read_buffer_recent(self.rel, block);
+                self.pins.insert(block, buffer);
+                (buffer, true)
             }
         };
         struct Held {
@@ -288,13 +288,14 @@ impl PinCache {
         result
     }
 
-    /// Pins `block` if the cache has room, without locking it; None when full.
+    /// Pins `block`, without locking it. A full cache starts over (deep
+    /// iterative scans touch more pages than it holds), so it never fails.
     pub fn pin(&mut self, block: u32) -> Option<pg_sys::Buffer> {
         if let Some(&buffer) = self.pins.get(&block) {
             return Some(buffer);
         }
         if self.pins.len() >= MAX_CACHED_PINS {
-            return None;
+            self.release_all();
         }
         let buffer = read_buffer_recent(self.rel, block);
         self.pins.insert(block, buffer);
