@@ -36,6 +36,7 @@ for metric in l2 cosine; do
     sql -c "CREATE INDEX base_$metric ON base USING hnsw (embedding vector_${metric}_ops)"
     build=$(( ($(date +%s%N) - start) / 1000000 ))
     size=$(sql -At -c "SELECT pg_size_pretty(pg_relation_size('base_$metric'))")
+    check "$metric: quiver_check_index finds no problem" "$(sql -At -c "SELECT quiver_check_index('base_$metric') = '{}'")"
     plan=$(sql -At -c "EXPLAIN (COSTS OFF) SELECT b.id FROM base b ORDER BY b.embedding $op (SELECT embedding FROM queries WHERE id = 0) LIMIT 10")
     check "$metric: the planner uses the index" "$(grep -q "Index Scan using base_$metric" <<<"$plan" && echo t || echo f)"
     declare -A recall=()

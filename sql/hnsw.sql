@@ -30,3 +30,7 @@ CREATE OPERATOR CLASS vector_l1_ops
     FOR TYPE vector USING hnsw AS
     OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(vector, vector);
+
+-- Structural check of an hnsw index: one line per problem, empty when sound.
+CREATE FUNCTION quiver_check_index(regclass) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'quiver_check_index_wrapper' LANGUAGE C STRICT;

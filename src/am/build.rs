@@ -72,7 +72,8 @@ pub unsafe extern "C-unwind" fn ambuild(
         )
     };
     match state.graph.take() {
-        Some(graph) => {
+        Some(mut graph) => {
+            graph.reconnect_unreachable(check_for_interrupts);
             write_graph(index, &spec, &graph, &state.heap_tids);
         }
         None => update_meta(index, Logging::Build, |meta| meta.element_count = state.index_tuples as u64),
@@ -142,7 +143,7 @@ impl BuildState {
 
     /// The graph no longer fits maintenance_work_mem: write it out and go on on disk.
     fn spill(&mut self, index: pg_sys::Relation) {
-        let graph = self.graph.take().expect("spills once");
+        let mut graph = self.graph.take().expect("spills once");
         ereport!(
             NOTICE,
             PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
@@ -152,6 +153,7 @@ impl BuildState {
             ),
             "Building will take significantly more time. Increase maintenance_work_mem to speed up builds."
         );
+        graph.reconnect_unreachable(check_for_interrupts);
         self.on_disk = Some(write_graph(index, &self.spec, &graph, &self.heap_tids));
         self.heap_tids = Vec::new();
     }

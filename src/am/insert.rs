@@ -32,7 +32,7 @@ pub unsafe extern "C-unwind" fn aminsert(
     }
     let datum = unsafe { *values };
     let tid = heap_tid(tid);
-    let spec = IndexSpec::of(index);
+    let spec = IndexSpec::cached(index);
     PgMemoryContexts::new("quiver hnsw insert").switch_to(|_| {
         // SAFETY: a non-null vector datum.
         let vector = unsafe { VectorArg::from_datum_unchecked(datum) };

@@ -2,6 +2,7 @@
 //! delegates to `hnsw/` (the algorithm) and `storage/` (pages).
 
 mod build;
+mod check;
 mod cost;
 mod handler;
 mod insert;
@@ -40,6 +41,23 @@ impl IndexSpec {
             );
         }
         IndexSpec { metric: metric_of(index), dimensions: dimensions_of(index), params: Params { m, ef_construction } }
+    }
+
+    /// The spec, read once per relcache entry: kept in rd_amcache, which
+    /// Postgres frees when the index's relcache entry is rebuilt (for example
+    /// after ALTER INDEX ... SET), so a changed index is read again.
+    pub fn cached(index: pg_sys::Relation) -> IndexSpec {
+        // SAFETY: rd_amcache is ours to use; rd_indexcxt lives as long as the entry.
+        unsafe {
+            if (*index).rd_amcache.is_null() {
+                let spec = Self::of(index);
+                let slot = pg_sys::MemoryContextAlloc((*index).rd_indexcxt, std::mem::size_of::<IndexSpec>())
+                    .cast::<IndexSpec>();
+                slot.write(spec);
+                (*index).rd_amcache = slot.cast();
+            }
+            *(*index).rd_amcache.cast::<IndexSpec>()
+        }
     }
 
     pub fn distance(&self) -> fn(&[f32], &[f32]) -> f32 {

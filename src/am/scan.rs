@@ -53,7 +53,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
 ) -> pg_sys::IndexScanDesc {
     let scan = unsafe { pg_sys::RelationGetIndexScan(index, nkeys, norderbys) };
     let state = ScanState {
-        spec: IndexSpec::of(index),
+        spec: IndexSpec::cached(index),
         query: None,
         graph: None,
         started: false,

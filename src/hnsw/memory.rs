@@ -125,6 +125,24 @@ impl MemoryGraph {
         Inserted::New(id)
     }
 
+    /// Links nodes no search can reach back into the graph (see `repair`).
+    pub fn reconnect_unreachable(&mut self, check_interrupts: impl FnMut()) -> usize {
+        let Some((entry, entry_level)) = self.entry else { return 0 };
+        let nodes: Vec<u32> = (0..self.len() as u32).collect();
+        let params = self.params;
+        super::repair::reconnect_unreachable(self, &params, entry, entry_level, &nodes, check_interrupts)
+    }
+
+    /// Cuts `removed` out of the graph (see `repair::remove_nodes`); they
+    /// stay stored, but no remaining node links to them.
+    pub fn remove(&mut self, removed: &IdSet<u32>) {
+        let Some(entry) = self.entry else { return };
+        let live: Vec<(u32, usize)> =
+            (0..self.len() as u32).filter(|id| !removed.contains(id)).map(|id| (id, self.level(id))).collect();
+        let params = self.params;
+        self.entry = super::repair::remove_nodes(&mut *self, &params, removed, entry, &live, || {});
+    }
+
     /// Sets the vector `Graph::distance` measures from.
     pub fn set_query(&mut self, query: &[f32]) {
         self.query.clear();
@@ -164,6 +182,12 @@ impl Graph for MemoryGraph {
 impl GraphMut for MemoryGraph {
     fn distance_between(&mut self, a: u32, b: u32) -> f32 {
         (self.distance)(self.vector(a), self.vector(b))
+    }
+
+    fn set_query_to(&mut self, node: u32) {
+        let start = node as usize * self.dim;
+        self.query.clear();
+        self.query.extend_from_slice(&self.vectors[start..start + self.dim]);
     }
 
     fn set_neighbors(&mut self, node: u32, layer: usize, neighbors: &[u32]) {

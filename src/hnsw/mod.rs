@@ -4,6 +4,7 @@
 
 pub mod iterative;
 pub mod memory;
+pub mod repair;
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
@@ -100,6 +101,9 @@ pub trait GraphMut: Graph {
     /// Distance between two stored nodes.
     fn distance_between(&mut self, a: Self::Id, b: Self::Id) -> f32;
 
+    /// Makes a stored node's vector the query `Graph::distance` measures from.
+    fn set_query_to(&mut self, node: Self::Id);
+
     fn set_neighbors(&mut self, node: Self::Id, layer: usize, neighbors: &[Self::Id]);
 
     /// The neighbors of `node` on `layer` with their distances to it. Stores
@@ -118,6 +122,38 @@ pub trait GraphMut: Graph {
     fn set_neighbors_with_distances(&mut self, node: Self::Id, layer: usize, neighbors: &[Candidate<Self::Id>]) {
         let ids: Vec<Self::Id> = neighbors.iter().map(|c| c.id).collect();
         self.set_neighbors(node, layer, &ids);
+    }
+}
+
+/// A borrowed graph is a graph, so algorithms can take either.
+impl<G: Graph> Graph for &mut G {
+    type Id = G::Id;
+    fn distance(&mut self, node: G::Id) -> f32 {
+        (**self).distance(node)
+    }
+    fn neighbors(&mut self, node: G::Id, layer: usize, out: &mut Vec<G::Id>) {
+        (**self).neighbors(node, layer, out)
+    }
+    fn distances(&mut self, nodes: &[G::Id], out: &mut Vec<f32>) {
+        (**self).distances(nodes, out)
+    }
+}
+
+impl<G: GraphMut> GraphMut for &mut G {
+    fn distance_between(&mut self, a: G::Id, b: G::Id) -> f32 {
+        (**self).distance_between(a, b)
+    }
+    fn set_query_to(&mut self, node: G::Id) {
+        (**self).set_query_to(node)
+    }
+    fn set_neighbors(&mut self, node: G::Id, layer: usize, neighbors: &[G::Id]) {
+        (**self).set_neighbors(node, layer, neighbors)
+    }
+    fn neighbors_with_distances(&mut self, node: G::Id, layer: usize, out: &mut Vec<Candidate<G::Id>>) {
+        (**self).neighbors_with_distances(node, layer, out)
+    }
+    fn set_neighbors_with_distances(&mut self, node: G::Id, layer: usize, neighbors: &[Candidate<G::Id>]) {
+        (**self).set_neighbors_with_distances(node, layer, neighbors)
     }
 }
 

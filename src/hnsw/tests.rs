@@ -100,27 +100,6 @@ fn degrees_stay_within_bounds_and_links_are_valid() {
     }
 }
 
-#[test]
-fn every_node_is_reachable_from_the_entry_point() {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(14);
-    let points = clustered(&mut rng, 1500, 4);
-    let graph = build(&points, Params { m: 4, ef_construction: 8 }, 3);
-    let (entry, _) = graph.entry().unwrap();
-    let mut seen = vec![false; graph.len()];
-    let mut stack = vec![entry];
-    seen[entry as usize] = true;
-    while let Some(node) = stack.pop() {
-        for n in graph.layer_neighbors(node, 0) {
-            if !seen[n as usize] {
-                seen[n as usize] = true;
-                stack.push(n);
-            }
-        }
-    }
-    let unreachable = seen.iter().filter(|s| !**s).count();
-    assert!(unreachable <= graph.len() / 200, "{unreachable} of {} unreachable", graph.len());
-}
-
 /// A tiny store of 1-D points for checking the heuristic by hand.
 struct Line(Vec<f32>);
 
@@ -138,6 +117,7 @@ impl GraphMut for Line {
     fn distance_between(&mut self, a: u32, b: u32) -> f32 {
         (self.0[a as usize] - self.0[b as usize]).abs()
     }
+    fn set_query_to(&mut self, _: u32) {}
     fn set_neighbors(&mut self, _: u32, _: usize, _: &[u32]) {}
 }
 
@@ -195,3 +175,105 @@ fn add_link_prunes_a_full_list_to_the_maximum() {
     assert!(around_zero.iter().any(|&x| x > 0.0) && around_zero.iter().any(|&x| x < 0.0), "{around_zero:?}");
 }
 
+
+fn unreachable_nodes(graph: &mut MemoryGraph) -> Vec<u32> {
+    let (entry, _) = graph.entry().expect("a graph with nodes");
+    let mut reached = IdSet::default();
+    repair::mark_reachable(graph, &[entry], &mut reached, || {});
+    (0..graph.len() as u32).filter(|id| !reached.contains(id)).collect()
+}
+
+#[test]
+fn orphaned_nodes_are_linked_back_and_found_again() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+    let points = clustered(&mut rng, 2000, 16);
+    let params = Params { m: 8, ef_construction: 40 };
+    let mut graph = build(&points, params, 3);
+    let (entry, _) = graph.entry().unwrap();
+    // Cut every link into 60 nodes, as pruning can do to a few.
+    let orphans: Vec<u32> = (0..2000).step_by(33).filter(|&id| id != entry).collect();
+    for node in 0..graph.len() as u32 {
+        for layer in 0..=graph.level(node) {
+            let kept: Vec<u32> = graph.layer_neighbors(node, layer).filter(|id| !orphans.contains(id)).collect();
+            graph.set_neighbors(node, layer, &kept);
+        }
+    }
+    let lost = unreachable_nodes(&mut graph);
+    assert!(orphans.iter().all(|id| lost.contains(id)), "cut nodes are unreachable");
+
+    let relinked = graph.reconnect_unreachable(|| {});
+    assert!(relinked > 0 && relinked <= lost.len());
+    assert_eq!(unreachable_nodes(&mut graph), Vec::<u32>::new());
+    for &id in &orphans {
+        let found = graph.search(&points[id as usize], 40);
+        assert!(found.iter().take(10).any(|c| c.id == id), "node {id} is found by its own vector");
+    }
+}
+
+#[test]
+fn a_tightly_pruned_graph_ends_with_every_node_reachable() {
+    // m = 2 on near-duplicate points prunes hard: some nodes lose every
+    // incoming link while the graph grows.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+    let centers = uniform(&mut rng, 30, 8);
+    let points: Vec<Vec<f32>> = (0..3000)
+        .map(|i| centers[i % 30].iter().map(|x| x + rng.gen_range(-0.01..0.01)).collect())
+        .collect();
+    let mut graph = build(&points, Params { m: 2, ef_construction: 8 }, 4);
+    let before = unreachable_nodes(&mut graph).len();
+    assert!(before > 0, "the setup should orphan some nodes");
+    graph.reconnect_unreachable(|| {});
+    assert_eq!(unreachable_nodes(&mut graph), Vec::<u32>::new(), "{before} were unreachable");
+}
+
+#[test]
+fn removing_half_the_nodes_keeps_recall_and_cuts_every_link_to_them() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(31);
+    // Queries from the same clusters as the points.
+    let mut points = clustered(&mut rng, 3100, 16);
+    let queries = points.split_off(3000);
+    let params = Params { m: 8, ef_construction: 48 };
+    let mut graph = build(&points, params, 9);
+    let (old_entry, _) = graph.entry().unwrap();
+    let mut removed: IdSet<u32> = (0..3000).filter(|id| id % 2 == 0).collect();
+    removed.insert(old_entry);
+    graph.remove(&removed);
+
+    let (entry, _) = graph.entry().expect("half the nodes remain");
+    assert!(!removed.contains(&entry), "the entry point moved off a removed node");
+    for node in (0..3000u32).filter(|id| !removed.contains(id)) {
+        for layer in 0..=graph.level(node) {
+            assert!(graph.layer_neighbors(node, layer).all(|id| !removed.contains(&id)), "node {node} links to a removed node");
+        }
+    }
+    let mut reached = IdSet::default();
+    repair::mark_reachable(&mut graph, &[entry], &mut reached, || {});
+    assert!((0..3000u32).filter(|id| !removed.contains(id)).all(|id| reached.contains(&id)), "every remaining node is reachable");
+
+    // Recall against brute force over the remaining points.
+    let remaining: Vec<u32> = (0..3000u32).filter(|id| !removed.contains(id)).collect();
+    let mut hits = 0;
+    for q in &queries {
+        let mut truth: Vec<Candidate<u32>> =
+            remaining.iter().map(|&id| Candidate { distance: l2(q, &points[id as usize]), id }).collect();
+        truth.sort_unstable();
+        let truth: Vec<u32> = truth.iter().take(10).map(|c| c.id).collect();
+        let found = graph.search(q, 10);
+        assert!(found.iter().all(|c| !removed.contains(&c.id)));
+        hits += found.iter().take(10).filter(|c| truth.contains(&c.id)).count();
+    }
+    let recall = hits as f64 / 1000.0;
+    // Against a graph built from the remaining points alone.
+    let remaining_points: Vec<Vec<f32>> = remaining.iter().map(|&id| points[id as usize].clone()).collect();
+    let fresh = recall_at_10(&mut build(&remaining_points, params, 9), &remaining_points, &queries, 10);
+    assert!(recall >= fresh - 0.05, "recall@10 after removing half: {recall}, of a fresh build: {fresh}");
+}
+
+#[test]
+fn removing_every_node_leaves_no_entry() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    let points = uniform(&mut rng, 50, 4);
+    let mut graph = build(&points, Params { m: 4, ef_construction: 8 }, 1);
+    graph.remove(&(0..50).collect());
+    assert_eq!(graph.entry(), None);
+}

@@ -348,6 +348,12 @@ impl GraphMut for PageGraph {
         self.distance_from(false, b)
     }
 
+    fn set_query_to(&mut self, node: NodeId) {
+        let mut query = std::mem::take(&mut self.query);
+        self.read_vector(node, &mut query);
+        self.query = query;
+    }
+
     fn set_neighbors(&mut self, node: NodeId, layer: usize, neighbors: &[NodeId]) {
         let (rel, m, logging) = (self.rel, self.m, self.logging);
         let at = self.with_tuple(node, page::element_neighbors);

@@ -117,6 +117,8 @@ UPDATE items SET embedding = '[9,9,9]' WHERE id = 5002;
 SELECT id FROM items ORDER BY embedding <-> '[5,5,5]' LIMIT 3;
 VACUUM items;
 SELECT id FROM items ORDER BY embedding <-> '[5,5,5]' LIMIT 3;
+-- the structure checks out after inserts, deletes and VACUUM
+SELECT quiver_check_index('items_l2');
 SELECT id FROM items ORDER BY embedding <-> '[9,9,9]' LIMIT 1;
 
 -- prepared statements, parameters and LATERAL joins
@@ -176,6 +178,7 @@ SELECT sqlstate_of($$SELECT id FROM items ORDER BY embedding <-> '[1,2]' LIMIT 1
 SELECT sqlstate_of($$SET hnsw.ef_search = 0$$);
 SELECT sqlstate_of($$SET hnsw.ef_search = 1001$$);
 SELECT sqlstate_of($$SET hnsw.no_such_setting = 1$$);
+SELECT sqlstate_of($$SELECT quiver_check_index('items_pkey')$$);
 SELECT sqlstate_of($$SET hnsw.iterative_scan = sometimes$$);
 SELECT sqlstate_of($$SET hnsw.max_scan_tuples = 0$$);
 SELECT sqlstate_of($$SET hnsw.scan_mem_multiplier = 0.5$$);
@@ -204,6 +207,7 @@ INSERT INTO wide SELECT i, array_fill(i::real, ARRAY[2000]) FROM generate_series
 CREATE INDEX wide_idx ON wide USING hnsw (v vector_l2_ops);
 INSERT INTO wide SELECT i, array_fill(i + 0.25::real, ARRAY[2000]) FROM generate_series(100, 105) i;
 SELECT id FROM wide ORDER BY v <-> array_fill(3.3::real, ARRAY[2000])::vector LIMIT 3;
+SELECT quiver_check_index('wide_idx'), quiver_check_index('spill_idx'), quiver_check_index('unlogged_items_v_idx');
 
 DROP TABLE items, queries, untyped, unlogged_items, empty_items, no_dims, many_dims, wide, spill, spill_truth;
 DROP FUNCTION exact_ids(vector, text, int, text);

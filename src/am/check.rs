@@ -1,0 +1,206 @@
+//! `quiver_check_index(regclass)`: reads every page of an hnsw index and
+//! reports what is structurally wrong, one line per problem (an empty array
+//! when the index is sound). For users who suspect an index, and for tests.
+
+use crate::page::{self, ElementHeader, Meta, NodeId};
+use crate::storage::buffer::{item, Lock, LockedBuffer};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use std::collections::HashMap;
+
+/// At most this many problems are listed; a broken index can have millions.
+const MAX_PROBLEMS: usize = 100;
+
+struct Element {
+    header: ElementHeader,
+}
+
+#[pg_extern(sql = false)]
+fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
+    // SAFETY: index_open raises an ERROR for a missing relation; AccessShareLock
+    // keeps it from being dropped while we read it.
+    let index = unsafe { pg_sys::index_open(index_oid, pg_sys::AccessShareLock as i32) };
+    // SAFETY: an open index names its access method's handler function.
+    let is_hnsw = unsafe {
+        let handler = (*index).rd_amhandler;
+        handler != pg_sys::InvalidOid
+            && std::ffi::CStr::from_ptr(pg_sys::get_func_name(handler)).to_bytes() == b"hnsw_handler"
+    };
+    if !is_hnsw {
+        let name = crate::storage::buffer::relation_name(index);
+        unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
+        ereport!(ERROR, PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE, format!("\"{name}\" is not an hnsw index"));
+    }
+    let problems = check(index);
+    unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
+    problems
+}
+
+fn check(index: pg_sys::Relation) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut report = |problem: String| {
+        if problems.len() < MAX_PROBLEMS {
+            problems.push(problem);
+        }
+    };
+    // SAFETY: index is open.
+    let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    if blocks == 0 {
+        report("the index has no meta page".into());
+        return problems;
+    }
+    let Some(meta) = read_meta(index, &mut report) else { return problems };
+    let m = meta.m as usize;
+
+    // Pass 1: every tuple of every page.
+    let mut elements: HashMap<NodeId, Element> = HashMap::new();
+    let mut neighbor_lists: HashMap<NodeId, Vec<Vec<NodeId>>> = HashMap::new();
+    for block in page::META_BLOCK + 1..blocks {
+        super::check_for_interrupts();
+        let buffer = LockedBuffer::read(index, block, Lock::Share);
+        let page = buffer.page();
+        // SAFETY: pinned and share-locked while we read it.
+        unsafe {
+            if pg_sys::PageIsNew(page) {
+                continue;
+            }
+            let header = page.cast::<pg_sys::PageHeaderData>();
+            let special = (*header).pd_special as usize;
+            let kind = if special + page::SPECIAL_SIZE <= pg_sys::BLCKSZ as usize {
+                page::special_kind(std::slice::from_raw_parts(page.cast::<u8>().add(special), page::SPECIAL_SIZE))
+            } else {
+                None
+            };
+            if kind != Some(page::PAGE_KIND_GRAPH) {
+                report(format!("block {block}: not a graph page (page id or kind wrong)"));
+                continue;
+            }
+            for offset in 1..=pg_sys::PageGetMaxOffsetNumber(page) {
+                let item_id = pg_sys::PageGetItemId(page, offset);
+                if (*item_id).lp_flags() != pg_sys::LP_NORMAL {
+                    continue;
+                }
+                let id = NodeId::new(block, offset);
+                let tuple = item(index, page, block, offset);
+                match tuple.first() {
+                    Some(&page::ELEMENT_KIND) => match ElementHeader::decode(tuple) {
+                        Ok(header) => {
+                            if header.dimensions as u32 != meta.dimensions {
+                                report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
+                            }
+                            if page::element_vector(tuple, header.dimensions as usize)
+                                .is_none_or(|v| v.iter().any(|x| !x.is_finite()))
+                            {
+                                report(format!("element {block}/{offset}: vector unreadable or not finite"));
+                            }
+                            elements.insert(id, Element { header });
+                        }
+                        Err(e) => report(format!("element {block}/{offset}: {e}")),
+                    },
+                    Some(&page::NEIGHBOR_KIND) => {
+                        let level = tuple.get(1).copied().unwrap_or(0) as usize;
+                        let mut layers = Vec::new();
+                        for layer in 0..=level {
+                            let mut ids = Vec::new();
+                            match page::read_layer(tuple, m, layer, &mut ids) {
+                                Ok(()) => layers.push(ids),
+                                Err(e) => {
+                                    report(format!("neighbors {block}/{offset} layer {layer}: {e}"));
+                                    break;
+                                }
+                            }
+                        }
+                        neighbor_lists.insert(id, layers);
+                    }
+                    _ => report(format!("item {block}/{offset}: unknown tuple kind")),
+                }
+            }
+        }
+    }
+
+    // Pass 2: links between them.
+    let top = elements.values().map(|e| e.header.level).max();
+    for (&id, element) in &elements {
+        let (block, offset) = (id.block(), id.offset());
+        let Some(layers) = neighbor_lists.get(&element.header.neighbors) else {
+            report(format!("element {block}/{offset}: its neighbor tuple {:?} is missing", element.header.neighbors));
+            continue;
+        };
+        if layers.len() != element.header.level as usize + 1 {
+            report(format!("element {block}/{offset}: level {} but {} neighbor layers", element.header.level, layers.len()));
+        }
+        for (layer, ids) in layers.iter().enumerate() {
+            for &n in ids {
+                match elements.get(&n) {
+                    None => report(format!("element {block}/{offset} layer {layer}: neighbor {}/{} is not an element", n.block(), n.offset())),
+                    Some(_) if n == id => report(format!("element {block}/{offset} layer {layer}: links to itself")),
+                    Some(e) if (e.header.level as usize) < layer => report(format!(
+                        "element {block}/{offset} layer {layer}: neighbor {}/{} only reaches layer {}",
+                        n.block(),
+                        n.offset(),
+                        e.header.level
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    // The entry point, and every live element reachable from it.
+    if elements.is_empty() {
+        if !meta.entry.is_none() {
+            report("the meta page names an entry point, but the index has no elements".into());
+        }
+        return problems;
+    }
+    match elements.get(&meta.entry) {
+        None => report(format!("the entry point {}/{} is not an element", meta.entry.block(), meta.entry.offset())),
+        Some(entry) => {
+            if entry.header.level != meta.entry_level || Some(entry.header.level) != top {
+                report(format!(
+                    "the entry point is on layer {} (meta says {}), the highest element on layer {}",
+                    entry.header.level,
+                    meta.entry_level,
+                    top.unwrap_or(0)
+                ));
+            }
+            let mut seen: std::collections::HashSet<NodeId> = [meta.entry].into();
+            let mut stack = vec![meta.entry];
+            while let Some(id) = stack.pop() {
+                let Some(layers) = elements.get(&id).and_then(|e| neighbor_lists.get(&e.header.neighbors)) else { continue };
+                for &n in layers.iter().flatten() {
+                    if elements.contains_key(&n) && seen.insert(n) {
+                        stack.push(n);
+                    }
+                }
+            }
+            let unreachable: Vec<&NodeId> = elements
+                .iter()
+                .filter(|(id, e)| !e.header.deleted && !e.header.heap_tids.is_empty() && !seen.contains(id))
+                .map(|(id, _)| id)
+                .collect();
+            if !unreachable.is_empty() {
+                report(format!(
+                    "{} live elements are unreachable from the entry point, e.g. {}/{}",
+                    unreachable.len(),
+                    unreachable[0].block(),
+                    unreachable[0].offset()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn read_meta(index: pg_sys::Relation, report: &mut impl FnMut(String)) -> Option<Meta> {
+    let buffer = LockedBuffer::read(index, page::META_BLOCK, Lock::Share);
+    // SAFETY: the meta page's contents hold META_SIZE bytes; pinned and locked.
+    let bytes = unsafe { std::slice::from_raw_parts(pg_sys::PageGetContents(buffer.page()).cast::<u8>(), page::META_SIZE) };
+    match Meta::decode(bytes) {
+        Ok(meta) => Some(meta),
+        Err(e) => {
+            report(format!("meta page: {e}"));
+            None
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Keeping every node findable. Pruning a full neighbor list can drop a
+//! node's last incoming link, and then no search ever reaches it: its rows
+//! vanish from query results. The build and VACUUM look for such nodes and
+//! link them back in; deleted nodes are cut out of the graph first.
+
+use super::*;
+
+/// Marks in `reached` every node reachable from `start` over layer-0 links
+/// (layer 0 holds every node, and every search ends there).
+pub fn mark_reachable<G: Graph>(graph: &mut G, start: &[G::Id], reached: &mut IdSet<G::Id>, mut check_interrupts: impl FnMut()) {
+    let mut stack: Vec<G::Id> = start.iter().copied().filter(|&id| reached.insert(id)).collect();
+    let mut neighbors = Vec::new();
+    while let Some(node) = stack.pop() {
+        check_interrupts();
+        graph.neighbors(node, 0, &mut neighbors);
+        stack.extend(neighbors.iter().copied().filter(|&id| reached.insert(id)));
+    }
+}
+
+/// Rounds of relinking: a link added for one node can prune another's last
+/// incoming link, which the next round finds.
+const ROUNDS: usize = 3;
+
+/// Links every node of `nodes` that the entry does not reach back into the
+/// graph: it becomes a neighbor of the nodes an insert of it would choose,
+/// and, if the heuristic turns it down everywhere, it takes the place of the
+/// furthest neighbor of the nearest of them. Returns how many were relinked.
+pub fn reconnect_unreachable<G: GraphMut>(
+    graph: &mut G,
+    params: &Params,
+    entry: G::Id,
+    entry_level: usize,
+    nodes: &[G::Id],
+    mut check_interrupts: impl FnMut(),
+) -> usize {
+    let mut reached = IdSet::default();
+    mark_reachable(graph, &[entry], &mut reached, &mut check_interrupts);
+    let mut scratch: SearchScratch<G::Id> = SearchScratch::default();
+    let mut relinked = 0;
+    let mut list = Vec::new();
+    for _ in 0..ROUNDS {
+        let orphans: Vec<G::Id> = nodes.iter().copied().filter(|id| !reached.contains(id)).collect();
+        if orphans.is_empty() {
+            break;
+        }
+        for orphan in orphans {
+            if reached.contains(&orphan) {
+                continue; // reached through a node relinked before it
+            }
+            graph.set_query_to(orphan);
+            let start = Candidate { distance: graph.distance(entry), id: entry };
+            let chosen = find_neighbors(graph, params, start, entry_level, 0, &mut scratch, &mut check_interrupts);
+            let targets: Vec<Candidate<G::Id>> = chosen[0]
+                .iter()
+                .copied()
+                .filter(|c| c.id != orphan && reached.contains(&c.id))
+                .collect();
+            let Some(&nearest) = targets.first() else { continue };
+            let mut linked = false;
+            for c in &targets {
+                add_link(graph, params, c.id, 0, orphan, c.distance);
+                graph.neighbors(c.id, 0, &mut list);
+                linked |= list.contains(&orphan);
+            }
+            if !linked {
+                let mut with_distances = Vec::new();
+                graph.neighbors_with_distances(nearest.id, 0, &mut with_distances);
+                with_distances.pop();
+                let link = Candidate { distance: nearest.distance, id: orphan };
+                let at = with_distances.partition_point(|c| *c < link);
+                with_distances.insert(at, link);
+                graph.set_neighbors_with_distances(nearest.id, 0, &with_distances);
+            }
+            relinked += 1;
+            mark_reachable(graph, &[orphan], &mut reached, &mut check_interrupts);
+        }
+        reached.clear();
+        mark_reachable(graph, &[entry], &mut reached, &mut check_interrupts);
+    }
+    relinked
+}
+
+/// A graph with some nodes cut out: searches neither visit nor return them.
+/// VACUUM repairs the graph through this view before it frees those nodes.
+pub struct WithoutRemoved<'a, G: Graph> {
+    pub graph: G,
+    pub removed: &'a IdSet<G::Id>,
+}
+
+impl<G: Graph> Graph for WithoutRemoved<'_, G> {
+    type Id = G::Id;
+
+    fn distance(&mut self, node: G::Id) -> f32 {
+        self.graph.distance(node)
+    }
+
+    fn neighbors(&mut self, node: G::Id, layer: usize, out: &mut Vec<G::Id>) {
+        self.graph.neighbors(node, layer, out);
+        out.retain(|id| !self.removed.contains(id));
+    }
+
+    fn distances(&mut self, nodes: &[G::Id], out: &mut Vec<f32>) {
+        self.graph.distances(nodes, out)
+    }
+}
+
+impl<G: GraphMut> GraphMut for WithoutRemoved<'_, G> {
+    fn distance_between(&mut self, a: G::Id, b: G::Id) -> f32 {
+        self.graph.distance_between(a, b)
+    }
+
+    fn set_query_to(&mut self, node: G::Id) {
+        self.graph.set_query_to(node)
+    }
+
+    fn set_neighbors(&mut self, node: G::Id, layer: usize, neighbors: &[G::Id]) {
+        self.graph.set_neighbors(node, layer, neighbors)
+    }
+
+    fn set_neighbors_with_distances(&mut self, node: G::Id, layer: usize, neighbors: &[Candidate<G::Id>]) {
+        self.graph.set_neighbors_with_distances(node, layer, neighbors)
+    }
+}
+
+/// Cuts the `removed` nodes out of the graph, so their space can be freed:
+/// the entry point moves to the highest remaining node if it was removed;
+/// every remaining node that linked to a removed one gets its lists
+/// rebuilt from its remaining neighbors and a fresh search, as an insert of
+/// it would choose; then nodes left unreachable are linked back in.
+/// `live` lists every remaining node with its level. Returns the new entry
+/// point and its level, or None when nothing remains.
+pub fn remove_nodes<G: GraphMut>(
+    graph: G,
+    params: &Params,
+    removed: &IdSet<G::Id>,
+    entry: (G::Id, usize),
+    live: &[(G::Id, usize)],
+    mut check_interrupts: impl FnMut(),
+) -> Option<(G::Id, usize)> {
+    let entry = if removed.contains(&entry.0) { *live.iter().max_by_key(|(_, level)| *level)? } else { entry };
+    let mut view = WithoutRemoved { graph, removed };
+    let mut list = Vec::new();
+    let mut scratch: SearchScratch<G::Id> = SearchScratch::default();
+    for &(node, level) in live {
+        check_interrupts();
+        let touches_removed = (0..=level).any(|layer| {
+            view.graph.neighbors(node, layer, &mut list);
+            list.iter().any(|id| removed.contains(id))
+        });
+        if !touches_removed {
+            continue;
+        }
+        view.set_query_to(node);
+        let start = Candidate { distance: view.distance(entry.0), id: entry.0 };
+        let found = find_neighbors(&mut view, params, start, entry.1, level, &mut scratch, &mut check_interrupts);
+        let mut merged = Vec::new();
+        for layer in 0..=level {
+            view.neighbors_with_distances(node, layer, &mut merged);
+            if let Some(fresh) = found.get(layer) {
+                for c in fresh {
+                    if c.id != node && !merged.iter().any(|m| m.id == c.id) {
+                        merged.push(*c);
+                    }
+                }
+            }
+            merged.sort_unstable();
+            let chosen = select_neighbors(&mut view, &merged, params.max_neighbors(layer));
+            view.set_neighbors_with_distances(node, layer, &chosen);
+            // Links back, as an insert adds them: the removed nodes took
+            // incoming links with them.
+            for c in &chosen {
+                add_link(&mut view, params, c.id, layer, node, c.distance);
+            }
+        }
+    }
+    let nodes: Vec<G::Id> = live.iter().map(|(id, _)| *id).collect();
+    reconnect_unreachable(&mut view, params, entry.0, entry.1, &nodes, check_interrupts);
+    Some(entry)
+}
