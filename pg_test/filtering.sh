@@ -28,10 +28,7 @@ for flag in "${flags[@]}"; do
 done
 sql -c "CREATE INDEX base_hnsw ON base USING hnsw (embedding vector_l2_ops)"
 
-passed=0 failed=0
-check() {
-    if [ "$2" = t ]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAILED: $1"; fi
-}
+source tests/lib/check.sh
 
 printf "%-6s %-13s %9s %8s %9s %7s %9s %8s\n" flag mode selectivity matching avg_rows min_rows recall@10 ordered
 for flag in "${flags[@]}"; do
@@ -85,5 +82,4 @@ broad=$(sql -At -c "EXPLAIN (COSTS OFF) SELECT id FROM tenants WHERE tenant < 90
                     ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0) LIMIT 10")
 check "a 90% filter plans the hnsw index" "$(grep -q 'tenants_embedding_idx' <<<"$broad" && echo t || echo f)"
 
-echo "filtering: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary filtering

@@ -13,15 +13,7 @@ fashion_mnist_cluster recall "$port"
 dir=$CLUSTER_DIR
 sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
 
-passed=0 failed=0
-check() {
-    local what=$1 ok=$2
-    if [ "$ok" = t ]; then
-        passed=$((passed + 1)); echo "ok: $what"
-    else
-        failed=$((failed + 1)); echo "FAILED: $what"
-    fi
-}
+source tests/lib/check.sh
 
 for metric in l2 cosine; do
     case $metric in
@@ -101,5 +93,4 @@ check "pg_cancel_backend cancels a build" \
 check "a cancelled build leaves no index" \
     "$(sql -At -c "SELECT count(*) = 0 FROM pg_class WHERE relname IN ('base_timeout', 'base_cancel')")"
 
-echo "recall: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary recall

@@ -76,7 +76,10 @@ pub unsafe extern "C-unwind" fn ambuild(
             graph.reconnect_unreachable(check_for_interrupts);
             write_graph(index, &spec, &graph, &state.heap_tids);
         }
-        None => update_meta(index, Logging::Build, |meta| meta.element_count = state.index_tuples as u64),
+        None => {
+            super::vacuum::repair_graph(index, Logging::Build);
+            update_meta(index, Logging::Build, |meta| meta.element_count = state.index_tuples as u64);
+        }
     }
     // SAFETY: index is open; every page was written without WAL, so log them
     // all now, once, when the relation needs WAL at all.

@@ -1,7 +1,7 @@
 //! aminsert, and the on-disk insert that the build also uses once its graph
 //! outgrows memory.
 
-use super::{check_for_interrupts, heap_tid, level_for_tid, IndexSpec};
+use super::{check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, IndexSpec};
 use crate::hnsw::{self, Candidate, SearchScratch};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
 use crate::storage::graph::{add_node, read_meta, update_meta, PageGraph};
@@ -10,10 +10,6 @@ use crate::types::VectorArg;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
-
-/// Heavyweight page lock taken by inserts (a lock tag, not a real page read),
-/// so that one insert at a time changes the graph.
-const INSERT_LOCK: u32 = 0;
 
 #[pg_guard]
 pub unsafe extern "C-unwind" fn aminsert(
@@ -38,11 +34,10 @@ pub unsafe extern "C-unwind" fn aminsert(
         let vector = unsafe { VectorArg::from_datum_unchecked(datum) };
         let Some(vector) = spec.prepare(&vector) else { return };
         let level = level_for_tid(&spec.params, tid, 0);
-        // SAFETY: a lock tag on the open index; released below or at abort.
-        unsafe { pg_sys::LockPage(index, INSERT_LOCK, pg_sys::ExclusiveLock as i32) };
-        let mut meta = read_meta(index);
-        insert_on_disk(index, &spec, &mut meta, &vector, tid, level, Logging::Wal);
-        unsafe { pg_sys::UnlockPage(index, INSERT_LOCK, pg_sys::ExclusiveLock as i32) };
+        with_insert_lock(index, || {
+            let mut meta = read_meta(index);
+            insert_on_disk(index, &spec, &mut meta, &vector, tid, level, Logging::Wal);
+        });
     });
     false
 }
@@ -108,9 +103,7 @@ pub fn insert_on_disk(
     }
     let id = add_node(index, meta, header, vector, &neighbor_tuple, logging);
     for (layer, chosen) in per_layer.iter().enumerate() {
-        for c in chosen {
-            hnsw::add_link(&mut graph, &params, c.id, layer, id, c.distance);
-        }
+        hnsw::link_back(&mut graph, &params, id, layer, chosen);
     }
     drop(graph);
 

@@ -172,6 +172,71 @@ pub fn level_for_tid(params: &Params, tid: HeapTid, salt: u64) -> usize {
     params.level_for(uniform)
 }
 
+/// Heavyweight page locks (lock tags, not page reads). Each insert holds the
+/// insert lock exclusively, and VACUUM holds it for each change it makes to
+/// the links, so one at a time changes them. Scans hold the scan lock shared
+/// while they walk the graph; VACUUM takes it exclusively, and lets go at
+/// once, before it frees nodes, to wait for the walks that may still start
+/// from a freed entry point. An ERROR releases both with the transaction.
+const INSERT_LOCK: u32 = 0;
+const SCAN_LOCK: u32 = 1;
+
+fn with_page_lock<R>(index: pg_sys::Relation, tag: u32, mode: u32, f: impl FnOnce() -> R) -> R {
+    // SAFETY: a lock tag on an open index.
+    unsafe { pg_sys::LockPage(index, tag, mode as i32) };
+    let result = f();
+    unsafe { pg_sys::UnlockPage(index, tag, mode as i32) };
+    result
+}
+
+pub fn with_insert_lock<R>(index: pg_sys::Relation, f: impl FnOnce() -> R) -> R {
+    with_page_lock(index, INSERT_LOCK, pg_sys::ExclusiveLock, f)
+}
+
+pub fn with_scan_lock<R>(index: pg_sys::Relation, f: impl FnOnce() -> R) -> R {
+    with_page_lock(index, SCAN_LOCK, pg_sys::ShareLock, f)
+}
+
+/// The insert lock held across a series of short changes and let go once
+/// it has been held for `HOLD`: VACUUM makes thousands of changes, and
+/// taking the lock for each would queue it behind every waiting insert.
+pub struct InsertLockBatch {
+    index: pg_sys::Relation,
+    since: Option<std::time::Instant>,
+}
+
+impl InsertLockBatch {
+    const HOLD: std::time::Duration = std::time::Duration::from_millis(20);
+
+    pub fn new(index: pg_sys::Relation) -> Self {
+        InsertLockBatch { index, since: None }
+    }
+
+    pub fn run(&mut self, change: &mut dyn FnMut()) {
+        if self.since.is_none() {
+            // SAFETY: a lock tag on an open index.
+            unsafe { pg_sys::LockPage(self.index, INSERT_LOCK, pg_sys::ExclusiveLock as i32) };
+            self.since = Some(std::time::Instant::now());
+        }
+        change();
+        if self.since.is_some_and(|since| since.elapsed() >= Self::HOLD) {
+            self.release();
+        }
+    }
+
+    /// Lets go of the lock (an ERROR also does, with the transaction).
+    pub fn release(&mut self) {
+        if self.since.take().is_some() {
+            unsafe { pg_sys::UnlockPage(self.index, INSERT_LOCK, pg_sys::ExclusiveLock as i32) };
+        }
+    }
+}
+
+/// Waits for the graph walks of scans in progress to end.
+pub fn wait_for_scans(index: pg_sys::Relation) {
+    with_page_lock(index, SCAN_LOCK, pg_sys::ExclusiveLock, || ())
+}
+
 pub fn check_for_interrupts() {
     pgrx::check_for_interrupts!();
 }

@@ -4,7 +4,7 @@
 //! for rows (a WHERE filter rejected some) and the scan's budget allows.
 
 use super::options::{self, IterativeScan};
-use super::{check_for_interrupts, set_item_pointer, IndexSpec};
+use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
 use crate::hnsw::{self, Candidate, SearchScratch};
 use crate::page::{HeapTid, NodeId};
@@ -128,13 +128,12 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         }
         if let Some(next) = state.batch.next() {
             let graph = state.graph.as_mut().expect("a search made the graph");
-            let header = graph.read_header(next.id);
-            if !header.deleted {
+            if let Some(header) = graph.read_header(next.id).filter(|h| !h.deleted) {
                 state.pending.extend(header.heap_tids.iter().rev());
             }
             continue;
         }
-        match next_batch(index, state) {
+        match with_scan_lock(index, || next_batch(index, state)) {
             Some(batch) if !batch.is_empty() => state.batch = batch.into_iter(),
             _ => return false,
         }

@@ -1,14 +1,26 @@
-//! ambulkdelete and amvacuumcleanup. Dead heap TIDs leave their elements; an
-//! element left without any is marked deleted, so scans skip it. Repairing
-//! the neighbor lists around deleted elements and reusing their space is
-//! the next step (see issue "HNSW under real load").
+//! ambulkdelete and amvacuumcleanup. VACUUM takes dead heap TIDs out of
+//! their elements; an element left without any is deleted: scans skip it at
+//! once and inserts no longer link to it. Then it is cut out of the graph
+//! (`hnsw::repair::remove_nodes`), one change at a time under the insert
+//! lock, so inserts go on in between, and its tuples are freed. The free
+//! space map hands the space to later inserts, so the index does not grow
+//! without bound under updates. Every VACUUM also links back nodes left
+//! unreachable.
 
-use super::check_for_interrupts;
-use crate::page::{self, ElementHeader};
-use crate::storage::buffer::{check_page, corrupted, item, Lock, LockedBuffer};
+use super::{check_for_interrupts, wait_for_scans, with_insert_lock, IndexSpec, InsertLockBatch};
+use crate::hnsw::{repair, IdSet};
+use crate::page::{self, ElementHeader, NodeId};
+use crate::storage::buffer::{check_page, corrupted, item, item_of_kind, Lock, LockedBuffer};
+use crate::storage::graph::{read_meta, update_meta, PageGraph};
 use crate::storage::xlog::{Logging, PageWrite};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use std::collections::BTreeMap;
+
+fn block_count(index: pg_sys::Relation) -> u32 {
+    // SAFETY: an open index.
+    unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) }
+}
 
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambulkdelete(
@@ -20,9 +32,8 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     let stats = if stats.is_null() { unsafe { PgBox::<pg_sys::IndexBulkDeleteResult>::alloc0().into_pg() } } else { stats };
     let index = unsafe { (*info).index };
     let callback = callback.expect("vacuum passes a callback");
-    let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
     let mut live = 0.0;
-    for block in page::META_BLOCK + 1..blocks {
+    for block in page::META_BLOCK + 1..block_count(index) {
         check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Exclusive);
         // SAFETY: pinned and exclusively locked.
@@ -35,10 +46,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
         let mut changed = false;
         for offset in 1..=unsafe { pg_sys::PageGetMaxOffsetNumber(page) } {
             // SAFETY: `page` is locked (or GenericXLog's copy of it).
-            let tuple = unsafe { item(index, page, block, offset) };
-            if tuple[0] != page::ELEMENT_KIND {
-                continue;
-            }
+            let Some(tuple) = (unsafe { item_of_kind(index, page, block, offset, page::ELEMENT_KIND) }) else { continue };
             let mut header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
             if header.deleted {
                 continue;
@@ -63,11 +71,106 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
             write.commit();
         }
     }
+    repair_graph(index, Logging::Wal);
     unsafe {
         (*stats).num_index_tuples = live;
-        (*stats).num_pages = blocks;
+        (*stats).num_pages = block_count(index);
     }
     stats
+}
+
+/// Cuts the deleted elements out of the graph, frees their tuples, and links
+/// unreachable elements back in. Also run after a build that continued on
+/// disk. Inserts may run meanwhile.
+pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
+    let spec = IndexSpec::cached(index);
+    // Inserts that began before their neighbors were marked deleted may link
+    // to them: wait for those. Later ones do not (`Graph::is_deleted`).
+    let meta = with_insert_lock(index, || read_meta(index));
+    let mut deleted: IdSet<NodeId> = IdSet::default();
+    let mut live = Vec::new();
+    let mut live_tuples = 0u64;
+    // Per page, the offsets of the tuples to free.
+    let mut to_free: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
+    for block in page::META_BLOCK + 1..block_count(index) {
+        check_for_interrupts();
+        let buffer = LockedBuffer::read(index, block, Lock::Share);
+        let page = buffer.page();
+        // SAFETY: pinned and share-locked.
+        unsafe {
+            if pg_sys::PageIsNew(page) {
+                continue;
+            }
+            for offset in 1..=pg_sys::PageGetMaxOffsetNumber(page) {
+                let Some(tuple) = item_of_kind(index, page, block, offset, page::ELEMENT_KIND) else { continue };
+                let header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
+                let id = NodeId::new(block, offset);
+                if header.deleted {
+                    deleted.insert(id);
+                    to_free.entry(block).or_default().push(offset);
+                    to_free.entry(header.neighbors.block()).or_default().push(header.neighbors.offset());
+                } else {
+                    live.push((id, header.level as usize));
+                    live_tuples += header.heap_tids.len() as u64;
+                }
+            }
+        }
+    }
+    if meta.entry.is_none() {
+        return;
+    }
+
+    let graph = PageGraph::new(index, &meta, spec.distance(), logging, true);
+    let entry = (meta.entry, meta.entry_level as usize);
+    let mut lock = InsertLockBatch::new(index);
+    let exclusive = |change: &mut dyn FnMut()| lock.run(change);
+    let new_entry = repair::remove_nodes(graph, &spec.params, &deleted, entry, &live, check_for_interrupts, exclusive);
+    lock.release();
+    with_insert_lock(index, || {
+        update_meta(index, logging, |stored| {
+            // Inserts meanwhile may have raised the entry point; they count
+            // their own elements.
+            if deleted.contains(&stored.entry) {
+                (stored.entry, stored.entry_level) = match new_entry {
+                    Some((id, level)) => (id, level as u8),
+                    None => (NodeId::NONE, 0),
+                };
+            }
+            stored.element_count = live_tuples + stored.element_count.saturating_sub(meta.element_count);
+        })
+    });
+    if to_free.is_empty() {
+        return;
+    }
+
+    // Scans that read the old entry point may still be on their way from it.
+    wait_for_scans(index);
+    for (block, mut offsets) in to_free {
+        check_for_interrupts();
+        offsets.sort_unstable_by(|a, b| b.cmp(a));
+        offsets.dedup();
+        // No insert is under way that could still reach a freed node.
+        let mut free = 0;
+        lock.run(&mut || {
+            let buffer = LockedBuffer::read(index, block, Lock::Exclusive);
+            let mut write = PageWrite::start(index, logging);
+            let page = write.register(&buffer, false);
+            // SAFETY: exclusively locked; `page` is the page to edit. Line
+            // pointers become unused rather than removed, so that no other
+            // tuple's offset, which node ids hold, changes.
+            free = unsafe {
+                for &offset in &offsets {
+                    item(index, page, block, offset);
+                    pg_sys::PageIndexTupleDeleteNoCompact(page, offset);
+                }
+                pg_sys::PageGetFreeSpace(page)
+            };
+            write.commit();
+        });
+        // SAFETY: an open index; the free space map is only a hint.
+        unsafe { pg_sys::RecordPageWithFreeSpace(index, block, free) };
+    }
+    lock.release();
 }
 
 #[pg_guard]
@@ -76,12 +179,20 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
     stats: *mut pg_sys::IndexBulkDeleteResult,
 ) -> *mut pg_sys::IndexBulkDeleteResult {
     unsafe {
-        if (*info).analyze_only || !stats.is_null() {
+        if (*info).analyze_only {
             return stats;
         }
-        // No bulk delete ran (nothing to delete): report the size only.
+        let index = (*info).index;
+        if !stats.is_null() {
+            pg_sys::IndexFreeSpaceMapVacuum(index);
+            return stats;
+        }
+        // No bulk delete ran (nothing to delete): relink what inserts left
+        // unreachable, and report the size.
+        repair_graph(index, Logging::Wal);
+        pg_sys::IndexFreeSpaceMapVacuum(index);
         let stats = PgBox::<pg_sys::IndexBulkDeleteResult>::alloc0().into_pg();
-        (*stats).num_pages = pg_sys::RelationGetNumberOfBlocksInFork((*info).index, pg_sys::ForkNumber::MAIN_FORKNUM);
+        (*stats).num_pages = block_count(index);
         (*stats).num_index_tuples = (*info).num_heap_tuples;
         (*stats).estimated_count = true;
         stats

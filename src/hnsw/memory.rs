@@ -115,9 +115,7 @@ impl MemoryGraph {
         self.memory_bytes += self.dim * 4 + 24 + (level + 1) * 24 + (level + 2) * params.m * 8;
         for (layer, chosen) in per_layer.iter().enumerate() {
             self.neighbors[id as usize][layer] = chosen.clone();
-            for c in chosen {
-                add_link(self, &params, c.id, layer, id, c.distance);
-            }
+            link_back(self, &params, id, layer, chosen);
         }
         if self.entry.is_none_or(|(_, entry_level)| level > entry_level) {
             self.entry = Some((id, level));
@@ -130,7 +128,7 @@ impl MemoryGraph {
         let Some((entry, entry_level)) = self.entry else { return 0 };
         let nodes: Vec<u32> = (0..self.len() as u32).collect();
         let params = self.params;
-        super::repair::reconnect_unreachable(self, &params, entry, entry_level, &nodes, check_interrupts)
+        super::repair::reconnect_unreachable(self, &params, entry, entry_level, &nodes, check_interrupts, |change| change())
     }
 
     /// Cuts `removed` out of the graph (see `repair::remove_nodes`); they
@@ -140,7 +138,7 @@ impl MemoryGraph {
         let live: Vec<(u32, usize)> =
             (0..self.len() as u32).filter(|id| !removed.contains(id)).map(|id| (id, self.level(id))).collect();
         let params = self.params;
-        self.entry = super::repair::remove_nodes(&mut *self, &params, removed, entry, &live, || {});
+        self.entry = super::repair::remove_nodes(&mut *self, &params, removed, entry, &live, || {}, |change| change());
     }
 
     /// Sets the vector `Graph::distance` measures from.

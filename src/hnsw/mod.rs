@@ -94,6 +94,12 @@ pub trait Graph {
             out.push(d);
         }
     }
+
+    /// Whether `node` is deleted and waits for VACUUM to cut it out: searches
+    /// pass through it, but inserts must not link to it.
+    fn is_deleted(&mut self, _node: Self::Id) -> bool {
+        false
+    }
 }
 
 /// A graph that can also be changed, as an insert needs.
@@ -136,6 +142,9 @@ impl<G: Graph> Graph for &mut G {
     }
     fn distances(&mut self, nodes: &[G::Id], out: &mut Vec<f32>) {
         (**self).distances(nodes, out)
+    }
+    fn is_deleted(&mut self, node: G::Id) -> bool {
+        (**self).is_deleted(node)
     }
 }
 
@@ -382,7 +391,12 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
     let mut per_layer = vec![Vec::new(); level.min(entry_level) + 1];
     for layer in (0..=level.min(entry_level)).rev() {
         let found = search_layer(graph, &entries, params.ef_construction, layer, scratch, &mut check_interrupts);
-        per_layer[layer] = select_neighbors(graph, &found, params.max_neighbors(layer));
+        per_layer[layer] = if found.iter().any(|c| graph.is_deleted(c.id)) {
+            let live: Vec<Candidate<G::Id>> = found.iter().copied().filter(|c| !graph.is_deleted(c.id)).collect();
+            select_neighbors(graph, &live, params.max_neighbors(layer))
+        } else {
+            select_neighbors(graph, &found, params.max_neighbors(layer))
+        };
         entries = found;
     }
     per_layer
@@ -390,24 +404,93 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
 
 /// The second half of INSERT: adds `new` to the neighbors of `node` on
 /// `layer`, shrinking the list with the heuristic when it is full.
-/// `distance` is between `node` and `new`.
-pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, new: G::Id, distance: f32) {
+/// `distance` is between `node` and `new`. Returns whether `new` was kept.
+///
+/// Pruning can drop a node's last incoming link, and then no search reaches
+/// it. On layer 0, where every search ends, a list is left as it was when
+/// the pruning would drop a node that none of its own neighbors links back
+/// to (where incoming links come from); `link_back` makes sure the new node
+/// gets a link all the same.
+pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, new: G::Id, distance: f32) -> bool {
     let mut candidates = Vec::new();
     graph.neighbors_with_distances(node, layer, &mut candidates);
     if candidates.iter().any(|c| c.id == new) {
-        return;
+        return true;
     }
     // Lists are kept nearest first, so the new link goes in its place.
     let new = Candidate { distance, id: new };
     let at = candidates.partition_point(|c| *c < new);
     candidates.insert(at, new);
-    if candidates.len() > params.max_neighbors(layer) {
-        if candidates.windows(2).any(|w| w[0] > w[1]) {
-            candidates.sort_unstable();
-        }
-        candidates = select_neighbors(graph, &candidates, params.max_neighbors(layer));
+    if candidates.len() <= params.max_neighbors(layer) {
+        graph.set_neighbors_with_distances(node, layer, &candidates);
+        return true;
     }
-    graph.set_neighbors_with_distances(node, layer, &candidates);
+    if candidates.windows(2).any(|w| w[0] > w[1]) {
+        candidates.sort_unstable();
+    }
+    let kept = select_neighbors(graph, &candidates, params.max_neighbors(layer));
+    if layer == 0 {
+        let dropped = candidates.iter().filter(|c| c.id != new.id && !kept.iter().any(|k| k.id == c.id));
+        let dropped: Vec<G::Id> = dropped.map(|c| c.id).collect();
+        if dropped.into_iter().any(|d| !linked_elsewhere(graph, d, node)) {
+            return false;
+        }
+    }
+    let kept_new = kept.iter().any(|k| k.id == new.id);
+    graph.set_neighbors_with_distances(node, layer, &kept);
+    kept_new
+}
+
+/// Whether `target` keeps an incoming layer-0 link once `except` drops it:
+/// one of its own neighbors links back to it and is itself linked from a
+/// third node. The second step catches pairs, such as near duplicates,
+/// that link only to each other.
+fn linked_elsewhere<G: Graph>(graph: &mut G, target: G::Id, except: G::Id) -> bool {
+    let mut own = Vec::new();
+    let mut list = Vec::new();
+    graph.neighbors(target, 0, &mut own);
+    own.iter().any(|&neighbor| {
+        if neighbor == except {
+            return false;
+        }
+        graph.neighbors(neighbor, 0, &mut list);
+        list.contains(&target) && has_link_from_other_than(graph, neighbor, &[target, except])
+    })
+}
+
+/// Whether one of `node`'s own layer-0 neighbors, other than `others`, links back to it.
+fn has_link_from_other_than<G: Graph>(graph: &mut G, node: G::Id, others: &[G::Id]) -> bool {
+    let mut own = Vec::new();
+    let mut list = Vec::new();
+    graph.neighbors(node, 0, &mut own);
+    own.iter().any(|&neighbor| {
+        if others.contains(&neighbor) {
+            return false;
+        }
+        graph.neighbors(neighbor, 0, &mut list);
+        list.contains(&node)
+    })
+}
+
+/// Links `node` back from each of `chosen`, its neighbors on `layer`, as
+/// INSERT does. If on layer 0 none of them keeps it, the nearest takes it in
+/// place of its furthest neighbor that has another incoming link.
+pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, chosen: &[Candidate<G::Id>]) {
+    let mut linked = false;
+    for c in chosen {
+        linked |= add_link(graph, params, c.id, layer, node, c.distance);
+    }
+    let Some(nearest) = chosen.first().filter(|_| layer == 0 && !linked) else { return };
+    let mut list = Vec::new();
+    graph.neighbors_with_distances(nearest.id, 0, &mut list);
+    if list.len() >= params.max_neighbors(0) {
+        let Some(victim) = list.iter().rposition(|c| linked_elsewhere(graph, c.id, nearest.id)) else { return };
+        list.remove(victim);
+    }
+    let link = Candidate { distance: nearest.distance, id: node };
+    let at = list.partition_point(|c| *c < link);
+    list.insert(at, link);
+    graph.set_neighbors_with_distances(nearest.id, 0, &list);
 }
 
 #[cfg(test)]

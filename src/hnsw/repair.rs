@@ -22,9 +22,10 @@ pub fn mark_reachable<G: Graph>(graph: &mut G, start: &[G::Id], reached: &mut Id
 const ROUNDS: usize = 3;
 
 /// Links every node of `nodes` that the entry does not reach back into the
-/// graph: it becomes a neighbor of the nodes an insert of it would choose,
-/// and, if the heuristic turns it down everywhere, it takes the place of the
-/// furthest neighbor of the nearest of them. Returns how many were relinked.
+/// graph: it becomes a neighbor of the nodes an insert of it would choose
+/// (see `link_back`). Returns how many were relinked. Each change runs
+/// inside `exclusive`, which keeps inserts out meanwhile; the reachability
+/// passes only read.
 pub fn reconnect_unreachable<G: GraphMut>(
     graph: &mut G,
     params: &Params,
@@ -32,12 +33,12 @@ pub fn reconnect_unreachable<G: GraphMut>(
     entry_level: usize,
     nodes: &[G::Id],
     mut check_interrupts: impl FnMut(),
+    mut exclusive: impl FnMut(&mut dyn FnMut()),
 ) -> usize {
     let mut reached = IdSet::default();
     mark_reachable(graph, &[entry], &mut reached, &mut check_interrupts);
     let mut scratch: SearchScratch<G::Id> = SearchScratch::default();
     let mut relinked = 0;
-    let mut list = Vec::new();
     for _ in 0..ROUNDS {
         let orphans: Vec<G::Id> = nodes.iter().copied().filter(|id| !reached.contains(id)).collect();
         if orphans.is_empty() {
@@ -47,32 +48,25 @@ pub fn reconnect_unreachable<G: GraphMut>(
             if reached.contains(&orphan) {
                 continue; // reached through a node relinked before it
             }
-            graph.set_query_to(orphan);
-            let start = Candidate { distance: graph.distance(entry), id: entry };
-            let chosen = find_neighbors(graph, params, start, entry_level, 0, &mut scratch, &mut check_interrupts);
-            let targets: Vec<Candidate<G::Id>> = chosen[0]
-                .iter()
-                .copied()
-                .filter(|c| c.id != orphan && reached.contains(&c.id))
-                .collect();
-            let Some(&nearest) = targets.first() else { continue };
             let mut linked = false;
-            for c in &targets {
-                add_link(graph, params, c.id, 0, orphan, c.distance);
-                graph.neighbors(c.id, 0, &mut list);
-                linked |= list.contains(&orphan);
+            exclusive(&mut || {
+                graph.set_query_to(orphan);
+                let start = Candidate { distance: graph.distance(entry), id: entry };
+                let chosen = find_neighbors(&mut *graph, params, start, entry_level, 0, &mut scratch, &mut check_interrupts);
+                let targets: Vec<Candidate<G::Id>> = chosen[0]
+                    .iter()
+                    .copied()
+                    .filter(|c| c.id != orphan && reached.contains(&c.id))
+                    .collect();
+                if !targets.is_empty() {
+                    link_back(&mut *graph, params, orphan, 0, &targets);
+                    linked = true;
+                }
+            });
+            if linked {
+                relinked += 1;
+                mark_reachable(graph, &[orphan], &mut reached, &mut check_interrupts);
             }
-            if !linked {
-                let mut with_distances = Vec::new();
-                graph.neighbors_with_distances(nearest.id, 0, &mut with_distances);
-                with_distances.pop();
-                let link = Candidate { distance: nearest.distance, id: orphan };
-                let at = with_distances.partition_point(|c| *c < link);
-                with_distances.insert(at, link);
-                graph.set_neighbors_with_distances(nearest.id, 0, &with_distances);
-            }
-            relinked += 1;
-            mark_reachable(graph, &[orphan], &mut reached, &mut check_interrupts);
         }
         reached.clear();
         mark_reachable(graph, &[entry], &mut reached, &mut check_interrupts);
@@ -102,6 +96,10 @@ impl<G: Graph> Graph for WithoutRemoved<'_, G> {
     fn distances(&mut self, nodes: &[G::Id], out: &mut Vec<f32>) {
         self.graph.distances(nodes, out)
     }
+
+    fn is_deleted(&mut self, node: G::Id) -> bool {
+        self.removed.contains(&node) || self.graph.is_deleted(node)
+    }
 }
 
 impl<G: GraphMut> GraphMut for WithoutRemoved<'_, G> {
@@ -127,8 +125,9 @@ impl<G: GraphMut> GraphMut for WithoutRemoved<'_, G> {
 /// every remaining node that linked to a removed one gets its lists
 /// rebuilt from its remaining neighbors and a fresh search, as an insert of
 /// it would choose; then nodes left unreachable are linked back in.
-/// `live` lists every remaining node with its level. Returns the new entry
-/// point and its level, or None when nothing remains.
+/// `live` lists every remaining node with its level. Each change runs
+/// inside `exclusive`, so inserts can go on between them. Returns the new
+/// entry point and its level, or None when nothing remains.
 pub fn remove_nodes<G: GraphMut>(
     graph: G,
     params: &Params,
@@ -136,44 +135,81 @@ pub fn remove_nodes<G: GraphMut>(
     entry: (G::Id, usize),
     live: &[(G::Id, usize)],
     mut check_interrupts: impl FnMut(),
+    mut exclusive: impl FnMut(&mut dyn FnMut()),
 ) -> Option<(G::Id, usize)> {
     let entry = if removed.contains(&entry.0) { *live.iter().max_by_key(|(_, level)| *level)? } else { entry };
     let mut view = WithoutRemoved { graph, removed };
     let mut list = Vec::new();
     let mut scratch: SearchScratch<G::Id> = SearchScratch::default();
-    for &(node, level) in live {
-        check_interrupts();
-        let touches_removed = (0..=level).any(|layer| {
+    let mut touches_removed = |view: &mut WithoutRemoved<G>, node, level| {
+        (0..=level).any(|layer| {
             view.graph.neighbors(node, layer, &mut list);
             list.iter().any(|id| removed.contains(id))
-        });
-        if !touches_removed {
+        })
+    };
+    for &(node, level) in live.iter().filter(|_| !removed.is_empty()) {
+        check_interrupts();
+        // Lists only gain nodes that are not deleted, so a list found clean
+        // here stays clean; one that is not is read again inside `exclusive`.
+        if !touches_removed(&mut view, node, level) {
             continue;
         }
-        view.set_query_to(node);
-        let start = Candidate { distance: view.distance(entry.0), id: entry.0 };
-        let found = find_neighbors(&mut view, params, start, entry.1, level, &mut scratch, &mut check_interrupts);
-        let mut merged = Vec::new();
-        for layer in 0..=level {
-            view.neighbors_with_distances(node, layer, &mut merged);
-            if let Some(fresh) = found.get(layer) {
-                for c in fresh {
-                    if c.id != node && !merged.iter().any(|m| m.id == c.id) {
-                        merged.push(*c);
-                    }
-                }
+        exclusive(&mut || {
+            if touches_removed(&mut view, node, level) {
+                rebuild_lists(&mut view, params, node, level, entry, &mut scratch, &mut check_interrupts);
             }
-            merged.sort_unstable();
-            let chosen = select_neighbors(&mut view, &merged, params.max_neighbors(layer));
-            view.set_neighbors_with_distances(node, layer, &chosen);
-            // Links back, as an insert adds them: the removed nodes took
-            // incoming links with them.
-            for c in &chosen {
-                add_link(&mut view, params, c.id, layer, node, c.distance);
-            }
-        }
+        });
     }
     let nodes: Vec<G::Id> = live.iter().map(|(id, _)| *id).collect();
-    reconnect_unreachable(&mut view, params, entry.0, entry.1, &nodes, check_interrupts);
+    reconnect_unreachable(&mut view, params, entry.0, entry.1, &nodes, check_interrupts, exclusive);
     Some(entry)
+}
+
+/// Rebuilds `node`'s lists from its remaining neighbors, those of the
+/// removed nodes it linked to, and a fresh search, as an insert of it would
+/// choose them, and links it back from them.
+fn rebuild_lists<G: GraphMut>(
+    view: &mut WithoutRemoved<G>,
+    params: &Params,
+    node: G::Id,
+    level: usize,
+    entry: (G::Id, usize),
+    scratch: &mut SearchScratch<G::Id>,
+    check_interrupts: &mut impl FnMut(),
+) {
+    view.set_query_to(node);
+    let start = Candidate { distance: view.distance(entry.0), id: entry.0 };
+    let found = find_neighbors(&mut *view, params, start, entry.1, level, scratch, check_interrupts);
+    let mut merged = Vec::new();
+    let mut through_removed = Vec::new();
+    for layer in 0..=level {
+        view.neighbors_with_distances(node, layer, &mut merged);
+        // The neighbors of the removed nodes this one linked to: they may
+        // have no other way in (as FreshDiskANN's delete repair does).
+        view.graph.neighbors(node, layer, &mut through_removed);
+        through_removed.retain(|id| view.removed.contains(id));
+        for removed in std::mem::take(&mut through_removed) {
+            view.neighbors(removed, layer, &mut through_removed);
+            for &id in &through_removed {
+                if id != node && !merged.iter().any(|m| m.id == id) {
+                    let distance = view.distance_between(node, id);
+                    merged.push(Candidate { distance, id });
+                }
+            }
+        }
+        through_removed.clear();
+        if let Some(fresh) = found.get(layer) {
+            for c in fresh {
+                if c.id != node && !merged.iter().any(|m| m.id == c.id) {
+                    merged.push(*c);
+                }
+            }
+        }
+        merged.sort_unstable();
+        let chosen = select_neighbors(&mut *view, &merged, params.max_neighbors(layer));
+        view.set_neighbors_with_distances(node, layer, &chosen);
+        // Links back, as an insert adds them: the removed nodes took
+        // incoming links with them.
+        link_back(&mut *view, params, node, layer, &chosen);
+    }
 }

@@ -277,3 +277,13 @@ fn removing_every_node_leaves_no_entry() {
     graph.remove(&(0..50).collect());
     assert_eq!(graph.entry(), None);
 }
+
+#[test]
+fn inserts_leave_no_node_unreachable() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let points = uniform(&mut rng, 6000, 12);
+    let mut graph = build(&points, Params { m: 4, ef_construction: 16 }, 7);
+    let lost = unreachable_nodes(&mut graph);
+    eprintln!("unreachable after inserts: {}", lost.len());
+    assert_eq!(lost, Vec::<u32>::new());
+}

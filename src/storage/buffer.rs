@@ -141,6 +141,30 @@ pub unsafe fn item<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, of
     }
 }
 
+/// The tuple at `offset` if it is of `kind`; None when the slot is out of
+/// range, unused, or holds another kind of tuple. VACUUM frees the nodes of
+/// deleted rows and inserts reuse their slots, so a scan may find a node it
+/// saw earlier gone; it skips it. A tuple of an unknown kind is still corrupt.
+///
+/// # Safety
+/// `page` must be pinned and locked.
+pub unsafe fn item_of_kind<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16, kind: u8) -> Option<&'a mut [u8]> {
+    unsafe {
+        if offset == 0 || offset > pg_sys::PageGetMaxOffsetNumber(page) {
+            return None;
+        }
+        if (*pg_sys::PageGetItemId(page, offset)).lp_flags() != pg_sys::LP_NORMAL {
+            return None;
+        }
+        let tuple = item(rel, page, block, offset);
+        match tuple.first() {
+            Some(&k) if k == kind => Some(tuple),
+            Some(&page::ELEMENT_KIND | &page::NEIGHBOR_KIND) => None,
+            _ => corrupted(rel, block, offset, "unknown tuple kind"),
+        }
+    }
+}
+
 /// Adds `bytes` to `page`, returning its offset, or None if it does not fit.
 ///
 /// # Safety

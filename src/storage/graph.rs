@@ -1,7 +1,7 @@
 //! The HNSW graph over index pages: `hnsw::Graph` for scans and
 //! `hnsw::GraphMut` for inserts, plus the meta page and element placement.
 
-use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint, page_capacity, prefetch};
+use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint, item_of_kind, page_capacity, prefetch};
 use super::buffer::{Lock, LockedBuffer, PinCache};
 use super::xlog::{Logging, PageWrite};
 use crate::hnsw::{Graph, GraphMut};
@@ -91,16 +91,34 @@ pub fn add_node(
     }
 }
 
-/// The insert page if it has `needed` bytes free, else a new page.
+/// The insert page if it has `needed` bytes free, else a page VACUUM freed
+/// space on (from the free space map), else a new page.
 fn page_with_room(rel: pg_sys::Relation, meta: &Meta, needed: usize) -> (LockedBuffer, bool) {
+    let with_room = |block: u32| {
+        let buffer = LockedBuffer::read(rel, block, Lock::Exclusive);
+        // SAFETY: pinned and exclusively locked. Free space counts one line
+        // pointer, which a reused unused one may not need.
+        let free = unsafe { (!pg_sys::PageIsNew(buffer.page())).then(|| free_space(buffer.page()) + item_footprint(0)) };
+        match free {
+            Some(free) if free >= needed => Ok(buffer),
+            _ => Err(free.unwrap_or(0)),
+        }
+    };
     if meta.insert_block != page::INVALID_BLOCK && meta.insert_block != page::META_BLOCK {
-        let buffer = LockedBuffer::read(rel, meta.insert_block, Lock::Exclusive);
-        // SAFETY: pinned and exclusively locked. Free space counts one line pointer already.
-        let fits = unsafe {
-            !pg_sys::PageIsNew(buffer.page()) && free_space(buffer.page()) + item_footprint(0) >= needed
-        };
-        if fits {
+        if let Ok(buffer) = with_room(meta.insert_block) {
             return (buffer, false);
+        }
+    }
+    // The map may be stale: a page that turns out full is corrected and the next tried.
+    for _ in 0..8 {
+        // SAFETY: an open index.
+        let block = unsafe { pg_sys::GetPageWithFreeSpace(rel, needed) };
+        if block == pg_sys::InvalidBlockNumber || block == page::META_BLOCK {
+            break;
+        }
+        match with_room(block) {
+            Ok(buffer) => return (buffer, false),
+            Err(free) => unsafe { pg_sys::RecordPageWithFreeSpace(rel, block, free.saturating_sub(item_footprint(0))) },
         }
     }
     (LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM), true)
@@ -189,19 +207,28 @@ impl PageGraph {
         self.pins.release_all();
     }
 
-    /// Runs `f` on the bytes of the tuple at `id`, under a share lock.
-    fn with_tuple<R>(&mut self, id: NodeId, f: impl FnOnce(&[u8]) -> Result<R, FormatError>) -> R {
+    /// Runs `f` on the bytes of the element at `id`, under a share lock;
+    /// None if VACUUM has freed it (see `item_of_kind`).
+    fn with_element<R>(&mut self, id: NodeId, f: impl FnOnce(&[u8]) -> Result<R, FormatError>) -> Option<R> {
         let rel = self.rel;
         let (block, offset) = (id.block(), id.offset());
         self.pins.with_page(block, Lock::Share, |page| {
             // SAFETY: the page is pinned and share-locked while `f` runs.
-            let tuple = unsafe { item(rel, page, block, offset) };
-            f(tuple).unwrap_or_else(|e| corrupted(rel, block, offset, e))
+            let tuple = unsafe { item_of_kind(rel, page, block, offset, page::ELEMENT_KIND) }?;
+            Some(f(tuple).unwrap_or_else(|e| corrupted(rel, block, offset, e)))
         })
     }
 
-    pub fn read_header(&mut self, id: NodeId) -> ElementHeader {
-        self.with_tuple(id, ElementHeader::decode)
+    /// `with_element` where the element must exist: inserts and VACUUM hold
+    /// the insert lock, so no element they reach is freed under them.
+    fn with_tuple<R>(&mut self, id: NodeId, f: impl FnOnce(&[u8]) -> Result<R, FormatError>) -> R {
+        let rel = self.rel;
+        self.with_element(id, f).unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "not an element"))
+    }
+
+    /// The element's header; None if it has been freed.
+    pub fn read_header(&mut self, id: NodeId) -> Option<ElementHeader> {
+        self.with_element(id, ElementHeader::decode)
     }
 
     /// Copies the element's vector into `out`.
@@ -215,14 +242,16 @@ impl PageGraph {
         })
     }
 
-    /// Distance from `vector` to the element at `id`, computed in place.
+    /// Distance from `vector` to the element at `id`, computed in place;
+    /// infinite if the element has been freed.
     fn distance_from(&mut self, vector_is_query: bool, id: NodeId) -> f32 {
         let (dimensions, distance) = (self.dimensions, self.distance);
         let from = if vector_is_query { std::mem::take(&mut self.query) } else { std::mem::take(&mut self.other) };
-        let d = self.with_tuple(id, |tuple| {
+        let d = self.with_element(id, |tuple| {
             let vector = page::element_vector(tuple, dimensions).ok_or(FormatError::BadField("vector"))?;
             Ok(distance(&from, vector))
         });
+        let d = d.unwrap_or(f32::INFINITY);
         if vector_is_query {
             self.query = from;
         } else {
@@ -252,6 +281,11 @@ impl PageGraph {
 
 impl Graph for PageGraph {
     type Id = NodeId;
+
+    fn is_deleted(&mut self, id: NodeId) -> bool {
+        // A freed element is as good as deleted.
+        self.with_element(id, |tuple| Ok(!page::element_is_live(tuple))).unwrap_or(true)
+    }
 
     fn distance(&mut self, node: NodeId) -> f32 {
         self.distance_from(true, node)
@@ -307,10 +341,14 @@ impl Graph for PageGraph {
                     let i = (packed & 0xFF) as usize;
                     let offset = nodes[i].offset();
                     // SAFETY: pinned and share-locked.
-                    let tuple = unsafe { item(rel, page, block, offset) };
-                    let vector = page::element_vector(tuple, dimensions)
-                        .unwrap_or_else(|| corrupted(rel, block, offset, "element too short for its vector"));
-                    out[i] = distance(&query, vector);
+                    out[i] = match unsafe { item_of_kind(rel, page, block, offset, page::ELEMENT_KIND) } {
+                        Some(tuple) => distance(
+                            &query,
+                            page::element_vector(tuple, dimensions)
+                                .unwrap_or_else(|| corrupted(rel, block, offset, "element too short for its vector")),
+                        ),
+                        None => f32::INFINITY,
+                    };
                 }
             });
             start = end;
@@ -323,19 +361,25 @@ impl Graph for PageGraph {
         out.clear();
         let (rel, m, block) = (self.rel, self.m, node.block());
         // The neighbor tuple is usually on the element's page: one lock for both.
+        // A freed element has no neighbors.
+        let read_layer = |page, at: NodeId, out: &mut Vec<NodeId>| {
+            // SAFETY: the caller holds `page` pinned and share-locked.
+            if let Some(neighbors) = unsafe { item_of_kind(rel, page, at.block(), at.offset(), page::NEIGHBOR_KIND) } {
+                page::read_layer(neighbors, m, layer, out).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+            }
+        };
         let elsewhere = self.pins.with_page(block, Lock::Share, |page| {
             // SAFETY: pinned and share-locked.
-            let tuple = unsafe { item(rel, page, block, node.offset()) };
+            let tuple = unsafe { item_of_kind(rel, page, block, node.offset(), page::ELEMENT_KIND) }?;
             let at = page::element_neighbors(tuple).unwrap_or_else(|e| corrupted(rel, block, node.offset(), e));
             if at.block() != block {
                 return Some(at);
             }
-            let neighbors = unsafe { item(rel, page, block, at.offset()) };
-            page::read_layer(neighbors, m, layer, out).unwrap_or_else(|e| corrupted(rel, block, at.offset(), e));
+            read_layer(page, at, out);
             None
         });
         if let Some(at) = elsewhere {
-            self.with_tuple(at, |tuple| page::read_layer(tuple, m, layer, out));
+            self.pins.with_page(at.block(), Lock::Share, |page| read_layer(page, at, out));
         }
     }
 }

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# The hnsw index under real load, on 10,000 Fashion-MNIST images (L2):
+# VACUUM after deleting half, 8 sessions writing and querying at once with
+# VACUUM running every few seconds, a crash in the middle of concurrent inserts, an
+# UNLOGGED table across a clean and a crash restart, and a streaming
+# standby. After each, quiver_check_index must find nothing wrong.
+# Quiver must be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/lib/cluster.sh
+source tests/lib/check.sh
+
+port=${LOAD_PORT:-54334}
+standby_port=$((port + 1))
+fashion_mnist_cluster load "$port"
+dir=$CLUSTER_DIR
+sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
+pgbench() { "$PG_BINDIR/pgbench" -h "$dir" -p "$port" -U postgres -n "$@" postgres; }
+restart() { cluster_stop "$dir" "$1"; as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null; }
+# sound INDEX: t when quiver_check_index finds nothing wrong; else prints what it found.
+sound() {
+    local problems
+    problems=$(sql -At -c "SELECT unnest(quiver_check_index('$1'))" | head -5)
+    [ -z "$problems" ] && echo t || { echo "$problems" >&2; echo f; }
+}
+
+# Vectors to write: 5,000 more training images. Written rows get a last
+# element no image has, unique per row, so each row can be looked up by
+# its own vector.
+python3 examples/fashion_mnist.py --split train --limit 15000 |
+    sql -c "CREATE TABLE pool (id int, category text, embedding vector(784))" -c "COPY pool FROM STDIN"
+sql -c "DELETE FROM pool WHERE id < 10000" -c "UPDATE pool SET id = id - 10000"
+sql -c "CREATE FUNCTION tagged(v vector, tag bigint) RETURNS vector IMMUTABLE LANGUAGE sql
+        AS \$\$ SELECT subvector(v, 1, 783) || ARRAY[1000 + tag / 1000.0]::real[]::vector \$\$"
+
+# recall_of TABLE: recall@10 at ef_search 100 of the 100 queries against exact results.
+recall_of() {
+    sql -c "SET enable_indexscan = off" -c "DROP TABLE IF EXISTS truth" -c "
+        CREATE TABLE truth AS SELECT q.id, ARRAY(SELECT b.id FROM $1 b ORDER BY b.embedding <-> q.embedding LIMIT 10) AS ids
+        FROM queries q"
+    sql -At -c "SET hnsw.ef_search = 100" -c "
+        SELECT round(avg(hits) / 10, 3) FROM (
+            SELECT cardinality(ARRAY(
+                SELECT unnest(t.ids)
+                INTERSECT
+                SELECT unnest(ARRAY(SELECT b.id FROM $1 b ORDER BY b.embedding <-> q.embedding LIMIT 10))
+            )) AS hits
+            FROM queries q JOIN truth t USING (id)) per_query"
+}
+
+# lost_rows TABLE WHERE: rows matching WHERE that the index no longer
+# returns: an index scan for the row's own vector, filtered to the row and
+# continued as far as the graph reaches, misses it. relaxed_order, because
+# strict_order skips a row found after farther ones were handed out.
+lost_rows() {
+    sql -At -c "SET enable_seqscan = off" -c "SET enable_bitmapscan = off" -c "SET hnsw.iterative_scan = relaxed_order" \
+        -c "SET hnsw.max_scan_tuples = 2000000" -c "
+        SELECT count(*) FROM $1 b
+        WHERE ($2) AND NOT EXISTS (SELECT FROM (SELECT x.id FROM $1 x WHERE x.id + 0 = b.id ORDER BY x.embedding <-> b.embedding LIMIT 1) s)"
+}
+
+# missed_in_top10 TABLE WHERE: rows matching WHERE that are not among the
+# 10 results of a plain search for their own vector at ef_search 100 (search
+# quality, reported, not asserted).
+missed_in_top10() {
+    sql -At -c "SET hnsw.ef_search = 100" -c "SET enable_seqscan = off" -c "
+        SELECT count(*) FROM $1 b
+        WHERE ($2) AND b.id <> ALL(ARRAY(SELECT x.id FROM $1 x ORDER BY x.embedding <-> b.embedding LIMIT 10))"
+}
+
+# insert_script TABLE: a pgbench script that inserts one pool vector, tagged.
+insert_script() {
+    echo '\set p random(0, 4999)'
+    echo "INSERT INTO $1 SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id = :p;"
+}
+
+index_size() { sql -At -c "SELECT pg_relation_size('$1')"; }
+
+echo "--- VACUUM"
+sql -c "CREATE TABLE vac AS SELECT * FROM base" -c "ALTER TABLE vac SET (autovacuum_enabled = off)"
+sql -c "CREATE INDEX vac_idx ON vac USING hnsw (embedding vector_l2_ops)"
+size_built=$(index_size vac_idx)
+sql -c "DELETE FROM vac WHERE id % 2 = 0"
+start=$(date +%s%N)
+sql -c "VACUUM vac"
+vacuum_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "vacuum: the check passes after deleting half" "$(sound vac_idx)"
+check "vacuum: no deleted row comes back" "$(sql -At -c "SET hnsw.ef_search = 100" -c "
+    SELECT bool_and(top.id % 2 = 1) FROM queries q, LATERAL (SELECT id FROM vac ORDER BY embedding <-> q.embedding LIMIT 10) top")"
+recall=$(recall_of vac)
+check "vacuum: recall@10 at ef_search 100 >= 0.95 after deleting half ($recall)" "$(sql -At -c "SELECT $recall >= 0.95")"
+sql -c "INSERT INTO vac SELECT * FROM base WHERE id % 2 = 0"
+size_refilled=$(index_size vac_idx)
+sql -c "VACUUM vac"
+check "vacuum: refilling what was deleted reuses the space (size $size_built -> $size_refilled bytes)" \
+    "$(sql -At -c "SELECT $size_refilled < 1.5 * $size_built")"
+check "vacuum: the check passes after refilling" "$(sound vac_idx)"
+check "vacuum: the index returns every refilled row" "$([ "$(lost_rows vac "b.id % 2 = 0")" = 0 ] && echo t || echo f)"
+echo "vacuum: delete 5,000 of 10,000, VACUUM ${vacuum_ms} ms, recall@10 $recall; index $size_built bytes built, $size_refilled refilled"
+
+echo "--- 8 sessions for 30 s: inserts, updates, deletes, kNN queries; VACUUM every 5 s"
+# VACUUM runs from a loop rather than autovacuum: a manual VACUUM that meets
+# an autovacuum cancels it, with an ERROR in the log.
+sql -c "ALTER TABLE base SET (autovacuum_enabled = off)"
+sql -c "CREATE INDEX base_idx ON base USING hnsw (embedding vector_l2_ops)"
+sql -c "CREATE SEQUENCE written START 20000"
+insert_script base >"$dir/insert.sql"
+cat >"$dir/update.sql" <<'SQL'
+\set id random(0, 9999)
+\set p random(0, 4999)
+UPDATE base SET embedding = tagged(pool.embedding, -base.id), category = 'updated' FROM pool WHERE base.id = :id AND pool.id = :p;
+SQL
+cat >"$dir/delete.sql" <<'SQL'
+\set id random(0, 9999)
+DELETE FROM base WHERE id = :id;
+SQL
+cat >"$dir/query.sql" <<'SQL'
+\set q random(0, 99)
+SELECT id FROM base ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = :q) LIMIT 10;
+SQL
+errors_before=$(grep -c "ERROR" "$dir/server.log" || true)
+bench_status=0
+pgbench -c 8 -j 2 -T 30 -f "$dir/insert.sql@3" -f "$dir/update.sql@2" -f "$dir/delete.sql@1" -f "$dir/query.sql@4" \
+    >"$dir/pgbench.log" 2>&1 &
+writers=$!
+vacuums=0 vacuum_failures=0 vacuum_times=""
+while sleep 5 && kill -0 "$writers" 2>/dev/null; do
+    start=$(date +%s%N)
+    if sql -c "VACUUM base" 2>>"$dir/vacuum.log"; then
+        vacuums=$((vacuums + 1))
+        vacuum_times="$vacuum_times $(( ($(date +%s%N) - start) / 1000000 ))"
+    else
+        vacuum_failures=$((vacuum_failures + 1))
+    fi
+done
+wait "$writers" || bench_status=$?
+grep -E "number of transactions actually processed|tps = " "$dir/pgbench.log" || cat "$dir/pgbench.log"
+errors=$(( $(grep -c "ERROR" "$dir/server.log" || true) - errors_before ))
+[ "$errors" = 0 ] || grep -h "ERROR" "$dir/server.log" | tail -n "$errors" | sort | uniq -c | head -5
+check "concurrency: pgbench ends cleanly" "$([ "$bench_status" = 0 ] && echo t || echo f)"
+check "concurrency: no ERROR in the server log ($errors)" "$([ "$errors" = 0 ] && echo t || echo f)"
+check "concurrency: VACUUM completes while the sessions write ($vacuums in the run, ms:$vacuum_times)" \
+    "$([ "$vacuums" -ge 2 ] && [ "$vacuum_failures" = 0 ] && echo t || { cat "$dir/vacuum.log"; echo f; })"
+lost=$(lost_rows base "b.category IN ('written', 'updated')")
+check "concurrency: the index returns every written and updated row ($lost lost; $(missed_in_top10 base "b.category IN ('written', 'updated')") not in the top 10 for their own vector)" "$([ "$lost" = 0 ] && echo t || echo f)"
+sql -c "VACUUM base"
+check "concurrency: the check passes" "$(sound base_idx)"
+recall=$(recall_of base)
+check "concurrency: recall@10 at ef_search 100 >= 0.95 ($recall)" "$(sql -At -c "SELECT $recall >= 0.95")"
+echo "concurrency: $(sql -At -c "SELECT count(*) FILTER (WHERE category = 'written') || ' rows written, ' || count(*) FILTER (WHERE category = 'updated') || ' updated, ' || count(*) || ' in all' FROM base"), $vacuums VACUUMs during the run, recall@10 $recall"
+
+echo "--- crash in the middle of concurrent inserts"
+sql -c "CREATE TABLE crash (id int, category text, embedding vector(784))"
+sql -c "CREATE INDEX crash_idx ON crash USING hnsw (embedding vector_l2_ops)"
+insert_script crash >"$dir/crash.sql"
+pgbench -c 8 -j 2 -T 60 -f "$dir/crash.sql" >"$dir/crash.log" 2>&1 &
+writers=$!
+sleep 8
+restart immediate
+wait "$writers" || true
+rows=$(sql -At -c "SELECT count(*) FROM crash")
+lost=$(lost_rows crash true)
+check "crash: the index returns every committed row ($rows rows, $lost lost; $(missed_in_top10 crash true) not in the top 10 for their own vector)" "$([ "$lost" = 0 ] && [ "$rows" -gt 0 ] && echo t || echo f)"
+check "crash: the check passes after recovery" "$(sound crash_idx)"
+sql -c "INSERT INTO crash SELECT n, 'after', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 100"
+check "crash: rows inserted after recovery are found" "$([ "$(lost_rows crash "b.category = 'after'")" = 0 ] && echo t || echo f)"
+
+echo "--- UNLOGGED"
+sql -c "CREATE UNLOGGED TABLE scratch AS SELECT * FROM base WHERE id < 2000"
+sql -c "CREATE INDEX scratch_idx ON scratch USING hnsw (embedding vector_l2_ops)"
+restart fast
+check "unlogged: the index survives a clean restart" \
+    "$([ "$(lost_rows scratch "b.id % 10 = 0")" = 0 ] && [ "$(sound scratch_idx)" = t ] && echo t || echo f)"
+restart immediate
+check "unlogged: table and index are empty after a crash" "$(sql -At -c "SET enable_seqscan = off" -c "
+    SELECT count(*) = 0 FROM (SELECT id FROM scratch ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0) LIMIT 10) s")"
+sql -c "INSERT INTO scratch SELECT * FROM base WHERE id < 500"
+check "unlogged: the emptied index takes new rows" \
+    "$([ "$(lost_rows scratch true)" = 0 ] && [ "$(sound scratch_idx)" = t ] && echo t || echo f)"
+
+echo "--- streaming standby"
+standby=$dir/standby
+as_postgres "$PG_BINDIR/pg_basebackup" -h "$dir" -p "$port" -U postgres -D "$standby" -R -X stream >/dev/null
+{
+    echo "port = $standby_port"
+    echo "hot_standby = on"
+} | as_postgres tee -a "$standby/postgresql.conf" >/dev/null
+as_postgres "$PG_BINDIR/pg_ctl" -D "$standby" -l "$dir/standby.log" -w start >/dev/null
+trap "cluster_stop '$dir'; as_postgres '$PG_BINDIR/pg_ctl' -D '$standby' -m immediate -w stop >/dev/null 2>&1; rm -rf '$dir'" EXIT
+standby_sql() { cluster_psql "$dir" "$standby_port" postgres -q "$@"; }
+sql -c "CREATE TABLE rep AS SELECT * FROM base WHERE id < 5000"
+sql -c "CREATE INDEX rep_idx ON rep USING hnsw (embedding vector_l2_ops)"
+sql -c "INSERT INTO rep SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 1000"
+sql -c "DELETE FROM rep WHERE id % 3 = 0" -c "VACUUM rep"
+lsn=$(sql -At -c "SELECT pg_current_wal_lsn()")
+for _ in $(seq 1 100); do
+    [ "$(standby_sql -At -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+    sleep 0.1
+done
+results="SET hnsw.ef_search = 100; SET enable_seqscan = off;
+    SELECT string_agg(top.ids, ';' ORDER BY q.id) FROM queries q,
+        LATERAL (SELECT string_agg(id::text, ',') AS ids FROM (SELECT id FROM rep ORDER BY embedding <-> q.embedding LIMIT 10) t) top"
+primary_results=$(sql -At -c "$results")
+standby_results=$(standby_sql -At -c "$results")
+check "standby: the 100 queries return the primary's rows" \
+    "$([ -n "$primary_results" ] && [ "$primary_results" = "$standby_results" ] && echo t || echo f)"
+check "standby: the check passes on the standby" \
+    "$(standby_sql -At -c "SELECT quiver_check_index('rep_idx') = '{}'")"
+
+check_summary load
