@@ -39,7 +39,7 @@ echo "== plan"
 sql -c "$settings" -c "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) $query"
 
 echo "== product 0 and its nearest sneaker, as pictures"
-best=$(sql -At -c "$settings" -c "SELECT id FROM ($query) nearest LIMIT 1")
+best=$(sql -At -q -c "$settings" -c "SELECT id FROM ($query) nearest LIMIT 1")
 sql -At -c "SELECT embedding FROM products WHERE id IN (0, $best) ORDER BY id <> 0" | python3 -c '
 import sys
 images = [list(map(float, line.strip()[1:-1].split(","))) for line in sys.stdin]
