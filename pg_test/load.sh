@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The hnsw index under real load, on 10,000 Fashion-MNIST images (L2):
-# VACUUM after deleting half, 8 sessions writing and querying at once with
-# VACUUM running every few seconds, a crash in the middle of concurrent inserts, an
-# UNLOGGED table across a clean and a crash restart, and a streaming
-# standby. After each, quiver_check_index must find nothing wrong.
+# VACUUM after deleting half (and one cancelled in its index phase), 8
+# sessions writing and querying at once with a VACUUM every few seconds, a
+# crash in the middle of concurrent inserts, an UNLOGGED table across a
+# clean and a crash restart, a streaming standby, and point-in-time
+# recovery. After each, quiver_check_index must find nothing wrong.
 # Quiver must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +75,14 @@ insert_script() {
     echo "INSERT INTO $1 SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id = :p;"
 }
 
+# answers_query TABLE: SQL whose one value is the ids of the 10 nearest rows
+# for each of the 100 queries, at ef_search 100 through the index.
+answers_query() {
+    echo "SET hnsw.ef_search = 100; SET enable_seqscan = off;
+    SELECT string_agg(top.ids, ';' ORDER BY q.id) FROM queries q,
+        LATERAL (SELECT string_agg(id::text, ',') AS ids FROM (SELECT id FROM $1 ORDER BY embedding <-> q.embedding LIMIT 10) t) top"
+}
+
 index_size() { sql -At -c "SELECT pg_relation_size('$1')"; }
 
 echo "--- VACUUM"
@@ -97,6 +106,27 @@ check "vacuum: refilling what was deleted reuses the space (size $size_built -> 
 check "vacuum: the check passes after refilling" "$(sound vac_idx)"
 check "vacuum: the index returns every refilled row" "$([ "$(lost_rows vac "b.id % 2 = 0")" = 0 ] && echo t || echo f)"
 echo "vacuum: delete 5,000 of 10,000, VACUUM ${vacuum_ms} ms, recall@10 $recall; index $size_built bytes built, $size_refilled refilled"
+
+# A VACUUM cancelled while it repairs the index leaves it sound, and the next one finishes the work.
+sql -c "DELETE FROM vac WHERE id % 2 = 0"
+sql -c "VACUUM vac" >"$dir/cancelled_vacuum.log" 2>&1 &
+vacuum_job=$!
+cluster_psql "$dir" "$port" postgres -c "DO \$\$ BEGIN
+    FOR i IN 1..4000 LOOP
+        PERFORM pg_cancel_backend(pid) FROM pg_stat_progress_vacuum
+            WHERE phase = 'vacuuming indexes' AND relid = 'vac'::regclass;
+        IF FOUND THEN RAISE NOTICE 'cancelled while vacuuming indexes'; RETURN; END IF;
+        PERFORM pg_sleep(0.002);
+    END LOOP;
+END \$\$" >"$dir/canceller.log" 2>&1
+wait "$vacuum_job" || true
+check "vacuum: pg_cancel_backend stops a VACUUM in its index phase" \
+    "$(grep -q "cancelled while vacuuming indexes" "$dir/canceller.log" &&
+        grep -q "canceling statement due to user request" "$dir/cancelled_vacuum.log" && echo t || echo f)"
+check "vacuum: the check passes after the cancelled VACUUM" "$(sound vac_idx)"
+sql -c "VACUUM vac"
+check "vacuum: the next VACUUM leaves a sound index that returns no deleted row" "$([ "$(sound vac_idx)" = t ] && sql -At -c "SET hnsw.ef_search = 100" -c "
+    SELECT bool_and(top.id % 2 = 1) FROM queries q, LATERAL (SELECT id FROM vac ORDER BY embedding <-> q.embedding LIMIT 10) top")"
 
 echo "--- 8 sessions for 30 s: inserts, updates, deletes, kNN queries; VACUUM every 5 s"
 # VACUUM runs from a loop rather than autovacuum: a manual VACUUM that meets
@@ -197,14 +227,57 @@ for _ in $(seq 1 100); do
     [ "$(standby_sql -At -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
     sleep 0.1
 done
-results="SET hnsw.ef_search = 100; SET enable_seqscan = off;
-    SELECT string_agg(top.ids, ';' ORDER BY q.id) FROM queries q,
-        LATERAL (SELECT string_agg(id::text, ',') AS ids FROM (SELECT id FROM rep ORDER BY embedding <-> q.embedding LIMIT 10) t) top"
+results=$(answers_query rep)
 primary_results=$(sql -At -c "$results")
 standby_results=$(standby_sql -At -c "$results")
 check "standby: the 100 queries return the primary's rows" \
     "$([ -n "$primary_results" ] && [ "$primary_results" = "$standby_results" ] && echo t || echo f)"
 check "standby: the check passes on the standby" \
     "$(standby_sql -At -c "SELECT quiver_check_index('rep_idx') = '{}'")"
+
+echo "--- point-in-time recovery"
+# Archive WAL, take a base backup, change the table and index, name a
+# restore point, change them more; a copy restored to that point must give
+# the answers the primary gave there.
+archive=$dir/archive
+pitr=$dir/pitr
+pitr_port=$((port + 2))
+mkdir -p "$archive" && chown postgres:postgres "$archive"
+sql -c "ALTER SYSTEM SET archive_mode = on" -c "ALTER SYSTEM SET archive_command = 'cp %p $archive/%f'"
+restart fast
+as_postgres "$PG_BINDIR/pg_basebackup" -h "$dir" -p "$port" -U postgres -D "$pitr" -X stream >/dev/null
+trap "cluster_stop '$dir'; for d in '$standby' '$pitr'; do as_postgres '$PG_BINDIR/pg_ctl' -D \$d -m immediate -w stop >/dev/null 2>&1; done; rm -rf '$dir'" EXIT
+sql -c "CREATE TABLE pit AS SELECT * FROM base WHERE id < 4000"
+sql -c "CREATE INDEX pit_idx ON pit USING hnsw (embedding vector_l2_ops)"
+sql -c "INSERT INTO pit SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 1000"
+sql -c "DELETE FROM pit WHERE id % 5 = 0" -c "VACUUM pit"
+at_restore_point=$(sql -At -c "$(answers_query pit)")
+sql -c "SELECT pg_create_restore_point('quiver_test')" >/dev/null
+sql -c "DELETE FROM pit WHERE id % 2 = 0" -c "VACUUM pit"
+sql -c "INSERT INTO pit SELECT n, 'later', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id BETWEEN 1000 AND 1999"
+last_wal=$(sql -At -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+sql -c "SELECT pg_switch_wal()" >/dev/null
+for _ in $(seq 1 100); do
+    [ -f "$archive/$last_wal" ] && break
+    sleep 0.1
+done
+{
+    echo "port = $pitr_port"
+    echo "archive_mode = off"
+    echo "restore_command = 'cp $archive/%f %p'"
+    echo "recovery_target_name = 'quiver_test'"
+    echo "recovery_target_action = 'promote'"
+} | as_postgres tee -a "$pitr/postgresql.conf" >/dev/null
+as_postgres touch "$pitr/recovery.signal"
+as_postgres "$PG_BINDIR/pg_ctl" -D "$pitr" -l "$dir/pitr.log" -w start >/dev/null
+pitr_sql() { cluster_psql "$dir" "$pitr_port" postgres -q "$@"; }
+for _ in $(seq 1 100); do
+    [ "$(pitr_sql -At -c "SELECT pg_is_in_recovery()")" = f ] && break
+    sleep 0.1
+done
+restored=$(pitr_sql -At -c "$(answers_query pit)")
+check "pitr: a copy recovered to the restore point returns the rows the primary returned there" \
+    "$([ -n "$restored" ] && [ "$restored" = "$at_restore_point" ] && [ "$restored" != "$(sql -At -c "$(answers_query pit)")" ] && echo t || echo f)"
+check "pitr: the check passes on the recovered copy" "$(pitr_sql -At -c "SELECT quiver_check_index('pit_idx') = '{}'")"
 
 check_summary load
