@@ -25,6 +25,15 @@ if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
 fi
 
 pgrx_home=${PGRX_HOME:-$HOME/.pgrx}
+# pgrx's build reads every pg_config the file names; one that is gone (make
+# bench in a checkout since removed) breaks it, so its line goes.
+sed -n 's/^pg[0-9]* *= *"\(.*\)"$/\1/p' "$pgrx_home/config.toml" 2>/dev/null | while read -r path; do
+    if [ ! -x "$path" ]; then
+        echo "setup: dropping $path, which is gone, from $pgrx_home/config.toml"
+        grep -vF "\"$path\"" "$pgrx_home/config.toml" >"$pgrx_home/config.toml.new" || true
+        mv "$pgrx_home/config.toml.new" "$pgrx_home/config.toml"
+    fi
+done
 if ! grep -q "^pg15 *= *\"$PG_CONFIG\"" "$pgrx_home/config.toml" 2>/dev/null; then
     echo "setup: cargo pgrx init --pg15 $PG_CONFIG"
     cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
