@@ -113,6 +113,7 @@ sql -c "VACUUM vac" >"$dir/cancelled_vacuum.log" 2>&1 &
 vacuum_job=$!
 cluster_psql "$dir" "$port" postgres -c "DO \$\$ BEGIN
     FOR i IN 1..4000 LOOP
+        PERFORM pg_stat_clear_snapshot();  -- else the transaction sees one state of the progress view
         PERFORM pg_cancel_backend(pid) FROM pg_stat_progress_vacuum
             WHERE phase = 'vacuuming indexes' AND relid = 'vac'::regclass;
         IF FOUND THEN RAISE NOTICE 'cancelled while vacuuming indexes'; RETURN; END IF;
