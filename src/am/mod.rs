@@ -181,11 +181,20 @@ pub fn level_for_tid(params: &Params, tid: HeapTid, salt: u64) -> usize {
 const INSERT_LOCK: u32 = 0;
 const SCAN_LOCK: u32 = 1;
 
-fn with_page_lock<R>(index: pg_sys::Relation, tag: u32, mode: u32, f: impl FnOnce() -> R) -> R {
+fn lock_page(index: pg_sys::Relation, tag: u32, mode: u32) {
     // SAFETY: a lock tag on an open index.
     unsafe { pg_sys::LockPage(index, tag, mode as i32) };
-    let result = f();
+}
+
+fn unlock_page(index: pg_sys::Relation, tag: u32, mode: u32) {
+    // SAFETY: a lock tag this backend holds.
     unsafe { pg_sys::UnlockPage(index, tag, mode as i32) };
+}
+
+fn with_page_lock<R>(index: pg_sys::Relation, tag: u32, mode: u32, f: impl FnOnce() -> R) -> R {
+    lock_page(index, tag, mode);
+    let result = f();
+    unlock_page(index, tag, mode);
     result
 }
 
@@ -214,8 +223,7 @@ impl InsertLockBatch {
 
     pub fn run(&mut self, change: &mut dyn FnMut()) {
         if self.since.is_none() {
-            // SAFETY: a lock tag on an open index.
-            unsafe { pg_sys::LockPage(self.index, INSERT_LOCK, pg_sys::ExclusiveLock as i32) };
+            lock_page(self.index, INSERT_LOCK, pg_sys::ExclusiveLock);
             self.since = Some(std::time::Instant::now());
         }
         change();
@@ -227,7 +235,7 @@ impl InsertLockBatch {
     /// Lets go of the lock (an ERROR also does, with the transaction).
     pub fn release(&mut self) {
         if self.since.take().is_some() {
-            unsafe { pg_sys::UnlockPage(self.index, INSERT_LOCK, pg_sys::ExclusiveLock as i32) };
+            unlock_page(self.index, INSERT_LOCK, pg_sys::ExclusiveLock);
         }
     }
 }

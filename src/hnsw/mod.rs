@@ -96,7 +96,8 @@ pub trait Graph {
     }
 
     /// Whether `node` is deleted and waits for VACUUM to cut it out: searches
-    /// pass through it, but inserts must not link to it.
+    /// pass through it, but inserts must not link to it. Asked only of nodes
+    /// whose distance the store measured.
     fn is_deleted(&mut self, _node: Self::Id) -> bool {
         false
     }
@@ -446,20 +447,12 @@ pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer:
 /// third node. The second step catches pairs, such as near duplicates,
 /// that link only to each other.
 fn linked_elsewhere<G: Graph>(graph: &mut G, target: G::Id, except: G::Id) -> bool {
-    let mut own = Vec::new();
-    let mut list = Vec::new();
-    graph.neighbors(target, 0, &mut own);
-    own.iter().any(|&neighbor| {
-        if neighbor == except {
-            return false;
-        }
-        graph.neighbors(neighbor, 0, &mut list);
-        list.contains(&target) && has_link_from_other_than(graph, neighbor, &[target, except])
-    })
+    linked_back(graph, target, &[except], &mut |graph, neighbor| linked_back(graph, neighbor, &[target, except], &mut |_, _| true))
 }
 
-/// Whether one of `node`'s own layer-0 neighbors, other than `others`, links back to it.
-fn has_link_from_other_than<G: Graph>(graph: &mut G, node: G::Id, others: &[G::Id]) -> bool {
+/// Whether one of `node`'s own layer-0 neighbors, other than `others`,
+/// links back to it and passes `also`.
+fn linked_back<G: Graph>(graph: &mut G, node: G::Id, others: &[G::Id], also: &mut dyn FnMut(&mut G, G::Id) -> bool) -> bool {
     let mut own = Vec::new();
     let mut list = Vec::new();
     graph.neighbors(node, 0, &mut own);
@@ -468,7 +461,7 @@ fn has_link_from_other_than<G: Graph>(graph: &mut G, node: G::Id, others: &[G::I
             return false;
         }
         graph.neighbors(neighbor, 0, &mut list);
-        list.contains(&node)
+        list.contains(&node) && also(graph, neighbor)
     })
 }
 

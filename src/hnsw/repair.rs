@@ -181,23 +181,21 @@ fn rebuild_lists<G: GraphMut>(
     let start = Candidate { distance: view.distance(entry.0), id: entry.0 };
     let found = find_neighbors(&mut *view, params, start, entry.1, level, scratch, check_interrupts);
     let mut merged = Vec::new();
-    let mut through_removed = Vec::new();
+    let (mut old, mut beyond) = (Vec::new(), Vec::new());
     for layer in 0..=level {
         view.neighbors_with_distances(node, layer, &mut merged);
         // The neighbors of the removed nodes this one linked to: they may
         // have no other way in (as FreshDiskANN's delete repair does).
-        view.graph.neighbors(node, layer, &mut through_removed);
-        through_removed.retain(|id| view.removed.contains(id));
-        for removed in std::mem::take(&mut through_removed) {
-            view.neighbors(removed, layer, &mut through_removed);
-            for &id in &through_removed {
+        view.graph.neighbors(node, layer, &mut old);
+        for &removed in old.iter().filter(|id| view.removed.contains(id)) {
+            view.neighbors(removed, layer, &mut beyond);
+            for &id in &beyond {
                 if id != node && !merged.iter().any(|m| m.id == id) {
                     let distance = view.distance_between(node, id);
                     merged.push(Candidate { distance, id });
                 }
             }
         }
-        through_removed.clear();
         if let Some(fresh) = found.get(layer) {
             for c in fresh {
                 if c.id != node && !merged.iter().any(|m| m.id == c.id) {

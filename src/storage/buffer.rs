@@ -124,21 +124,7 @@ pub unsafe fn check_page(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, 
 /// # Safety
 /// `page` must be pinned and locked for as long as the slice is used.
 pub unsafe fn item<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16) -> &'a mut [u8] {
-    unsafe {
-        if offset == 0 || offset > pg_sys::PageGetMaxOffsetNumber(page) {
-            corrupted(rel, block, offset, "line pointer out of range");
-        }
-        let item_id = pg_sys::PageGetItemId(page, offset);
-        if (*item_id).lp_flags() != pg_sys::LP_NORMAL {
-            corrupted(rel, block, offset, "line pointer not in use");
-        }
-        let len = (*item_id).lp_len() as usize;
-        let start = (*item_id).lp_off() as usize;
-        if start + len > pg_sys::BLCKSZ as usize {
-            corrupted(rel, block, offset, "item extends past the page");
-        }
-        std::slice::from_raw_parts_mut(pg_sys::PageGetItem(page, item_id).cast::<u8>(), len)
-    }
+    unsafe { slot(rel, page, block, offset) }.unwrap_or_else(|| corrupted(rel, block, offset, "line pointer out of range or not in use"))
 }
 
 /// The tuple at `offset` if it is of `kind`; None when the slot is out of
@@ -149,19 +135,34 @@ pub unsafe fn item<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, of
 /// # Safety
 /// `page` must be pinned and locked.
 pub unsafe fn item_of_kind<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16, kind: u8) -> Option<&'a mut [u8]> {
+    let tuple = unsafe { slot(rel, page, block, offset) }?;
+    match tuple.first() {
+        Some(&k) if k == kind => Some(tuple),
+        Some(&page::ELEMENT_KIND | &page::NEIGHBOR_KIND) => None,
+        _ => corrupted(rel, block, offset, "unknown tuple kind"),
+    }
+}
+
+/// The item at `offset`, or None when the offset is out of range or its line
+/// pointer is not in use.
+///
+/// # Safety
+/// As `item`.
+unsafe fn slot<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16) -> Option<&'a mut [u8]> {
     unsafe {
         if offset == 0 || offset > pg_sys::PageGetMaxOffsetNumber(page) {
             return None;
         }
-        if (*pg_sys::PageGetItemId(page, offset)).lp_flags() != pg_sys::LP_NORMAL {
+        let item_id = pg_sys::PageGetItemId(page, offset);
+        if (*item_id).lp_flags() != pg_sys::LP_NORMAL {
             return None;
         }
-        let tuple = item(rel, page, block, offset);
-        match tuple.first() {
-            Some(&k) if k == kind => Some(tuple),
-            Some(&page::ELEMENT_KIND | &page::NEIGHBOR_KIND) => None,
-            _ => corrupted(rel, block, offset, "unknown tuple kind"),
+        let len = (*item_id).lp_len() as usize;
+        let start = (*item_id).lp_off() as usize;
+        if start + len > pg_sys::BLCKSZ as usize {
+            corrupted(rel, block, offset, "item extends past the page");
         }
+        Some(std::slice::from_raw_parts_mut(pg_sys::PageGetItem(page, item_id).cast::<u8>(), len))
     }
 }
 

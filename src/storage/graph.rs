@@ -4,7 +4,7 @@
 use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint, item_of_kind, page_capacity, prefetch};
 use super::buffer::{Lock, LockedBuffer, PinCache};
 use super::xlog::{Logging, PageWrite};
-use crate::hnsw::{Graph, GraphMut};
+use crate::hnsw::{Graph, GraphMut, IdSet};
 use crate::page::{self, ElementHeader, FormatError, Meta, NodeId};
 use pgrx::pg_sys;
 
@@ -175,6 +175,9 @@ pub struct PageGraph {
     /// Scratch of `distances`: positions sorted by block, and buffers.
     order: Vec<u64>,
     buffers: Vec<pg_sys::Buffer>,
+    /// Deleted or freed elements met while measuring distances: every node
+    /// an insert may link to was measured first, so `is_deleted` reads no page.
+    deleted: IdSet<NodeId>,
 }
 
 /// Bytes of each element the prefetch asks for ahead of the distance
@@ -195,6 +198,7 @@ impl PageGraph {
             other: Vec::new(),
             order: Vec::new(),
             buffers: Vec::new(),
+            deleted: IdSet::default(),
         }
     }
 
@@ -247,11 +251,14 @@ impl PageGraph {
     fn distance_from(&mut self, vector_is_query: bool, id: NodeId) -> f32 {
         let (dimensions, distance) = (self.dimensions, self.distance);
         let from = if vector_is_query { std::mem::take(&mut self.query) } else { std::mem::take(&mut self.other) };
-        let d = self.with_element(id, |tuple| {
+        let measured = self.with_element(id, |tuple| {
             let vector = page::element_vector(tuple, dimensions).ok_or(FormatError::BadField("vector"))?;
-            Ok(distance(&from, vector))
+            Ok((distance(&from, vector), page::element_is_live(tuple)))
         });
-        let d = d.unwrap_or(f32::INFINITY);
+        let (d, live) = measured.unwrap_or((f32::INFINITY, false));
+        if !live {
+            self.deleted.insert(id);
+        }
         if vector_is_query {
             self.query = from;
         } else {
@@ -282,9 +289,10 @@ impl PageGraph {
 impl Graph for PageGraph {
     type Id = NodeId;
 
+    /// Known for the nodes this graph measured distances to (see `deleted`);
+    /// a freed element is as good as deleted.
     fn is_deleted(&mut self, id: NodeId) -> bool {
-        // A freed element is as good as deleted.
-        self.with_element(id, |tuple| Ok(!page::element_is_live(tuple))).unwrap_or(true)
+        self.deleted.contains(&id)
     }
 
     fn distance(&mut self, node: NodeId) -> f32 {
@@ -332,6 +340,7 @@ impl Graph for PageGraph {
         order.sort_unstable();
         let (rel, dimensions, distance) = (self.rel, self.dimensions, self.distance);
         let query = std::mem::take(&mut self.query);
+        let deleted = &mut self.deleted;
         let mut start = 0;
         while start < order.len() {
             let block = (order[start] >> 8) as u32;
@@ -341,7 +350,11 @@ impl Graph for PageGraph {
                     let i = (packed & 0xFF) as usize;
                     let offset = nodes[i].offset();
                     // SAFETY: pinned and share-locked.
-                    out[i] = match unsafe { item_of_kind(rel, page, block, offset, page::ELEMENT_KIND) } {
+                    let tuple = unsafe { item_of_kind(rel, page, block, offset, page::ELEMENT_KIND) };
+                    if !tuple.as_deref().is_some_and(page::element_is_live) {
+                        deleted.insert(nodes[i]);
+                    }
+                    out[i] = match tuple {
                         Some(tuple) => distance(
                             &query,
                             page::element_vector(tuple, dimensions)
