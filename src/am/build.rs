@@ -229,6 +229,7 @@ fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &MemoryGraph, h
                             heap_tids: heap_tids[node as usize].clone(),
                             neighbors: plan.neighbors[node as usize],
                             dimensions: spec.dimensions as u16,
+                            anchor: graph.anchor_of(node).map_or(NodeId::NONE, |a| plan.elements[a as usize]),
                         };
                         page::encode_element(&header, graph.vector(node))
                     }

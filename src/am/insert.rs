@@ -63,6 +63,7 @@ pub fn insert_on_disk(
         heap_tids: vec![tid],
         neighbors: NodeId::NONE,
         dimensions: spec.dimensions as u16,
+        anchor: NodeId::NONE,
     };
     if meta.entry.is_none() {
         let id = add_node(index, meta, header, vector, &page::new_neighbor_tuple(level, m), logging);
@@ -81,7 +82,7 @@ pub fn insert_on_disk(
     graph.set_query(vector);
     let entry = Candidate { distance: hnsw::Graph::distance(&mut graph, meta.entry), id: meta.entry };
     let mut scratch: SearchScratch<NodeId> = SearchScratch::default();
-    let per_layer =
+    let mut per_layer =
         hnsw::find_neighbors(&mut graph, &params, entry, meta.entry_level as usize, level, &mut scratch, check_for_interrupts);
 
     if let Some(nearest) = per_layer.first().and_then(|layer0| layer0.first()) {
@@ -94,6 +95,12 @@ pub fn insert_on_disk(
         }
     }
 
+    // A new entry point anchors the old one (see `hnsw::include_old_entry`);
+    // one VACUUM is cutting out is left to it.
+    let old_entry = (level > meta.entry_level as usize && !hnsw::Graph::is_deleted(&mut graph, meta.entry)).then_some(entry);
+    if let Some(old_entry) = old_entry {
+        hnsw::include_old_entry(&mut per_layer[0], &params, old_entry);
+    }
     let mut neighbor_tuple = page::new_neighbor_tuple(level, m);
     let mut ids = Vec::new();
     for (layer, chosen) in per_layer.iter().enumerate() {
@@ -102,9 +109,7 @@ pub fn insert_on_disk(
         page::write_layer(&mut neighbor_tuple, m, layer, &ids).expect("a new node has every layer up to its level");
     }
     let id = add_node(index, meta, header, vector, &neighbor_tuple, logging);
-    for (layer, chosen) in per_layer.iter().enumerate() {
-        hnsw::link_back(&mut graph, &params, id, layer, chosen);
-    }
+    hnsw::link_new_node(&mut graph, &params, id, &per_layer, old_entry);
     drop(graph);
 
     let insert_block = meta.insert_block;

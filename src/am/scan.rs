@@ -161,7 +161,9 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         let entry = Candidate { distance: hnsw::Graph::distance(graph, meta.entry), id: meta.entry };
         let Scratch { descent, search } = &mut state.scratch;
         let nearest = hnsw::greedy_descent(graph, entry, meta.entry_level as usize, 1, descent, check_for_interrupts);
-        search.start(nearest);
+        // The entry point too: far, it is expanded only once the nearer part
+        // of the graph runs out, and anchors lead from it to every node.
+        search.start(&[nearest, entry]);
         // The first batch is the classic search: no budget but ef_search.
         return Some(search.next_batch(graph, 0, ef, order, Budget::Unlimited, check_for_interrupts));
     }

@@ -67,18 +67,22 @@ pub enum Budget {
 }
 
 impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> IterativeSearch<Id, V> {
-    /// Starts over from `entry` (a layer-0 node, with its distance).
-    pub fn start(&mut self, entry: Candidate<Id>) {
+    /// Starts over from `entries` (layer-0 nodes, with their distances).
+    pub fn start(&mut self, entries: &[Candidate<Id>]) {
         self.frontier.clear();
         self.window.clear();
         self.overflow.clear();
         self.visited.clear();
-        self.visited.insert(entry.id);
-        self.visited_count = 1;
+        self.visited_count = 0;
         self.returned_count = 0;
         self.last_returned = f32::NEG_INFINITY;
-        self.frontier.push(Reverse(entry));
-        self.window.push(entry);
+        for &entry in entries {
+            if self.visited.insert(entry.id) {
+                self.visited_count += 1;
+                self.frontier.push(Reverse(entry));
+                self.window.push(entry);
+            }
+        }
     }
 
     /// Bytes the search state holds, roughly: for the scan's memory bound.
@@ -119,12 +123,17 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
         budget: Budget,
         mut check_interrupts: impl FnMut(),
     ) -> Vec<Candidate<Id>> {
-        // Refill the window from the overflow, nearest first.
+        // Refill the window from the overflow, nearest first (or trim it,
+        // after `start` with more entries than `ef`).
         while self.window.len() < ef {
             match self.overflow.pop() {
                 Some(Reverse(c)) => self.window.push(c),
                 None => break,
             }
+        }
+        while self.window.len() > ef {
+            let out = self.window.pop().expect("window holds more than ef");
+            self.overflow.push(Reverse(out));
         }
         while let Some(&Reverse(nearest)) = self.frontier.peek() {
             let far = self.window.peek().map_or(f32::INFINITY, |c| c.distance);
@@ -215,12 +224,12 @@ mod tests {
             let mut scratch: SearchScratch<u32, DenseVisited> = SearchScratch::default();
             let classic = search_layer(&mut g, &[entry], 40, 0, &mut scratch, || {});
             let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
-            search.start(entry);
+            search.start(&[entry]);
             let batch = search.next_batch(&mut g, 0, 40, Order::Relaxed, Budget::Unlimited, || {});
             assert_eq!(batch, classic);
             // Strict order hands out the nearer half of the same.
             let mut strict: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
-            strict.start(entry);
+            strict.start(&[entry]);
             let half = strict.next_batch(&mut g, 0, 40, Order::Strict, Budget::Unlimited, || {});
             assert_eq!(half, classic[..20]);
         }
@@ -230,8 +239,11 @@ mod tests {
     fn unlimited_search_reaches_every_node_once() {
         let (mut g, points) = graph(1000);
         let entry = layer0_entry(&mut g, &points[3]);
+        // Anchors lead from the entry point to every node, as scans start.
+        let (top, _) = g.entry().unwrap();
+        let top = Candidate { distance: g.distance(top), id: top };
         let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
-        search.start(entry);
+        search.start(&[entry, top]);
         let mut seen = std::collections::HashSet::new();
         loop {
             let batch = search.next_batch(&mut g, 0, 20, Order::Relaxed, Budget::Unlimited, || {});
@@ -242,8 +254,20 @@ mod tests {
                 assert!(seen.insert(c.id), "node {} returned twice", c.id);
             }
         }
-        assert!(seen.len() >= 995, "reached {} of 1000", seen.len());
+        assert_eq!(seen.len(), 1000, "every node is reached");
         assert!(search.is_exhausted());
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_ef_whatever_the_entries() {
+        let (mut g, points) = graph(200);
+        let entry = layer0_entry(&mut g, &points[5]);
+        let (top, _) = g.entry().unwrap();
+        let top = Candidate { distance: g.distance(top), id: top };
+        let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
+        search.start(&[entry, top]);
+        let batch = search.next_batch(&mut g, 0, 1, Order::Relaxed, Budget::Unlimited, || {});
+        assert_eq!(batch.iter().map(|c| c.id).collect::<Vec<_>>(), vec![5]);
     }
 
     #[test]
@@ -251,7 +275,7 @@ mod tests {
         let (mut g, points) = graph(1000);
         let entry = layer0_entry(&mut g, &points[9]);
         let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
-        search.start(entry);
+        search.start(&[entry]);
         let mut last = f32::NEG_INFINITY;
         let mut returned = std::collections::HashSet::new();
         for _ in 0..100 {
@@ -279,7 +303,7 @@ mod tests {
         let (mut g, points) = graph(1000);
         let entry = layer0_entry(&mut g, &points[0]);
         let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
-        search.start(entry);
+        search.start(&[entry]);
         let mut total = 0;
         loop {
             let batch = search.next_batch(&mut g, 0, 10, Order::Relaxed, Budget::Returned(95), || {});

@@ -5,6 +5,8 @@ use super::*;
 
 pub type Distance = fn(&[f32], &[f32]) -> f32;
 
+const NO_ANCHOR: u32 = u32::MAX;
+
 pub struct MemoryGraph {
     pub params: Params,
     dim: usize,
@@ -14,6 +16,8 @@ pub struct MemoryGraph {
     /// Per node, per layer (0 ..= the node's level), its neighbors and their
     /// distances to it, kept so that pruning a full list needs no recomputing.
     neighbors: Vec<Vec<Vec<Candidate<u32>>>>,
+    /// Per node, its anchor (see `add_link`), or NO_ANCHOR.
+    anchors: Vec<u32>,
     /// The node on the highest layer, and that layer.
     entry: Option<(u32, usize)>,
     /// The vector `Graph::distance` measures from.
@@ -38,6 +42,7 @@ impl MemoryGraph {
             distance,
             vectors: Vec::new(),
             neighbors: Vec::new(),
+            anchors: Vec::new(),
             entry: None,
             query: Vec::new(),
             scratch: SearchScratch::default(),
@@ -70,6 +75,10 @@ impl MemoryGraph {
         self.neighbors[node as usize].len() - 1
     }
 
+    pub fn anchor_of(&self, node: u32) -> Option<u32> {
+        Some(self.anchors[node as usize]).filter(|&a| a != NO_ANCHOR)
+    }
+
     pub fn layer_neighbors(&self, node: u32, layer: usize) -> impl Iterator<Item = u32> + '_ {
         self.neighbors[node as usize][layer].iter().map(|c| c.id)
     }
@@ -93,13 +102,15 @@ impl MemoryGraph {
         self.query.clear();
         self.query.extend_from_slice(vector);
         let params = self.params;
-        let per_layer = match self.entry {
+        let mut old_entry = None;
+        let mut per_layer = match self.entry {
             None => Vec::new(),
             Some((entry, entry_level)) => {
                 let entry = Candidate { distance: self.distance(entry), id: entry };
                 let mut scratch = std::mem::take(&mut self.scratch);
                 let found = find_neighbors(self, &params, entry, entry_level, level, &mut scratch, check_interrupts);
                 self.scratch = scratch;
+                old_entry = (level > entry_level).then_some(entry);
                 found
             }
         };
@@ -109,14 +120,18 @@ impl MemoryGraph {
             }
         }
 
+        if let Some(old_entry) = old_entry {
+            include_old_entry(&mut per_layer[0], &params, old_entry);
+        }
         let id = self.len() as u32;
         self.vectors.extend_from_slice(vector);
         self.neighbors.push(vec![Vec::new(); level + 1]);
-        self.memory_bytes += self.dim * 4 + 24 + (level + 1) * 24 + (level + 2) * params.m * 8;
+        self.anchors.push(NO_ANCHOR);
+        self.memory_bytes += self.dim * 4 + 28 + (level + 1) * 24 + (level + 2) * params.m * 8;
         for (layer, chosen) in per_layer.iter().enumerate() {
             self.neighbors[id as usize][layer] = chosen.clone();
-            link_back(self, &params, id, layer, chosen);
         }
+        link_new_node(self, &params, id, &per_layer, old_entry);
         if self.entry.is_none_or(|(_, entry_level)| level > entry_level) {
             self.entry = Some((id, level));
         }
@@ -203,5 +218,13 @@ impl GraphMut for MemoryGraph {
         let list = &mut self.neighbors[node as usize][layer];
         list.clear();
         list.extend_from_slice(neighbors);
+    }
+
+    fn anchor(&mut self, node: u32) -> Option<u32> {
+        self.anchor_of(node)
+    }
+
+    fn set_anchor(&mut self, node: u32, anchor: Option<u32>) {
+        self.anchors[node as usize] = anchor.unwrap_or(NO_ANCHOR);
     }
 }

@@ -7,7 +7,7 @@ pub mod memory;
 pub mod repair;
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// Default and limits of the index options, as pgvector's.
@@ -130,6 +130,12 @@ pub trait GraphMut: Graph {
         let ids: Vec<Self::Id> = neighbors.iter().map(|c| c.id).collect();
         self.set_neighbors(node, layer, &ids);
     }
+
+    /// The node whose layer-0 list holds `node`'s protected incoming link:
+    /// pruning that list keeps `node` (see `add_link`).
+    fn anchor(&mut self, node: Self::Id) -> Option<Self::Id>;
+
+    fn set_anchor(&mut self, node: Self::Id, anchor: Option<Self::Id>);
 }
 
 /// A borrowed graph is a graph, so algorithms can take either.
@@ -164,6 +170,12 @@ impl<G: GraphMut> GraphMut for &mut G {
     }
     fn set_neighbors_with_distances(&mut self, node: G::Id, layer: usize, neighbors: &[Candidate<G::Id>]) {
         (**self).set_neighbors_with_distances(node, layer, neighbors)
+    }
+    fn anchor(&mut self, node: G::Id) -> Option<G::Id> {
+        (**self).anchor(node)
+    }
+    fn set_anchor(&mut self, node: G::Id, anchor: Option<G::Id>) {
+        (**self).set_anchor(node, anchor)
     }
 }
 
@@ -200,6 +212,7 @@ impl Hasher for IdHasher {
 }
 
 pub type IdSet<Id> = HashSet<Id, BuildHasherDefault<IdHasher>>;
+pub type IdMap<Id, V> = HashMap<Id, V, BuildHasherDefault<IdHasher>>;
 
 /// The set of nodes a search has seen.
 pub trait VisitedSet<Id>: Default {
@@ -342,26 +355,45 @@ pub fn select_neighbors<G: GraphMut>(
     candidates: &[Candidate<G::Id>],
     max: usize,
 ) -> Vec<Candidate<G::Id>> {
+    select_neighbors_keeping(graph, candidates, max, &[])
+}
+
+/// `select_neighbors` where the candidates flagged in `keep` are taken
+/// whatever the heuristic says (at most `max` may be flagged).
+pub(crate) fn select_neighbors_keeping<G: GraphMut>(
+    graph: &mut G,
+    candidates: &[Candidate<G::Id>],
+    max: usize,
+    keep: &[bool],
+) -> Vec<Candidate<G::Id>> {
     if candidates.len() <= max {
         return candidates.to_vec();
     }
+    let kept = |i: usize| keep.get(i).copied().unwrap_or(false);
+    let free = max - (0..candidates.len()).filter(|&i| kept(i)).count().min(max);
     let mut selected: Vec<Candidate<G::Id>> = Vec::with_capacity(max);
     let mut pruned = Vec::new();
-    for &candidate in candidates {
-        if selected.len() >= max {
-            break;
+    let mut taken = 0;
+    for (i, &candidate) in candidates.iter().enumerate() {
+        if kept(i) {
+            selected.push(candidate);
+            continue;
+        }
+        if taken >= free {
+            continue;
         }
         let diverse = selected
             .iter()
             .all(|chosen| graph.distance_between(candidate.id, chosen.id) > candidate.distance);
         if diverse {
             selected.push(candidate);
+            taken += 1;
         } else {
             pruned.push(candidate);
         }
     }
     // Both lists are nearest first: merge in the nearest pruned ones.
-    let room = max - selected.len();
+    let room = free - taken;
     if room > 0 && !pruned.is_empty() {
         pruned.truncate(room);
         let mut merged = Vec::with_capacity(selected.len() + pruned.len());
@@ -407,11 +439,11 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
 /// `layer`, shrinking the list with the heuristic when it is full.
 /// `distance` is between `node` and `new`. Returns whether `new` was kept.
 ///
-/// Pruning can drop a node's last incoming link, and then no search reaches
-/// it. On layer 0, where every search ends, a list is left as it was when
-/// the pruning would drop a node that none of its own neighbors links back
-/// to (where incoming links come from); `link_back` makes sure the new node
-/// gets a link all the same.
+/// Pruning could drop a node's last incoming link, and then no search would
+/// reach it. So on layer 0, where every search ends, each node has an anchor:
+/// one node whose list keeps it whatever the pruning says. Anchors link every
+/// node to the entry point (see `link_back`, `include_old_entry` and
+/// `repair::restore_anchors`), so pruning never makes a node unreachable.
 pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, new: G::Id, distance: f32) -> bool {
     let mut candidates = Vec::new();
     graph.neighbors_with_distances(node, layer, &mut candidates);
@@ -420,21 +452,28 @@ pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer:
     }
     // Lists are kept nearest first, so the new link goes in its place.
     let new = Candidate { distance, id: new };
-    let at = candidates.partition_point(|c| *c < new);
-    candidates.insert(at, new);
-    if candidates.len() <= params.max_neighbors(layer) {
+    insert_sorted(&mut candidates, new);
+    let max = params.max_neighbors(layer);
+    if candidates.len() <= max {
         graph.set_neighbors_with_distances(node, layer, &candidates);
         return true;
     }
     if candidates.windows(2).any(|w| w[0] > w[1]) {
         candidates.sort_unstable();
     }
-    let kept = select_neighbors(graph, &candidates, params.max_neighbors(layer));
+    let mut kept = select_neighbors(graph, &candidates, max);
     if layer == 0 {
-        let dropped = candidates.iter().filter(|c| c.id != new.id && !kept.iter().any(|k| k.id == c.id));
-        let dropped: Vec<G::Id> = dropped.map(|c| c.id).collect();
-        if dropped.into_iter().any(|d| !linked_elsewhere(graph, d, node)) {
-            return false;
+        // Usually one node is dropped: read anchors only when one of those is protected.
+        let dropped_protected = candidates
+            .iter()
+            .filter(|c| !kept.iter().any(|k| k.id == c.id))
+            .any(|c| graph.anchor(c.id) == Some(node));
+        if dropped_protected {
+            let keep: Vec<bool> = candidates.iter().map(|c| graph.anchor(c.id) == Some(node)).collect();
+            if keep.iter().filter(|&&k| k).count() > max {
+                return false;
+            }
+            kept = select_neighbors_keeping(graph, &candidates, max, &keep);
         }
     }
     let kept_new = kept.iter().any(|k| k.id == new.id);
@@ -442,48 +481,99 @@ pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer:
     kept_new
 }
 
-/// Whether `target` keeps an incoming layer-0 link once `except` drops it:
-/// one of its own neighbors links back to it and is itself linked from a
-/// third node. The second step catches pairs, such as near duplicates,
-/// that link only to each other.
-fn linked_elsewhere<G: Graph>(graph: &mut G, target: G::Id, except: G::Id) -> bool {
-    linked_back(graph, target, &[except], &mut |graph, neighbor| linked_back(graph, neighbor, &[target, except], &mut |_, _| true))
-}
-
-/// Whether one of `node`'s own layer-0 neighbors, other than `others`,
-/// links back to it and passes `also`.
-fn linked_back<G: Graph>(graph: &mut G, node: G::Id, others: &[G::Id], also: &mut dyn FnMut(&mut G, G::Id) -> bool) -> bool {
-    let mut own = Vec::new();
-    let mut list = Vec::new();
-    graph.neighbors(node, 0, &mut own);
-    own.iter().any(|&neighbor| {
-        if others.contains(&neighbor) {
-            return false;
-        }
-        graph.neighbors(neighbor, 0, &mut list);
-        list.contains(&node) && also(graph, neighbor)
-    })
-}
-
 /// Links `node` back from each of `chosen`, its neighbors on `layer`, as
-/// INSERT does. If on layer 0 none of them keeps it, the nearest takes it in
-/// place of its furthest neighbor that has another incoming link.
+/// INSERT does. On layer 0 it also keeps `node` anchored: one without a
+/// valid anchor takes the nearest chosen neighbor that keeps it, or, when
+/// every one of their lists is full of nodes it anchors, one takes it in
+/// place of a node it does not anchor.
 pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, chosen: &[Candidate<G::Id>]) {
-    let mut linked = false;
+    let mut first_keeper = None;
     for c in chosen {
-        linked |= add_link(graph, params, c.id, layer, node, c.distance);
+        if add_link(graph, params, c.id, layer, node, c.distance) {
+            first_keeper.get_or_insert(c.id);
+        }
     }
-    let Some(nearest) = chosen.first().filter(|_| layer == 0 && !linked) else { return };
+    if layer != 0 || chosen.is_empty() || graph.anchor(node).is_some_and(|a| lists(graph, a, node)) {
+        return;
+    }
+    if let Some(keeper) = first_keeper {
+        graph.set_anchor(node, Some(keeper));
+        return;
+    }
+    // Every chosen list is full of nodes it anchors: take the place of one it
+    // does not anchor, or else of the nearest's furthest, which `node` then anchors.
     let mut list = Vec::new();
-    graph.neighbors_with_distances(nearest.id, 0, &mut list);
-    if list.len() >= params.max_neighbors(0) {
-        let Some(victim) = list.iter().rposition(|c| linked_elsewhere(graph, c.id, nearest.id)) else { return };
-        list.remove(victim);
+    for c in chosen {
+        graph.neighbors_with_distances(c.id, 0, &mut list);
+        if let Some(victim) = list.iter().rposition(|e| graph.anchor(e.id) != Some(c.id)) {
+            list.remove(victim);
+            insert_sorted(&mut list, Candidate { distance: c.distance, id: node });
+            graph.set_neighbors_with_distances(c.id, 0, &list);
+            graph.set_anchor(node, Some(c.id));
+            return;
+        }
     }
-    let link = Candidate { distance: nearest.distance, id: node };
-    let at = list.partition_point(|c| *c < link);
-    list.insert(at, link);
+    let nearest = chosen[0];
+    graph.neighbors_with_distances(nearest.id, 0, &mut list);
+    let Some(handed) = list.pop() else { return };
+    insert_sorted(&mut list, Candidate { distance: nearest.distance, id: node });
     graph.set_neighbors_with_distances(nearest.id, 0, &list);
+    graph.set_anchor(node, Some(nearest.id));
+    let mut own = Vec::new();
+    graph.neighbors_with_distances(node, 0, &mut own);
+    if !own.iter().any(|c| c.id == handed.id) {
+        if own.len() >= params.max_neighbors(0) {
+            let Some(victim) = own.iter().rposition(|e| graph.anchor(e.id) != Some(node)) else { return };
+            own.remove(victim);
+        }
+        let distance = graph.distance_between(node, handed.id);
+        insert_sorted(&mut own, Candidate { distance, id: handed.id });
+        graph.set_neighbors_with_distances(node, 0, &own);
+    }
+    graph.set_anchor(handed.id, Some(node));
+}
+
+/// For a new node that becomes the entry point: its layer-0 list must hold
+/// the old entry, which it then anchors, so that anchors still lead from the
+/// entry point to every node. `layer0` is the list `find_neighbors` chose.
+pub fn include_old_entry<Id: Copy + Ord>(layer0: &mut Vec<Candidate<Id>>, params: &Params, old_entry: Candidate<Id>) {
+    if layer0.iter().any(|c| c.id == old_entry.id) {
+        return;
+    }
+    if layer0.len() >= params.max_neighbors(0) {
+        layer0.pop();
+    }
+    insert_sorted(layer0, old_entry);
+}
+
+/// The rest of INSERT once the new `node` is stored with the lists
+/// `per_layer`: it anchors the `old_entry` it replaces as entry point (see
+/// `include_old_entry`), and each chosen neighbor links back to it.
+pub fn link_new_node<G: GraphMut>(
+    graph: &mut G,
+    params: &Params,
+    node: G::Id,
+    per_layer: &[Vec<Candidate<G::Id>>],
+    old_entry: Option<Candidate<G::Id>>,
+) {
+    if let Some(old_entry) = old_entry {
+        graph.set_anchor(old_entry.id, Some(node));
+    }
+    for (layer, chosen) in per_layer.iter().enumerate() {
+        link_back(graph, params, node, layer, chosen);
+    }
+}
+
+fn insert_sorted<Id: Ord>(list: &mut Vec<Candidate<Id>>, candidate: Candidate<Id>) {
+    let at = list.partition_point(|c| *c < candidate);
+    list.insert(at, candidate);
+}
+
+/// Whether `node`'s layer-0 list holds `target`.
+pub(crate) fn lists<G: Graph>(graph: &mut G, node: G::Id, target: G::Id) -> bool {
+    let mut list = Vec::new();
+    graph.neighbors(node, 0, &mut list);
+    list.contains(&target)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! Keeping every node findable. Pruning a full neighbor list can drop a
-//! node's last incoming link, and then no search ever reaches it: its rows
-//! vanish from query results. The build and VACUUM look for such nodes and
-//! link them back in; deleted nodes are cut out of the graph first.
+//! Keeping every node findable after nodes are cut out. Inserts keep every
+//! node anchored (see `add_link`); VACUUM cuts deleted nodes out, which takes
+//! the anchors and links through them along, so it anchors again what the
+//! entry still reaches and links back whatever it no longer does.
 
 use super::*;
 
@@ -23,9 +23,9 @@ const ROUNDS: usize = 3;
 
 /// Links every node of `nodes` that the entry does not reach back into the
 /// graph: it becomes a neighbor of the nodes an insert of it would choose
-/// (see `link_back`). Returns how many were relinked. Each change runs
-/// inside `exclusive`, which keeps inserts out meanwhile; the reachability
-/// passes only read.
+/// (see `link_back`). Anchors are restored on the way (`restore_anchors`).
+/// Returns how many were relinked. Each change runs inside `exclusive`,
+/// which keeps inserts out meanwhile; the reachability passes only read.
 pub fn reconnect_unreachable<G: GraphMut>(
     graph: &mut G,
     params: &Params,
@@ -35,13 +35,12 @@ pub fn reconnect_unreachable<G: GraphMut>(
     mut check_interrupts: impl FnMut(),
     mut exclusive: impl FnMut(&mut dyn FnMut()),
 ) -> usize {
-    let mut reached = IdSet::default();
-    mark_reachable(graph, &[entry], &mut reached, &mut check_interrupts);
     let mut scratch: SearchScratch<G::Id> = SearchScratch::default();
     let mut relinked = 0;
-    for _ in 0..ROUNDS {
+    for round in 0..=ROUNDS {
+        let mut reached = restore_anchors(graph, entry, &mut check_interrupts, &mut exclusive);
         let orphans: Vec<G::Id> = nodes.iter().copied().filter(|id| !reached.contains(id)).collect();
-        if orphans.is_empty() {
+        if orphans.is_empty() || round == ROUNDS {
             break;
         }
         for orphan in orphans {
@@ -68,10 +67,56 @@ pub fn reconnect_unreachable<G: GraphMut>(
                 mark_reachable(graph, &[orphan], &mut reached, &mut check_interrupts);
             }
         }
-        reached.clear();
-        mark_reachable(graph, &[entry], &mut reached, &mut check_interrupts);
     }
     relinked
+}
+
+/// Makes anchors (see `add_link`) lead from `entry` to every node it
+/// reaches over layer-0 links: anchors already on such a path stay; every
+/// other node reached is anchored to the node that reached it first,
+/// breadth first. VACUUM needs this after cutting nodes out, as they took
+/// the paths through them along. Returns the nodes reached. Each change runs
+/// inside `exclusive`; inserts between changes keep their own nodes anchored.
+pub fn restore_anchors<G: GraphMut>(
+    graph: &mut G,
+    entry: G::Id,
+    mut check_interrupts: impl FnMut(),
+    mut exclusive: impl FnMut(&mut dyn FnMut()),
+) -> IdSet<G::Id> {
+    let mut anchors: IdMap<G::Id, Option<G::Id>> = IdMap::default();
+    let mut anchor_of = |graph: &mut G, id: G::Id| *anchors.entry(id).or_insert_with(|| graph.anchor(id));
+    let mut reached: IdSet<G::Id> = [entry].into_iter().collect();
+    let mut order = vec![entry];
+    let mut list = Vec::new();
+    // Through anchors first, breadth first over every link for the rest.
+    for through_anchors in [true, false] {
+        let mut next = 0;
+        while let Some(&node) = order.get(next) {
+            next += 1;
+            check_interrupts();
+            graph.neighbors(node, 0, &mut list);
+            for &id in &list {
+                if reached.contains(&id) {
+                    continue;
+                }
+                let mut anchored = anchor_of(graph, id) == Some(node);
+                if !anchored && !through_anchors {
+                    // The list may have changed since it was read.
+                    exclusive(&mut || {
+                        if lists(&mut *graph, node, id) {
+                            graph.set_anchor(id, Some(node));
+                            anchored = true;
+                        }
+                    });
+                }
+                if anchored {
+                    reached.insert(id);
+                    order.push(id);
+                }
+            }
+        }
+    }
+    reached
 }
 
 /// A graph with some nodes cut out: searches neither visit nor return them.
@@ -117,6 +162,15 @@ impl<G: GraphMut> GraphMut for WithoutRemoved<'_, G> {
 
     fn set_neighbors_with_distances(&mut self, node: G::Id, layer: usize, neighbors: &[Candidate<G::Id>]) {
         self.graph.set_neighbors_with_distances(node, layer, neighbors)
+    }
+
+    /// A removed anchor is none.
+    fn anchor(&mut self, node: G::Id) -> Option<G::Id> {
+        self.graph.anchor(node).filter(|a| !self.removed.contains(a))
+    }
+
+    fn set_anchor(&mut self, node: G::Id, anchor: Option<G::Id>) {
+        self.graph.set_anchor(node, anchor)
     }
 }
 
@@ -204,6 +258,8 @@ fn rebuild_lists<G: GraphMut>(
             }
         }
         merged.sort_unstable();
+        // Nodes this one anchors may go: keeping them cost recall, and
+        // `restore_anchors` anchors them again afterwards.
         let chosen = select_neighbors(&mut *view, &merged, params.max_neighbors(layer));
         view.set_neighbors_with_distances(node, layer, &chosen);
         // Links back, as an insert adds them: the removed nodes took

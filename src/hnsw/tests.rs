@@ -119,6 +119,10 @@ impl GraphMut for Line {
     }
     fn set_query_to(&mut self, _: u32) {}
     fn set_neighbors(&mut self, _: u32, _: usize, _: &[u32]) {}
+    fn anchor(&mut self, _: u32) -> Option<u32> {
+        None
+    }
+    fn set_anchor(&mut self, _: u32, _: Option<u32>) {}
 }
 
 #[test]
@@ -204,26 +208,47 @@ fn orphaned_nodes_are_linked_back_and_found_again() {
     let relinked = graph.reconnect_unreachable(|| {});
     assert!(relinked > 0 && relinked <= lost.len());
     assert_eq!(unreachable_nodes(&mut graph), Vec::<u32>::new());
+    assert_eq!(unanchored_nodes(&mut graph, 0..2000), Vec::<u32>::new(), "anchors restored");
     for &id in &orphans {
         let found = graph.search(&points[id as usize], 40);
         assert!(found.iter().take(10).any(|c| c.id == id), "node {id} is found by its own vector");
     }
 }
 
+/// Nodes the entry point does not reach through anchors, i.e. over links
+/// from a node to the nodes it anchors, which pruning keeps.
+fn unanchored_nodes(graph: &mut MemoryGraph, nodes: impl Iterator<Item = u32>) -> Vec<u32> {
+    let (entry, _) = graph.entry().expect("a graph with nodes");
+    let mut reached: IdSet<u32> = [entry].into_iter().collect();
+    let mut stack = vec![entry];
+    while let Some(node) = stack.pop() {
+        let anchored: Vec<u32> = graph.layer_neighbors(node, 0).filter(|&c| graph.anchor_of(c) == Some(node)).collect();
+        stack.extend(anchored.into_iter().filter(|&c| reached.insert(c)));
+    }
+    nodes.filter(|id| !reached.contains(id)).collect()
+}
+
 #[test]
-fn a_tightly_pruned_graph_ends_with_every_node_reachable() {
-    // m = 2 on near-duplicate points prunes hard: some nodes lose every
-    // incoming link while the graph grows.
+fn a_tightly_pruned_graph_keeps_every_node_anchored_while_it_grows() {
+    // m = 2 on near-duplicate points prunes hard; without anchors some nodes
+    // lost every incoming link while the graph grew. Lists of 4 also fill
+    // up with nodes they anchor, which the fallbacks of `link_back` handle.
     let mut rng = rand::rngs::StdRng::seed_from_u64(8);
-    let centers = uniform(&mut rng, 30, 8);
-    let points: Vec<Vec<f32>> = (0..3000)
-        .map(|i| centers[i % 30].iter().map(|x| x + rng.gen_range(-0.01..0.01)).collect())
-        .collect();
-    let mut graph = build(&points, Params { m: 2, ef_construction: 8 }, 4);
-    let before = unreachable_nodes(&mut graph).len();
-    assert!(before > 0, "the setup should orphan some nodes");
-    graph.reconnect_unreachable(|| {});
-    assert_eq!(unreachable_nodes(&mut graph), Vec::<u32>::new(), "{before} were unreachable");
+    for (centers, spread) in [(30, 0.01), (3, 0.001), (200, 0.05)] {
+        let centers = uniform(&mut rng, centers, 8);
+        let params = Params { m: 2, ef_construction: 8 };
+        let mut graph = MemoryGraph::new(params, 8, l2);
+        for i in 0..3000 {
+            let point: Vec<f32> = centers[i % centers.len()].iter().map(|x| x + rng.gen_range(-spread..spread)).collect();
+            graph.insert(&point, params.level_for(rng.gen::<f64>()), |_| false, || {});
+            if i % 500 == 499 || i < 20 {
+                let count = graph.len() as u32;
+                assert_eq!(unanchored_nodes(&mut graph, 0..count), Vec::<u32>::new(), "after {} inserts", i + 1);
+            }
+        }
+        assert_eq!(unreachable_nodes(&mut graph), Vec::<u32>::new());
+        assert_eq!(graph.reconnect_unreachable(|| {}), 0);
+    }
 }
 
 #[test]
@@ -249,6 +274,8 @@ fn removing_half_the_nodes_keeps_recall_and_cuts_every_link_to_them() {
     let mut reached = IdSet::default();
     repair::mark_reachable(&mut graph, &[entry], &mut reached, || {});
     assert!((0..3000u32).filter(|id| !removed.contains(id)).all(|id| reached.contains(&id)), "every remaining node is reachable");
+    let unanchored = unanchored_nodes(&mut graph, (0..3000u32).filter(|id| !removed.contains(id)));
+    assert_eq!(unanchored, Vec::<u32>::new(), "anchors lead to every remaining node");
 
     // Recall against brute force over the remaining points.
     let remaining: Vec<u32> = (0..3000u32).filter(|id| !removed.contains(id)).collect();
@@ -267,6 +294,25 @@ fn removing_half_the_nodes_keeps_recall_and_cuts_every_link_to_them() {
     let remaining_points: Vec<Vec<f32>> = remaining.iter().map(|&id| points[id as usize].clone()).collect();
     let fresh = recall_at_10(&mut build(&remaining_points, params, 9), &remaining_points, &queries, 10);
     assert!(recall >= fresh - 0.05, "recall@10 after removing half: {recall}, of a fresh build: {fresh}");
+
+    // Refilled: anchors that VACUUM moved do not freeze the lists new nodes need.
+    let mut level_rng = rand::rngs::StdRng::seed_from_u64(10);
+    let mut vectors: Vec<Vec<f32>> = points.clone();
+    for &id in removed.iter() {
+        graph.insert(&points[id as usize], params.level_for(level_rng.gen::<f64>()), |_| false, || {});
+        vectors.push(points[id as usize].clone());
+    }
+    let stored: Vec<u32> = (0..vectors.len() as u32).filter(|id| !removed.contains(id)).collect();
+    let mut hits = 0;
+    for q in &queries {
+        let mut truth: Vec<Candidate<u32>> = stored.iter().map(|&id| Candidate { distance: l2(q, &vectors[id as usize]), id }).collect();
+        truth.sort_unstable();
+        let found = graph.search(q, 10);
+        hits += found.iter().take(10).filter(|c| truth[..10].iter().any(|t| t.id == c.id)).count();
+    }
+    let recall = hits as f64 / 1000.0;
+    let fresh = recall_at_10(&mut build(&points, params, 9), &points, &queries, 10);
+    assert!(recall >= fresh - 0.05, "recall@10 after refilling: {recall}, of a fresh build: {fresh}");
 }
 
 #[test]
@@ -283,7 +329,7 @@ fn inserts_leave_no_node_unreachable() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(17);
     let points = uniform(&mut rng, 6000, 12);
     let mut graph = build(&points, Params { m: 4, ef_construction: 16 }, 7);
-    let lost = unreachable_nodes(&mut graph);
-    eprintln!("unreachable after inserts: {}", lost.len());
-    assert_eq!(lost, Vec::<u32>::new());
+    assert_eq!(unreachable_nodes(&mut graph), Vec::<u32>::new());
+    assert_eq!(unanchored_nodes(&mut graph, 0..6000), Vec::<u32>::new());
 }
+

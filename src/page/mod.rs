@@ -11,10 +11,10 @@ use std::ops::Range;
 /// In each page's special space, for tools such as pg_filedump.
 pub const PAGE_ID: u16 = 0xFF97;
 pub const META_MAGIC: u32 = 0x5156_4853; // "QVHS"
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 pub const META_BLOCK: u32 = 0;
 /// Heap rows one element can stand for (equal vectors share an element).
-pub const HEAP_TIDS: usize = 10;
+pub const HEAP_TIDS: usize = 9;
 pub const INVALID_BLOCK: u32 = u32::MAX;
 
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
@@ -178,9 +178,11 @@ impl Meta {
 
 pub const ELEMENT_KIND: u8 = 1;
 pub const NEIGHBOR_KIND: u8 = 2;
+/// Where the anchor is in an element tuple, after the heap TIDs.
+const ANCHOR_AT: usize = 12 + HEAP_TIDS * ID_BYTES;
 /// Offset of the vector in an element tuple; a multiple of 8, so vectors in
 /// MAXALIGNed tuples are aligned for in-place reads.
-pub const ELEMENT_HEADER_SIZE: usize = 12 + HEAP_TIDS * ID_BYTES;
+pub const ELEMENT_HEADER_SIZE: usize = ANCHOR_AT + ID_BYTES;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElementHeader {
@@ -190,6 +192,9 @@ pub struct ElementHeader {
     /// Where the node's neighbor tuple is.
     pub neighbors: NodeId,
     pub dimensions: u16,
+    /// The node whose layer-0 list holds this one's protected incoming link
+    /// (see `hnsw::add_link`), or NONE.
+    pub anchor: NodeId,
 }
 
 pub fn element_size(dimensions: usize) -> usize {
@@ -210,6 +215,7 @@ impl ElementHeader {
             let tid = self.heap_tids.get(slot).copied().unwrap_or(NodeId::NONE);
             tid.write(&mut out[12 + slot * ID_BYTES..]);
         }
+        self.anchor.write(&mut out[ANCHOR_AT..]);
     }
 
     pub fn decode(tuple: &[u8]) -> Result<ElementHeader, FormatError> {
@@ -233,6 +239,7 @@ impl ElementHeader {
             heap_tids: (0..count).map(|i| NodeId::read(&tuple[12 + i * ID_BYTES..])).collect(),
             neighbors: NodeId::read(&tuple[4..10]),
             dimensions,
+            anchor: NodeId::read(&tuple[ANCHOR_AT..]),
         })
     }
 }
@@ -266,6 +273,19 @@ pub fn element_neighbors(tuple: &[u8]) -> Result<NodeId, FormatError> {
         return Err(FormatError::WrongTupleKind { expected: ELEMENT_KIND, found: tuple[0] });
     }
     Ok(NodeId::read(&tuple[4..10]))
+}
+
+/// The element's anchor, read without decoding the rest.
+pub fn element_anchor(tuple: &[u8]) -> Result<NodeId, FormatError> {
+    element_neighbors(tuple)?;
+    Ok(NodeId::read(&tuple[ANCHOR_AT..]))
+}
+
+/// Replaces the element's anchor in place.
+pub fn set_element_anchor(tuple: &mut [u8], anchor: NodeId) -> Result<(), FormatError> {
+    element_neighbors(tuple)?;
+    anchor.write(&mut tuple[ANCHOR_AT..]);
+    Ok(())
 }
 
 /// Number of heap TIDs and the deleted flag, read without decoding the rest.
@@ -454,8 +474,8 @@ mod tests {
         wrong[0] ^= 1;
         assert_eq!(Meta::decode(&wrong), Err(FormatError::BadMagic));
         let mut future = bytes;
-        future[4] = 2;
-        assert_eq!(Meta::decode(&future), Err(FormatError::UnsupportedVersion(2)));
+        future[4] = 9;
+        assert_eq!(Meta::decode(&future), Err(FormatError::UnsupportedVersion(9)));
         let mut bad_metric = bytes;
         bad_metric[16] = 9;
         assert_eq!(Meta::decode(&bad_metric), Err(FormatError::BadField("metric")));
@@ -470,12 +490,17 @@ mod tests {
             heap_tids: vec![NodeId::new(1, 2), NodeId::new(3, 4)],
             neighbors: NodeId::new(5, 6),
             dimensions: 3,
+            anchor: NodeId::new(7, 8),
         };
-        let tuple = encode_element(&header, &[1.0, -2.5, 3.25]);
+        let mut tuple = encode_element(&header, &[1.0, -2.5, 3.25]);
         assert_eq!(tuple.len(), element_size(3));
-        assert_eq!(ElementHeader::decode(&tuple), Ok(header));
+        assert_eq!(ElementHeader::decode(&tuple), Ok(header.clone()));
         assert_eq!(element_neighbors(&tuple), Ok(NodeId::new(5, 6)));
+        assert_eq!(element_anchor(&tuple), Ok(NodeId::new(7, 8)));
         assert!(element_is_live(&tuple));
+        set_element_anchor(&mut tuple, NodeId::new(9, 1)).unwrap();
+        assert_eq!(ElementHeader::decode(&tuple).map(|h| h.anchor), Ok(NodeId::new(9, 1)));
+        assert_eq!(ElementHeader::decode(&tuple).map(|h| h.heap_tids), Ok(header.heap_tids.clone()));
         // Copy into 8-aligned storage, as a page would hold it.
         let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
         let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
@@ -487,7 +512,8 @@ mod tests {
 
     #[test]
     fn element_decode_rejects_corruption() {
-        let header = ElementHeader { level: 0, deleted: true, heap_tids: vec![], neighbors: NodeId::NONE, dimensions: 2 };
+        let header =
+            ElementHeader { level: 0, deleted: true, heap_tids: vec![], neighbors: NodeId::NONE, dimensions: 2, anchor: NodeId::NONE };
         let tuple = encode_element(&header, &[0.0, 0.0]);
         assert!(!element_is_live(&tuple));
         let mut wrong_kind = tuple.clone();

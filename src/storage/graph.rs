@@ -269,17 +269,29 @@ impl PageGraph {
 
     /// Adds a heap TID to an element that has room for it; false if it has none.
     pub fn add_heap_tid(&mut self, id: NodeId, tid: page::HeapTid) -> bool {
+        self.change_element(id, |header| {
+            if header.deleted || header.heap_tids.is_empty() || header.heap_tids.len() >= page::HEAP_TIDS {
+                return false;
+            }
+            header.heap_tids.push(tid);
+            true
+        })
+    }
+
+    /// Rewrites the element's header as `change` edits it, WAL-logged; false
+    /// (and nothing written) when `change` returns false.
+    fn change_element(&mut self, id: NodeId, change: impl FnOnce(&mut ElementHeader) -> bool) -> bool {
         let (rel, logging) = (self.rel, self.logging);
         let buffer = LockedBuffer::read(rel, id.block(), Lock::Exclusive);
         let mut write = PageWrite::start(rel, logging);
         let page = write.register(&buffer, false);
         // SAFETY: exclusively locked; `page` is the page to edit.
-        let tuple = unsafe { item(rel, page, id.block(), id.offset()) };
+        let tuple = unsafe { item_of_kind(rel, page, id.block(), id.offset(), page::ELEMENT_KIND) }
+            .unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "not an element"));
         let mut header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(rel, id.block(), id.offset(), e));
-        if header.deleted || header.heap_tids.is_empty() || header.heap_tids.len() >= page::HEAP_TIDS {
+        if !change(&mut header) {
             return false;
         }
-        header.heap_tids.push(tid);
         header.encode_into(tuple);
         write.commit();
         true
@@ -398,6 +410,15 @@ impl Graph for PageGraph {
 }
 
 impl GraphMut for PageGraph {
+    fn anchor(&mut self, node: NodeId) -> Option<NodeId> {
+        self.with_element(node, page::element_anchor).filter(|a| !a.is_none())
+    }
+
+    fn set_anchor(&mut self, node: NodeId, anchor: Option<NodeId>) {
+        let anchor = anchor.unwrap_or(NodeId::NONE);
+        self.change_element(node, |header| std::mem::replace(&mut header.anchor, anchor) != anchor);
+    }
+
     fn distance_between(&mut self, a: NodeId, b: NodeId) -> f32 {
         let mut other = std::mem::take(&mut self.other);
         self.read_vector(a, &mut other);
