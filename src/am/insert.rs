@@ -1,7 +1,7 @@
 //! aminsert, and the on-disk insert that the build also uses once its graph
 //! outgrows memory.
 
-use super::{check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, IndexSpec};
+use super::{check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, with_insert_lock_shared, IndexSpec};
 use crate::hnsw::{self, Candidate, SearchScratch};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
 use crate::storage::graph::{add_node, read_meta, update_meta, PageGraph};
@@ -34,10 +34,22 @@ pub unsafe extern "C-unwind" fn aminsert(
         let vector = unsafe { VectorArg::from_datum_unchecked(datum) };
         let Some(vector) = spec.prepare(&vector) else { return };
         let level = level_for_tid(&spec.params, tid, 0);
-        with_insert_lock(index, || {
+        // Inserts run at once under the shared lock; one that moves the entry
+        // point (rare: a new top layer, or the first node) runs alone.
+        let inserted = with_insert_lock_shared(index, || {
             let mut meta = read_meta(index);
-            insert_on_disk(index, &spec, &mut meta, &vector, tid, level, Logging::Wal);
+            let moves_entry = meta.entry.is_none() || level > meta.entry_level as usize;
+            if !moves_entry {
+                insert_on_disk(index, &spec, &mut meta, &vector, tid, level, Logging::Wal);
+            }
+            !moves_entry
         });
+        if !inserted {
+            with_insert_lock(index, || {
+                let mut meta = read_meta(index);
+                insert_on_disk(index, &spec, &mut meta, &vector, tid, level, Logging::Wal);
+            });
+        }
     });
     false
 }
@@ -101,6 +113,8 @@ pub fn insert_on_disk(
     if let Some(old_entry) = old_entry {
         hnsw::include_old_entry(&mut per_layer[0], &params, old_entry);
     }
+    // The nearest neighbor anchors the node from the start (see `hnsw::link_back`).
+    let header = ElementHeader { anchor: per_layer[0].first().map_or(NodeId::NONE, |c| c.id), ..header };
     let mut neighbor_tuple = page::new_neighbor_tuple(level, m);
     let mut ids = Vec::new();
     for (layer, chosen) in per_layer.iter().enumerate() {

@@ -172,9 +172,11 @@ pub fn level_for_tid(params: &Params, tid: HeapTid, salt: u64) -> usize {
     params.level_for(uniform)
 }
 
-/// Heavyweight page locks (lock tags, not page reads). Each insert holds the
-/// insert lock exclusively, and VACUUM holds it for each change it makes to
-/// the links, so one at a time changes them. Scans hold the scan lock shared
+/// Heavyweight page locks (lock tags, not page reads). Inserts hold the
+/// insert lock shared, and change each neighbor list only if no other did
+/// meanwhile (`hnsw::GraphMut::replace_neighbors`); one that moves the entry
+/// point holds it exclusively, and so does VACUUM for each change it makes to
+/// the links, so that it works alone. Scans hold the scan lock shared
 /// while they walk the graph; VACUUM takes it exclusively, and lets go at
 /// once, before it frees nodes, to wait for the walks that may still start
 /// from a freed entry point. An ERROR releases both with the transaction.
@@ -200,6 +202,10 @@ fn with_page_lock<R>(index: pg_sys::Relation, tag: u32, mode: u32, f: impl FnOnc
 
 pub fn with_insert_lock<R>(index: pg_sys::Relation, f: impl FnOnce() -> R) -> R {
     with_page_lock(index, INSERT_LOCK, pg_sys::ExclusiveLock, f)
+}
+
+pub fn with_insert_lock_shared<R>(index: pg_sys::Relation, f: impl FnOnce() -> R) -> R {
+    with_page_lock(index, INSERT_LOCK, pg_sys::ShareLock, f)
 }
 
 pub fn with_scan_lock<R>(index: pg_sys::Relation, f: impl FnOnce() -> R) -> R {

@@ -140,6 +140,9 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     }
 }
 
+/// Times a scan reads the entry point again when it finds it freed.
+const ENTRY_RETRIES: usize = 10;
+
 /// The first batch (the ef_search nearest nodes), or, when iterative scans
 /// are on and the budget allows, the next one. None when the scan is done.
 fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Candidate<NodeId>>> {
@@ -150,7 +153,7 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
     if !state.started {
         state.started = true;
         let query = state.query.as_ref()?;
-        let meta = read_meta(index);
+        let mut meta = read_meta(index);
         if meta.entry.is_none() {
             return None;
         }
@@ -158,6 +161,19 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
             .graph
             .get_or_insert_with(|| PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false));
         graph.set_query(query);
+        // A standby replays VACUUM's frees without waiting for its scans (the
+        // scan lock is not replayed): an entry point freed since the meta page
+        // was read (or its slot taken by a new element) has been replaced
+        // there first, so read it again.
+        for _ in 0..ENTRY_RETRIES {
+            if graph.read_header(meta.entry).is_some_and(|h| h.level == meta.entry_level) {
+                break;
+            }
+            meta = read_meta(index);
+            if meta.entry.is_none() {
+                return None;
+            }
+        }
         let entry = Candidate { distance: hnsw::Graph::distance(graph, meta.entry), id: meta.entry };
         let Scratch { descent, search } = &mut state.scratch;
         let nearest = hnsw::greedy_descent(graph, entry, meta.entry_level as usize, 1, descent, check_for_interrupts);

@@ -126,7 +126,8 @@ impl MemoryGraph {
         let id = self.len() as u32;
         self.vectors.extend_from_slice(vector);
         self.neighbors.push(vec![Vec::new(); level + 1]);
-        self.anchors.push(NO_ANCHOR);
+        // The nearest neighbor anchors it, as on pages (see `link_back`).
+        self.anchors.push(per_layer.first().and_then(|layer0| layer0.first()).map_or(NO_ANCHOR, |c| c.id));
         self.memory_bytes += self.dim * 4 + 28 + (level + 1) * 24 + (level + 2) * params.m * 8;
         for (layer, chosen) in per_layer.iter().enumerate() {
             self.neighbors[id as usize][layer] = chosen.clone();

@@ -131,6 +131,21 @@ pub trait GraphMut: Graph {
         self.set_neighbors(node, layer, &ids);
     }
 
+    /// Sets `node`'s list on `layer` to `neighbors` if it still is
+    /// `expected`, and says whether it did: inserts may change lists at once,
+    /// and a change made meanwhile must not be lost.
+    fn replace_neighbors(
+        &mut self,
+        node: Self::Id,
+        layer: usize,
+        expected: &[Candidate<Self::Id>],
+        neighbors: &[Candidate<Self::Id>],
+    ) -> bool {
+        let _ = expected;
+        self.set_neighbors_with_distances(node, layer, neighbors);
+        true
+    }
+
     /// The node whose layer-0 list holds `node`'s protected incoming link:
     /// pruning that list keeps `node` (see `add_link`).
     fn anchor(&mut self, node: Self::Id) -> Option<Self::Id>;
@@ -170,6 +185,9 @@ impl<G: GraphMut> GraphMut for &mut G {
     }
     fn set_neighbors_with_distances(&mut self, node: G::Id, layer: usize, neighbors: &[Candidate<G::Id>]) {
         (**self).set_neighbors_with_distances(node, layer, neighbors)
+    }
+    fn replace_neighbors(&mut self, node: G::Id, layer: usize, expected: &[Candidate<G::Id>], neighbors: &[Candidate<G::Id>]) -> bool {
+        (**self).replace_neighbors(node, layer, expected, neighbors)
     }
     fn anchor(&mut self, node: G::Id) -> Option<G::Id> {
         (**self).anchor(node)
@@ -438,6 +456,7 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
 /// The second half of INSERT: adds `new` to the neighbors of `node` on
 /// `layer`, shrinking the list with the heuristic when it is full.
 /// `distance` is between `node` and `new`. Returns whether `new` was kept.
+/// A list another insert changed meanwhile is read again and the change redone.
 ///
 /// Pruning could drop a node's last incoming link, and then no search would
 /// reach it. So on layer 0, where every search ends, each node has an anchor:
@@ -445,92 +464,106 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
 /// node to the entry point (see `link_back`, `include_old_entry` and
 /// `repair::restore_anchors`), so pruning never makes a node unreachable.
 pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, new: G::Id, distance: f32) -> bool {
-    let mut candidates = Vec::new();
-    graph.neighbors_with_distances(node, layer, &mut candidates);
-    if candidates.iter().any(|c| c.id == new) {
-        return true;
+    let (mut old, mut candidates) = (Vec::new(), Vec::new());
+    loop {
+        graph.neighbors_with_distances(node, layer, &mut old);
+        if old.iter().any(|c| c.id == new) {
+            return true;
+        }
+        candidates.clone_from(&old);
+        let Some(kept) = add_to_list(graph, params, node, layer, &mut candidates, Candidate { distance, id: new }) else {
+            return false;
+        };
+        if graph.replace_neighbors(node, layer, &old, &kept) {
+            return kept.iter().any(|k| k.id == new);
+        }
     }
+}
+
+/// `node`'s list on `layer`, `candidates`, with `new` added and pruned to
+/// the maximum, keeping the nodes `node` anchors; None when they fill it.
+fn add_to_list<G: GraphMut>(
+    graph: &mut G,
+    params: &Params,
+    node: G::Id,
+    layer: usize,
+    candidates: &mut Vec<Candidate<G::Id>>,
+    new: Candidate<G::Id>,
+) -> Option<Vec<Candidate<G::Id>>> {
     // Lists are kept nearest first, so the new link goes in its place.
-    let new = Candidate { distance, id: new };
-    insert_sorted(&mut candidates, new);
+    insert_sorted(candidates, new);
     let max = params.max_neighbors(layer);
     if candidates.len() <= max {
-        graph.set_neighbors_with_distances(node, layer, &candidates);
-        return true;
+        return Some(candidates.clone());
     }
     if candidates.windows(2).any(|w| w[0] > w[1]) {
         candidates.sort_unstable();
     }
-    let mut kept = select_neighbors(graph, &candidates, max);
-    if layer == 0 {
-        // Usually one node is dropped: read anchors only when one of those is protected.
-        let dropped_protected = candidates
-            .iter()
-            .filter(|c| !kept.iter().any(|k| k.id == c.id))
-            .any(|c| graph.anchor(c.id) == Some(node));
-        if dropped_protected {
-            let keep: Vec<bool> = candidates.iter().map(|c| graph.anchor(c.id) == Some(node)).collect();
-            if keep.iter().filter(|&&k| k).count() > max {
-                return false;
-            }
-            kept = select_neighbors_keeping(graph, &candidates, max, &keep);
-        }
+    let kept = select_neighbors(graph, candidates, max);
+    if layer != 0 {
+        return Some(kept);
     }
-    let kept_new = kept.iter().any(|k| k.id == new.id);
-    graph.set_neighbors_with_distances(node, layer, &kept);
-    kept_new
+    // Usually one node is dropped: read anchors only when one of those is protected.
+    let dropped_protected = candidates
+        .iter()
+        .filter(|c| !kept.iter().any(|k| k.id == c.id))
+        .any(|c| graph.anchor(c.id) == Some(node));
+    if !dropped_protected {
+        return Some(kept);
+    }
+    let keep: Vec<bool> = candidates.iter().map(|c| graph.anchor(c.id) == Some(node)).collect();
+    if keep.iter().filter(|&&k| k).count() > max {
+        return None;
+    }
+    Some(select_neighbors_keeping(graph, candidates, max, &keep))
 }
 
 /// Links `node` back from each of `chosen`, its neighbors on `layer`, as
 /// INSERT does. On layer 0 it also keeps `node` anchored: one without a
-/// valid anchor takes the nearest chosen neighbor that keeps it, or, when
-/// every one of their lists is full of nodes it anchors, one takes it in
-/// place of a node it does not anchor.
+/// valid anchor takes the nearest chosen neighbor that keeps it, or else
+/// the nearest whose list is not full of nodes it anchors. The anchor
+/// is set before the link is (re)made, so that concurrent pruning already
+/// keeps it. When every chosen list is full of nodes it anchors, the nearest
+/// hands its furthest to `node`, which anchors it, and takes `node` instead.
 pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, chosen: &[Candidate<G::Id>]) {
-    let mut first_keeper = None;
-    for c in chosen {
-        if add_link(graph, params, c.id, layer, node, c.distance) {
-            first_keeper.get_or_insert(c.id);
-        }
-    }
+    let kept: Vec<bool> = chosen.iter().map(|c| add_link(graph, params, c.id, layer, node, c.distance)).collect();
     if layer != 0 || chosen.is_empty() || graph.anchor(node).is_some_and(|a| lists(graph, a, node)) {
         return;
     }
-    if let Some(keeper) = first_keeper {
-        graph.set_anchor(node, Some(keeper));
-        return;
-    }
-    // Every chosen list is full of nodes it anchors: take the place of one it
-    // does not anchor, or else of the nearest's furthest, which `node` then anchors.
-    let mut list = Vec::new();
-    for c in chosen {
-        graph.neighbors_with_distances(c.id, 0, &mut list);
-        if let Some(victim) = list.iter().rposition(|e| graph.anchor(e.id) != Some(c.id)) {
-            list.remove(victim);
-            insert_sorted(&mut list, Candidate { distance: c.distance, id: node });
-            graph.set_neighbors_with_distances(c.id, 0, &list);
-            graph.set_anchor(node, Some(c.id));
+    // Those that kept it first: their lists need not change.
+    let by_kept = chosen.iter().zip(&kept).filter(|(_, &k)| k).chain(chosen.iter().zip(&kept).filter(|(_, &k)| !k));
+    for (c, _) in by_kept {
+        graph.set_anchor(node, Some(c.id));
+        if add_link(graph, params, c.id, 0, node, c.distance) {
             return;
         }
     }
     let nearest = chosen[0];
+    let mut list = Vec::new();
     graph.neighbors_with_distances(nearest.id, 0, &mut list);
-    let Some(handed) = list.pop() else { return };
-    insert_sorted(&mut list, Candidate { distance: nearest.distance, id: node });
-    graph.set_neighbors_with_distances(nearest.id, 0, &list);
-    graph.set_anchor(node, Some(nearest.id));
+    let Some(&handed) = list.last() else { return };
+    // Where `node` is not visible yet, its own list changes only here.
     let mut own = Vec::new();
-    graph.neighbors_with_distances(node, 0, &mut own);
-    if !own.iter().any(|c| c.id == handed.id) {
-        if own.len() >= params.max_neighbors(0) {
-            let Some(victim) = own.iter().rposition(|e| graph.anchor(e.id) != Some(node)) else { return };
-            own.remove(victim);
+    loop {
+        graph.neighbors_with_distances(node, 0, &mut own);
+        if own.iter().any(|c| c.id == handed.id) {
+            break;
+        }
+        let mut changed = own.clone();
+        if changed.len() >= params.max_neighbors(0) {
+            let Some(victim) = changed.iter().rposition(|e| graph.anchor(e.id) != Some(node)) else { return };
+            changed.remove(victim);
         }
         let distance = graph.distance_between(node, handed.id);
-        insert_sorted(&mut own, Candidate { distance, id: handed.id });
-        graph.set_neighbors_with_distances(node, 0, &own);
+        insert_sorted(&mut changed, Candidate { distance, id: handed.id });
+        if graph.replace_neighbors(node, 0, &own, &changed) {
+            break;
+        }
     }
+    // Now `handed` may leave the nearest's list, and `node` takes its place.
     graph.set_anchor(handed.id, Some(node));
+    graph.set_anchor(node, Some(nearest.id));
+    add_link(graph, params, nearest.id, 0, node, nearest.distance);
 }
 
 /// For a new node that becomes the entry point: its layer-0 list must hold

@@ -333,3 +333,74 @@ fn inserts_leave_no_node_unreachable() {
     assert_eq!(unanchored_nodes(&mut graph, 0..6000), Vec::<u32>::new());
 }
 
+
+/// A store where another insert adds a link to a list between an insert's
+/// reading and writing it, once.
+struct Racing {
+    graph: MemoryGraph,
+    race: Option<(u32, u32)>,
+}
+
+impl Graph for Racing {
+    type Id = u32;
+    fn distance(&mut self, node: u32) -> f32 {
+        self.graph.distance(node)
+    }
+    fn neighbors(&mut self, node: u32, layer: usize, out: &mut Vec<u32>) {
+        self.graph.neighbors(node, layer, out)
+    }
+}
+
+impl GraphMut for Racing {
+    fn distance_between(&mut self, a: u32, b: u32) -> f32 {
+        self.graph.distance_between(a, b)
+    }
+    fn set_query_to(&mut self, node: u32) {
+        self.graph.set_query_to(node)
+    }
+    fn set_neighbors(&mut self, node: u32, layer: usize, neighbors: &[u32]) {
+        self.graph.set_neighbors(node, layer, neighbors)
+    }
+    fn neighbors_with_distances(&mut self, node: u32, layer: usize, out: &mut Vec<Candidate<u32>>) {
+        self.graph.neighbors_with_distances(node, layer, out)
+    }
+    fn replace_neighbors(&mut self, node: u32, layer: usize, expected: &[Candidate<u32>], neighbors: &[Candidate<u32>]) -> bool {
+        if let Some((list, new)) = self.race.take() {
+            let params = self.graph.params;
+            let distance = self.graph.distance_between(list, new);
+            add_link(&mut self.graph, &params, list, layer, new, distance);
+        }
+        let current: Vec<u32> = self.graph.layer_neighbors(node, layer).collect();
+        if !current.iter().copied().eq(expected.iter().map(|c| c.id)) {
+            return false;
+        }
+        self.graph.set_neighbors_with_distances(node, layer, neighbors);
+        true
+    }
+    fn anchor(&mut self, node: u32) -> Option<u32> {
+        self.graph.anchor_of(node)
+    }
+    fn set_anchor(&mut self, node: u32, anchor: Option<u32>) {
+        self.graph.set_anchor(node, anchor)
+    }
+}
+
+#[test]
+fn a_list_changed_meanwhile_is_read_again_and_neither_link_is_lost() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let points = uniform(&mut rng, 300, 6);
+    let params = Params { m: 8, ef_construction: 32 };
+    let mut graph = build(&points, params, 2);
+    // A list with room for two more links, and two nodes it does not link to.
+    let node = 7;
+    let kept: Vec<u32> = graph.layer_neighbors(node, 0).take(4).collect();
+    graph.set_neighbors(node, 0, &kept);
+    let mut others = (0..300u32).filter(|&o| o != node && !graph.layer_neighbors(node, 0).any(|n| n == o));
+    let (ours, theirs) = (others.next().unwrap(), others.next().unwrap());
+    let mut racing = Racing { graph, race: Some((node, theirs)) };
+    let distance = racing.distance_between(node, ours);
+    assert!(add_link(&mut racing, &params, node, 0, ours, distance));
+    assert!(racing.race.is_none(), "the other insert ran");
+    let list: Vec<u32> = racing.graph.layer_neighbors(node, 0).collect();
+    assert!(list.contains(&ours) && list.contains(&theirs), "both links are kept: {list:?}");
+}

@@ -4,7 +4,7 @@
 use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint, item_of_kind, page_capacity, prefetch};
 use super::buffer::{Lock, LockedBuffer, PinCache};
 use super::xlog::{Logging, PageWrite};
-use crate::hnsw::{Graph, GraphMut, IdSet};
+use crate::hnsw::{Candidate, Graph, GraphMut, IdSet};
 use crate::page::{self, ElementHeader, FormatError, Meta, NodeId};
 use pgrx::pg_sys;
 
@@ -278,6 +278,30 @@ impl PageGraph {
         })
     }
 
+    /// Writes `node`'s list on `layer`, WAL-logged; with `expected`, only if
+    /// the list still is that (else false).
+    fn write_neighbors(&mut self, node: NodeId, layer: usize, neighbors: &[NodeId], expected: Option<&[NodeId]>) -> bool {
+        let (rel, m, logging) = (self.rel, self.m, self.logging);
+        let at = self.with_tuple(node, page::element_neighbors);
+        let buffer = LockedBuffer::read(rel, at.block(), Lock::Exclusive);
+        if let Some(expected) = expected {
+            let mut current = Vec::new();
+            // SAFETY: exclusively locked.
+            let tuple = unsafe { item(rel, buffer.page(), at.block(), at.offset()) };
+            page::read_layer(tuple, m, layer, &mut current).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+            if current != expected {
+                return false;
+            }
+        }
+        let mut write = PageWrite::start(rel, logging);
+        let page = write.register(&buffer, false);
+        // SAFETY: exclusively locked; `page` is the page to edit.
+        let tuple = unsafe { item(rel, page, at.block(), at.offset()) };
+        page::write_layer(tuple, m, layer, neighbors).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+        write.commit();
+        true
+    }
+
     /// Rewrites the element's header as `change` edits it, WAL-logged; false
     /// (and nothing written) when `change` returns false.
     fn change_element(&mut self, id: NodeId, change: impl FnOnce(&mut ElementHeader) -> bool) -> bool {
@@ -410,6 +434,12 @@ impl Graph for PageGraph {
 }
 
 impl GraphMut for PageGraph {
+    fn replace_neighbors(&mut self, node: NodeId, layer: usize, expected: &[Candidate<NodeId>], neighbors: &[Candidate<NodeId>]) -> bool {
+        let expected: Vec<NodeId> = expected.iter().map(|c| c.id).collect();
+        let ids: Vec<NodeId> = neighbors.iter().map(|c| c.id).collect();
+        self.write_neighbors(node, layer, &ids, Some(&expected))
+    }
+
     fn anchor(&mut self, node: NodeId) -> Option<NodeId> {
         self.with_element(node, page::element_anchor).filter(|a| !a.is_none())
     }
@@ -433,14 +463,6 @@ impl GraphMut for PageGraph {
     }
 
     fn set_neighbors(&mut self, node: NodeId, layer: usize, neighbors: &[NodeId]) {
-        let (rel, m, logging) = (self.rel, self.m, self.logging);
-        let at = self.with_tuple(node, page::element_neighbors);
-        let buffer = LockedBuffer::read(rel, at.block(), Lock::Exclusive);
-        let mut write = PageWrite::start(rel, logging);
-        let page = write.register(&buffer, false);
-        // SAFETY: exclusively locked; `page` is the page to edit.
-        let tuple = unsafe { item(rel, page, at.block(), at.offset()) };
-        page::write_layer(tuple, m, layer, neighbors).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
-        write.commit();
+        self.write_neighbors(node, layer, neighbors, None);
     }
 }
