@@ -97,13 +97,13 @@ pub fn insert_on_disk(
     let mut per_layer =
         hnsw::find_neighbors(&mut graph, &params, entry, meta.entry_level as usize, level, &mut scratch, check_for_interrupts);
 
-    if let Some(nearest) = per_layer.first().and_then(|layer0| layer0.first()) {
-        if nearest.distance == 0.0 {
-            let mut stored = Vec::new();
-            graph.read_vector(nearest.id, &mut stored);
-            if stored == vector && graph.add_heap_tid(nearest.id, tid) {
-                return;
-            }
+    // Any equal vector among the neighbors with room takes the row: the
+    // nearest alone may be full already.
+    let mut stored = Vec::new();
+    for equal in per_layer.first().into_iter().flatten().take_while(|c| c.distance == 0.0) {
+        graph.read_vector(equal.id, &mut stored);
+        if stored == vector && graph.add_heap_tid(equal.id, tid) {
+            return;
         }
     }
 

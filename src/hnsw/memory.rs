@@ -114,10 +114,10 @@ impl MemoryGraph {
                 found
             }
         };
-        if let Some(nearest) = per_layer.first().and_then(|layer0| layer0.first()) {
-            if nearest.distance == 0.0 && self.vector(nearest.id) == vector && can_share(nearest.id) {
-                return Inserted::Duplicate(nearest.id);
-            }
+        // Any equal vector among the neighbors may take it: the nearest alone may be full.
+        let equal = per_layer.first().into_iter().flatten().take_while(|c| c.distance == 0.0);
+        if let Some(equal) = equal.into_iter().find(|c| self.vector(c.id) == vector && can_share(c.id)) {
+            return Inserted::Duplicate(equal.id);
         }
 
         if let Some(old_entry) = old_entry {

@@ -52,8 +52,9 @@ impl Params {
     }
 }
 
-/// A node and its distance to the query; ordered by distance, then id, so
-/// results are deterministic.
+/// A node and its distance to the query; ordered by distance, then newest
+/// (highest id) first, so results are deterministic, and of equal vectors
+/// the newest, the one likely to have room for another heap row, comes first.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Candidate<Id> {
     pub distance: f32,
@@ -70,7 +71,7 @@ impl<Id: Ord> PartialOrd for Candidate<Id> {
 
 impl<Id: Ord> Ord for Candidate<Id> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.distance.total_cmp(&other.distance).then_with(|| self.id.cmp(&other.id))
+        self.distance.total_cmp(&other.distance).then_with(|| other.id.cmp(&self.id))
     }
 }
 

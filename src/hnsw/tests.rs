@@ -161,6 +161,8 @@ fn equal_vectors_can_share_a_node() {
     assert_eq!(graph.insert(&[3.0, 2.0], 0, |_| true, || {}), Inserted::New(1));
     assert_eq!(graph.insert(&[1.0, 2.0], 0, |_| true, || {}), Inserted::Duplicate(0));
     assert_eq!(graph.insert(&[1.0, 2.0], 0, |_| false, || {}), Inserted::New(2));
+    // Node 0 is full: the other equal node takes it.
+    assert_eq!(graph.insert(&[1.0, 2.0], 0, |node| node == 2, || {}), Inserted::Duplicate(2));
     assert_eq!(graph.len(), 3);
 }
 

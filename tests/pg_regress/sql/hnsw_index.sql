@@ -110,6 +110,20 @@ FROM (SELECT id FROM items ORDER BY embedding <-> '[-5.01,-5,-5]' LIMIT 10) s;
 -- equal vectors
 INSERT INTO items VALUES (5004, 3, '[5,5,5]'), (5005, 3, '[5,5,5]');
 SELECT id FROM items ORDER BY embedding <-> '[5,5,5]', id LIMIT 3;
+-- share elements, 9 rows each: 270 rows of one vector take a few pages, as
+-- would 30 distinct ones, not the 9 times more that 270 distinct ones take
+CREATE TABLE same (id int, category int, v vector(3));
+CREATE INDEX same_idx ON same USING hnsw (v vector_l2_ops);
+INSERT INTO same SELECT i, 0, '[1,2,3]' FROM generate_series(1, 270) i;
+SELECT pg_relation_size('same_idx') / 8192 <= 4 AS equal_vectors_share_elements;
+-- and so do the new row versions of non-HOT updates (the category index rules HOT out)
+CREATE INDEX same_category ON same (category);
+UPDATE same SET category = 1;
+SELECT pg_relation_size('same_idx') / 8192 <= 8 AS updated_rows_share_elements, count(*) FROM same WHERE v <-> '[1,2,3]' = 0;
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM same ORDER BY v <-> '[1,2,3]' LIMIT 300) s;
+RESET enable_seqscan;
+DROP TABLE same;
 
 -- deleted and updated rows never come back, before and after VACUUM
 DELETE FROM items WHERE id = 5001;
