@@ -82,4 +82,24 @@ broad=$(sql -At -c "EXPLAIN (COSTS OFF) SELECT id FROM tenants WHERE tenant < 90
                     ORDER BY embedding <-> (SELECT embedding FROM queries WHERE id = 0) LIMIT 10")
 check "a 90% filter plans the hnsw index" "$(grep -q 'tenants_embedding_idx' <<<"$broad" && echo t || echo f)"
 
+# Scans that walk the whole graph (iterative, for a filter no row matches)
+# stop at statement_timeout and at pg_cancel_backend.
+walk_all="SELECT (SELECT count(*) FROM (SELECT b.id FROM base b WHERE b.category = 'none'
+          ORDER BY b.embedding <-> q.embedding LIMIT 10) s) FROM queries q"
+walk_all_settings=(-c "SET enable_seqscan = off" -c "SET hnsw.iterative_scan = relaxed_order" -c "SET hnsw.max_scan_tuples = 1000000")
+start_ms=$(date +%s%3N)
+sql "${walk_all_settings[@]}" -c "$walk_all" >/dev/null
+walk_ms=$(( $(date +%s%3N) - start_ms ))
+timeout_error=$(sql "${walk_all_settings[@]}" -c "SET statement_timeout = '$((walk_ms / 4))ms'" -c "$walk_all" 2>&1 || true)
+check "statement_timeout stops scans that walk the whole graph (100 of them take $walk_ms ms)" \
+    "$(grep -q 'canceling statement due to statement timeout' <<<"$timeout_error" && echo t || echo f)"
+sql "${walk_all_settings[@]}" -c "SET application_name = 'walker'" -c "$walk_all" >"$dir/walker.log" 2>&1 &
+walker=$!
+for _ in $(seq 100); do
+    [ "$(sql -At -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'walker' AND state = 'active'")" = t ] && break
+    sleep 0.02
+done
+wait "$walker" || true
+check "pg_cancel_backend stops them" "$(grep -q 'canceling statement due to user request' "$dir/walker.log" && echo t || echo f)"
+
 check_summary filtering
