@@ -374,45 +374,26 @@ pub fn select_neighbors<G: GraphMut>(
     candidates: &[Candidate<G::Id>],
     max: usize,
 ) -> Vec<Candidate<G::Id>> {
-    select_neighbors_keeping(graph, candidates, max, &[])
-}
-
-/// `select_neighbors` where the candidates flagged in `keep` are taken
-/// whatever the heuristic says (at most `max` may be flagged).
-pub(crate) fn select_neighbors_keeping<G: GraphMut>(
-    graph: &mut G,
-    candidates: &[Candidate<G::Id>],
-    max: usize,
-    keep: &[bool],
-) -> Vec<Candidate<G::Id>> {
     if candidates.len() <= max {
         return candidates.to_vec();
     }
-    let kept = |i: usize| keep.get(i).copied().unwrap_or(false);
-    let free = max - (0..candidates.len()).filter(|&i| kept(i)).count().min(max);
     let mut selected: Vec<Candidate<G::Id>> = Vec::with_capacity(max);
     let mut pruned = Vec::new();
-    let mut taken = 0;
-    for (i, &candidate) in candidates.iter().enumerate() {
-        if kept(i) {
-            selected.push(candidate);
-            continue;
-        }
-        if taken >= free {
-            continue;
+    for &candidate in candidates {
+        if selected.len() >= max {
+            break;
         }
         let diverse = selected
             .iter()
             .all(|chosen| graph.distance_between(candidate.id, chosen.id) > candidate.distance);
         if diverse {
             selected.push(candidate);
-            taken += 1;
         } else {
             pruned.push(candidate);
         }
     }
     // Both lists are nearest first: merge in the nearest pruned ones.
-    let room = free - taken;
+    let room = max - selected.len();
     if room > 0 && !pruned.is_empty() {
         pruned.truncate(room);
         let mut merged = Vec::with_capacity(selected.len() + pruned.len());
@@ -500,23 +481,24 @@ fn add_to_list<G: GraphMut>(
     if candidates.windows(2).any(|w| w[0] > w[1]) {
         candidates.sort_unstable();
     }
-    let kept = select_neighbors(graph, candidates, max);
+    let mut kept = select_neighbors(graph, candidates, max);
     if layer != 0 {
         return Some(kept);
     }
-    // Usually one node is dropped: read anchors only when one of those is protected.
-    let dropped_protected = candidates
+    // Usually one node is dropped, rarely one `node` anchors: that one takes
+    // the place of the furthest kept that `node` does not anchor.
+    let dropped_protected: Vec<Candidate<G::Id>> = candidates
         .iter()
         .filter(|c| !kept.iter().any(|k| k.id == c.id))
-        .any(|c| graph.anchor(c.id) == Some(node));
-    if !dropped_protected {
-        return Some(kept);
+        .filter(|c| graph.anchor(c.id) == Some(node))
+        .copied()
+        .collect();
+    for protected in dropped_protected {
+        let victim = kept.iter().rposition(|k| graph.anchor(k.id) != Some(node))?;
+        kept.remove(victim);
+        insert_sorted(&mut kept, protected);
     }
-    let keep: Vec<bool> = candidates.iter().map(|c| graph.anchor(c.id) == Some(node)).collect();
-    if keep.iter().filter(|&&k| k).count() > max {
-        return None;
-    }
-    Some(select_neighbors_keeping(graph, candidates, max, &keep))
+    Some(kept)
 }
 
 /// Links `node` back from each of `chosen`, its neighbors on `layer`, as
@@ -543,7 +525,7 @@ pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer
     let mut list = Vec::new();
     graph.neighbors_with_distances(nearest.id, 0, &mut list);
     let Some(&handed) = list.last() else { return };
-    // Where `node` is not visible yet, its own list changes only here.
+    // `handed` joins `node`'s list (which other inserts may be adding to).
     let mut own = Vec::new();
     loop {
         graph.neighbors_with_distances(node, 0, &mut own);

@@ -410,10 +410,15 @@ impl Graph for PageGraph {
         out.clear();
         let (rel, m, block) = (self.rel, self.m, node.block());
         // The neighbor tuple is usually on the element's page: one lock for both.
-        // A freed element has no neighbors.
+        // A freed element has no neighbors, nor has one on a layer below the
+        // one asked for: on a standby, whose scans VACUUM's replay does not
+        // wait for, a new element can take a freed one's place mid-descent.
         let read_layer = |page, at: NodeId, out: &mut Vec<NodeId>| {
             // SAFETY: the caller holds `page` pinned and share-locked.
             if let Some(neighbors) = unsafe { item_of_kind(rel, page, at.block(), at.offset(), page::NEIGHBOR_KIND) } {
+                if neighbors.get(1).is_some_and(|&level| (level as usize) < layer) {
+                    return;
+                }
                 page::read_layer(neighbors, m, layer, out).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
             }
         };
