@@ -171,7 +171,10 @@ pub struct PageGraph {
     query: Vec<f32>,
     pins: PinCache,
     logging: Logging,
+    /// The vector `distance_between` measures from, and whose it is: the
+    /// heuristic and list reads measure from one node to many in a row.
     other: Vec<f32>,
+    other_id: NodeId,
     /// Scratch of `distances`: positions sorted by block, and buffers.
     order: Vec<u64>,
     buffers: Vec<pg_sys::Buffer>,
@@ -196,6 +199,7 @@ impl PageGraph {
             pins: PinCache::new(rel, release_pins_on_drop),
             logging,
             other: Vec::new(),
+            other_id: NodeId::NONE,
             order: Vec::new(),
             buffers: Vec::new(),
             deleted: IdSet::default(),
@@ -455,9 +459,14 @@ impl GraphMut for PageGraph {
     }
 
     fn distance_between(&mut self, a: NodeId, b: NodeId) -> f32 {
-        let mut other = std::mem::take(&mut self.other);
-        self.read_vector(a, &mut other);
-        self.other = other;
+        if self.other_id != a {
+            // Elements never change their vector, nor are freed while a graph
+            // that inserts or repairs is in use.
+            let mut other = std::mem::take(&mut self.other);
+            self.read_vector(a, &mut other);
+            self.other = other;
+            self.other_id = a;
+        }
         self.distance_from(false, b)
     }
 
