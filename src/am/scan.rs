@@ -77,6 +77,7 @@ pub unsafe extern "C-unwind" fn amrescan(
     norderbys: std::ffi::c_int,
 ) {
     let state = state(scan);
+    report(state);
     state.started = false;
     state.batch = Vec::new().into_iter();
     state.pending.clear();
@@ -140,6 +141,22 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     }
 }
 
+/// What a finished scan did, at DEBUG1: what the planner's cost model and
+/// hnsw.max_scan_tuples are about.
+fn report(state: &ScanState) {
+    // SAFETY: a plain check of the log settings.
+    if !state.started || !unsafe { pg_sys::message_level_is_interesting(pg_sys::DEBUG1 as i32) } {
+        return;
+    }
+    let search = &state.scratch.search;
+    pgrx::debug1!(
+        "hnsw scan: {} nodes measured, {} handed out, {} skipped to keep strict order",
+        search.visited_count,
+        search.returned_count,
+        search.skipped_count
+    );
+}
+
 /// Times a scan reads the entry point again when it finds it freed.
 const ENTRY_RETRIES: usize = 10;
 
@@ -181,20 +198,24 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         // of the graph runs out, and anchors lead from it to every node.
         search.start(&[nearest, entry]);
         // The first batch is the classic search: no budget but ef_search.
-        return Some(search.next_batch(graph, 0, ef, order, Budget::Unlimited, check_for_interrupts));
+        return Some(search.next_batch(graph, 0, ef, order, Budget::UNLIMITED, check_for_interrupts));
     }
     let search = &mut state.scratch.search;
-    if mode == IterativeScan::Off || search.is_exhausted() || search.memory_bytes() > options::scan_memory_limit() {
+    if mode == IterativeScan::Off || search.is_exhausted() {
         return None;
     }
     let graph = state.graph.as_mut()?;
-    let budget = Budget::Returned(options::MAX_SCAN_TUPLES.get() as usize);
-    Some(search.next_batch(graph, 0, ef, order, budget, check_for_interrupts))
+    let budget = Budget {
+        max_visited: options::MAX_SCAN_TUPLES.get() as usize,
+        max_memory_bytes: options::scan_memory_limit(),
+    };
+    Some(search.next_batch(graph, 0, ef, order, budget, check_for_interrupts)).filter(|batch| !batch.is_empty())
 }
 
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
     let state = state(scan);
+    report(state);
     if let Some(graph) = state.graph.as_mut() {
         graph.release_pins();
     }

@@ -7,6 +7,10 @@
 //! farther than the window's farthest, then hands out the window, nearest
 //! first, and refills it from the overflow. The first batch is exactly the
 //! classic search.
+//!
+//! A batch is empty only when the search is over: every node it measured has
+//! been handed out (or, in strict order, skipped) and nothing is left to
+//! expand, or the budget closed it and what it had measured is handed out.
 
 use super::{Candidate, Graph, IdSet, VisitedSet};
 use std::cmp::Reverse;
@@ -18,10 +22,27 @@ pub enum Order {
     /// Each batch is sorted; a later batch may hold a node nearer than the
     /// last one handed out.
     Relaxed,
-    /// Each batch hands out the nearer half of the window; a node found
-    /// nearer than one already handed out (rare) is skipped, so results come
-    /// out in non-decreasing distance.
+    /// Results come out in non-decreasing distance. While the walk can still
+    /// find nodes, each batch hands out only the nearer half of its window,
+    /// so that a nearer node the next step finds can still go first; the
+    /// rare node found nearer than one already handed out is skipped, and the
+    /// search goes on to the next batch, so skipping never ends it early.
     Strict,
+}
+
+/// How far later batches may walk: pgvector's `hnsw.max_scan_tuples` and
+/// `hnsw.scan_mem_multiplier`. Past either bound the search stops measuring
+/// new nodes and hands out the ones it has measured, nearest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Most nodes whose distance the search measures.
+    pub max_visited: usize,
+    /// Most bytes the search state may hold (see `memory_bytes`).
+    pub max_memory_bytes: usize,
+}
+
+impl Budget {
+    pub const UNLIMITED: Budget = Budget { max_visited: usize::MAX, max_memory_bytes: usize::MAX };
 }
 
 pub struct IterativeSearch<Id, V = IdSet<Id>> {
@@ -29,11 +50,14 @@ pub struct IterativeSearch<Id, V = IdSet<Id>> {
     window: BinaryHeap<Candidate<Id>>,
     overflow: BinaryHeap<Reverse<Candidate<Id>>>,
     visited: V,
-    /// Nodes whose distance was measured.
+    /// Nodes whose distance was measured: what the budget counts, as
+    /// pgvector's hnsw.max_scan_tuples does.
     pub visited_count: usize,
-    /// Nodes handed out in batches: what the budget counts, as pgvector's
-    /// hnsw.max_scan_tuples does.
+    /// Nodes handed out in batches.
     pub returned_count: usize,
+    /// Nodes strict order dropped because a nearer one was found after a
+    /// farther one had been handed out.
+    pub skipped_count: usize,
     last_returned: f32,
     neighbors: Vec<Id>,
     fresh: Vec<Id>,
@@ -49,21 +73,13 @@ impl<Id: Copy + Ord + std::hash::Hash, V: VisitedSet<Id>> Default for IterativeS
             visited: V::default(),
             visited_count: 0,
             returned_count: 0,
+            skipped_count: 0,
             last_returned: f32::NEG_INFINITY,
             neighbors: Vec::new(),
             fresh: Vec::new(),
             distances: Vec::new(),
         }
     }
-}
-
-/// Why a batch came back short.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Budget {
-    /// Go on while the graph has nodes.
-    Unlimited,
-    /// End after handing out this many nodes in all.
-    Returned(usize),
 }
 
 impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> IterativeSearch<Id, V> {
@@ -75,6 +91,7 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
         self.visited.clear();
         self.visited_count = 0;
         self.returned_count = 0;
+        self.skipped_count = 0;
         self.last_returned = f32::NEG_INFINITY;
         for &entry in entries {
             if self.visited.insert(entry.id) {
@@ -113,18 +130,10 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
         }
     }
 
-    /// The next batch: up to `ef` nodes, nearest first (empty when done).
-    pub fn next_batch<G: Graph<Id = Id>>(
-        &mut self,
-        graph: &mut G,
-        layer: usize,
-        ef: usize,
-        order: Order,
-        budget: Budget,
-        mut check_interrupts: impl FnMut(),
-    ) -> Vec<Candidate<Id>> {
-        // Refill the window from the overflow, nearest first (or trim it,
-        // after `start` with more entries than `ef`).
+    /// Moves nodes between window and overflow so that the window holds the
+    /// `ef` nearest not yet handed out. Every overflow node is at least as
+    /// far as every window node, before and after.
+    fn fill_window(&mut self, ef: usize) {
         while self.window.len() < ef {
             match self.overflow.pop() {
                 Some(Reverse(c)) => self.window.push(c),
@@ -135,10 +144,20 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
             let out = self.window.pop().expect("window holds more than ef");
             self.overflow.push(Reverse(out));
         }
+    }
+
+    /// SEARCH-LAYER's loop: expands the nearest frontier node until it is
+    /// farther than the window's farthest. Returns false if the budget
+    /// closed the walk, which then expands nothing more.
+    fn expand<G: Graph<Id = Id>>(&mut self, graph: &mut G, layer: usize, ef: usize, budget: Budget, check_interrupts: &mut impl FnMut()) -> bool {
         while let Some(&Reverse(nearest)) = self.frontier.peek() {
             let far = self.window.peek().map_or(f32::INFINITY, |c| c.distance);
             if nearest.distance > far && self.window.len() >= ef {
                 break;
+            }
+            if self.visited_count >= budget.max_visited || self.memory_bytes() > budget.max_memory_bytes {
+                self.frontier.clear();
+                return false;
             }
             self.frontier.pop();
             check_interrupts();
@@ -158,35 +177,49 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
             }
             self.distances = distances;
         }
-        let mut batch: Vec<Candidate<Id>> = self.window.drain().collect();
-        batch.sort_unstable();
-        let exhausted = self.frontier.is_empty() && self.overflow.is_empty();
-        if order == Order::Strict {
-            // Hand out the nearer half only: the farther half waits, so that a
-            // nearer node found by the next batch's walk can still go before
-            // it instead of being skipped to keep the order.
-            if !exhausted && batch.len() > 1 {
-                let keep = batch.split_off(batch.len().div_ceil(2));
-                self.window.extend(keep);
+        true
+    }
+
+    /// The next batch: up to `ef` nodes, nearest first; empty only when the
+    /// search is over. `budget` bounds the walk of this and later batches
+    /// (the first batch of a scan is the classic search: pass UNLIMITED).
+    pub fn next_batch<G: Graph<Id = Id>>(
+        &mut self,
+        graph: &mut G,
+        layer: usize,
+        ef: usize,
+        order: Order,
+        budget: Budget,
+        mut check_interrupts: impl FnMut(),
+    ) -> Vec<Candidate<Id>> {
+        loop {
+            self.fill_window(ef);
+            let open = self.expand(graph, layer, ef, budget, &mut check_interrupts) && !self.frontier.is_empty();
+            let mut batch: Vec<Candidate<Id>> = self.window.drain().collect();
+            batch.sort_unstable();
+            if order == Order::Strict {
+                // Hand out the nearer half only while the walk may still find
+                // nodes: the farther half waits, so that a nearer node the
+                // next step finds can still go before it. Once nothing is
+                // left to find, the order of what remains is final.
+                if open && batch.len() > 1 {
+                    let keep = batch.split_off(batch.len().div_ceil(2));
+                    self.window.extend(keep);
+                }
+                let last = self.last_returned;
+                let before = batch.len();
+                batch.retain(|c| c.distance >= last);
+                self.skipped_count += before - batch.len();
             }
-            let last = self.last_returned;
-            batch.retain(|c| c.distance >= last);
-        }
-        if let Some(c) = batch.last() {
-            self.last_returned = self.last_returned.max(c.distance);
-        }
-        self.returned_count += batch.len();
-        // A budget reached ends the search with this batch.
-        if let Budget::Returned(max) = budget {
-            if self.returned_count >= max {
-                batch.truncate(batch.len() - (self.returned_count - max));
-                self.returned_count = max;
-                self.frontier.clear();
-                self.window.clear();
-                self.overflow.clear();
+            if let Some(c) = batch.last() {
+                self.last_returned = self.last_returned.max(c.distance);
+            }
+            self.returned_count += batch.len();
+            // A strict batch whose nodes were all skipped is not the end.
+            if !batch.is_empty() || self.is_exhausted() {
+                return batch;
             }
         }
-        batch
     }
 }
 
@@ -216,6 +249,70 @@ mod tests {
         greedy_descent(g, start, level, 1, &mut scratch, || {})
     }
 
+    /// What an index scan makes of the batches: hands out nodes until `k`
+    /// of them pass the executor's filter, or a batch comes back empty.
+    fn scan(g: &mut MemoryGraph, query: &[f32], ef: usize, order: Order, k: usize, filter: impl Fn(u32) -> bool) -> Vec<Candidate<u32>> {
+        let entry = layer0_entry(g, query);
+        let (top, _) = g.entry().unwrap();
+        let top = Candidate { distance: g.distance(top), id: top };
+        let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
+        search.start(&[entry, top]);
+        let mut rows = Vec::new();
+        loop {
+            let batch = search.next_batch(g, 0, ef, order, Budget::UNLIMITED, || {});
+            if batch.is_empty() {
+                return rows;
+            }
+            for c in batch.into_iter().filter(|c| filter(c.id)) {
+                rows.push(c);
+                if rows.len() == k {
+                    return rows;
+                }
+            }
+        }
+    }
+
+    fn held_out_queries(count: usize) -> Vec<Vec<f32>> {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        (0..count).map(|_| (0..8).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect()
+    }
+
+    #[test]
+    fn every_scan_returns_k_rows_at_any_ef_and_filter() {
+        // Strict order used to end a scan at a batch whose nodes it had all
+        // skipped (found nearer than one already handed out): at ef 1, most
+        // of these scans stopped after one or two rows.
+        let (mut g, _) = graph(3000);
+        for (modulo, matching) in [(1u32, "all"), (10, "10%"), (100, "1%")] {
+            for ef in [1, 5, 10, 40] {
+                for order in [Order::Strict, Order::Relaxed] {
+                    for (i, q) in held_out_queries(100).iter().enumerate() {
+                        let rows = scan(&mut g, q, ef, order, 10, |id| id % modulo == 7 % modulo);
+                        assert_eq!(rows.len(), 10, "{matching} of rows, ef {ef}, {order:?}, query {i}");
+                        if order == Order::Strict {
+                            assert!(rows.windows(2).all(|w| w[0].distance <= w[1].distance), "query {i} out of order");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_scan_returns_every_matching_row_when_fewer_than_k_match() {
+        let (mut g, points) = graph(3000);
+        let mut skipped = 0;
+        for ef in [1, 10, 40] {
+            for (i, q) in held_out_queries(50).iter().chain(points.iter().step_by(100)).enumerate() {
+                // 6 rows match: ids 7, 507, ..., 2507.
+                let rows = scan(&mut g, q, ef, Order::Strict, 10, |id| id % 500 == 7);
+                skipped += 6 - rows.len();
+                assert!(rows.windows(2).all(|w| w[0].distance <= w[1].distance), "query {i} out of order");
+            }
+        }
+        assert_eq!(skipped, 0);
+    }
+
     #[test]
     fn first_batch_is_the_classic_search() {
         let (mut g, points) = graph(1500);
@@ -225,12 +322,12 @@ mod tests {
             let classic = search_layer(&mut g, &[entry], 40, 0, &mut scratch, || {});
             let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
             search.start(&[entry]);
-            let batch = search.next_batch(&mut g, 0, 40, Order::Relaxed, Budget::Unlimited, || {});
+            let batch = search.next_batch(&mut g, 0, 40, Order::Relaxed, Budget::UNLIMITED, || {});
             assert_eq!(batch, classic);
             // Strict order hands out the nearer half of the same.
             let mut strict: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
             strict.start(&[entry]);
-            let half = strict.next_batch(&mut g, 0, 40, Order::Strict, Budget::Unlimited, || {});
+            let half = strict.next_batch(&mut g, 0, 40, Order::Strict, Budget::UNLIMITED, || {});
             assert_eq!(half, classic[..20]);
         }
     }
@@ -246,7 +343,7 @@ mod tests {
         search.start(&[entry, top]);
         let mut seen = std::collections::HashSet::new();
         loop {
-            let batch = search.next_batch(&mut g, 0, 20, Order::Relaxed, Budget::Unlimited, || {});
+            let batch = search.next_batch(&mut g, 0, 20, Order::Relaxed, Budget::UNLIMITED, || {});
             if batch.is_empty() {
                 break;
             }
@@ -266,7 +363,7 @@ mod tests {
         let top = Candidate { distance: g.distance(top), id: top };
         let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
         search.start(&[entry, top]);
-        let batch = search.next_batch(&mut g, 0, 1, Order::Relaxed, Budget::Unlimited, || {});
+        let batch = search.next_batch(&mut g, 0, 1, Order::Relaxed, Budget::UNLIMITED, || {});
         assert_eq!(batch.iter().map(|c| c.id).collect::<Vec<_>>(), vec![5]);
     }
 
@@ -279,7 +376,7 @@ mod tests {
         let mut last = f32::NEG_INFINITY;
         let mut returned = std::collections::HashSet::new();
         for _ in 0..100 {
-            for c in search.next_batch(&mut g, 0, 10, Order::Strict, Budget::Unlimited, || {}) {
+            for c in search.next_batch(&mut g, 0, 10, Order::Strict, Budget::UNLIMITED, || {}) {
                 assert!(c.distance >= last, "{} after {last}", c.distance);
                 last = c.distance;
                 returned.insert(c.id);
@@ -299,20 +396,30 @@ mod tests {
     }
 
     #[test]
-    fn budget_bounds_what_is_handed_out() {
+    fn budget_closes_the_walk_and_hands_out_what_was_measured() {
         let (mut g, points) = graph(1000);
         let entry = layer0_entry(&mut g, &points[0]);
-        let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
-        search.start(&[entry]);
-        let mut total = 0;
-        loop {
-            let batch = search.next_batch(&mut g, 0, 10, Order::Relaxed, Budget::Returned(95), || {});
-            if batch.is_empty() {
-                break;
+        for order in [Order::Relaxed, Order::Strict] {
+            let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
+            search.start(&[entry]);
+            let budget = Budget { max_visited: 95, max_memory_bytes: usize::MAX };
+            let mut total = 0;
+            let mut last = f32::NEG_INFINITY;
+            loop {
+                let batch = search.next_batch(&mut g, 0, 10, order, budget, || {});
+                if batch.is_empty() {
+                    break;
+                }
+                if order == Order::Strict {
+                    assert!(batch[0].distance >= last);
+                    last = batch.last().unwrap().distance;
+                }
+                total += batch.len();
             }
-            total += batch.len();
+            // One expansion may pass the bound by a neighbor list (2m = 16).
+            assert!((95..95 + 16).contains(&search.visited_count), "{}", search.visited_count);
+            assert_eq!(total + search.skipped_count, search.visited_count, "{order:?}");
+            assert!(search.is_exhausted());
         }
-        assert_eq!(total, 95);
-        assert!(search.is_exhausted());
     }
 }

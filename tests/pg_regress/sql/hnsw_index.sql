@@ -76,11 +76,20 @@ SELECT bool_and(d >= prev) AS increasing FROM (
 SELECT id FROM items WHERE id = 2999 ORDER BY embedding <-> '[1,1,1]' LIMIT 10;
 SET hnsw.iterative_scan = relaxed_order;
 SELECT count(*) FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 20) s;
--- max_scan_tuples bounds the walk
-SET hnsw.iterative_scan = strict_order;
+-- max_scan_tuples bounds the walk: past it a scan hands out the nodes it has
+-- measured (here, its first batch's), nearest first, and ends. (A LIMIT
+-- that needs most of the table plans a sequential scan: force the index.)
+SET enable_seqscan = off;
 SET hnsw.max_scan_tuples = 30;
-SELECT count(*) <= 40 AS bounded FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 100) s;
+SELECT count(*) < 300 AS bounded FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 300) s;
 RESET hnsw.max_scan_tuples;
+-- unbounded, it walks the whole graph and finds all 300 rows of category 3
+-- (in relaxed order: strict order skips the rows it finds after a farther
+-- one went out, which on this spiral, walked to its end, is about one in seven)
+SELECT count(*) AS unbounded FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 300) s;
+SET hnsw.iterative_scan = strict_order;
+SELECT count(*) BETWEEN 200 AND 299 AS strict_skips_some FROM (SELECT id FROM items WHERE category = 3 ORDER BY embedding <-> '[1,1,1]' LIMIT 300) s;
+RESET enable_seqscan;
 SHOW hnsw.ef_search;
 
 -- the other operator classes
