@@ -4,6 +4,7 @@
 //! Pages are written without WAL and the finished index is logged once.
 
 use super::{check_for_interrupts, heap_tid, insert, level_for_tid, IndexSpec};
+use crate::hnsw::cost;
 use crate::hnsw::memory::{Inserted, MemoryGraph};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId, PlannedItem};
 use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
@@ -74,7 +75,7 @@ pub unsafe extern "C-unwind" fn ambuild(
     match state.graph.take() {
         Some(mut graph) => {
             graph.reconnect_unreachable(check_for_interrupts);
-            write_graph(index, &spec, &graph, &state.heap_tids);
+            write_graph(index, &spec, &mut graph, &state.heap_tids);
         }
         None => {
             super::vacuum::repair_graph(index, Logging::Build);
@@ -157,7 +158,7 @@ impl BuildState {
             "Building will take significantly more time. Increase maintenance_work_mem to speed up builds."
         );
         graph.reconnect_unreachable(check_for_interrupts);
-        self.on_disk = Some(write_graph(index, &self.spec, &graph, &self.heap_tids));
+        self.on_disk = Some(write_graph(index, &self.spec, &mut graph, &self.heap_tids));
         self.heap_tids = Vec::new();
     }
 }
@@ -185,9 +186,30 @@ fn breadth_first_order(graph: &MemoryGraph) -> Vec<u32> {
     order
 }
 
+/// Sample scans for the planner's cost model (`hnsw::cost`), from 50 nodes
+/// spread over the build order: (first batch visits, visits per row x 1000).
+/// They take some tens of milliseconds.
+fn measure_walk(graph: &mut MemoryGraph) -> (u32, u32) {
+    let Some((entry, level)) = graph.entry() else { return (0, 0) };
+    let samples: Vec<u32> = (0..graph.len() as u32).step_by(graph.len().div_ceil(50)).collect();
+    match cost::measure_walk_cost(graph, entry, level, &samples, check_for_interrupts) {
+        Some(walk) => {
+            pgrx::debug1!(
+                "hnsw build: a first batch measures {:.0} nodes, later rows {:.2} each",
+                walk.first_batch_visits,
+                walk.visits_per_row
+            );
+            (walk.first_batch_visits.round().max(1.0) as u32, (walk.visits_per_row * 1000.0).round().max(1.0) as u32)
+        }
+        None => (0, 0),
+    }
+}
+
 /// Writes the meta page and the in-memory graph to an empty index, without
 /// WAL. Returns the meta page's contents.
-fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &MemoryGraph, heap_tids: &[Vec<HeapTid>]) -> Meta {
+fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &mut MemoryGraph, heap_tids: &[Vec<HeapTid>]) -> Meta {
+    let (walk_first_batch_visits, walk_visits_per_row_milli) = measure_walk(graph);
+    let graph = &*graph;
     let m = spec.params.m;
     let order = breadth_first_order(graph);
     let sizes: Vec<(usize, usize)> = (0..graph.len() as u32)
@@ -203,6 +225,8 @@ fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &MemoryGraph, h
         entry_level: 0,
         insert_block: page::INVALID_BLOCK,
         element_count: heap_tids.iter().map(|t| t.len() as u64).sum(),
+        walk_first_batch_visits,
+        walk_visits_per_row_milli,
     };
     if let Some((entry, level)) = graph.entry() {
         meta.entry = plan.elements[entry as usize];
@@ -276,6 +300,8 @@ pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
         entry_level: 0,
         insert_block: page::INVALID_BLOCK,
         element_count: 0,
+        walk_first_batch_visits: 0,
+        walk_visits_per_row_milli: 0,
     };
     {
         let buffer = LockedBuffer::extend(index, pg_sys::ForkNumber::INIT_FORKNUM);

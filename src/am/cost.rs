@@ -1,10 +1,59 @@
 //! amcostestimate: the index serves `ORDER BY column <op> constant` only, and
-//! costs what a search visits, so the planner picks it for nearest-neighbour
-//! queries and never for anything else.
+//! costs what a scan does (`hnsw::cost`), so that the planner picks it for
+//! nearest-neighbour queries and, under a selective filter, weighs it fairly
+//! against a btree and an exact sort.
+//!
+//! A scan measures its first batch before the first row comes back (the
+//! startup cost), then goes on, a row at a time, for as long as the executor
+//! asks. Under `WHERE filter ORDER BY ... LIMIT k`, with the filter passing a
+//! share s of the rows, the executor takes about k / s rows from the index;
+//! the planner gets that count itself from the LIMIT and the filter's
+//! selectivity when the total cost is that of handing out every row. The cost
+//! is not cut at hnsw.max_scan_tuples: past it a scan returns fewer rows than
+//! asked, and a plan that would should look dear, not cheap.
 
 use super::options::{self, IterativeScan};
+use super::IndexSpec;
+use crate::hnsw::cost::{self, WalkCost};
+use crate::storage::graph::read_meta;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+
+/// Microseconds of work as planner cost, on the scale of pages read.
+pub fn microseconds_to_cost(microseconds: f64) -> f64 {
+    // SAFETY: a plain GUC variable.
+    microseconds * cost::COST_PER_MICROSECOND * unsafe { pg_sys::seq_page_cost }
+}
+
+/// Rows the executor takes from the scan: the query's LIMIT over the share
+/// of rows its filter passes, or all of them.
+unsafe fn rows_handed_out(root: *mut pg_sys::PlannerInfo, path: *mut pg_sys::IndexPath, tuples: f64) -> f64 {
+    unsafe {
+        let limit = (*root).limit_tuples;
+        let passing = (*path).path.rows.max(1.0);
+        if limit > 0.0 { (limit * tuples / passing).clamp(1.0, tuples) } else { tuples }
+    }
+}
+
+/// The heap fetches of the rows a scan hands out, per row, on top of what
+/// Postgres' own index costing charges for them. That spreads one read of
+/// every heap page over all the index's rows, as if the scan ran to the
+/// end; a scan that stops after `h` rows reads about `h` pages for them
+/// (fewer once pages repeat). They are priced as a bitmap heap scan prices
+/// the pages of as many rows, so that the index and a btree-plus-sort plan
+/// pay the same for the same pages.
+unsafe fn heap_fetch_cost(root: *mut pg_sys::PlannerInfo, path: *mut pg_sys::IndexPath, tuples: f64) -> f64 {
+    unsafe {
+        let rel = (*(*path).indexinfo).rel;
+        let pages = ((*rel).pages as f64).max(1.0);
+        let (random, sequential) = (pg_sys::random_page_cost, pg_sys::seq_page_cost);
+        let handed_out = rows_handed_out(root, path, tuples);
+        let fetched = pg_sys::index_pages_fetched(handed_out, pages as pg_sys::BlockNumber, 0.0, root);
+        let per_page = if fetched >= 2.0 { random - (random - sequential) * (fetched / pages).min(1.0).sqrt() } else { random };
+        let charged = pg_sys::index_pages_fetched(tuples, pages as pg_sys::BlockNumber, 0.0, root) * random / tuples;
+        (fetched * per_page / handed_out - charged).max(0.0)
+    }
+}
 
 #[pg_guard]
 #[allow(clippy::too_many_arguments)]
@@ -34,37 +83,29 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let info = (*path).indexinfo;
         let tuples = (*info).tuples.max(1.0);
         let index = pg_sys::index_open((*info).indexoid, pg_sys::NoLock as i32);
-        let (m, _) = options::index_options(index);
+        let spec = IndexSpec::cached(index);
+        let meta = read_meta(index);
         pg_sys::index_close(index, pg_sys::NoLock as i32);
 
-        // A search descends the upper layers, then expands about ef_search
-        // nodes of layer 0, measuring up to 2m neighbors of each.
-        let layers = (tuples.ln() / (m as f64).ln()).max(1.0);
-        let table_pages = (*(*info).rel).pages as f64;
-        // Visiting `visited` nodes: each may sit on its own page. A sequential
-        // scan is not charged for the TOAST pages its vectors occupy, so count
-        // no more index pages than the table has, at the sequential rate.
-        let search_cost = |visited: f64| {
-            let index_pages = (costs.numIndexPages * visited / tuples).min(visited).min(table_pages.max(1.0));
-            let cpu = visited * (pg_sys::cpu_index_tuple_cost + pg_sys::cpu_operator_cost);
-            (cpu + index_pages * pg_sys::seq_page_cost, index_pages)
-        };
-        let first_batch = ((options::ef_search() as f64 + layers) * 2.0 * m as f64).min(tuples);
-        let (first_cost, first_pages) = search_cost(first_batch);
-        // The first batch is all done before its first row comes back. Past
-        // it, an iterative scan visits more of the graph for as long as the
-        // executor wants rows: under LIMIT k with a WHERE filter of
-        // selectivity s, the planner charges about k / s rows' worth of that,
-        // so a very selective filter makes another plan cheaper.
-        let most = if options::ITERATIVE_SCAN.get() == IterativeScan::Off {
-            first_batch
+        let walk = if meta.walk_first_batch_visits > 0 && meta.walk_visits_per_row_milli > 0 {
+            WalkCost {
+                first_batch_visits: meta.walk_first_batch_visits as f64,
+                visits_per_row: meta.walk_visits_per_row_milli as f64 / 1000.0,
+            }
         } else {
-            (options::MAX_SCAN_TUPLES.get() as f64).min(tuples).max(first_batch)
+            WalkCost::UNMEASURED
         };
-        let (all_cost, _) = search_cost(most);
-        *startup_cost = first_cost;
-        *total_cost = all_cost.max(first_cost);
+        let ef = options::ef_search();
+        let scan = cost::scan_cost(walk, spec.dimensions, spec.params.m, tuples, ef);
+        let startup = microseconds_to_cost(scan.startup);
+        let per_row = microseconds_to_cost(scan.per_row) + heap_fetch_cost(root, path, tuples);
+        // With iterative scans off, a scan ends after its first batch.
+        let rows = if options::ITERATIVE_SCAN.get() == IterativeScan::Off { (ef as f64).min(tuples) } else { tuples };
+        *startup_cost = startup;
+        *total_cost = startup + rows * per_row;
         *selectivity = costs.indexSelectivity;
-        *pages = first_pages;
+        // Index pages a first batch reads, for the planner's cache estimates.
+        *pages = (costs.numIndexPages * scan.startup / cost::visit_microseconds(spec.dimensions) / tuples)
+            .clamp(1.0, costs.numIndexPages.max(1.0));
     }
 }

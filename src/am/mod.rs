@@ -4,6 +4,7 @@
 mod build;
 mod check;
 mod cost;
+pub use cost::microseconds_to_cost;
 mod handler;
 mod insert;
 pub mod options;

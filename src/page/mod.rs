@@ -130,9 +130,15 @@ pub struct Meta {
     pub insert_block: u32,
     /// Live elements, as of the last build or vacuum (for cost estimates).
     pub element_count: u64,
+    /// What scans cost on this graph, measured at build (`hnsw::cost`):
+    /// nodes a first batch measures, and thousandths of a node measured per
+    /// later row. 0 when not measured; indexes written before these fields
+    /// existed read 0 here (the bytes past their meta data are zero).
+    pub walk_first_batch_visits: u32,
+    pub walk_visits_per_row_milli: u32,
 }
 
-pub const META_SIZE: usize = 40;
+pub const META_SIZE: usize = 48;
 
 impl Meta {
     pub fn encode(&self) -> [u8; META_SIZE] {
@@ -147,6 +153,8 @@ impl Meta {
         self.entry.write(&mut b[18..24]);
         b[24..28].copy_from_slice(&self.insert_block.to_le_bytes());
         b[32..40].copy_from_slice(&self.element_count.to_le_bytes());
+        b[40..44].copy_from_slice(&self.walk_first_batch_visits.to_le_bytes());
+        b[44..48].copy_from_slice(&self.walk_visits_per_row_milli.to_le_bytes());
         b
     }
 
@@ -170,6 +178,8 @@ impl Meta {
             entry: NodeId::read(&b[18..24]),
             insert_block: u32_at(b, 24),
             element_count: u64_at(b, 32),
+            walk_first_batch_visits: u32_at(b, 40),
+            walk_visits_per_row_milli: u32_at(b, 44),
         })
     }
 }
@@ -467,6 +477,8 @@ mod tests {
             entry_level: 4,
             insert_block: 9,
             element_count: 123_456,
+            walk_first_batch_visits: 877,
+            walk_visits_per_row_milli: 13_400,
         };
         let bytes = meta.encode();
         assert_eq!(Meta::decode(&bytes), Ok(meta));

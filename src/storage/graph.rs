@@ -26,10 +26,20 @@ pub unsafe fn write_meta_page(page: pg_sys::Page, meta: &Meta) {
     unsafe {
         init_page(page, page::PAGE_KIND_META);
         meta_bytes(page).copy_from_slice(&meta.encode());
-        // GenericXLog and full-page images skip the hole between pd_lower and
-        // pd_upper, so pd_lower must cover the meta data.
+        cover_meta(page);
+    }
+}
+
+/// GenericXLog and full-page images skip the hole between pd_lower and
+/// pd_upper, so pd_lower must cover the meta data.
+///
+/// # Safety
+/// `page` must be the meta page, writable.
+unsafe fn cover_meta(page: pg_sys::Page) {
+    unsafe {
         let header = page.cast::<pg_sys::PageHeaderData>();
-        (*header).pd_lower = (pg_sys::PageGetContents(page) as usize - page as usize + page::META_SIZE) as u16;
+        let end = (pg_sys::PageGetContents(page) as usize - page as usize + page::META_SIZE) as u16;
+        (*header).pd_lower = (*header).pd_lower.max(end);
     }
 }
 
@@ -50,6 +60,9 @@ pub fn update_meta(rel: pg_sys::Relation, logging: Logging, change: impl FnOnce(
     let mut meta = Meta::decode(meta_bytes(page)).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e));
     change(&mut meta);
     meta_bytes(page).copy_from_slice(&meta.encode());
+    // SAFETY: as above. An index written when the meta data was shorter has
+    // pd_lower below its end, and WAL would not keep the bytes past it.
+    unsafe { cover_meta(page) };
     write.commit();
 }
 

@@ -2,6 +2,7 @@
 
 mod errors;
 pub mod literal;
+mod support;
 mod varlena;
 mod vector;
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Does the planner pick a good plan for a filtered nearest-neighbour query?
+# On 100,000 GloVe vectors (cosine) and 60,000 Fashion-MNIST images (L2),
+# `WHERE cat < c ORDER BY v <op> q LIMIT 10` with the filter passing 50% down
+# to 0.1% of the rows, once on a column with a btree index and once on one
+# without. Each plan the planner could take is forced with enable_* settings
+# and timed (the hnsw index; a bitmap scan of the btree and a sort; a
+# sequential scan and a sort), and so is the planner's own choice. Asserts
+# that the choice takes at most 1.5 times the fastest plan's time.
+#
+# Times are server-side: one statement runs the query for 100 held-out
+# vectors; each plan's time is the fastest of three interleaved rounds.
+# Quiver must be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/lib/cluster.sh
+
+port=${PLANNER_PORT:-54335}
+queries=${PLANNER_QUERIES:-100}
+# One process per query, as the sweep compares plans, not parallelism; no JIT,
+# which a disabled plan's huge cost would turn on for the forced plans alone.
+real_data_cluster planner "$port" "max_parallel_workers_per_gather = 0" "jit = off"
+dir=$CLUSTER_DIR
+sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
+source tests/lib/check.sh
+
+for spec in glove:'<=>':cosine fmnist:'<->':l2; do
+    IFS=: read -r table op opclass <<<"$spec"
+    # cat is spread evenly over 0..999 independently of the vectors;
+    # cat_nb holds the same values with no index.
+    sql -c "CREATE TABLE ${table}_f AS
+            SELECT id, (id::bigint * 7919 % 1000)::int AS cat, (id::bigint * 7919 % 1000)::int AS cat_nb, v
+            FROM $table ORDER BY id"
+    sql -c "CREATE INDEX ${table}_f_cat ON ${table}_f (cat)"
+    sql -c "CREATE INDEX ${table}_f_hnsw ON ${table}_f USING hnsw (v vector_${opclass}_ops)"
+    sql -c "VACUUM ANALYZE ${table}_f"
+done
+
+# plan_kind SETTINGS... -- QUERY: which plan the settings lead to.
+plan_kind() {
+    local plan
+    plan=$(sql -At "$@")
+    if grep -q "_f_hnsw" <<<"$plan"; then echo hnsw
+    elif grep -q "Bitmap Heap Scan" <<<"$plan"; then echo bitmap
+    elif grep -q "_f_cat" <<<"$plan"; then echo btree
+    elif grep -q "Seq Scan on [a-z]*_f" <<<"$plan"; then echo seq
+    else echo other; fi
+}
+
+# run_ms SETTINGS...: milliseconds per query of the batch statement.
+run_ms() {
+    local ms
+    ms=$(sql -At "$@" -c "\\timing on" -c "$batch" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+    awk "BEGIN {printf \"%.3f\", $ms / $queries}"
+}
+
+printf "%-7s %-6s %6s  %-8s %-8s %-8s %-8s %-8s %s\n" data index filter hnsw bitmap seq planner choice ratio
+for spec in glove:'<=>' fmnist:'<->'; do
+    IFS=: read -r table op <<<"$spec"
+    for column in cat cat_nb; do
+        for bound in 500 200 100 50 20 10 5 2 1; do
+            filter="$column < $bound"
+            query="SELECT b.id FROM ${table}_f b WHERE $filter ORDER BY b.v $op q.v LIMIT 10"
+            batch="SELECT sum((SELECT count(*) FROM ($query) s)) FROM (SELECT v FROM ${table}_q ORDER BY id LIMIT $queries) q"
+            declare -A forced=(
+                [hnsw]="SET enable_sort = off"
+                [bitmap]="SET enable_indexscan = off; SET enable_seqscan = off"
+                [seq]="SET enable_indexscan = off; SET enable_bitmapscan = off"
+                [planner]="SET enable_sort = on")
+            kinds=(hnsw seq planner)
+            [ "$column" = cat ] && kinds=(hnsw bitmap seq planner)
+            # Each forced plan must be the plan it names.
+            for kind in "${kinds[@]}"; do
+                [ "$kind" = planner ] && continue
+                got=$(plan_kind -c "${forced[$kind]}" -c "EXPLAIN (COSTS OFF) $batch")
+                [ "$got" = "$kind" ] || check "$table $filter: forcing $kind gives $kind (got $got)" f
+            done
+            choice=$(plan_kind -c "EXPLAIN (COSTS OFF) $batch")
+            declare -A best_ms=()
+            for _ in 1 2 3; do
+                for kind in "${kinds[@]}"; do
+                    ms=$(run_ms -c "${forced[$kind]}")
+                    if [ -z "${best_ms[$kind]:-}" ] || awk "BEGIN {exit !($ms < ${best_ms[$kind]})}"; then best_ms[$kind]=$ms; fi
+                done
+            done
+            fastest=$(for kind in "${kinds[@]}"; do echo "${best_ms[$kind]}"; done | sort -g | head -1)
+            ratio=$(awk "BEGIN {printf \"%.2f\", ${best_ms[planner]} / $fastest}")
+            printf "%-7s %-6s %5s%%  %-8s %-8s %-8s %-8s %-8s %s\n" "$table" "$([ "$column" = cat ] && echo btree || echo none)" \
+                "$(awk "BEGIN {print $bound / 10}")" "${best_ms[hnsw]}" "${best_ms[bitmap]:--}" "${best_ms[seq]}" \
+                "${best_ms[planner]}" "$choice" "$ratio"
+            check "$table, $filter: the planner's choice ($choice) is within 1.5x of the fastest plan" \
+                "$(awk "BEGIN {print ($ratio <= 1.5) ? \"t\" : \"f\"}")"
+            unset forced best_ms
+        done
+    done
+done
+
+check_summary planner

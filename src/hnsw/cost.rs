@@ -1,0 +1,236 @@
+//! What scans and distance calls cost, in microseconds of work on cached
+//! data: the planner's cost model for the index and for the distance
+//! operators. Pure: `am/cost.rs` and the distance operators' support function
+//! turn these into planner units.
+//!
+//! The constants were fitted on a 2-core AMD EPYC with PostgreSQL 15 and the
+//! data in shared buffers (2026-11-25), on 100,000 GloVe vectors (50-d,
+//! cosine) and 60,000 Fashion-MNIST images (784-d, L2, stored out of line in
+//! TOAST); pg_test/planner.sh checks the plans they lead to.
+
+use super::iterative::{Budget, IterativeSearch, Order};
+use super::{greedy_descent, Candidate, GraphMut, SearchScratch};
+
+/// Planner cost units per microsecond of work. The planner prices most plans
+/// by pages: on cached data a sequential scan comes to about 0.5 units per
+/// microsecond it takes, and a bitmap heap scan fetching 1-2% of a table
+/// to 2-2.5 (random_page_cost = 4 per page). The index competes with both, so
+/// its work and the distance calls are priced in between, where the plan
+/// choices of pg_test/planner.sh come out right on both data sets: at 0.7 to
+/// 1.3 units per microsecond.
+pub const COST_PER_MICROSECOND: f64 = 1.0;
+
+/// Measuring one node during a walk: reading its element from a shared
+/// buffer, the visited set, the heaps, and the distance kernel. Measured
+/// from scans at ef_search 40, 100 and 200 (500 queries each): 0.27 us at
+/// 50-d, 1.05 us at 784-d.
+pub fn visit_microseconds(dimensions: usize) -> f64 {
+    0.22 + 0.00106 * dimensions as f64
+}
+
+/// Handing one node out: the executor fetches its heap row, checks it is
+/// visible and applies the filter. Measured as what filtered scans took
+/// beyond their visits: 2.2 us per row on GloVe, 1.2 on Fashion-MNIST.
+pub const HANDOUT_MICROSECONDS: f64 = 1.6;
+
+/// One call of a distance function on a vector read from a table:
+/// argument handling and the kernel (0.19 us at 50-d: 18.6 ms per 100,000
+/// calls in a sequential scan), plus, for a vector stored out of line,
+/// fetching its TOAST chunks. Those come in the order the plan reads rows,
+/// which for a btree's or bitmap's rows is scattered: 4.3 us per row in all
+/// at 784-d (two chunks) when a bitmap scan of 1,200 rows feeds a sort.
+pub fn distance_call_microseconds(dimensions: usize, toast_chunks: usize) -> f64 {
+    let call = 0.15 + 0.0007 * dimensions as f64;
+    let detoast = if toast_chunks > 0 { 2.0 + 0.8 * toast_chunks as f64 } else { 0.0 };
+    call + detoast
+}
+
+/// Bytes of a vector of `dimensions` as a varlena: header, dims, floats.
+fn vector_bytes(dimensions: usize) -> usize {
+    8 + 4 * dimensions
+}
+
+/// A row grows past this and Postgres moves its widest values out of line
+/// (TOAST_TUPLE_THRESHOLD on 8 kB pages); they come back in chunks of at most
+/// TOAST_MAX_CHUNK_SIZE bytes.
+const TOAST_TUPLE_THRESHOLD: usize = 2032;
+const TOAST_CHUNK_BYTES: usize = 1996;
+
+/// How many TOAST chunks a distance call reads for a table's vector column:
+/// 0 when its values sit in the row. `stored_width` is the column's average
+/// width as stored, from its statistics (an out-of-line value is stored as an
+/// 18-byte pointer); without statistics, a vector too wide for a row on its
+/// own is taken to be out of line.
+pub fn toast_chunks(dimensions: usize, stored_width: Option<usize>) -> usize {
+    let bytes = vector_bytes(dimensions);
+    let out_of_line = match stored_width {
+        Some(width) => width * 2 < bytes,
+        None => bytes > TOAST_TUPLE_THRESHOLD,
+    };
+    if out_of_line {
+        bytes.div_ceil(TOAST_CHUNK_BYTES)
+    } else {
+        0
+    }
+}
+
+/// What scans cost on one graph: measured on sample queries when the index is
+/// built (see `measure_walk_cost`), stored in its meta page.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WalkCost {
+    /// Nodes a scan's first batch measures at ef_search = WALK_SAMPLE_EF.
+    pub first_batch_visits: f64,
+    /// Nodes measured per node handed out after the first batch.
+    pub visits_per_row: f64,
+}
+
+impl WalkCost {
+    /// For an index that has no measurement (built empty, or by a version
+    /// that did not measure): between the easy and the hard data measured
+    /// (first batch 414 and 877 nodes, 3.0 and 13.4 per row).
+    pub const UNMEASURED: WalkCost = WalkCost { first_batch_visits: 600.0, visits_per_row: 6.0 };
+}
+
+pub const WALK_SAMPLE_EF: usize = 40;
+/// Rows a sample scan hands out: what a LIMIT 10 under a 1% filter needs,
+/// where the planner's choice between the index and a btree is closest.
+const WALK_SAMPLE_ROWS: usize = 1000;
+
+/// A scan's cost in microseconds: `startup` before its first row, then
+/// `per_row` for every node handed out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScanCost {
+    pub startup: f64,
+    pub per_row: f64,
+}
+
+/// The cost of a scan at `ef_search` on a graph of `nodes` nodes with `m`
+/// neighbors per upper-layer node.
+pub fn scan_cost(walk: WalkCost, dimensions: usize, m: usize, nodes: f64, ef_search: usize) -> ScanCost {
+    let visit = visit_microseconds(dimensions);
+    let layers = (nodes.max(1.0).ln() / (m.max(2) as f64).ln()).max(1.0);
+    // The first batch grows with ef_search less than linearly (measured:
+    // 936, 1,981 and 3,537 nodes at 40, 100 and 200 on GloVe; 411, 744 and
+    // 1,174 on Fashion-MNIST): about as its 0.75th power.
+    let first_batch = walk.first_batch_visits * (ef_search as f64 / WALK_SAMPLE_EF as f64).powf(0.75);
+    let descent = layers * m as f64;
+    ScanCost {
+        startup: (first_batch + descent).min(nodes.max(1.0)) * visit,
+        per_row: walk.visits_per_row * visit + HANDOUT_MICROSECONDS,
+    }
+}
+
+/// Runs strict-order scans for stored nodes `samples` (their own vectors as
+/// queries) and returns what they cost, or None with no sample.
+pub fn measure_walk_cost<G: GraphMut>(
+    graph: &mut G,
+    entry: G::Id,
+    entry_level: usize,
+    samples: &[G::Id],
+    mut check_interrupts: impl FnMut(),
+) -> Option<WalkCost> {
+    let mut descent: SearchScratch<G::Id> = SearchScratch::default();
+    let mut search: IterativeSearch<G::Id> = IterativeSearch::default();
+    let (mut first_visits, mut later_visits, mut later_rows) = (0usize, 0usize, 0usize);
+    for &sample in samples {
+        graph.set_query_to(sample);
+        let top = Candidate { distance: graph.distance(entry), id: entry };
+        let nearest = greedy_descent(graph, top, entry_level, 1, &mut descent, &mut check_interrupts);
+        search.start(&[nearest, top]);
+        let handed = |s: &IterativeSearch<G::Id>| s.returned_count + s.skipped_count;
+        search.next_batch(graph, 0, WALK_SAMPLE_EF, Order::Strict, Budget::UNLIMITED, &mut check_interrupts);
+        let (visits, rows) = (search.visited_count, handed(&search));
+        first_visits += visits;
+        while handed(&search) < WALK_SAMPLE_ROWS {
+            if search.next_batch(graph, 0, WALK_SAMPLE_EF, Order::Strict, Budget::UNLIMITED, &mut check_interrupts).is_empty() {
+                break;
+            }
+        }
+        later_visits += search.visited_count - visits;
+        later_rows += handed(&search) - rows;
+    }
+    (!samples.is_empty()).then(|| WalkCost {
+        first_batch_visits: first_visits as f64 / samples.len() as f64,
+        // A graph the first batch covers whole has no later rows: nothing to
+        // measure, and nothing left to cost.
+        visits_per_row: if later_rows == 0 { 1.0 } else { later_visits as f64 / later_rows as f64 },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hnsw::memory::MemoryGraph;
+    use crate::hnsw::Params;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn calibration_reproduces_what_was_measured() {
+        // 500 queries, LIMIT 10, each plan's fastest of three runs. GloVe at
+        // ef_search 40 and 100: 0.343 and 0.623 ms per query, of which about
+        // 0.09 ms is the executor's own.
+        let glove = WalkCost { first_batch_visits: 936.0, visits_per_row: 12.9 };
+        for (ef, ms) in [(40, 0.343), (100, 0.623)] {
+            let cost = scan_cost(glove, 50, 16, 100_000.0, ef);
+            let predicted = cost.startup / 1000.0 + 0.09;
+            assert!((predicted / ms - 1.0).abs() < 0.15, "ef {ef}: {predicted} ms, measured {ms}");
+        }
+        // A 1% filter: GloVe handed out 929 rows in 5.59 ms, Fashion-MNIST
+        // 1,029 rows in 4.92 ms.
+        let fmnist = WalkCost { first_batch_visits: 411.0, visits_per_row: 2.97 };
+        for (walk, dimensions, nodes, rows, ms) in [(glove, 50, 1e5, 929.0, 5.59), (fmnist, 784, 6e4, 1029.0, 4.92)] {
+            let cost = scan_cost(walk, dimensions, 16, nodes, 40);
+            let predicted = (cost.startup + rows * cost.per_row) / 1000.0;
+            assert!((predicted / ms - 1.0).abs() < 0.2, "{dimensions}-d: {predicted} ms, measured {ms}");
+        }
+        assert!((distance_call_microseconds(50, 0) - 0.186).abs() < 0.02);
+        assert!((distance_call_microseconds(784, 2) - 4.3).abs() < 0.4);
+    }
+
+    #[test]
+    fn costs_grow_with_dimensions_ef_and_detoasting() {
+        let walk = WalkCost::UNMEASURED;
+        let small = scan_cost(walk, 50, 16, 1e5, 40);
+        let wide = scan_cost(walk, 1536, 16, 1e5, 40);
+        let deep = scan_cost(walk, 50, 16, 1e5, 200);
+        assert!(wide.startup > small.startup && wide.per_row > small.per_row);
+        assert!(deep.startup > small.startup && deep.per_row == small.per_row);
+        assert!(distance_call_microseconds(384, 1) > distance_call_microseconds(384, 0));
+        // A tiny graph costs at most a visit per node.
+        let tiny = scan_cost(walk, 3, 16, 5.0, 40);
+        assert!(tiny.startup <= 5.0 * visit_microseconds(3) + 1e-9);
+    }
+
+    #[test]
+    fn out_of_line_vectors_are_told_by_their_stored_width() {
+        // Fashion-MNIST's 784-d vectors: 3,144 bytes, stored as pointers.
+        assert_eq!(toast_chunks(784, Some(18)), 2);
+        assert_eq!(toast_chunks(784, None), 2);
+        // GloVe's 50-d vectors sit in the row.
+        assert_eq!(toast_chunks(50, Some(208)), 0);
+        assert_eq!(toast_chunks(50, None), 0);
+        // 384-d (1,544 bytes) fits a row alone, but a wide row moves it out.
+        assert_eq!(toast_chunks(384, None), 0);
+        assert_eq!(toast_chunks(384, Some(18)), 1);
+        assert_eq!(toast_chunks(1536, Some(18)), 4);
+    }
+
+    #[test]
+    fn walk_cost_is_measured_on_the_graph() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let params = Params { m: 8, ef_construction: 32 };
+        let mut g = MemoryGraph::new(params, 8, crate::kernels::scalar::l2_squared);
+        for _ in 0..3000 {
+            let p: Vec<f32> = (0..8).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            g.insert(&p, params.level_for(rng.gen::<f64>()), |_| false, || {});
+        }
+        let (entry, level) = g.entry().unwrap();
+        let samples: Vec<u32> = (0..3000).step_by(150).collect();
+        let walk = measure_walk_cost(&mut g, entry, level, &samples, || {}).unwrap();
+        // A first batch of 40 measures more than 40 nodes, and fewer than the
+        // graph; each later row costs at least the node itself.
+        assert!(walk.first_batch_visits > 40.0 && walk.first_batch_visits < 3000.0, "{walk:?}");
+        assert!(walk.visits_per_row >= 1.0 && walk.visits_per_row < 2.0 * params.m as f64, "{walk:?}");
+        assert_eq!(measure_walk_cost(&mut g, entry, level, &[], || {}), None);
+    }
+}
