@@ -24,6 +24,20 @@ dir=$CLUSTER_DIR
 sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
 source tests/lib/check.sh
 
+# The build measures what scans cost on its graph (sample scans, stored in
+# the meta page); an index built with too few rows to measure, or on an empty
+# table, is measured by the first VACUUM after it has grown, and only then.
+walk_report() { sql -c "SET client_min_messages = debug1" "$@" 2>&1 | grep -c "hnsw [a-z]*: a first batch measures" || true; }
+sql -c "CREATE TABLE grown (id int, v vector(50))"
+check "an index built on an empty table measures nothing" \
+    "$([ "$(walk_report -c "CREATE INDEX ON grown USING hnsw (v vector_cosine_ops)")" = 0 ] && echo t || echo f)"
+sql -c "INSERT INTO grown SELECT id, v FROM glove WHERE id < 5000"
+check "the first VACUUM after it grew measures it" "$([ "$(walk_report -c "VACUUM grown")" = 1 ] && echo t || echo f)"
+check "the next VACUUM does not measure it again" "$([ "$(walk_report -c "VACUUM grown")" = 0 ] && echo t || echo f)"
+check "a build of 100,000 rows measures its graph" \
+    "$([ "$(walk_report -c "CREATE INDEX ON glove USING hnsw (v vector_cosine_ops)")" = 1 ] && echo t || echo f)"
+sql -c "DROP TABLE grown" -c "DROP INDEX glove_v_idx"
+
 for spec in glove:'<=>':cosine fmnist:'<->':l2; do
     IFS=: read -r table op opclass <<<"$spec"
     # cat is spread evenly over 0..999 independently of the vectors;

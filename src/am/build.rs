@@ -4,7 +4,7 @@
 //! Pages are written without WAL and the finished index is logged once.
 
 use super::{check_for_interrupts, heap_tid, insert, level_for_tid, IndexSpec};
-use crate::hnsw::cost;
+use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::memory::{Inserted, MemoryGraph};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId, PlannedItem};
 use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
@@ -186,29 +186,20 @@ fn breadth_first_order(graph: &MemoryGraph) -> Vec<u32> {
     order
 }
 
-/// Sample scans for the planner's cost model (`hnsw::cost`), from 50 nodes
-/// spread over the build order: (first batch visits, visits per row x 1000).
-/// They take some tens of milliseconds.
-fn measure_walk(graph: &mut MemoryGraph) -> (u32, u32) {
-    let Some((entry, level)) = graph.entry() else { return (0, 0) };
-    let samples: Vec<u32> = (0..graph.len() as u32).step_by(graph.len().div_ceil(50)).collect();
-    match cost::measure_walk_cost(graph, entry, level, &samples, check_for_interrupts) {
-        Some(walk) => {
-            pgrx::debug1!(
-                "hnsw build: a first batch measures {:.0} nodes, later rows {:.2} each",
-                walk.first_batch_visits,
-                walk.visits_per_row
-            );
-            (walk.first_batch_visits.round().max(1.0) as u32, (walk.visits_per_row * 1000.0).round().max(1.0) as u32)
-        }
-        None => (0, 0),
-    }
+/// Sample scans for the planner's cost model (`hnsw::cost`), from nodes
+/// spread over the build order; some tens of milliseconds.
+fn measure_walk(graph: &mut MemoryGraph) -> Option<WalkCost> {
+    let (entry, level) = graph.entry().filter(|_| graph.len() >= cost::MIN_NODES_TO_MEASURE)?;
+    let samples: Vec<u32> = cost::sample_positions(graph.len()).map(|n| n as u32).collect();
+    let walk = cost::measure_walk_cost(graph, entry, level, &samples, check_for_interrupts)?;
+    super::cost::report_walk("build", &walk);
+    Some(walk)
 }
 
 /// Writes the meta page and the in-memory graph to an empty index, without
 /// WAL. Returns the meta page's contents.
 fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &mut MemoryGraph, heap_tids: &[Vec<HeapTid>]) -> Meta {
-    let (walk_first_batch_visits, walk_visits_per_row_milli) = measure_walk(graph);
+    let (walk_first_batch_visits, walk_visits_per_row_milli) = WalkCost::encode(measure_walk(graph));
     let graph = &*graph;
     let m = spec.params.m;
     let order = breadth_first_order(graph);

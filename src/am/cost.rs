@@ -19,6 +19,15 @@ use crate::storage::graph::read_meta;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
+/// What sample scans measured, at DEBUG1.
+pub fn report_walk(when: &str, walk: &WalkCost) {
+    pgrx::debug1!(
+        "hnsw {when}: a first batch measures {:.0} nodes, later rows {:.2} each",
+        walk.first_batch_visits,
+        walk.visits_per_row
+    );
+}
+
 /// Microseconds of work as planner cost, on the scale of pages read.
 pub fn microseconds_to_cost(microseconds: f64) -> f64 {
     // SAFETY: a plain GUC variable.
@@ -87,14 +96,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let meta = read_meta(index);
         pg_sys::index_close(index, pg_sys::NoLock as i32);
 
-        let walk = if meta.walk_first_batch_visits > 0 && meta.walk_visits_per_row_milli > 0 {
-            WalkCost {
-                first_batch_visits: meta.walk_first_batch_visits as f64,
-                visits_per_row: meta.walk_visits_per_row_milli as f64 / 1000.0,
-            }
-        } else {
-            WalkCost::UNMEASURED
-        };
+        let walk = WalkCost::decode(meta.walk_first_batch_visits, meta.walk_visits_per_row_milli).unwrap_or(WalkCost::UNMEASURED);
         let ef = options::ef_search();
         let scan = cost::scan_cost(walk, spec.dimensions, spec.params.m, tuples, ef);
         let startup = microseconds_to_cost(scan.startup);

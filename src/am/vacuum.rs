@@ -8,6 +8,7 @@
 //! unreachable.
 
 use super::{check_for_interrupts, wait_for_scans, with_insert_lock, IndexSpec, InsertLockBatch};
+use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::{repair, IdSet};
 use crate::page::{self, ElementHeader, NodeId};
 use crate::storage::buffer::{check_page, corrupted, item, item_of_kind, Lock, LockedBuffer};
@@ -139,6 +140,9 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
             stored.element_count = live_tuples + stored.element_count.saturating_sub(meta.element_count);
         })
     });
+    if WalkCost::decode(meta.walk_first_batch_visits, meta.walk_visits_per_row_milli).is_none() {
+        measure_walk(index, &spec, logging, &live);
+    }
     if to_free.is_empty() {
         return;
     }
@@ -171,6 +175,33 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
         unsafe { pg_sys::RecordPageWithFreeSpace(index, block, free) };
     }
     lock.release();
+}
+
+/// For an index built with too few nodes to measure (or empty) that has
+/// grown since: sample scans for the planner's cost model, as a build runs.
+fn measure_walk(index: pg_sys::Relation, spec: &IndexSpec, logging: Logging, live: &[(NodeId, usize)]) {
+    if live.len() < cost::MIN_NODES_TO_MEASURE {
+        return;
+    }
+    let meta = read_meta(index);
+    if meta.entry.is_none() {
+        return;
+    }
+    let samples: Vec<NodeId> = cost::sample_positions(live.len()).map(|i| live[i].0).collect();
+    let mut graph = PageGraph::new(index, &meta, spec.distance(), logging, true);
+    let Some(walk) = cost::measure_walk_cost(&mut graph, meta.entry, meta.entry_level as usize, &samples, check_for_interrupts)
+    else {
+        return;
+    };
+    drop(graph);
+    super::cost::report_walk("vacuum", &walk);
+    let (first, milli) = WalkCost::encode(Some(walk));
+    with_insert_lock(index, || {
+        update_meta(index, logging, |stored| {
+            stored.walk_first_batch_visits = first;
+            stored.walk_visits_per_row_milli = milli;
+        })
+    });
 }
 
 #[pg_guard]

@@ -85,10 +85,36 @@ pub struct WalkCost {
 }
 
 impl WalkCost {
-    /// For an index that has no measurement (built empty, or by a version
-    /// that did not measure): between the easy and the hard data measured
-    /// (first batch 414 and 877 nodes, 3.0 and 13.4 per row).
+    /// For an index that has no measurement yet (built with fewer than
+    /// MIN_NODES_TO_MEASURE nodes, or by a version that did not measure):
+    /// between the easy and the hard data measured (first batch 411 and 936
+    /// nodes, 3.0 and 12.9 per row).
     pub const UNMEASURED: WalkCost = WalkCost { first_batch_visits: 600.0, visits_per_row: 6.0 };
+
+    /// As the meta page keeps it: whole nodes per first batch, thousandths
+    /// of a node per row; (0, 0) for none.
+    pub fn encode(walk: Option<WalkCost>) -> (u32, u32) {
+        match walk {
+            Some(w) => (w.first_batch_visits.round().max(1.0) as u32, (w.visits_per_row * 1000.0).round().max(1.0) as u32),
+            None => (0, 0),
+        }
+    }
+
+    pub fn decode(first_batch_visits: u32, visits_per_row_milli: u32) -> Option<WalkCost> {
+        (first_batch_visits > 0 && visits_per_row_milli > 0).then(|| WalkCost {
+            first_batch_visits: first_batch_visits as f64,
+            visits_per_row: visits_per_row_milli as f64 / 1000.0,
+        })
+    }
+}
+
+/// A graph smaller than this is not measured: its scans reach most of it, and
+/// it will grow. The build measures a larger one; VACUUM one that has none.
+pub const MIN_NODES_TO_MEASURE: usize = 1000;
+
+/// The sample nodes' positions among `nodes`: 50, spread evenly.
+pub fn sample_positions(nodes: usize) -> impl Iterator<Item = usize> {
+    (0..nodes).step_by(nodes.div_ceil(50).max(1))
 }
 
 pub const WALK_SAMPLE_EF: usize = 40;
@@ -213,6 +239,18 @@ mod tests {
         assert_eq!(toast_chunks(384, None), 0);
         assert_eq!(toast_chunks(384, Some(18)), 1);
         assert_eq!(toast_chunks(1536, Some(18)), 4);
+    }
+
+    #[test]
+    fn walk_cost_round_trips_through_the_meta_page() {
+        let walk = WalkCost { first_batch_visits: 936.4, visits_per_row: 12.9 };
+        let (first, milli) = WalkCost::encode(Some(walk));
+        assert_eq!((first, milli), (936, 12_900));
+        assert_eq!(WalkCost::decode(first, milli), Some(WalkCost { first_batch_visits: 936.0, visits_per_row: 12.9 }));
+        assert_eq!(WalkCost::encode(None), (0, 0));
+        assert_eq!(WalkCost::decode(0, 0), None);
+        assert_eq!(sample_positions(100_000).count(), 50);
+        assert_eq!(sample_positions(7).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
     }
 
     #[test]
