@@ -13,7 +13,6 @@
 //! asked, and a plan that would should look dear, not cheap.
 
 use super::options::{self, IterativeScan};
-use super::IndexSpec;
 use crate::hnsw::cost::{self, WalkCost};
 use crate::storage::graph::read_meta;
 use pgrx::pg_sys;
@@ -92,13 +91,12 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let info = (*path).indexinfo;
         let tuples = (*info).tuples.max(1.0);
         let index = pg_sys::index_open((*info).indexoid, pg_sys::NoLock as i32);
-        let spec = IndexSpec::cached(index);
         let meta = read_meta(index);
         pg_sys::index_close(index, pg_sys::NoLock as i32);
 
         let walk = WalkCost::decode(meta.walk_first_batch_visits, meta.walk_visits_per_row_milli).unwrap_or(WalkCost::UNMEASURED);
         let ef = options::ef_search();
-        let scan = cost::scan_cost(walk, spec.dimensions, spec.params.m, tuples, ef);
+        let scan = cost::scan_cost(walk, meta.dimensions as usize, meta.m as usize, tuples, ef);
         let startup = microseconds_to_cost(scan.startup);
         let per_row = microseconds_to_cost(scan.per_row) + heap_fetch_cost(root, path, tuples);
         // With iterative scans off, a scan ends after its first batch.
@@ -107,7 +105,6 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         *total_cost = startup + rows * per_row;
         *selectivity = costs.indexSelectivity;
         // Index pages a first batch reads, for the planner's cache estimates.
-        *pages = (costs.numIndexPages * scan.startup / cost::visit_microseconds(spec.dimensions) / tuples)
-            .clamp(1.0, costs.numIndexPages.max(1.0));
+        *pages = (costs.numIndexPages * scan.startup_visits / tuples).clamp(1.0, costs.numIndexPages.max(1.0));
     }
 }

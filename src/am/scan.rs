@@ -6,7 +6,7 @@
 use super::options::{self, IterativeScan};
 use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
-use crate::hnsw::{self, Candidate, SearchScratch};
+use crate::hnsw::{Candidate, SearchScratch};
 use crate::page::{HeapTid, NodeId};
 use crate::storage::graph::{read_meta, PageGraph};
 use crate::storage::xlog::Logging;
@@ -191,12 +191,8 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
                 return None;
             }
         }
-        let entry = Candidate { distance: hnsw::Graph::distance(graph, meta.entry), id: meta.entry };
         let Scratch { descent, search } = &mut state.scratch;
-        let nearest = hnsw::greedy_descent(graph, entry, meta.entry_level as usize, 1, descent, check_for_interrupts);
-        // The entry point too: far, it is expanded only once the nearer part
-        // of the graph runs out, and anchors lead from it to every node.
-        search.start(&[nearest, entry]);
+        search.start_from_top(graph, meta.entry, meta.entry_level as usize, descent, check_for_interrupts);
         // The first batch is the classic search: no budget but ef_search.
         return Some(search.next_batch(graph, 0, ef, order, Budget::UNLIMITED, check_for_interrupts));
     }
@@ -209,7 +205,7 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         max_visited: options::MAX_SCAN_TUPLES.get() as usize,
         max_memory_bytes: options::scan_memory_limit(),
     };
-    Some(search.next_batch(graph, 0, ef, order, budget, check_for_interrupts)).filter(|batch| !batch.is_empty())
+    Some(search.next_batch(graph, 0, ef, order, budget, check_for_interrupts))
 }
 
 #[pg_guard]

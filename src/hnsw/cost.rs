@@ -9,7 +9,7 @@
 //! TOAST); pg_test/planner.sh checks the plans they lead to.
 
 use super::iterative::{Budget, IterativeSearch, Order};
-use super::{greedy_descent, Candidate, GraphMut, SearchScratch};
+use super::{GraphMut, SearchScratch};
 
 /// Planner cost units per microsecond of work. The planner prices most plans
 /// by pages: on cached data a sequential scan comes to about 0.5 units per
@@ -122,10 +122,11 @@ pub const WALK_SAMPLE_EF: usize = 40;
 /// where the planner's choice between the index and a btree is closest.
 const WALK_SAMPLE_ROWS: usize = 1000;
 
-/// A scan's cost in microseconds: `startup` before its first row, then
-/// `per_row` for every node handed out.
+/// A scan's cost in microseconds: `startup` before its first row (measuring
+/// `startup_visits` nodes), then `per_row` for every node handed out.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ScanCost {
+    pub startup_visits: f64,
     pub startup: f64,
     pub per_row: f64,
 }
@@ -139,9 +140,10 @@ pub fn scan_cost(walk: WalkCost, dimensions: usize, m: usize, nodes: f64, ef_sea
     // 936, 1,981 and 3,537 nodes at 40, 100 and 200 on GloVe; 411, 744 and
     // 1,174 on Fashion-MNIST): about as its 0.75th power.
     let first_batch = walk.first_batch_visits * (ef_search as f64 / WALK_SAMPLE_EF as f64).powf(0.75);
-    let descent = layers * m as f64;
+    let startup_visits = (first_batch + layers * m as f64).min(nodes.max(1.0));
     ScanCost {
-        startup: (first_batch + descent).min(nodes.max(1.0)) * visit,
+        startup_visits,
+        startup: startup_visits * visit,
         per_row: walk.visits_per_row * visit + HANDOUT_MICROSECONDS,
     }
 }
@@ -160,9 +162,7 @@ pub fn measure_walk_cost<G: GraphMut>(
     let (mut first_visits, mut later_visits, mut later_rows) = (0usize, 0usize, 0usize);
     for &sample in samples {
         graph.set_query_to(sample);
-        let top = Candidate { distance: graph.distance(entry), id: entry };
-        let nearest = greedy_descent(graph, top, entry_level, 1, &mut descent, &mut check_interrupts);
-        search.start(&[nearest, top]);
+        search.start_from_top(graph, entry, entry_level, &mut descent, &mut check_interrupts);
         let handed = |s: &IterativeSearch<G::Id>| s.returned_count + s.skipped_count;
         search.next_batch(graph, 0, WALK_SAMPLE_EF, Order::Strict, Budget::UNLIMITED, &mut check_interrupts);
         let (visits, rows) = (search.visited_count, handed(&search));

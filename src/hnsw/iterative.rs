@@ -12,7 +12,7 @@
 //! been handed out (or, in strict order, skipped) and nothing is left to
 //! expand, or the budget closed it and what it had measured is handed out.
 
-use super::{Candidate, Graph, IdSet, VisitedSet};
+use super::{greedy_descent, Candidate, Graph, IdSet, SearchScratch, VisitedSet};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -100,6 +100,23 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
                 self.window.push(entry);
             }
         }
+    }
+
+    /// Starts over as an index scan does: descends greedily from the entry
+    /// point to layer 1, then searches layer 0 from the node reached and from
+    /// the entry point itself, which, far, is expanded only once the nearer
+    /// part runs out (anchors lead from it to every node).
+    pub fn start_from_top<G: Graph<Id = Id>, D: VisitedSet<Id>>(
+        &mut self,
+        graph: &mut G,
+        entry: Id,
+        entry_level: usize,
+        descent: &mut SearchScratch<Id, D>,
+        check_interrupts: impl FnMut(),
+    ) {
+        let top = Candidate { distance: graph.distance(entry), id: entry };
+        let nearest = greedy_descent(graph, top, entry_level, 1, descent, check_interrupts);
+        self.start(&[nearest, top]);
     }
 
     /// Bytes the search state holds, roughly: for the scan's memory bound.
@@ -252,11 +269,11 @@ mod tests {
     /// What an index scan makes of the batches: hands out nodes until `k`
     /// of them pass the executor's filter, or a batch comes back empty.
     fn scan(g: &mut MemoryGraph, query: &[f32], ef: usize, order: Order, k: usize, filter: impl Fn(u32) -> bool) -> Vec<Candidate<u32>> {
-        let entry = layer0_entry(g, query);
-        let (top, _) = g.entry().unwrap();
-        let top = Candidate { distance: g.distance(top), id: top };
+        g.set_query(query);
+        let (entry, level) = g.entry().unwrap();
         let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
-        search.start(&[entry, top]);
+        let mut descent: SearchScratch<u32, DenseVisited> = SearchScratch::default();
+        search.start_from_top(g, entry, level, &mut descent, || {});
         let mut rows = Vec::new();
         loop {
             let batch = search.next_batch(g, 0, ef, order, Budget::UNLIMITED, || {});
