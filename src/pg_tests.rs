@@ -29,6 +29,34 @@ mod tests {
     }
 
     #[pg_test]
+    fn page_ports_agree_with_postgres_macros() {
+        use crate::storage::port;
+        let mut block = vec![0u64; pg_sys::BLCKSZ as usize / 8];
+        let page: pg_sys::Page = block.as_mut_ptr().cast();
+        // SAFETY: `page` is a BLCKSZ, maximally aligned buffer.
+        unsafe {
+            assert!(port::is_new(page) && pg_sys::PageIsNew(page));
+            assert_eq!(port::max_offset(page), 0);
+            pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, 8);
+            assert_eq!(port::max_offset(page), pg_sys::PageGetMaxOffsetNumber(page));
+            for len in [10usize, 100, 37] {
+                let bytes = vec![len as u8; len];
+                let at = pg_sys::PageAddItemExtended(page, bytes.as_ptr() as pg_sys::Item, len, pg_sys::InvalidOffsetNumber, 0);
+                assert_eq!(port::max_offset(page), at);
+            }
+            assert_eq!(port::max_offset(page), pg_sys::PageGetMaxOffsetNumber(page));
+            for offset in 1..=3u16 {
+                let item_id = port::item_id(page, offset);
+                assert_eq!(item_id, pg_sys::PageGetItemId(page, offset));
+                assert_eq!(port::item(page, item_id), pg_sys::PageGetItem(page, item_id).cast::<u8>());
+            }
+            assert_eq!(port::contents(page), pg_sys::PageGetContents(page).cast::<u8>());
+            assert_eq!(port::special(page), pg_sys::PageGetSpecialPointer(page).cast::<u8>());
+            assert!(!port::is_new(page) && !pg_sys::PageIsNew(page));
+        }
+    }
+
+    #[pg_test]
     fn binary_send_uses_pgvector_wire_layout() {
         let bytes = Spi::get_one::<Vec<u8>>("SELECT vector_send('[1,-2.5]')").unwrap().unwrap();
         let mut want = vec![0, 2, 0, 0];

@@ -4,6 +4,7 @@
 
 use crate::page::{self, ElementHeader, Meta, NodeId};
 use crate::storage::buffer::{item, Lock, LockedBuffer};
+use crate::storage::port;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::collections::HashMap;
@@ -61,7 +62,7 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
         let page = buffer.page();
         // SAFETY: pinned and share-locked while we read it.
         unsafe {
-            if pg_sys::PageIsNew(page) {
+            if port::is_new(page) {
                 continue;
             }
             let header = page.cast::<pg_sys::PageHeaderData>();
@@ -75,8 +76,8 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                 report(format!("block {block}: not a graph page (page id or kind wrong)"));
                 continue;
             }
-            for offset in 1..=pg_sys::PageGetMaxOffsetNumber(page) {
-                let item_id = pg_sys::PageGetItemId(page, offset);
+            for offset in 1..=port::max_offset(page) {
+                let item_id = port::item_id(page, offset);
                 if (*item_id).lp_flags() != pg_sys::LP_NORMAL {
                     continue;
                 }
@@ -195,7 +196,7 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
 fn read_meta(index: pg_sys::Relation, report: &mut impl FnMut(String)) -> Option<Meta> {
     let buffer = LockedBuffer::read(index, page::META_BLOCK, Lock::Share);
     // SAFETY: the meta page's contents hold META_SIZE bytes; pinned and locked.
-    let bytes = unsafe { std::slice::from_raw_parts(pg_sys::PageGetContents(buffer.page()).cast::<u8>(), page::META_SIZE) };
+    let bytes = unsafe { std::slice::from_raw_parts(port::contents(buffer.page()).cast::<u8>(), page::META_SIZE) };
     match Meta::decode(bytes) {
         Ok(meta) => Some(meta),
         Err(e) => {

@@ -84,9 +84,8 @@ pub fn insert_on_disk(
             stored.entry = id;
             stored.entry_level = level as u8;
             stored.insert_block = insert_block;
-            stored.element_count += 1;
         });
-        *meta = Meta { entry: id, entry_level: level as u8, element_count: meta.element_count + 1, ..*meta };
+        *meta = Meta { entry: id, entry_level: level as u8, ..*meta };
         return;
     }
 
@@ -122,20 +121,26 @@ pub fn insert_on_disk(
         ids.extend(chosen.iter().map(|c| c.id));
         page::write_layer(&mut neighbor_tuple, m, layer, &ids).expect("a new node has every layer up to its level");
     }
+    let read_insert_block = meta.insert_block;
     let id = add_node(index, meta, header, vector, &neighbor_tuple, logging);
     hnsw::link_new_node(&mut graph, &params, id, &per_layer, old_entry);
     drop(graph);
 
-    let insert_block = meta.insert_block;
-    let mut new_meta = *meta;
-    update_meta(index, logging, |stored| {
-        if level > stored.entry_level as usize {
-            stored.entry = id;
-            stored.entry_level = level as u8;
-        }
-        stored.insert_block = insert_block;
-        stored.element_count += 1;
-        new_meta = *stored;
-    });
-    *meta = new_meta;
+    // The meta page is written only when what it says changes: a write per
+    // insert would make concurrent inserts queue on its lock and log it each
+    // time. (`element_count` is kept by build and VACUUM.)
+    let moves_entry = level > meta.entry_level as usize;
+    if moves_entry || meta.insert_block != read_insert_block {
+        let insert_block = meta.insert_block;
+        let mut new_meta = *meta;
+        update_meta(index, logging, |stored| {
+            if level > stored.entry_level as usize {
+                stored.entry = id;
+                stored.entry_level = level as u8;
+            }
+            stored.insert_block = insert_block;
+            new_meta = *stored;
+        });
+        *meta = new_meta;
+    }
 }

@@ -13,6 +13,7 @@ use crate::hnsw::{repair, IdSet};
 use crate::page::{self, ElementHeader, NodeId};
 use crate::storage::buffer::{check_page, corrupted, item, item_of_kind, Lock, LockedBuffer};
 use crate::storage::graph::{read_meta, update_meta, PageGraph};
+use crate::storage::port;
 use crate::storage::xlog::{Logging, PageWrite};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -38,14 +39,14 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
         check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Exclusive);
         // SAFETY: pinned and exclusively locked.
-        if unsafe { pg_sys::PageIsNew(buffer.page()) } {
+        if unsafe { port::is_new(buffer.page()) } {
             continue;
         }
         unsafe { check_page(index, buffer.page(), block, page::PAGE_KIND_GRAPH) };
         let mut write = PageWrite::start(index, Logging::Wal);
         let page = write.register(&buffer, false);
         let mut changed = false;
-        for offset in 1..=unsafe { pg_sys::PageGetMaxOffsetNumber(page) } {
+        for offset in 1..=unsafe { port::max_offset(page) } {
             // SAFETY: `page` is locked (or GenericXLog's copy of it).
             let Some(tuple) = (unsafe { item_of_kind(index, page, block, offset, page::ELEMENT_KIND) }) else { continue };
             let mut header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
@@ -99,10 +100,10 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
         let page = buffer.page();
         // SAFETY: pinned and share-locked.
         unsafe {
-            if pg_sys::PageIsNew(page) {
+            if port::is_new(page) {
                 continue;
             }
-            for offset in 1..=pg_sys::PageGetMaxOffsetNumber(page) {
+            for offset in 1..=port::max_offset(page) {
                 let Some(tuple) = item_of_kind(index, page, block, offset, page::ELEMENT_KIND) else { continue };
                 let header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
                 let id = NodeId::new(block, offset);
@@ -129,15 +130,15 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
     lock.release();
     with_insert_lock(index, || {
         update_meta(index, logging, |stored| {
-            // Inserts meanwhile may have raised the entry point; they count
-            // their own elements.
+            // Inserts meanwhile may have raised the entry point. They do not
+            // count elements (that would write this page each time).
             if deleted.contains(&stored.entry) {
                 (stored.entry, stored.entry_level) = match new_entry {
                     Some((id, level)) => (id, level as u8),
                     None => (NodeId::NONE, 0),
                 };
             }
-            stored.element_count = live_tuples + stored.element_count.saturating_sub(meta.element_count);
+            stored.element_count = live_tuples;
         })
     });
     if WalkCost::decode(meta.walk_first_batch_visits, meta.walk_visits_per_row_milli).is_none() {

@@ -2,6 +2,7 @@
 //! an ERROR unwinds through Rust (that happens before the transaction aborts,
 //! while the resource owner still tracks the pins).
 
+use super::port;
 use crate::page;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -95,7 +96,7 @@ pub fn item_footprint(len: usize) -> usize {
 pub unsafe fn init_page(page: pg_sys::Page, kind: u8) {
     unsafe {
         pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, page::SPECIAL_SIZE);
-        let special = pg_sys::PageGetSpecialPointer(page);
+        let special = port::special(page);
         std::ptr::copy_nonoverlapping(page::encode_special(kind).as_ptr(), special.cast(), page::SPECIAL_SIZE);
     }
 }
@@ -150,10 +151,10 @@ pub unsafe fn item_of_kind<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block:
 /// As `item`.
 unsafe fn slot<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16) -> Option<&'a mut [u8]> {
     unsafe {
-        if offset == 0 || offset > pg_sys::PageGetMaxOffsetNumber(page) {
+        if offset == 0 || offset > port::max_offset(page) {
             return None;
         }
-        let item_id = pg_sys::PageGetItemId(page, offset);
+        let item_id = port::item_id(page, offset);
         if (*item_id).lp_flags() != pg_sys::LP_NORMAL {
             return None;
         }
@@ -162,7 +163,7 @@ unsafe fn slot<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset
         if start + len > pg_sys::BLCKSZ as usize {
             corrupted(rel, block, offset, "item extends past the page");
         }
-        Some(std::slice::from_raw_parts_mut(pg_sys::PageGetItem(page, item_id).cast::<u8>(), len))
+        Some(std::slice::from_raw_parts_mut(port::item(page, item_id), len))
     }
 }
 
@@ -353,7 +354,7 @@ pub use crate::kernels::prefetch;
 /// `page` must be a pinned page.
 pub unsafe fn item_hint(page: pg_sys::Page, offset: u16) -> Option<(*const u8, usize)> {
     unsafe {
-        let line_pointer = pg_sys::PageGetItemId(page, offset);
+        let line_pointer = port::item_id(page, offset);
         let raw = std::ptr::read_volatile(line_pointer.cast::<u32>());
         // ItemIdData: lp_off:15, lp_flags:2, lp_len:15
         let (start, len) = ((raw & 0x7FFF) as usize, (raw >> 17) as usize);

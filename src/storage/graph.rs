@@ -3,6 +3,7 @@
 
 use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint, item_of_kind, page_capacity, prefetch};
 use super::buffer::{Lock, LockedBuffer, PinCache};
+use super::port;
 use super::xlog::{Logging, PageWrite};
 use crate::hnsw::{Candidate, Graph, GraphMut, IdSet};
 use crate::page::{self, ElementHeader, FormatError, Meta, NodeId};
@@ -15,7 +16,7 @@ pub type Distance = fn(&[f32], &[f32]) -> f32;
 fn meta_bytes<'a>(page: pg_sys::Page) -> &'a mut [u8] {
     // SAFETY: the meta page's contents start right after the page header and
     // hold META_SIZE bytes (pd_lower covers them).
-    unsafe { std::slice::from_raw_parts_mut(pg_sys::PageGetContents(page).cast::<u8>(), page::META_SIZE) }
+    unsafe { std::slice::from_raw_parts_mut(port::contents(page), page::META_SIZE) }
 }
 
 /// Formats `page` as the meta page holding `meta`.
@@ -38,7 +39,7 @@ pub unsafe fn write_meta_page(page: pg_sys::Page, meta: &Meta) {
 unsafe fn cover_meta(page: pg_sys::Page) {
     unsafe {
         let header = page.cast::<pg_sys::PageHeaderData>();
-        let end = (pg_sys::PageGetContents(page) as usize - page as usize + page::META_SIZE) as u16;
+        let end = (port::contents(page) as usize - page as usize + page::META_SIZE) as u16;
         (*header).pd_lower = (*header).pd_lower.max(end);
     }
 }
@@ -99,8 +100,25 @@ pub fn add_node(
         let element = page::encode_element(&header, vector);
         let offset = add_item(page, &element).unwrap_or_else(|| corrupted(rel, block, 0, "no room for element"));
         write.commit();
+        if is_new {
+            // SAFETY: still exclusively locked; committed, so this is the page.
+            remember_new_page(rel, block, free_space(buffer.page()));
+        }
         meta.insert_block = block;
         NodeId::new(block, offset)
+    }
+}
+
+/// Tells the free space map about the room left on a page an insert just
+/// added. Concurrent inserts that find the insert page full each add one,
+/// and only the last becomes the meta page's insert page: without this the
+/// others' room would be found only after a VACUUM.
+fn remember_new_page(rel: pg_sys::Relation, block: u32, free: usize) {
+    // SAFETY: an open index; the map is only a hint, and not WAL-logged.
+    unsafe {
+        pg_sys::RecordPageWithFreeSpace(rel, block, free);
+        // Searches start from the map's upper levels, which only this updates.
+        pg_sys::FreeSpaceMapVacuumRange(rel, block, block + 1);
     }
 }
 
@@ -111,7 +129,7 @@ fn page_with_room(rel: pg_sys::Relation, meta: &Meta, needed: usize) -> (LockedB
         let buffer = LockedBuffer::read(rel, block, Lock::Exclusive);
         // SAFETY: pinned and exclusively locked. Free space counts one line
         // pointer, which a reused unused one may not need.
-        let free = unsafe { (!pg_sys::PageIsNew(buffer.page())).then(|| free_space(buffer.page()) + item_footprint(0)) };
+        let free = unsafe { (!port::is_new(buffer.page())).then(|| free_space(buffer.page()) + item_footprint(0)) };
         match free {
             Some(free) if free >= needed => Ok(buffer),
             _ => Err(free.unwrap_or(0)),
@@ -169,6 +187,9 @@ fn add_node_split(
         let offset = add_item(element_page, &element)
             .unwrap_or_else(|| corrupted(rel, element_buffer.block(), 0, "no room for element"));
         write.commit();
+        if neighbor_is_new {
+            remember_new_page(rel, neighbor_buffer.block(), free_space(neighbor_buffer.page()));
+        }
         meta.insert_block = neighbor_buffer.block();
         NodeId::new(element_buffer.block(), offset)
     }
@@ -375,7 +396,7 @@ impl Graph for PageGraph {
         unsafe {
             for (node, &buffer) in nodes.iter().zip(&self.buffers) {
                 let page = pg_sys::BufferGetPage(buffer);
-                prefetch(pg_sys::PageGetItemId(page, node.offset()).cast());
+                prefetch(port::item_id(page, node.offset()).cast());
             }
             for (node, &buffer) in nodes.iter().zip(&self.buffers) {
                 if let Some((start, len)) = item_hint(pg_sys::BufferGetPage(buffer), node.offset()) {

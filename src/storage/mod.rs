@@ -2,4 +2,5 @@
 
 pub mod buffer;
 pub mod graph;
+pub mod port;
 pub mod xlog;
