@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install demo test unit-test pg-test regress-test cluster-test bench
+.PHONY: setup install demo test unit-test pg-test regress-test cluster-test bench bench-codes
 
 setup:
 	@bash .ci/setup.sh
@@ -32,6 +32,11 @@ cluster-test: setup
 	@bash tests/run_all.sh cluster
 
 # Quiver against pgvector in one PostgreSQL 16 server; QUICK=1 for a subset,
-# FILTERED_ONLY=1 to measure only the filtered queries into the last results.
+# FILTERED_ONLY=1 or INSERTS_ONLY=1 to measure only the filtered queries or
+# the inserts into the last results.
 bench:
-	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) bash bench/run.sh
+	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) bash bench/run.sh
+
+# Design measurement in memory: a walk over codes with an exact rerank.
+bench-codes:
+	@bash bench/codes_prototype.sh

