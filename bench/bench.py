@@ -166,6 +166,28 @@ def interpolate_qps(curve, recall, key="qps"):
     return None, False
 
 
+def hnswlib_curve(base, queries, truth, metric, ef_values):
+    """hnswlib (PyPI) with the same m and ef_construction, one thread, in
+    process: the reference line, with no database or client round trip."""
+    import hnswlib
+    index = hnswlib.Index(space="cosine" if metric == "cosine" else "l2", dim=base.shape[1])
+    start = time.perf_counter()
+    index.init_index(max_elements=len(base), M=16, ef_construction=64, random_seed=42)
+    index.add_items(base, np.arange(len(base)), num_threads=1)
+    build_s = time.perf_counter() - start
+    index.set_num_threads(1)
+    curve = []
+    for ef in ef_values:
+        index.set_ef(max(ef, K))
+        start = time.perf_counter()
+        labels = np.stack([index.knn_query(q, k=K)[0][0] for q in queries])
+        seconds = time.perf_counter() - start
+        hits = sum(len(set(found) & set(want)) for found, want in zip(labels.tolist(), truth[:, :K].tolist()))
+        curve.append({"ef_search": ef, "recall": hits / (K * len(queries)), "qps": len(queries) / seconds,
+                      "server_ms": 1000 * seconds / len(queries)})
+    return {"build_s": build_s, "curve": curve}
+
+
 SENTENCES = ROOT / "bench" / "data" / "minilm-wordnet"
 
 
@@ -199,6 +221,9 @@ def study_dataset(args, conns, name, base, queries, metric, sweeps=True):
             result["main"][ext]["curve"].append(stats[ext])
         print("   ef_search %4d: " % ef + "  ".join(
             f"{ext} recall {s['recall']:.3f} qps {s['qps']:.0f}" for ext, s in stats.items()), flush=True)
+    result["hnswlib"] = hnswlib_curve(base, queries, truth, metric, args.ef_search)
+    print("   hnswlib: " + "  ".join(f"ef {p['ef_search']} recall {p['recall']:.3f} qps {p['qps']:.0f}"
+                                     for p in result["hnswlib"]["curve"]), flush=True)
 
     if not sweeps:
         for conn in conns.values():
@@ -395,6 +420,13 @@ def write_report(results, path, command):
                          f"{ratio(a['qps'], b['qps'])} | {a['p50_ms']:.2f} / {b['p50_ms']:.2f} | "
                          f"{a['p99_ms']:.2f} / {b['p99_ms']:.2f} | {fmt(a['server_ms'], 2)} / {fmt(b['server_ms'], 2)} |")
         lines.append("")
+        if data.get("hnswlib"):
+            h = data["hnswlib"]
+            lines += [f"hnswlib 0.8 (PyPI), the same m and ef_construction, one thread, in process (no database, no "
+                      f"client): build {h['build_s']:.1f} s.", "",
+                      "| ef_search | recall | QPS | ms per query |", "|---|---|---|---|"]
+            lines += [f"| {p['ef_search']} | {p['recall']:.3f} | {p['qps']:.0f} | {p['server_ms']:.3f} |" for p in h["curve"]]
+            lines.append("")
         for kind in ("m", "ef_construction"):
             rows = data["sweeps"][kind]
             if not rows:
@@ -484,20 +516,26 @@ def plot(results, outdir):
     import matplotlib.pyplot as plt
     colors = {"quiver": "tab:blue", "pgvector": "tab:orange"}
     for name, data in results["datasets"].items():
-        fig, ax = plt.subplots(figsize=(7, 5))
-        for ext in ("quiver", "pgvector"):
-            curve = data["main"][ext]["curve"]
-            ax.plot([p["recall"] for p in curve], [p["qps"] for p in curve], "o-", color=colors[ext], label=ext)
-            for p in curve:
-                ax.annotate(str(p["ef_search"]), (p["recall"], p["qps"]), fontsize=7,
-                            textcoords="offset points", xytext=(3, 3))
-        ax.set_xlabel("recall@10")
-        ax.set_ylabel("queries per second (one client)")
-        ax.set_yscale("log")
-        ax.set_title(f"{name} ({data['rows']:,} x {data['dims']}, {data['metric']}), m=16, ef_construction=64\n"
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+        lines_to_plot = [(ext, data["main"][ext]["curve"]) for ext in ("quiver", "pgvector")]
+        if data.get("hnswlib"):
+            lines_to_plot.append(("hnswlib (in process)", data["hnswlib"]["curve"]))
+        colors["hnswlib (in process)"] = "tab:gray"
+        for ax, key, label in ((axes[0], "qps", "queries per second (one client)"),
+                               (axes[1], "server_ms", "server time per query, ms")):
+            for ext, curve in lines_to_plot:
+                points = [p for p in curve if p.get(key) is not None]
+                ax.plot([p["recall"] for p in points], [p[key] for p in points], "o-", color=colors[ext], label=ext)
+                for p in points:
+                    ax.annotate(str(p["ef_search"]), (p["recall"], p[key]), fontsize=7,
+                                textcoords="offset points", xytext=(3, 3))
+            ax.set_xlabel("recall@10")
+            ax.set_ylabel(label)
+            ax.set_yscale("log")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend()
+        fig.suptitle(f"{name} ({data['rows']:,} x {data['dims']}, {data['metric']}), m=16, ef_construction=64; "
                      "labels: ef_search")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
         fig.tight_layout()
         fig.savefig(outdir / f"recall_qps_{name}.png", dpi=110)
         plt.close(fig)

