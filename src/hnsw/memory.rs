@@ -16,6 +16,12 @@ pub struct MemoryGraph {
     /// Per node, per layer (0 ..= the node's level), its neighbors and their
     /// distances to it, kept so that pruning a full list needs no recomputing.
     neighbors: Vec<Vec<Vec<Candidate<u32>>>>,
+    /// Per node and layer, the heuristic's verdicts on that list (see
+    /// `select_neighbors_with`), or empty when not known: most of a build's
+    /// distances are the heuristic's, re-run each time a full list takes a node.
+    verdicts: Vec<Vec<Vec<bool>>>,
+    /// Whether `verdicts` are kept; off only to test that they change nothing.
+    pub keep_verdicts: bool,
     /// Per node, its anchor (see `add_link`), or NO_ANCHOR.
     anchors: Vec<u32>,
     /// The node on the highest layer, and that layer.
@@ -42,6 +48,8 @@ impl MemoryGraph {
             distance,
             vectors: Vec::new(),
             neighbors: Vec::new(),
+            verdicts: Vec::new(),
+            keep_verdicts: true,
             anchors: Vec::new(),
             entry: None,
             query: Vec::new(),
@@ -126,9 +134,10 @@ impl MemoryGraph {
         let id = self.len() as u32;
         self.vectors.extend_from_slice(vector);
         self.neighbors.push(vec![Vec::new(); level + 1]);
+        self.verdicts.push(vec![Vec::new(); level + 1]);
         // The nearest neighbor anchors it, as on pages (see `link_back`).
         self.anchors.push(per_layer.first().and_then(|layer0| layer0.first()).map_or(NO_ANCHOR, |c| c.id));
-        self.memory_bytes += self.dim * 4 + 28 + (level + 1) * 24 + (level + 2) * params.m * 8;
+        self.memory_bytes += self.dim * 4 + 28 + (level + 1) * 48 + (level + 2) * params.m * 9;
         for (layer, chosen) in per_layer.iter().enumerate() {
             self.neighbors[id as usize][layer] = chosen.clone();
         }
@@ -208,6 +217,7 @@ impl GraphMut for MemoryGraph {
         let with_distances: Vec<Candidate<u32>> =
             neighbors.iter().map(|&id| Candidate { distance: self.distance_between(node, id), id }).collect();
         self.neighbors[node as usize][layer] = with_distances;
+        self.verdicts[node as usize][layer].clear();
     }
 
     fn neighbors_with_distances(&mut self, node: u32, layer: usize, out: &mut Vec<Candidate<u32>>) {
@@ -219,6 +229,20 @@ impl GraphMut for MemoryGraph {
         let list = &mut self.neighbors[node as usize][layer];
         list.clear();
         list.extend_from_slice(neighbors);
+        self.verdicts[node as usize][layer].clear();
+    }
+
+    fn neighbor_verdicts(&mut self, node: u32, layer: usize, out: &mut Vec<bool>) {
+        out.clear();
+        out.extend_from_slice(&self.verdicts[node as usize][layer]);
+    }
+
+    fn set_neighbor_verdicts(&mut self, node: u32, layer: usize, verdicts: &[bool]) {
+        if self.keep_verdicts && verdicts.len() == self.neighbors[node as usize][layer].len() {
+            let kept = &mut self.verdicts[node as usize][layer];
+            kept.clear();
+            kept.extend_from_slice(verdicts);
+        }
     }
 
     fn anchor(&mut self, node: u32) -> Option<u32> {

@@ -149,6 +149,19 @@ pub trait GraphMut: Graph {
         true
     }
 
+    /// The heuristic's verdict on each of `node`'s neighbors on `layer` when
+    /// it last chose that list (see `select_neighbors_with`), into `out`;
+    /// empty when the store does not keep them or the list changed since.
+    fn neighbor_verdicts(&mut self, node: Self::Id, layer: usize, out: &mut Vec<bool>) {
+        let _ = (node, layer);
+        out.clear();
+    }
+
+    /// Keeps the verdicts for the list just written on `layer`, for stores that can.
+    fn set_neighbor_verdicts(&mut self, node: Self::Id, layer: usize, verdicts: &[bool]) {
+        let _ = (node, layer, verdicts);
+    }
+
     /// The node whose layer-0 list holds `node`'s protected incoming link:
     /// pruning that list keeps `node` (see `add_link`).
     fn anchor(&mut self, node: Self::Id) -> Option<Self::Id>;
@@ -191,6 +204,12 @@ impl<G: GraphMut> GraphMut for &mut G {
     }
     fn replace_neighbors(&mut self, node: G::Id, layer: usize, expected: &[Candidate<G::Id>], neighbors: &[Candidate<G::Id>]) -> bool {
         (**self).replace_neighbors(node, layer, expected, neighbors)
+    }
+    fn neighbor_verdicts(&mut self, node: G::Id, layer: usize, out: &mut Vec<bool>) {
+        (**self).neighbor_verdicts(node, layer, out)
+    }
+    fn set_neighbor_verdicts(&mut self, node: G::Id, layer: usize, verdicts: &[bool]) {
+        (**self).set_neighbor_verdicts(node, layer, verdicts)
     }
     fn anchor(&mut self, node: G::Id) -> Option<G::Id> {
         (**self).anchor(node)
@@ -376,38 +395,75 @@ pub fn select_neighbors<G: GraphMut>(
     candidates: &[Candidate<G::Id>],
     max: usize,
 ) -> Vec<Candidate<G::Id>> {
+    select_neighbors_with(graph, candidates, &[], max).0
+}
+
+/// `select_neighbors`, reusing what it decided when it last chose a list
+/// (pgvector's "closer" cache): `verdicts[i]` says whether candidate i was
+/// taken as diverse then. Either every candidate but one new one has a
+/// verdict, or `verdicts` is empty and all are checked in full. The answer is
+/// the same as checking all: a candidate taken before stays diverse unless a
+/// newly taken one is nearer to it than the base is, and one pruned before
+/// can only become diverse once a candidate taken before is no longer taken.
+/// Returns the list and, when the heuristic ran, each entry's verdict (false:
+/// filled in from the pruned).
+pub fn select_neighbors_with<G: GraphMut>(
+    graph: &mut G,
+    candidates: &[Candidate<G::Id>],
+    verdicts: &[Option<bool>],
+    max: usize,
+) -> (Vec<Candidate<G::Id>>, Option<Vec<bool>>) {
     if candidates.len() <= max {
-        return candidates.to_vec();
+        return (candidates.to_vec(), None);
     }
+    debug_assert!(verdicts.is_empty() || verdicts.len() == candidates.len());
     let mut selected: Vec<Candidate<G::Id>> = Vec::with_capacity(max);
+    // Taken now but not before: what a candidate taken before must beat.
+    let mut added: Vec<Candidate<G::Id>> = Vec::new();
+    let mut dropped_any = false;
     let mut pruned = Vec::new();
-    for &candidate in candidates {
+    for (i, &candidate) in candidates.iter().enumerate() {
         if selected.len() >= max {
             break;
         }
-        let diverse = selected
-            .iter()
-            .all(|chosen| graph.distance_between(candidate.id, chosen.id) > candidate.distance);
+        let mut diverse_from = |taken: &[Candidate<G::Id>]| {
+            taken.iter().all(|chosen| graph.distance_between(candidate.id, chosen.id) > candidate.distance)
+        };
+        let before = verdicts.get(i).copied().flatten();
+        let diverse = match before {
+            Some(true) => {
+                let still = diverse_from(&added);
+                dropped_any |= !still;
+                still
+            }
+            Some(false) => dropped_any && diverse_from(&selected),
+            None => diverse_from(&selected),
+        };
         if diverse {
+            if before != Some(true) {
+                added.push(candidate);
+            }
             selected.push(candidate);
         } else {
             pruned.push(candidate);
         }
     }
     // Both lists are nearest first: merge in the nearest pruned ones.
-    let room = max - selected.len();
-    if room > 0 && !pruned.is_empty() {
-        pruned.truncate(room);
-        let mut merged = Vec::with_capacity(selected.len() + pruned.len());
-        let (mut a, mut b) = (selected.into_iter().peekable(), pruned.into_iter().peekable());
-        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-            merged.push(if x <= y { a.next().unwrap() } else { b.next().unwrap() });
-        }
-        merged.extend(a);
-        merged.extend(b);
-        return merged;
+    pruned.truncate(max - selected.len());
+    let mut merged = Vec::with_capacity(selected.len() + pruned.len());
+    let mut taken = Vec::with_capacity(selected.len() + pruned.len());
+    let (mut a, mut b) = (selected.into_iter().peekable(), pruned.into_iter().peekable());
+    loop {
+        let from_selected = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x <= y,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        merged.push(if from_selected { a.next() } else { b.next() }.expect("peeked"));
+        taken.push(from_selected);
     }
-    selected
+    (merged, Some(taken))
 }
 
 /// The first half of INSERT (Algorithm 1): the neighbors a new node at
@@ -448,17 +504,23 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
 /// node to the entry point (see `link_back`, `include_old_entry` and
 /// `repair::restore_anchors`), so pruning never makes a node unreachable.
 pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, new: G::Id, distance: f32) -> bool {
-    let (mut old, mut candidates) = (Vec::new(), Vec::new());
+    let (mut old, mut candidates, mut verdicts) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         graph.neighbors_with_distances(node, layer, &mut old);
         if old.iter().any(|c| c.id == new) {
             return true;
         }
+        graph.neighbor_verdicts(node, layer, &mut verdicts);
         candidates.clone_from(&old);
-        let Some(kept) = add_to_list(graph, params, node, layer, &mut candidates, Candidate { distance, id: new }) else {
+        let Some((kept, kept_verdicts)) =
+            add_to_list(graph, params, node, layer, &mut candidates, &verdicts, Candidate { distance, id: new })
+        else {
             return false;
         };
         if graph.replace_neighbors(node, layer, &old, &kept) {
+            if let Some(kept_verdicts) = kept_verdicts {
+                graph.set_neighbor_verdicts(node, layer, &kept_verdicts);
+            }
             return kept.iter().any(|k| k.id == new);
         }
     }
@@ -466,26 +528,35 @@ pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer:
 
 /// `node`'s list on `layer`, `candidates`, with `new` added and pruned to
 /// the maximum, keeping the nodes `node` anchors; None when they fill it.
+/// `verdicts` are the heuristic's for `candidates` (see
+/// `select_neighbors_with`), or empty; the new list's come back when the
+/// heuristic alone chose it.
 fn add_to_list<G: GraphMut>(
     graph: &mut G,
     params: &Params,
     node: G::Id,
     layer: usize,
     candidates: &mut Vec<Candidate<G::Id>>,
+    verdicts: &[bool],
     new: Candidate<G::Id>,
-) -> Option<Vec<Candidate<G::Id>>> {
+) -> Option<(Vec<Candidate<G::Id>>, Option<Vec<bool>>)> {
     // Lists are kept nearest first, so the new link goes in its place.
-    insert_sorted(candidates, new);
+    let at = candidates.partition_point(|c| *c < new);
+    candidates.insert(at, new);
     let max = params.max_neighbors(layer);
     if candidates.len() <= max {
-        return Some(candidates.clone());
+        return Some((candidates.clone(), None));
     }
+    let mut known: Vec<Option<bool>> = Vec::new();
     if candidates.windows(2).any(|w| w[0] > w[1]) {
         candidates.sort_unstable();
+    } else if verdicts.len() + 1 == candidates.len() {
+        known.extend(verdicts.iter().map(|&v| Some(v)));
+        known.insert(at, None);
     }
-    let mut kept = select_neighbors(graph, candidates, max);
+    let (mut kept, mut kept_verdicts) = select_neighbors_with(graph, candidates, &known, max);
     if layer != 0 {
-        return Some(kept);
+        return Some((kept, kept_verdicts));
     }
     // Usually one node is dropped, rarely one `node` anchors: that one takes
     // the place of the furthest kept that `node` does not anchor.
@@ -499,8 +570,10 @@ fn add_to_list<G: GraphMut>(
         let victim = kept.iter().rposition(|k| graph.anchor(k.id) != Some(node))?;
         kept.remove(victim);
         insert_sorted(&mut kept, protected);
+        // Not the heuristic's choice any more: its verdicts no longer hold.
+        kept_verdicts = None;
     }
-    Some(kept)
+    Some((kept, kept_verdicts))
 }
 
 /// Links `node` back from each of `chosen`, its neighbors on `layer`, as

@@ -406,3 +406,40 @@ fn a_list_changed_meanwhile_is_read_again_and_neither_link_is_lost() {
     let list: Vec<u32> = racing.graph.layer_neighbors(node, 0).collect();
     assert!(list.contains(&ours) && list.contains(&theirs), "both links are kept: {list:?}");
 }
+
+thread_local! {
+    static DISTANCE_CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn counted_l2(a: &[f32], b: &[f32]) -> f32 {
+    DISTANCE_CALLS.with(|calls| calls.set(calls.get() + 1));
+    l2(a, b)
+}
+
+#[test]
+fn remembered_verdicts_build_the_same_graph_with_fewer_distances() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+    let points = clustered(&mut rng, 3000, 16);
+    let params = Params { m: 6, ef_construction: 40 };
+    let mut built = Vec::new();
+    for keep in [false, true] {
+        let mut levels = rand::rngs::StdRng::seed_from_u64(5);
+        let mut graph = MemoryGraph::new(params, 16, counted_l2);
+        graph.keep_verdicts = keep;
+        DISTANCE_CALLS.with(|calls| calls.set(0));
+        for p in &points {
+            graph.insert(p, params.level_for(levels.gen::<f64>()), |_| false, || {});
+        }
+        let calls = DISTANCE_CALLS.with(|calls| calls.get());
+        let lists: Vec<Vec<Vec<u32>>> = (0..graph.len() as u32)
+            .map(|n| (0..=graph.level(n)).map(|layer| graph.layer_neighbors(n, layer).collect()).collect())
+            .collect();
+        let anchors: Vec<Option<u32>> = (0..graph.len() as u32).map(|n| graph.anchor_of(n)).collect();
+        built.push((calls, lists, anchors));
+    }
+    let (full, cached) = (&built[0], &built[1]);
+    assert!(full.1 == cached.1, "the verdicts changed a neighbor list");
+    assert!(full.2 == cached.2, "the verdicts changed an anchor");
+    eprintln!("distances: {} without verdicts, {} with", full.0, cached.0);
+    assert!(cached.0 * 10 < full.0 * 7, "{} distances with verdicts, {} without", cached.0, full.0);
+}
