@@ -6,7 +6,9 @@
 use super::{check_for_interrupts, heap_tid, insert, level_for_tid, IndexSpec};
 use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::memory::{Inserted, MemoryGraph};
-use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId, PlannedItem};
+use crate::kernels::codes::Quantizer;
+use crate::page::{self, ElementHeader, HeapTid, ListShape, Meta, NodeId, PlannedItem};
+use crate::storage::codes::{self, IndexCodes};
 use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
 use crate::storage::graph::{update_meta, write_meta_page};
 use crate::storage::xlog::{Logging, PageWrite};
@@ -196,17 +198,66 @@ fn measure_walk(graph: &mut MemoryGraph) -> Option<WalkCost> {
     Some(walk)
 }
 
-/// Writes the meta page and the in-memory graph to an empty index, without
-/// WAL. Returns the meta page's contents.
+/// Rows the quantizer of neighbor codes learns from, spread over the graph.
+const QUANTIZER_SAMPLE: usize = 20_000;
+/// Bytes a layer-0 list with its codes may take: with the element and the
+/// upper layers it still shares a page at 384 dimensions and m = 16.
+const MAX_CODED_LIST_BYTES: usize = 4800;
+
+/// The quantizer of the index's neighbor codes, learned from the graph; None
+/// when the index has none (not asked for, or no rows to learn from).
+fn train_codes(spec: &IndexSpec, graph: &MemoryGraph) -> Option<IndexCodes> {
+    if !spec.neighbor_codes {
+        return None;
+    }
+    if graph.len() == 0 {
+        ereport!(
+            NOTICE,
+            PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+            "hnsw index built without neighbor codes: the table is empty",
+            "The codes are learned from the rows at build time: REINDEX once the table holds data."
+        );
+        return None;
+    }
+    let stride = graph.len().div_ceil(QUANTIZER_SAMPLE).max(1);
+    let sample = (0..graph.len() as u32).step_by(stride).map(|node| graph.vector(node));
+    let slot_bytes = MAX_CODED_LIST_BYTES / (2 * spec.params.m);
+    let metric = codes::code_metric(spec.metric);
+    match Quantizer::choose(sample, spec.dimensions, metric, slot_bytes.saturating_sub(6)) {
+        Some(quantizer) => Some(IndexCodes { quantizer, metric }),
+        None => {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("neighbor codes of {} dimensions do not fit neighbor lists of m = {}", spec.dimensions, spec.params.m),
+                "Use a smaller m, or build the index without neighbor_codes."
+            );
+        }
+    }
+}
+
+/// Writes the meta page, the quantizer of neighbor codes and the in-memory
+/// graph to an empty index, without WAL. Returns the meta page's contents.
 fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &mut MemoryGraph, heap_tids: &[Vec<HeapTid>]) -> Meta {
     let (walk_first_batch_visits, walk_visits_per_row_milli) = WalkCost::encode(measure_walk(graph));
     let graph = &*graph;
     let m = spec.params.m;
+    let index_codes = train_codes(spec, graph);
+    let quantizer_bytes = index_codes.as_ref().map(|c| c.quantizer.to_bytes()).unwrap_or_default();
+    let quantizer_blocks = codes::chunks(&quantizer_bytes).count() as u32;
+    let shape = ListShape { m, code_bytes: index_codes.as_ref().map_or(0, |c| c.stored_bytes()) };
+    // Every node's stored code, in node order.
+    let mut node_codes = Vec::with_capacity(graph.len() * shape.code_bytes);
+    if let Some(index_codes) = &index_codes {
+        for node in 0..graph.len() as u32 {
+            index_codes.encode(graph.vector(node), &mut node_codes);
+        }
+    }
     let order = breadth_first_order(graph);
-    let sizes: Vec<(usize, usize)> = (0..graph.len() as u32)
-        .map(|n| (page::element_size(spec.dimensions), page::neighbor_tuple_size(graph.level(n), m)))
-        .collect();
-    let plan = page::plan_pages(&order, &sizes, page_capacity(), item_footprint, page::META_BLOCK + 1);
+    let sizes: Vec<(usize, usize)> =
+        (0..graph.len() as u32).map(|n| (page::element_size(spec.dimensions), shape.tuple_size(graph.level(n)))).collect();
+    let first_graph_block = page::META_BLOCK + 1 + quantizer_blocks;
+    let plan = page::plan_pages(&order, &sizes, page_capacity(), item_footprint, first_graph_block);
     let mut meta = Meta {
         dimensions: spec.dimensions as u32,
         m: m as u16,
@@ -218,20 +269,31 @@ fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &mut MemoryGrap
         element_count: heap_tids.iter().map(|t| t.len() as u64).sum(),
         walk_first_batch_visits,
         walk_visits_per_row_milli,
+        code_bits: index_codes.as_ref().map_or(0, |c| c.quantizer.bits()),
+        code_bytes: shape.code_bytes as u16,
+        quantizer_blocks,
+        quantizer_bytes: quantizer_bytes.len() as u32,
     };
     if let Some((entry, level)) = graph.entry() {
         meta.entry = plan.elements[entry as usize];
         meta.entry_level = level as u8;
     }
     if !plan.pages.is_empty() {
-        meta.insert_block = page::META_BLOCK + plan.pages.len() as u32;
+        meta.insert_block = first_graph_block - 1 + plan.pages.len() as u32;
     }
     write_new_page(index, page::META_BLOCK, |page| unsafe { write_meta_page(page, &meta) });
+    for (i, chunk) in codes::chunks(&quantizer_bytes).enumerate() {
+        write_new_page(index, page::META_BLOCK + 1 + i as u32, |page| unsafe {
+            // SAFETY: a new page, exclusively locked; a chunk fits a page.
+            init_page(page, page::PAGE_KIND_CODES);
+            assert_eq!(add_item(page, chunk), Some(1), "a quantizer chunk fills one page");
+        });
+    }
 
-    let mut neighbor_ids = Vec::new();
+    let (mut neighbor_ids, mut neighbor_codes) = (Vec::new(), Vec::new());
     for (i, items) in plan.pages.iter().enumerate() {
         check_for_interrupts();
-        let block = page::META_BLOCK + 1 + i as u32;
+        let block = first_graph_block + i as u32;
         write_new_page(index, block, |page| {
             // SAFETY: a new page, exclusively locked.
             unsafe { init_page(page, page::PAGE_KIND_GRAPH) };
@@ -250,11 +312,19 @@ fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &mut MemoryGrap
                     }
                     PlannedItem::Neighbors(node) => {
                         let level = graph.level(node);
-                        let mut tuple = page::new_neighbor_tuple(level, m);
+                        let mut tuple = page::new_neighbor_tuple(level, shape);
                         for layer in 0..=level {
                             neighbor_ids.clear();
                             neighbor_ids.extend(graph.layer_neighbors(node, layer).map(|n| plan.elements[n as usize]));
-                            page::write_layer(&mut tuple, m, layer, &neighbor_ids).expect("planned tuple has every layer");
+                            neighbor_codes.clear();
+                            if layer == 0 {
+                                let stored = shape.code_bytes;
+                                for n in graph.layer_neighbors(node, 0) {
+                                    neighbor_codes.extend_from_slice(&node_codes[n as usize * stored..(n as usize + 1) * stored]);
+                                }
+                            }
+                            page::write_layer(&mut tuple, shape, layer, &neighbor_ids, &neighbor_codes)
+                                .expect("planned tuple has every layer");
                         }
                         tuple
                     }
@@ -293,6 +363,10 @@ pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
         element_count: 0,
         walk_first_batch_visits: 0,
         walk_visits_per_row_milli: 0,
+        code_bits: 0,
+        code_bytes: 0,
+        quantizer_blocks: 0,
+        quantizer_bytes: 0,
     };
     {
         let buffer = LockedBuffer::extend(index, pg_sys::ForkNumber::INIT_FORKNUM);

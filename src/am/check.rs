@@ -14,6 +14,8 @@ const MAX_PROBLEMS: usize = 100;
 
 struct Element {
     header: ElementHeader,
+    /// The stored code of its vector, when the index has neighbor codes.
+    code: Vec<u8>,
 }
 
 #[pg_extern(sql = false)]
@@ -51,12 +53,15 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
         return problems;
     }
     let Some(meta) = read_meta(index, &mut report) else { return problems };
-    let m = meta.m as usize;
+    let shape = meta.list_shape();
+    // A broken quantizer is an ERROR here as in a scan: nothing is checked against it.
+    let codes = crate::storage::codes::load(index, &meta);
+    let mut list_codes: HashMap<NodeId, Vec<u8>> = HashMap::new();
 
     // Pass 1: every tuple of every page.
     let mut elements: HashMap<NodeId, Element> = HashMap::new();
     let mut neighbor_lists: HashMap<NodeId, Vec<Vec<NodeId>>> = HashMap::new();
-    for block in page::META_BLOCK + 1..blocks {
+    for block in meta.first_graph_block()..blocks {
         super::check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Share);
         let page = buffer.page();
@@ -89,12 +94,15 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                             if header.dimensions as u32 != meta.dimensions {
                                 report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
                             }
-                            if page::element_vector(tuple, header.dimensions as usize)
-                                .is_none_or(|v| v.iter().any(|x| !x.is_finite()))
-                            {
+                            let vector = page::element_vector(tuple, header.dimensions as usize);
+                            if vector.is_none_or(|v| v.iter().any(|x| !x.is_finite())) {
                                 report(format!("element {block}/{offset}: vector unreadable or not finite"));
                             }
-                            elements.insert(id, Element { header });
+                            let mut code = Vec::new();
+                            if let (Some(codes), Some(vector)) = (&codes, vector) {
+                                codes.encode(vector, &mut code);
+                            }
+                            elements.insert(id, Element { header, code });
                         }
                         Err(e) => report(format!("element {block}/{offset}: {e}")),
                     },
@@ -103,7 +111,15 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                         let mut layers = Vec::new();
                         for layer in 0..=level {
                             let mut ids = Vec::new();
-                            match page::read_layer(tuple, m, layer, &mut ids) {
+                            let read = if layer == 0 && codes.is_some() {
+                                let mut stored = Vec::new();
+                                let read = page::read_layer_codes(tuple, shape, &mut ids, &mut stored);
+                                list_codes.insert(id, stored);
+                                read
+                            } else {
+                                page::read_layer(tuple, shape, layer, &mut ids)
+                            };
+                            match read {
                                 Ok(()) => layers.push(ids),
                                 Err(e) => {
                                     report(format!("neighbors {block}/{offset} layer {layer}: {e}"));
@@ -130,8 +146,15 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
         if layers.len() != element.header.level as usize + 1 {
             report(format!("element {block}/{offset}: level {} but {} neighbor layers", element.header.level, layers.len()));
         }
+        let stored = list_codes.get(&element.header.neighbors);
         for (layer, ids) in layers.iter().enumerate() {
-            for &n in ids {
+            for (i, &n) in ids.iter().enumerate() {
+                let code_bytes = shape.code_bytes;
+                if let (0, Some(stored), Some(e)) = (layer, stored, elements.get(&n)) {
+                    if stored.get(i * code_bytes..(i + 1) * code_bytes) != Some(&e.code[..]) {
+                        report(format!("element {block}/{offset}: the code of neighbor {}/{} does not match its vector", n.block(), n.offset()));
+                    }
+                }
                 match elements.get(&n) {
                     None => report(format!("element {block}/{offset} layer {layer}: neighbor {}/{} is not an element", n.block(), n.offset())),
                     Some(_) if n == id => report(format!("element {block}/{offset} layer {layer}: links to itself")),

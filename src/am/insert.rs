@@ -68,7 +68,6 @@ pub fn insert_on_disk(
     logging: Logging,
 ) {
     let params = spec.params;
-    let m = params.m;
     let header = ElementHeader {
         level: level as u8,
         deleted: false,
@@ -78,7 +77,7 @@ pub fn insert_on_disk(
         anchor: NodeId::NONE,
     };
     if meta.entry.is_none() {
-        let id = add_node(index, meta, header, vector, &page::new_neighbor_tuple(level, m), logging);
+        let id = add_node(index, meta, header, vector, &page::new_neighbor_tuple(level, meta.list_shape()), logging);
         let insert_block = meta.insert_block;
         update_meta(index, logging, |stored| {
             stored.entry = id;
@@ -114,12 +113,14 @@ pub fn insert_on_disk(
     }
     // The nearest neighbor anchors the node from the start (see `hnsw::link_back`).
     let header = ElementHeader { anchor: per_layer[0].first().map_or(NodeId::NONE, |c| c.id), ..header };
-    let mut neighbor_tuple = page::new_neighbor_tuple(level, m);
+    let shape = meta.list_shape();
+    let mut neighbor_tuple = page::new_neighbor_tuple(level, shape);
     let mut ids = Vec::new();
     for (layer, chosen) in per_layer.iter().enumerate() {
         ids.clear();
         ids.extend(chosen.iter().map(|c| c.id));
-        page::write_layer(&mut neighbor_tuple, m, layer, &ids).expect("a new node has every layer up to its level");
+        let codes = if layer == 0 { graph.codes_for(None, &ids) } else { Vec::new() };
+        page::write_layer(&mut neighbor_tuple, shape, layer, &ids, &codes).expect("a new node has every layer up to its level");
     }
     let read_insert_block = meta.insert_block;
     let id = add_node(index, meta, header, vector, &neighbor_tuple, logging);

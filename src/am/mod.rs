@@ -27,12 +27,14 @@ pub struct IndexSpec {
     pub metric: Metric,
     pub dimensions: usize,
     pub params: Params,
+    /// `WITH (neighbor_codes = on)`: codes of the layer-0 neighbors in each list.
+    pub neighbor_codes: bool,
 }
 
 impl IndexSpec {
     /// Reads and validates the spec of `index`; errors name what is wrong.
     pub fn of(index: pg_sys::Relation) -> IndexSpec {
-        let (m, ef_construction) = options::index_options(index);
+        let (m, ef_construction, neighbor_codes) = options::index_options(index);
         if ef_construction < 2 * m {
             ereport!(
                 ERROR,
@@ -41,7 +43,12 @@ impl IndexSpec {
                 format!("m = {m} needs ef_construction >= {}; it is {ef_construction}.", 2 * m)
             );
         }
-        IndexSpec { metric: metric_of(index), dimensions: dimensions_of(index), params: Params { m, ef_construction } }
+        IndexSpec {
+            metric: metric_of(index),
+            dimensions: dimensions_of(index),
+            params: Params { m, ef_construction },
+            neighbor_codes,
+        }
     }
 
     /// The spec, read once per relcache entry: kept in rd_amcache, which

@@ -33,6 +33,7 @@ struct Options {
     vl_len: i32,
     m: i32,
     ef_construction: i32,
+    neighbor_codes: bool,
 }
 
 /// Called once from _PG_init.
@@ -99,6 +100,13 @@ pub fn init() {
             hnsw::MAX_EF_CONSTRUCTION as i32,
             pg_sys::AccessExclusiveLock as i32,
         );
+        pg_sys::add_bool_reloption(
+            kind,
+            c"neighbor_codes".as_ptr(),
+            c"Store a compact code of each neighbor in the neighbor lists, for faster scans in a larger index".as_ptr(),
+            false,
+            pg_sys::AccessExclusiveLock as i32,
+        );
     }
 }
 
@@ -116,6 +124,11 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
             opttype: pg_sys::relopt_type::RELOPT_TYPE_INT,
             offset: std::mem::offset_of!(Options, ef_construction) as i32,
         },
+        pg_sys::relopt_parse_elt {
+            optname: c"neighbor_codes".as_ptr(),
+            opttype: pg_sys::relopt_type::RELOPT_TYPE_BOOL,
+            offset: std::mem::offset_of!(Options, neighbor_codes) as i32,
+        },
     ];
     unsafe {
         pg_sys::build_reloptions(
@@ -130,14 +143,14 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
     }
 }
 
-/// (m, ef_construction) of an index, defaults where not set.
-pub fn index_options(index: pg_sys::Relation) -> (usize, usize) {
+/// (m, ef_construction, neighbor_codes) of an index, defaults where not set.
+pub fn index_options(index: pg_sys::Relation) -> (usize, usize, bool) {
     // SAFETY: rd_options is null or the struct amoptions built.
     let options = unsafe { (*index).rd_options.cast::<Options>() };
     if options.is_null() {
-        (hnsw::DEFAULT_M, hnsw::DEFAULT_EF_CONSTRUCTION)
+        (hnsw::DEFAULT_M, hnsw::DEFAULT_EF_CONSTRUCTION, false)
     } else {
-        unsafe { ((*options).m as usize, (*options).ef_construction as usize) }
+        unsafe { ((*options).m as usize, (*options).ef_construction as usize, (*options).neighbor_codes) }
     }
 }
 

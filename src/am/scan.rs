@@ -6,6 +6,7 @@
 use super::options::{self, IterativeScan};
 use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
+use crate::hnsw::rerank::Rerank;
 use crate::hnsw::{Candidate, SearchScratch};
 use crate::page::{HeapTid, NodeId};
 use crate::storage::graph::{read_meta, PageGraph};
@@ -21,6 +22,9 @@ struct ScanState {
     query: Option<Vec<f32>>,
     graph: Option<PageGraph>,
     started: bool,
+    /// The walk estimates distances from neighbor codes, and `scratch.rerank`
+    /// measures what it finds.
+    coded: bool,
     batch: std::vec::IntoIter<Candidate<NodeId>>,
     /// Heap TIDs of the current element still to return, last first.
     pending: Vec<HeapTid>,
@@ -32,6 +36,7 @@ struct ScanState {
 struct Scratch {
     descent: SearchScratch<NodeId>,
     search: IterativeSearch<NodeId>,
+    rerank: Rerank<NodeId>,
 }
 
 thread_local! {
@@ -57,6 +62,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
         query: None,
         graph: None,
         started: false,
+        coded: false,
         batch: Vec::new().into_iter(),
         pending: Vec::new(),
         scratch: SPARE_SCRATCH.take().unwrap_or_default(),
@@ -79,6 +85,8 @@ pub unsafe extern "C-unwind" fn amrescan(
     let state = state(scan);
     report(state);
     state.started = false;
+    state.coded = false;
+    state.scratch.rerank.clear();
     state.batch = Vec::new().into_iter();
     state.pending.clear();
     state.query = None;
@@ -127,7 +135,14 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
             }
             return true;
         }
-        if let Some(next) = state.batch.next() {
+        let next = if state.coded {
+            let graph = state.graph.as_mut().expect("a search made the graph");
+            let strict = options::ITERATIVE_SCAN.get() == IterativeScan::StrictOrder;
+            state.scratch.rerank.next(strict, |ids, out| graph.measure(ids, out))
+        } else {
+            state.batch.next()
+        };
+        if let Some(next) = next {
             let graph = state.graph.as_mut().expect("a search made the graph");
             if let Some(header) = graph.read_header(next.id).filter(|h| !h.deleted) {
                 state.pending.extend(header.heap_tids.iter().rev());
@@ -135,7 +150,16 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
             continue;
         }
         match with_scan_lock(index, || next_batch(index, state)) {
-            Some(batch) if !batch.is_empty() => state.batch = batch.into_iter(),
+            Some(batch) if !batch.is_empty() => {
+                if state.coded {
+                    let graph = state.graph.as_ref().expect("a search made the graph");
+                    for c in batch {
+                        state.scratch.rerank.add(c.id, graph.lower_bound(c.id, c.distance));
+                    }
+                } else {
+                    state.batch = batch.into_iter();
+                }
+            }
             _ => return false,
         }
     }
@@ -148,7 +172,16 @@ fn report(state: &ScanState) {
     if !state.started || !unsafe { pg_sys::message_level_is_interesting(pg_sys::DEBUG1 as i32) } {
         return;
     }
-    let search = &state.scratch.search;
+    let (search, rerank) = (&state.scratch.search, &state.scratch.rerank);
+    if state.coded {
+        pgrx::debug1!(
+            "hnsw scan: {} nodes estimated from codes, {} measured, {} skipped to keep strict order",
+            search.visited_count,
+            rerank.measured_count,
+            search.skipped_count + rerank.skipped_count
+        );
+        return;
+    }
     pgrx::debug1!(
         "hnsw scan: {} nodes measured, {} handed out, {} skipped to keep strict order",
         search.visited_count,
@@ -178,6 +211,7 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
             .graph
             .get_or_insert_with(|| PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false));
         graph.set_query(query);
+        state.coded = graph.estimate_from_codes();
         // A standby replays VACUUM's frees without waiting for its scans (the
         // scan lock is not replayed): an entry point freed since the meta page
         // was read (or its slot taken by a new element) has been replaced
@@ -191,7 +225,10 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
                 return None;
             }
         }
-        let Scratch { descent, search } = &mut state.scratch;
+        let ef = graph.codes().filter(|_| state.coded).map_or(ef, |codes| codes.beam(ef));
+        // Over codes the rerank keeps the order: the walk hands it all it found.
+        let order = if state.coded { Order::Relaxed } else { order };
+        let Scratch { descent, search, .. } = &mut state.scratch;
         search.start_from_top(graph, meta.entry, meta.entry_level as usize, descent, check_for_interrupts);
         // The first batch is the classic search: no budget but ef_search.
         return Some(search.next_batch(graph, 0, ef, order, Budget::UNLIMITED, check_for_interrupts));
@@ -201,6 +238,8 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         return None;
     }
     let graph = state.graph.as_mut()?;
+    let ef = graph.codes().filter(|_| state.coded).map_or(ef, |codes| codes.beam(ef));
+    let order = if state.coded { Order::Relaxed } else { order };
     let budget = Budget {
         max_visited: options::MAX_SCAN_TUPLES.get() as usize,
         max_memory_bytes: options::scan_memory_limit(),

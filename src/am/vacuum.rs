@@ -35,7 +35,8 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     let index = unsafe { (*info).index };
     let callback = callback.expect("vacuum passes a callback");
     let mut live = 0.0;
-    for block in page::META_BLOCK + 1..block_count(index) {
+    let first_graph_block = read_meta(index).first_graph_block();
+    for block in first_graph_block..block_count(index) {
         check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Exclusive);
         // SAFETY: pinned and exclusively locked.
@@ -94,7 +95,7 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
     let mut live_tuples = 0u64;
     // Per page, the offsets of the tuples to free.
     let mut to_free: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
-    for block in page::META_BLOCK + 1..block_count(index) {
+    for block in meta.first_graph_block()..block_count(index) {
         check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Share);
         let page = buffer.page();

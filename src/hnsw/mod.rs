@@ -7,6 +7,7 @@ pub mod cost;
 pub mod iterative;
 pub mod memory;
 pub mod repair;
+pub mod rerank;
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};

@@ -6,12 +6,13 @@
 //! node's neighbor tuple sits on its element's page whenever both fit.
 //! Every page's special space carries `PAGE_ID`; formats carry `FORMAT_VERSION`.
 
-use std::ops::Range;
-
 /// In each page's special space, for tools such as pg_filedump.
 pub const PAGE_ID: u16 = 0xFF97;
 pub const META_MAGIC: u32 = 0x5156_4853; // "QVHS"
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 3 added neighbor codes (the meta page says whether an index has
+/// them); version 2 indexes, which never do, read as version 3.
+pub const FORMAT_VERSION: u32 = 3;
+const OLDEST_READABLE_VERSION: u32 = 2;
 pub const META_BLOCK: u32 = 0;
 /// Heap rows one element can stand for (equal vectors share an element).
 pub const HEAP_TIDS: usize = 9;
@@ -30,7 +31,7 @@ impl std::fmt::Display for FormatError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FormatError::BadMagic => write!(f, "meta page has the wrong magic number"),
-            FormatError::UnsupportedVersion(v) => write!(f, "unsupported format version {v} (expected {FORMAT_VERSION})"),
+            FormatError::UnsupportedVersion(v) => write!(f, "unsupported format version {v} (this build reads {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"),
             FormatError::WrongTupleKind { expected, found } => write!(f, "tuple kind {found}, expected {expected}"),
             FormatError::TooShort { needed, found } => write!(f, "tuple of {found} bytes, needs {needed}"),
             FormatError::BadField(name) => write!(f, "invalid {name}"),
@@ -86,6 +87,8 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 pub const SPECIAL_SIZE: usize = 8;
 pub const PAGE_KIND_META: u8 = 1;
 pub const PAGE_KIND_GRAPH: u8 = 2;
+/// Pages right after the meta page that hold the quantizer of neighbor codes.
+pub const PAGE_KIND_CODES: u8 = 3;
 
 /// The special space of every page: its kind and the page id.
 pub fn encode_special(kind: u8) -> [u8; SPECIAL_SIZE] {
@@ -136,9 +139,17 @@ pub struct Meta {
     /// existed read 0 here (the bytes past their meta data are zero).
     pub walk_first_batch_visits: u32,
     pub walk_visits_per_row_milli: u32,
+    /// Neighbor codes (`WITH (neighbor_codes = on)`): bits per dimension of
+    /// the codes beside each layer-0 neighbor id, 0 for none; the bytes each
+    /// takes; and where the quantizer is stored (blocks 1..=quantizer_blocks,
+    /// quantizer_bytes of them).
+    pub code_bits: u8,
+    pub code_bytes: u16,
+    pub quantizer_blocks: u32,
+    pub quantizer_bytes: u32,
 }
 
-pub const META_SIZE: usize = 48;
+pub const META_SIZE: usize = 64;
 
 impl Meta {
     pub fn encode(&self) -> [u8; META_SIZE] {
@@ -155,7 +166,22 @@ impl Meta {
         b[32..40].copy_from_slice(&self.element_count.to_le_bytes());
         b[40..44].copy_from_slice(&self.walk_first_batch_visits.to_le_bytes());
         b[44..48].copy_from_slice(&self.walk_visits_per_row_milli.to_le_bytes());
+        b[48] = self.code_bits;
+        b[50..52].copy_from_slice(&self.code_bytes.to_le_bytes());
+        b[52..56].copy_from_slice(&self.quantizer_blocks.to_le_bytes());
+        b[56..60].copy_from_slice(&self.quantizer_bytes.to_le_bytes());
         b
+    }
+
+    /// The first page of elements and neighbor tuples: after the meta page
+    /// and the quantizer's pages.
+    pub fn first_graph_block(&self) -> u32 {
+        META_BLOCK + 1 + self.quantizer_blocks
+    }
+
+    /// The shape of this index's neighbor tuples.
+    pub fn list_shape(&self) -> ListShape {
+        ListShape { m: self.m as usize, code_bytes: self.code_bytes as usize }
     }
 
     pub fn decode(b: &[u8]) -> Result<Meta, FormatError> {
@@ -166,8 +192,13 @@ impl Meta {
             return Err(FormatError::BadMagic);
         }
         let version = u32_at(b, 4);
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(FormatError::UnsupportedVersion(version));
+        }
+        let code_bits = b[48];
+        let code_bytes = u16_at(b, 50);
+        if !matches!(code_bits, 0 | 1 | 4 | 8) || (code_bits == 0) != (code_bytes == 0) {
+            return Err(FormatError::BadField("neighbor codes"));
         }
         Ok(Meta {
             dimensions: u32_at(b, 8),
@@ -180,6 +211,10 @@ impl Meta {
             element_count: u64_at(b, 32),
             walk_first_batch_visits: u32_at(b, 40),
             walk_visits_per_row_milli: u32_at(b, 44),
+            code_bits,
+            code_bytes,
+            quantizer_blocks: u32_at(b, 52),
+            quantizer_bytes: u32_at(b, 56),
         })
     }
 }
@@ -307,56 +342,79 @@ pub fn element_is_live(tuple: &[u8]) -> bool {
 
 const NEIGHBOR_HEADER_SIZE: usize = 8;
 
+/// The layout of an index's neighbor tuples: `m`, and the bytes of the code
+/// stored after each layer-0 neighbor id (0 without neighbor codes). Layer 0
+/// has 2m slots of id + code, each layer above m slots of ids only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListShape {
+    pub m: usize,
+    pub code_bytes: usize,
+}
+
+impl ListShape {
+    pub fn plain(m: usize) -> ListShape {
+        ListShape { m, code_bytes: 0 }
+    }
+
+    fn slot_at(&self, layer: usize, slot: usize) -> usize {
+        if layer == 0 {
+            NEIGHBOR_HEADER_SIZE + slot * (ID_BYTES + self.code_bytes)
+        } else {
+            NEIGHBOR_HEADER_SIZE + 2 * self.m * (ID_BYTES + self.code_bytes) + ((layer - 1) * self.m + slot) * ID_BYTES
+        }
+    }
+
+    pub fn tuple_size(&self, level: usize) -> usize {
+        self.slot_at(level + 1, 0)
+    }
+
+    /// Slots of `layer`: 2m on layer 0, m above.
+    pub fn layer_slots(&self, layer: usize) -> usize {
+        if layer == 0 { 2 * self.m } else { self.m }
+    }
+}
+
 /// Slots for layer 0 (2m) and m for each layer above, up to `level`.
 pub fn neighbor_slots(level: usize, m: usize) -> usize {
     (level + 2) * m
 }
 
-pub fn neighbor_tuple_size(level: usize, m: usize) -> usize {
-    NEIGHBOR_HEADER_SIZE + neighbor_slots(level, m) * ID_BYTES
-}
-
-/// The slot range of `layer` in a neighbor tuple.
-pub fn layer_slots(m: usize, layer: usize) -> Range<usize> {
-    if layer == 0 {
-        0..2 * m
-    } else {
-        (layer + 1) * m..(layer + 2) * m
-    }
-}
-
 /// An empty neighbor tuple for a node on layers 0..=level.
-pub fn new_neighbor_tuple(level: usize, m: usize) -> Vec<u8> {
-    let mut t = vec![0u8; neighbor_tuple_size(level, m)];
+pub fn new_neighbor_tuple(level: usize, shape: ListShape) -> Vec<u8> {
+    let mut t = vec![0u8; shape.tuple_size(level)];
     t[0] = NEIGHBOR_KIND;
     t[1] = level as u8;
-    t[2..4].copy_from_slice(&(neighbor_slots(level, m) as u16).to_le_bytes());
+    t[2..4].copy_from_slice(&(neighbor_slots(level, shape.m) as u16).to_le_bytes());
+    t[4..6].copy_from_slice(&(shape.code_bytes as u16).to_le_bytes());
     t
 }
 
-fn check_neighbor_tuple(tuple: &[u8], m: usize, layer: usize) -> Result<Range<usize>, FormatError> {
+fn check_neighbor_tuple(tuple: &[u8], shape: ListShape, layer: usize) -> Result<(), FormatError> {
     if tuple.len() < NEIGHBOR_HEADER_SIZE {
         return Err(FormatError::TooShort { needed: NEIGHBOR_HEADER_SIZE, found: tuple.len() });
     }
     if tuple[0] != NEIGHBOR_KIND {
         return Err(FormatError::WrongTupleKind { expected: NEIGHBOR_KIND, found: tuple[0] });
     }
+    let level = tuple[1] as usize;
     let slots = u16_at(tuple, 2) as usize;
-    if slots != neighbor_slots(tuple[1] as usize, m) || tuple.len() < NEIGHBOR_HEADER_SIZE + slots * ID_BYTES {
+    if slots != neighbor_slots(level, shape.m) || tuple.len() < shape.tuple_size(level) {
         return Err(FormatError::BadField("neighbor slot count"));
     }
-    let range = layer_slots(m, layer);
-    if range.end > slots {
+    if u16_at(tuple, 4) as usize != shape.code_bytes {
+        return Err(FormatError::BadField("neighbor code size"));
+    }
+    if layer > level {
         return Err(FormatError::BadField("layer above the node's level"));
     }
-    Ok(range)
+    Ok(())
 }
 
 /// Appends the neighbors of `layer` to `out`.
-pub fn read_layer(tuple: &[u8], m: usize, layer: usize, out: &mut Vec<NodeId>) -> Result<(), FormatError> {
-    let range = check_neighbor_tuple(tuple, m, layer)?;
-    for slot in range {
-        let id = NodeId::read(&tuple[NEIGHBOR_HEADER_SIZE + slot * ID_BYTES..]);
+pub fn read_layer(tuple: &[u8], shape: ListShape, layer: usize, out: &mut Vec<NodeId>) -> Result<(), FormatError> {
+    check_neighbor_tuple(tuple, shape, layer)?;
+    for slot in 0..shape.layer_slots(layer) {
+        let id = NodeId::read(&tuple[shape.slot_at(layer, slot)..]);
         if id.is_none() {
             break;
         }
@@ -365,15 +423,40 @@ pub fn read_layer(tuple: &[u8], m: usize, layer: usize, out: &mut Vec<NodeId>) -
     Ok(())
 }
 
-/// Replaces the neighbors of `layer`; unused slots are cleared.
-pub fn write_layer(tuple: &mut [u8], m: usize, layer: usize, ids: &[NodeId]) -> Result<(), FormatError> {
-    let range = check_neighbor_tuple(tuple, m, layer)?;
-    if ids.len() > range.len() {
+/// Appends the layer-0 neighbors to `ids` and their codes to `codes`.
+pub fn read_layer_codes(tuple: &[u8], shape: ListShape, ids: &mut Vec<NodeId>, codes: &mut Vec<u8>) -> Result<(), FormatError> {
+    check_neighbor_tuple(tuple, shape, 0)?;
+    for slot in 0..shape.layer_slots(0) {
+        let at = shape.slot_at(0, slot);
+        let id = NodeId::read(&tuple[at..]);
+        if id.is_none() {
+            break;
+        }
+        ids.push(id);
+        codes.extend_from_slice(&tuple[at + ID_BYTES..at + ID_BYTES + shape.code_bytes]);
+    }
+    Ok(())
+}
+
+/// Replaces the neighbors of `layer`, with their codes on layer 0 when the
+/// shape has codes (`codes` holds one per id, in order); unused slots are cleared.
+pub fn write_layer(tuple: &mut [u8], shape: ListShape, layer: usize, ids: &[NodeId], codes: &[u8]) -> Result<(), FormatError> {
+    check_neighbor_tuple(tuple, shape, layer)?;
+    if ids.len() > shape.layer_slots(layer) {
         return Err(FormatError::BadField("too many neighbors for the layer"));
     }
-    for (i, slot) in range.enumerate() {
-        let id = ids.get(i).copied().unwrap_or(NodeId::NONE);
-        id.write(&mut tuple[NEIGHBOR_HEADER_SIZE + slot * ID_BYTES..]);
+    let code_bytes = if layer == 0 { shape.code_bytes } else { 0 };
+    if codes.len() != ids.len() * code_bytes {
+        return Err(FormatError::BadField("neighbor codes"));
+    }
+    for slot in 0..shape.layer_slots(layer) {
+        let at = shape.slot_at(layer, slot);
+        ids.get(slot).copied().unwrap_or(NodeId::NONE).write(&mut tuple[at..]);
+        let code = &mut tuple[at + ID_BYTES..at + ID_BYTES + code_bytes];
+        match codes.get(slot * code_bytes..(slot + 1) * code_bytes) {
+            Some(given) if slot < ids.len() => code.copy_from_slice(given),
+            _ => code.fill(0),
+        }
     }
     Ok(())
 }
@@ -479,9 +562,24 @@ mod tests {
             element_count: 123_456,
             walk_first_batch_visits: 877,
             walk_visits_per_row_milli: 13_400,
+            code_bits: 1,
+            code_bytes: 136,
+            quantizer_blocks: 2,
+            quantizer_bytes: 9_000,
         };
         let bytes = meta.encode();
         assert_eq!(Meta::decode(&bytes), Ok(meta));
+        assert_eq!(meta.list_shape(), ListShape { m: 16, code_bytes: 136 });
+        // Version 2 wrote no codes: its meta reads with none.
+        let mut version_2 = Meta { code_bits: 0, code_bytes: 0, quantizer_blocks: 0, quantizer_bytes: 0, ..meta }.encode();
+        version_2[4] = 2;
+        assert_eq!(Meta::decode(&version_2).map(|m| m.list_shape()), Ok(ListShape::plain(16)));
+        let mut old = bytes;
+        old[4] = 1;
+        assert_eq!(Meta::decode(&old), Err(FormatError::UnsupportedVersion(1)));
+        let mut bad_codes = bytes;
+        bad_codes[48] = 3;
+        assert_eq!(Meta::decode(&bad_codes), Err(FormatError::BadField("neighbor codes")));
         let mut wrong = bytes;
         wrong[0] ^= 1;
         assert_eq!(Meta::decode(&wrong), Err(FormatError::BadMagic));
@@ -539,29 +637,40 @@ mod tests {
 
     #[test]
     fn neighbor_layers_are_independent_slot_ranges() {
-        let m = 4;
-        let mut tuple = new_neighbor_tuple(2, m);
-        assert_eq!(tuple.len(), neighbor_tuple_size(2, m));
-        let layer0: Vec<NodeId> = (1..=8).map(|i| NodeId::new(i, 1)).collect();
-        let layer2 = vec![NodeId::new(100, 7)];
-        write_layer(&mut tuple, m, 0, &layer0).unwrap();
-        write_layer(&mut tuple, m, 2, &layer2).unwrap();
-        let mut out = Vec::new();
-        read_layer(&tuple, m, 0, &mut out).unwrap();
-        assert_eq!(out, layer0);
-        out.clear();
-        read_layer(&tuple, m, 1, &mut out).unwrap();
-        assert!(out.is_empty());
-        read_layer(&tuple, m, 2, &mut out).unwrap();
-        assert_eq!(out, layer2);
-        // Shrinking a layer clears the slots it no longer uses.
-        write_layer(&mut tuple, m, 0, &layer0[..3]).unwrap();
-        out.clear();
-        read_layer(&tuple, m, 0, &mut out).unwrap();
-        assert_eq!(out, &layer0[..3]);
-        assert!(read_layer(&tuple, m, 3, &mut out).is_err(), "layer above the node's level");
-        assert!(write_layer(&mut tuple, m, 1, &layer0).is_err(), "more than m neighbors");
-        assert!(read_layer(&tuple, m + 1, 0, &mut out).is_err(), "m disagrees with the slot count");
+        for code_bytes in [0, 5] {
+            let shape = ListShape { m: 4, code_bytes };
+            let mut tuple = new_neighbor_tuple(2, shape);
+            assert_eq!(tuple.len(), 8 + 8 * (6 + code_bytes) + 2 * 4 * 6);
+            let layer0: Vec<NodeId> = (1..=8).map(|i| NodeId::new(i, 1)).collect();
+            let codes0: Vec<u8> = (0..8 * code_bytes as u8).collect();
+            let layer2 = vec![NodeId::new(100, 7)];
+            write_layer(&mut tuple, shape, 0, &layer0, &codes0).unwrap();
+            write_layer(&mut tuple, shape, 2, &layer2, &[]).unwrap();
+            let mut out = Vec::new();
+            read_layer(&tuple, shape, 0, &mut out).unwrap();
+            assert_eq!(out, layer0);
+            let (mut ids, mut codes) = (Vec::new(), Vec::new());
+            read_layer_codes(&tuple, shape, &mut ids, &mut codes).unwrap();
+            assert_eq!((ids, codes), (layer0.clone(), codes0.clone()));
+            out.clear();
+            read_layer(&tuple, shape, 1, &mut out).unwrap();
+            assert!(out.is_empty());
+            read_layer(&tuple, shape, 2, &mut out).unwrap();
+            assert_eq!(out, layer2);
+            // Shrinking a layer clears the slots it no longer uses.
+            write_layer(&mut tuple, shape, 0, &layer0[..3], &codes0[..3 * code_bytes]).unwrap();
+            out.clear();
+            read_layer(&tuple, shape, 0, &mut out).unwrap();
+            assert_eq!(out, &layer0[..3]);
+            assert!(tuple[8 + 3 * (6 + code_bytes)..8 + 8 * (6 + code_bytes)].iter().all(|&b| b == 0));
+            assert!(read_layer(&tuple, shape, 3, &mut out).is_err(), "layer above the node's level");
+            assert!(write_layer(&mut tuple, shape, 1, &layer0, &[]).is_err(), "more than m neighbors");
+            assert!(read_layer(&tuple, ListShape { m: 5, code_bytes }, 0, &mut out).is_err(), "m disagrees with the slot count");
+            assert!(read_layer(&tuple, ListShape { m: 4, code_bytes: code_bytes + 1 }, 0, &mut out).is_err(), "code size disagrees");
+            if code_bytes > 0 {
+                assert!(write_layer(&mut tuple, shape, 0, &layer0, &codes0[1..]).is_err(), "a code per neighbor");
+            }
+        }
     }
 
     #[test]

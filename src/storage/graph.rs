@@ -3,10 +3,13 @@
 
 use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint, item_of_kind, page_capacity, prefetch};
 use super::buffer::{Lock, LockedBuffer, PinCache};
+use super::codes::{self, IndexCodes};
 use super::port;
 use super::xlog::{Logging, PageWrite};
-use crate::hnsw::{Candidate, Graph, GraphMut, IdSet};
-use crate::page::{self, ElementHeader, FormatError, Meta, NodeId};
+use crate::hnsw::{Candidate, Graph, GraphMut, IdMap, IdSet};
+use crate::kernels::codes::Prepared;
+use crate::page::{self, ElementHeader, FormatError, ListShape, Meta, NodeId};
+use std::rc::Rc;
 use pgrx::pg_sys;
 
 pub type Distance = fn(&[f32], &[f32]) -> f32;
@@ -199,7 +202,16 @@ fn add_node_split(
 
 pub struct PageGraph {
     rel: pg_sys::Relation,
-    m: usize,
+    shape: ListShape,
+    codes: Option<Rc<IndexCodes>>,
+    /// A scan that walks over codes: the query prepared for them, the last
+    /// layer-0 list read with its codes, and each estimated node's lower
+    /// bound (for the exact rerank).
+    estimating: Option<Prepared>,
+    list: Vec<NodeId>,
+    list_codes: Vec<u8>,
+    list_is_coded: bool,
+    lower_bounds: IdMap<NodeId, f32>,
     dimensions: usize,
     distance: Distance,
     query: Vec<f32>,
@@ -226,7 +238,13 @@ impl PageGraph {
     pub fn new(rel: pg_sys::Relation, meta: &Meta, distance: Distance, logging: Logging, release_pins_on_drop: bool) -> Self {
         PageGraph {
             rel,
-            m: meta.m as usize,
+            shape: meta.list_shape(),
+            codes: codes::load(rel, meta),
+            estimating: None,
+            list: Vec::new(),
+            list_codes: Vec::new(),
+            list_is_coded: false,
+            lower_bounds: IdMap::default(),
             dimensions: meta.dimensions as usize,
             distance,
             query: Vec::new(),
@@ -243,6 +261,52 @@ impl PageGraph {
     pub fn set_query(&mut self, query: &[f32]) {
         self.query.clear();
         self.query.extend_from_slice(query);
+        self.estimating = None;
+        self.list_is_coded = false;
+    }
+
+    /// The index's neighbor codes, if it has them.
+    pub fn codes(&self) -> Option<&Rc<IndexCodes>> {
+        self.codes.as_ref()
+    }
+
+    /// Makes the walk estimate layer-0 distances from the codes in the
+    /// neighbor lists (after `set_query`); the scan measures what it hands
+    /// out with `measure`. False if the index has no codes.
+    pub fn estimate_from_codes(&mut self) -> bool {
+        self.estimating = self.codes.as_ref().map(|codes| codes.prepare(&self.query));
+        self.lower_bounds.clear();
+        self.estimating.is_some()
+    }
+
+    /// A distance the exact one is (almost surely, for 1-bit codes) not
+    /// below, for a node the walk estimated; a measured node's own distance.
+    pub fn lower_bound(&self, id: NodeId, distance: f32) -> f32 {
+        self.lower_bounds.get(&id).copied().unwrap_or(distance)
+    }
+
+    /// The stored codes of `ids`, in order: copied from `owner`'s layer-0
+    /// list where it has them, else encoded from the elements' vectors.
+    /// Empty when the index has no codes.
+    pub fn codes_for(&mut self, owner: Option<NodeId>, ids: &[NodeId]) -> Vec<u8> {
+        let Some(codes) = self.codes.clone() else { return Vec::new() };
+        let stored = codes.stored_bytes();
+        let (mut known, mut known_codes) = (Vec::new(), Vec::new());
+        if let Some(owner) = owner {
+            self.read_list(owner, 0, &mut known, Some(&mut known_codes));
+        }
+        let mut out = Vec::with_capacity(ids.len() * stored);
+        let mut vector = Vec::new();
+        for &id in ids {
+            match known.iter().position(|&k| k == id) {
+                Some(i) => out.extend_from_slice(&known_codes[i * stored..(i + 1) * stored]),
+                None => {
+                    self.read_vector(id, &mut vector);
+                    codes.encode(&vector, &mut out);
+                }
+            }
+        }
+        out
     }
 
     pub fn release_pins(&mut self) {
@@ -319,14 +383,16 @@ impl PageGraph {
     /// Writes `node`'s list on `layer`, WAL-logged; with `expected`, only if
     /// the list still is that (else false).
     fn write_neighbors(&mut self, node: NodeId, layer: usize, neighbors: &[NodeId], expected: Option<&[NodeId]>) -> bool {
-        let (rel, m, logging) = (self.rel, self.m, self.logging);
+        // Codes are found (reading other pages) before the list's page is locked.
+        let codes = if layer == 0 { self.codes_for(Some(node), neighbors) } else { Vec::new() };
+        let (rel, shape, logging) = (self.rel, self.shape, self.logging);
         let at = self.with_tuple(node, page::element_neighbors);
         let buffer = LockedBuffer::read(rel, at.block(), Lock::Exclusive);
         if let Some(expected) = expected {
             let mut current = Vec::new();
             // SAFETY: exclusively locked.
             let tuple = unsafe { item(rel, buffer.page(), at.block(), at.offset()) };
-            page::read_layer(tuple, m, layer, &mut current).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+            page::read_layer(tuple, shape, layer, &mut current).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
             if current != expected {
                 return false;
             }
@@ -335,7 +401,7 @@ impl PageGraph {
         let page = write.register(&buffer, false);
         // SAFETY: exclusively locked; `page` is the page to edit.
         let tuple = unsafe { item(rel, page, at.block(), at.offset()) };
-        page::write_layer(tuple, m, layer, neighbors).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+        page::write_layer(tuple, shape, layer, neighbors, &codes).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
         write.commit();
         true
     }
@@ -373,10 +439,60 @@ impl Graph for PageGraph {
         self.distance_from(true, node)
     }
 
-    /// Pins every node's page and prefetches its line pointer, then its
-    /// tuple, so the memory loads of the whole batch overlap; then measures
-    /// each under a share lock, one lock per page.
+    /// Exact distances, except in a scan over codes (`estimate_from_codes`)
+    /// for the nodes of the layer-0 list just read: estimates from its codes.
     fn distances(&mut self, nodes: &[NodeId], out: &mut Vec<f32>) {
+        if self.list_is_coded {
+            if let Some(prepared) = &self.estimating {
+                let stored = self.shape.code_bytes;
+                out.clear();
+                let mut at = 0;
+                for &node in nodes {
+                    // `nodes` are some of the list's, in its order.
+                    match self.list[at..].iter().position(|&n| n == node) {
+                        Some(i) => {
+                            at += i;
+                            let code = &self.list_codes[at * stored..(at + 1) * stored];
+                            let estimate = prepared.estimate_stored(code);
+                            self.lower_bounds.insert(node, prepared.lower_bound_stored(code, estimate));
+                            out.push(estimate);
+                        }
+                        None => {
+                            out.clear();
+                            break;
+                        }
+                    }
+                }
+                if out.len() == nodes.len() {
+                    return;
+                }
+            }
+        }
+        self.measure(nodes, out);
+    }
+
+    fn neighbors(&mut self, node: NodeId, layer: usize, out: &mut Vec<NodeId>) {
+        out.clear();
+        self.list_is_coded = false;
+        if layer == 0 && self.estimating.is_some() {
+            let (mut list, mut list_codes) = (std::mem::take(&mut self.list), std::mem::take(&mut self.list_codes));
+            list.clear();
+            list_codes.clear();
+            self.read_list(node, 0, &mut list, Some(&mut list_codes));
+            out.extend_from_slice(&list);
+            (self.list, self.list_codes) = (list, list_codes);
+            self.list_is_coded = true;
+        } else {
+            self.read_list(node, layer, out, None);
+        }
+    }
+}
+
+impl PageGraph {
+    /// Exact distances: pins every node's page and prefetches its line
+    /// pointer, then its tuple, so the memory loads of the whole batch
+    /// overlap; then measures each under a share lock, one lock per page.
+    pub fn measure(&mut self, nodes: &[NodeId], out: &mut Vec<f32>) {
         out.clear();
         out.resize(nodes.len(), 0.0);
         self.buffers.clear();
@@ -444,20 +560,25 @@ impl Graph for PageGraph {
         self.order = order;
     }
 
-    fn neighbors(&mut self, node: NodeId, layer: usize, out: &mut Vec<NodeId>) {
-        out.clear();
-        let (rel, m, block) = (self.rel, self.m, node.block());
+    /// Appends `node`'s neighbors on `layer` to `out`, and on layer 0 their
+    /// codes to `codes` when given (the index must have codes).
+    fn read_list(&mut self, node: NodeId, layer: usize, out: &mut Vec<NodeId>, mut codes: Option<&mut Vec<u8>>) {
+        let (rel, shape, block) = (self.rel, self.shape, node.block());
         // The neighbor tuple is usually on the element's page: one lock for both.
         // A freed element has no neighbors, nor has one on a layer below the
         // one asked for: on a standby, whose scans VACUUM's replay does not
         // wait for, a new element can take a freed one's place mid-descent.
-        let read_layer = |page, at: NodeId, out: &mut Vec<NodeId>| {
+        let mut read_layer = |page, at: NodeId, out: &mut Vec<NodeId>| {
             // SAFETY: the caller holds `page` pinned and share-locked.
             if let Some(neighbors) = unsafe { item_of_kind(rel, page, at.block(), at.offset(), page::NEIGHBOR_KIND) } {
                 if neighbors.get(1).is_some_and(|&level| (level as usize) < layer) {
                     return;
                 }
-                page::read_layer(neighbors, m, layer, out).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+                let read = match codes.as_deref_mut() {
+                    Some(codes) => page::read_layer_codes(neighbors, shape, out, codes),
+                    None => page::read_layer(neighbors, shape, layer, out),
+                };
+                read.unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
             }
         };
         let elsewhere = self.pins.with_page(block, Lock::Share, |page| {

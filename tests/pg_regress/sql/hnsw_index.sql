@@ -224,6 +224,30 @@ FROM (SELECT id FROM spill ORDER BY v <-> '[0.1,0.2,0.3]' LIMIT 10) s;
 EXPLAIN (COSTS OFF) SELECT id FROM spill ORDER BY v <-> '[0.1,0.2,0.3]' LIMIT 10;
 RESET hnsw.ef_search;
 
+-- neighbor codes: the walk estimates from codes in the lists (8-bit at 3
+-- dimensions) and an exact rerank orders; the same answers as the exact ones
+CREATE INDEX items_codes ON items USING hnsw (embedding vector_l2_ops) WITH (neighbor_codes = on);
+SELECT relname, reloptions FROM pg_class WHERE relname = 'items_codes';
+SET enable_seqscan = off;
+SET hnsw.ef_search = 100;
+SELECT array_agg(id) = exact_ids('[1,1,1]', '<->', 10) AS codes_find_the_exact_ten
+FROM (SELECT id FROM items ORDER BY embedding <-> '[1,1,1]' LIMIT 10) s;
+INSERT INTO items SELECT i, 0, ARRAY[i, i, i] FROM generate_series(9001, 9100) i;
+DELETE FROM items WHERE id BETWEEN 9001 AND 9050;
+VACUUM items;
+SELECT id FROM items ORDER BY embedding <-> '[9060,9060,9060]' LIMIT 3;
+SELECT quiver_check_index('items_codes');
+RESET hnsw.ef_search;
+RESET enable_seqscan;
+-- an empty table has nothing to learn codes from
+CREATE INDEX empty_codes ON empty_items USING hnsw (v vector_l2_ops) WITH (neighbor_codes = on);
+SELECT sqlstate_of($$CREATE INDEX ON items USING hnsw (embedding vector_l2_ops) WITH (neighbor_codes = maybe)$$);
+-- L1 distances have no 1-bit codes, and 300 dimensions of 4-bit codes do not fit a list
+CREATE TABLE l1_wide (v vector(300));
+INSERT INTO l1_wide SELECT array_fill(1::real, ARRAY[300]);
+SELECT sqlstate_of($$CREATE INDEX ON l1_wide USING hnsw (v vector_l1_ops) WITH (neighbor_codes = on)$$);
+DROP INDEX items_codes;
+
 -- 2,000 dimensions: an element fills most of a page
 CREATE TABLE wide (id int, v vector(2000));
 INSERT INTO wide SELECT i, array_fill(i::real, ARRAY[2000]) FROM generate_series(1, 30) i;
@@ -232,6 +256,6 @@ INSERT INTO wide SELECT i, array_fill(i + 0.25::real, ARRAY[2000]) FROM generate
 SELECT id FROM wide ORDER BY v <-> array_fill(3.3::real, ARRAY[2000])::vector LIMIT 3;
 SELECT quiver_check_index('wide_idx'), quiver_check_index('spill_idx'), quiver_check_index('unlogged_items_v_idx');
 
-DROP TABLE items, queries, untyped, unlogged_items, empty_items, no_dims, many_dims, wide, spill, spill_truth;
+DROP TABLE items, queries, untyped, unlogged_items, empty_items, no_dims, many_dims, wide, spill, spill_truth, l1_wide;
 DROP FUNCTION exact_ids(vector, text, int, text);
 DROP FUNCTION sqlstate_of(text);
