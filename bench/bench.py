@@ -27,6 +27,10 @@ sys.path.insert(0, str(ROOT / "examples"))
 import fashion_mnist  # noqa: E402
 
 EXTENSIONS = {"quiver": "quiver", "pgvector": "vector"}
+# Quiver's index with WITH (neighbor_codes = on), in a database of its own,
+# measured beside the two on the main comparison only.
+CODES = "quiver_codes"
+INDEX_OPTIONS = {CODES: ", neighbor_codes = on"}
 EF_SEARCH = [10, 20, 40, 80, 160, 320]
 K = 10
 
@@ -94,11 +98,11 @@ def load_table(conn, table, base, dims):
     conn.execute(f"VACUUM ANALYZE {table}")
 
 
-def build_index(conn, table, opclass, m, ef_construction):
+def build_index(conn, table, opclass, m, ef_construction, options=""):
     conn.execute(f"DROP INDEX IF EXISTS {table}_hnsw")
     start = time.perf_counter()
     conn.execute(f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding {opclass}) "
-                 f"WITH (m = {m}, ef_construction = {ef_construction})")
+                 f"WITH (m = {m}, ef_construction = {ef_construction}{options})")
     seconds = time.perf_counter() - start
     size = conn.execute(f"SELECT pg_relation_size('{table}_hnsw')").fetchone()[0]
     # Warm the index into shared buffers, so queries measure search, not disk.
@@ -212,8 +216,11 @@ def study_dataset(args, conns, name, base, queries, metric, sweeps=True):
 
     # The main comparison: m = 16, ef_construction = 64.
     for ext, conn in conns.items():
-        seconds, size = build_index(conn, table, opclass, 16, 64)
+        seconds, size = build_index(conn, table, opclass, 16, 64, INDEX_OPTIONS.get(ext, ""))
         result["main"][ext] = {"build_s": seconds, "size_bytes": size, "curve": []}
+        if ext == CODES:
+            # As the index chooses them (kernels::codes::Quantizer::choose).
+            result["main"][ext]["codes"] = "1-bit codes" if base.shape[1] >= 256 else "8-bit codes"
         print(f"   {ext}: build {seconds:.1f} s, {size / 2**20:.1f} MiB", flush=True)
     for ef in args.ef_search:
         stats = run_queries(conns, table, op, queries, truth, ef, args.explain_sample)
@@ -225,6 +232,9 @@ def study_dataset(args, conns, name, base, queries, metric, sweeps=True):
     print("   hnswlib: " + "  ".join(f"ef {p['ef_search']} recall {p['recall']:.3f} qps {p['qps']:.0f}"
                                      for p in result["hnswlib"]["curve"]), flush=True)
 
+    if CODES in conns:
+        conns[CODES].execute(f"DROP TABLE {table}")
+        conns = {ext: conn for ext, conn in conns.items() if ext != CODES}
     if not sweeps:
         for conn in conns.values():
             conn.execute(f"DROP TABLE {table}")
@@ -420,6 +430,18 @@ def write_report(results, path, command):
                          f"{ratio(a['qps'], b['qps'])} | {a['p50_ms']:.2f} / {b['p50_ms']:.2f} | "
                          f"{a['p99_ms']:.2f} / {b['p99_ms']:.2f} | {fmt(a['server_ms'], 2)} / {fmt(b['server_ms'], 2)} |")
         lines.append("")
+        c = main.get(CODES)
+        if c:
+            lines += [f"Quiver with `WITH (neighbor_codes = on)` ({c['codes']}), measured in the same runs: build "
+                      f"{c['build_s']:.1f} s ({ratio(c['build_s'], p['build_s'])} of pgvector's), "
+                      f"{c['size_bytes'] / 2**20:.1f} MiB ({ratio(c['size_bytes'], p['size_bytes'])}).", "",
+                      "| ef_search | recall codes / Quiver / pgvector | server ms codes / Quiver / pgvector | "
+                      "server time codes / pgvector | QPS codes |", "|---|---|---|---|---|"]
+            for a, b, d in zip(c["curve"], q["curve"], p["curve"]):
+                lines.append(f"| {a['ef_search']} | {a['recall']:.3f} / {b['recall']:.3f} / {d['recall']:.3f} | "
+                             f"{fmt(a['server_ms'], 3)} / {fmt(b['server_ms'], 3)} / {fmt(d['server_ms'], 3)} | "
+                             f"{ratio(a['server_ms'], d['server_ms'])} | {a['qps']:.0f} |")
+            lines.append("")
         if data.get("hnswlib"):
             h = data["hnswlib"]
             lines += [f"hnswlib 0.8 (PyPI), the same m and ef_construction, one thread, in process (no database, no "
@@ -450,8 +472,10 @@ def write_report(results, path, command):
               "| dataset | server time at recall 0.95 / 0.99 <= 1/3 | recall at every ef_search >= pgvector - 0.005 | "
               "build time <= 0.5x | size <= 1.25x |",
               "|---|---|---|---|---|"]
-    for name, data in results["datasets"].items():
-        q, p = data["main"]["quiver"], data["main"]["pgvector"]
+    rows = [(name, "", data["main"]["quiver"], data["main"]["pgvector"]) for name, data in results["datasets"].items()]
+    rows += [(name, " (neighbor codes)", data["main"][CODES], data["main"]["pgvector"])
+             for name, data in results["datasets"].items() if CODES in data["main"]]
+    for name, variant, q, p in rows:
         times = []
         for target in (0.95, 0.99):
             qt = interpolate_qps(q["curve"], target, "server_ms")[0]
@@ -462,7 +486,7 @@ def write_report(results, path, command):
         build = q["build_s"] / p["build_s"]
         size = q["size_bytes"] / p["size_bytes"]
         worst = min(a["recall"] - b["recall"] for a, b in zip(q["curve"], p["curve"]))
-        lines.append(f"| {name} | {times_text}: {met(all(r is not None and r <= 1 / 3 for r in times))} | "
+        lines.append(f"| {name}{variant} | {times_text}: {met(all(r is not None and r <= 1 / 3 for r in times))} | "
                      f"worst {worst:+.3f}: {met(worst >= -0.005)} | {build:.2f}x: {met(build <= 0.5)} | "
                      f"{size:.2f}x: {met(size <= 1.25)} |")
     lines.append("")
@@ -514,10 +538,10 @@ def plot(results, outdir):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    colors = {"quiver": "tab:blue", "pgvector": "tab:orange"}
+    colors = {"quiver": "tab:blue", "pgvector": "tab:orange", CODES: "tab:green"}
     for name, data in results["datasets"].items():
         fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-        lines_to_plot = [(ext, data["main"][ext]["curve"]) for ext in ("quiver", "pgvector")]
+        lines_to_plot = [(ext, data["main"][ext]["curve"]) for ext in ("quiver", CODES, "pgvector") if ext in data["main"]]
         if data.get("hnswlib"):
             lines_to_plot.append(("hnswlib (in process)", data["hnswlib"]["curve"]))
         colors["hnswlib (in process)"] = "tab:gray"
@@ -597,6 +621,7 @@ def main():
 
     rng = np.random.default_rng(42)
     conns = {name: connect(args, name) for name in EXTENSIONS}
+    with_codes = {**conns, CODES: connect(args, CODES)}
     versions = {name: conn.execute("SELECT extversion FROM pg_extension WHERE extname = %s",
                                    (EXTENSIONS[name],)).fetchone()[0] for name, conn in conns.items()}
     server = conns["quiver"].execute("SELECT version()").fetchone()[0].split(" on ")[0]
@@ -613,7 +638,7 @@ def main():
         for name, (loader, metric) in loaders.items():
             base, queries = loader(*sizes[name], rng)
             # The text embeddings get the main comparison; the parameter study stays on the other two.
-            results["datasets"][name] = study_dataset(args, conns, name, base, queries, metric,
+            results["datasets"][name] = study_dataset(args, with_codes, name, base, queries, metric,
                                                       sweeps=name != "minilm-wordnet")
     if not args.only_inserts:
         base, queries = load_fashion_mnist(sizes["fashion-mnist"][0], 1000, np.random.default_rng(7))

@@ -37,10 +37,11 @@ port=${BENCH_PORT:-54341}
 settings=("shared_buffers = 2GB" "maintenance_work_mem = 4GB" "max_parallel_maintenance_workers = 0"
           "max_parallel_workers_per_gather = 0" "jit = off" "work_mem = 64MB")
 throwaway_cluster bench "$port" "${settings[@]}"
-for db in quiver pgvector; do
+for db in quiver quiver_codes pgvector; do
     cluster_psql "$CLUSTER_DIR" "$port" postgres -q -c "CREATE DATABASE $db"
 done
 cluster_psql "$CLUSTER_DIR" "$port" quiver -q -c "CREATE EXTENSION quiver"
+cluster_psql "$CLUSTER_DIR" "$port" quiver_codes -q -c "CREATE EXTENSION quiver"
 cluster_psql "$CLUSTER_DIR" "$port" pgvector -q -c "CREATE EXTENSION vector"
 
 mode=()

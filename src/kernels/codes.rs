@@ -182,6 +182,13 @@ pub fn supported_isas() -> Vec<CodeIsa> {
     isas
 }
 
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return best_isa() == CodeIsa::Avx512;
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 fn best_isa() -> CodeIsa {
     static BEST: std::sync::OnceLock<CodeIsa> = std::sync::OnceLock::new();
     *BEST.get_or_init(|| *supported_isas().last().expect("scalar is always supported"))
@@ -285,6 +292,9 @@ pub struct BinaryQuery {
     /// For each 4 bits of a code, the sum of the rotated query over every
     /// pattern of them: an estimate adds one entry per nibble.
     nibble_sums: Vec<f32>,
+    /// With AVX-512: the rotated query, zero-padded to 16 values per two
+    /// bytes of bits, for masked adds instead of the tables.
+    masked: Option<Vec<f32>>,
     sum: f32,
     squared_norm: f32,
     /// -dot: q · c.
@@ -410,11 +420,16 @@ impl BinaryQuantizer {
         let squared_norm = rotated.iter().map(|x| x * x).sum();
         // Whole bytes of bits: the code's bits past the last dimension are 0.
         rotated.resize(bit_bytes * 8, 0.0);
+        let masked = has_avx512().then(|| {
+            let mut padded = rotated.clone();
+            padded.resize(bit_bytes.div_ceil(2) * 16, 0.0);
+            padded
+        });
         let mut nibble_sums = Vec::with_capacity(rotated.len() * 4);
         for four in rotated.chunks_exact(4) {
             nibble_sums.extend((0..16usize).map(|pattern| (0..4).filter(|b| pattern >> b & 1 == 1).map(|b| four[b]).sum::<f32>()));
         }
-        BinaryQuery { metric, dimensions, bit_bytes, nibble_sums, sum, squared_norm, constant }
+        BinaryQuery { metric, dimensions, bit_bytes, nibble_sums, masked, sum, squared_norm, constant }
     }
 }
 
@@ -426,16 +441,30 @@ impl BinaryQuery {
         (norm, alignment)
     }
 
-    /// <r, q'> estimated as |r| <x̄, q'> / <x̄, r/|r|>.
-    fn estimate_dot(&self, code: &[u8]) -> (f32, f32) {
-        let bits = &code[..self.bit_bytes];
+    /// The sum of the rotated query over the code's set bits, from the tables.
+    fn positive_from_tables(&self, bits: &[u8]) -> f32 {
         // Two accumulators, one per nibble, so the additions overlap.
         let (mut low, mut high) = (0.0f32, 0.0f32);
         for (table, &byte) in self.nibble_sums.chunks_exact(32).zip(bits) {
             low += table[(byte & 0x0F) as usize];
             high += table[16 + (byte >> 4) as usize];
         }
-        let positive = low + high;
+        low + high
+    }
+
+    fn positive(&self, bits: &[u8]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(values) = &self.masked {
+            // SAFETY: `masked` exists only when the CPU has AVX-512, and holds
+            // 16 values per two bytes of bits.
+            return unsafe { super::codes_x86::masked_sum_avx512(values, bits) };
+        }
+        self.positive_from_tables(bits)
+    }
+
+    /// <r, q'> estimated as |r| <x̄, q'> / <x̄, r/|r|>.
+    fn estimate_dot(&self, code: &[u8]) -> (f32, f32) {
+        let positive = self.positive(&code[..self.bit_bytes]);
         let (norm, alignment) = self.factors(code);
         let signs_dot = (2.0 * positive - self.sum) / (self.dimensions as f32).sqrt();
         (norm * signs_dot / alignment.max(1e-6), norm)
@@ -802,6 +831,24 @@ mod tests {
             let touched = rotated.iter().filter(|x| x.abs() > 1e-6).count();
             assert!(dimensions < 50 || touched > dimensions / 2, "d={dimensions}: {touched} coordinates");
         }
+    }
+
+    #[test]
+    fn binary_code_sums_agree_with_the_tables_on_every_length() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+        for dimensions in (1..=70).chain([384, 784]) {
+            let data = rows(&mut rng, 20, dimensions);
+            let quantizer = BinaryQuantizer::train(data.iter().map(|r| r.as_slice()), dimensions, 3);
+            let prepared = quantizer.prepare(&data[0], CodeMetric::L2Squared);
+            for row in &data[1..] {
+                let mut code = Vec::new();
+                quantizer.encode(row, &mut code);
+                let bits = &code[..dimensions.div_ceil(8)];
+                let (got, want) = (prepared.positive(bits), prepared.positive_from_tables(bits));
+                assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "d={dimensions}: {got} vs {want}");
+            }
+        }
+        eprintln!("1-bit sums with AVX-512: {}", has_avx512());
     }
 
     #[test]

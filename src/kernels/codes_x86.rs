@@ -111,3 +111,25 @@ pub unsafe fn sum_avx512(term: Term, bits: u8, target: &[f32], weight: &[f32], c
     }
     sum
 }
+
+/// The sum of `values[i]` over the set bits i of `bits` (bit i is bit i % 8
+/// of byte i / 8): one masked add per 16 bits. `values` must hold 16 per two
+/// bytes of `bits`, rounded up, so the last load stays in bounds.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn masked_sum_avx512(values: &[f32], bits: &[u8]) -> f32 {
+    debug_assert!(values.len() >= bits.len().div_ceil(2) * 16);
+    let mut acc = _mm512_setzero_ps();
+    let mut pairs = bits.chunks_exact(2);
+    let mut at = 0;
+    for pair in &mut pairs {
+        let mask = u16::from_le_bytes([pair[0], pair[1]]);
+        let v = unsafe { _mm512_loadu_ps(values.as_ptr().add(at)) };
+        acc = _mm512_mask_add_ps(acc, mask, acc, v);
+        at += 16;
+    }
+    if let [last] = pairs.remainder() {
+        let v = unsafe { _mm512_loadu_ps(values.as_ptr().add(at)) };
+        acc = _mm512_mask_add_ps(acc, *last as u16, acc, v);
+    }
+    _mm512_reduce_add_ps(acc)
+}

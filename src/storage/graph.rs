@@ -276,6 +276,8 @@ impl PageGraph {
     pub fn estimate_from_codes(&mut self) -> bool {
         self.estimating = self.codes.as_ref().map(|codes| codes.prepare(&self.query));
         self.lower_bounds.clear();
+        // A walk estimates some thousand nodes: grow the map once, not as it fills.
+        self.lower_bounds.reserve(4096);
         self.estimating.is_some()
     }
 
