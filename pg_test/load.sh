@@ -3,8 +3,9 @@
 # VACUUM after deleting half (and one cancelled in its index phase), 8
 # sessions writing and querying at once with a VACUUM every few seconds,
 # the index's growth under 8 sessions inserting, a
-# crash in the middle of concurrent inserts, an UNLOGGED table across a
-# clean and a crash restart, a streaming standby, and point-in-time
+# crash in the middle of concurrent inserts (also into an index with
+# neighbor codes), an UNLOGGED table across a
+# clean and a crash restart, a streaming standby (both kinds of index), and point-in-time
 # recovery. After each, quiver_check_index must find nothing wrong.
 # Quiver must be installed.
 set -euo pipefail
@@ -198,25 +199,34 @@ check "growth: 2,000 rows from 8 sessions grow the index to at most 1.1x a fresh
     "$(sql -At -c "SELECT $grown <= 1.1 * $rebuilt")"
 sql -c "DROP TABLE grow"
 
-echo "--- crash in the middle of concurrent inserts"
-sql -c "CREATE TABLE crash (id int, category text, embedding vector(784))"
-sql -c "CREATE INDEX crash_idx ON crash USING hnsw (embedding vector_l2_ops)"
-insert_script crash >"$dir/crash.sql"
-pgbench -c 8 -j 2 -T 60 -f "$dir/crash.sql" >"$dir/crash.log" 2>&1 &
+for variant in plain codes; do
+echo "--- crash in the middle of concurrent inserts ($variant)"
+# With neighbor codes, the table starts with rows for the codes to learn from.
+table=crash$([ "$variant" = codes ] && echo _codes || true)
+if [ "$variant" = codes ]; then
+    sql -c "CREATE TABLE $table AS SELECT * FROM base WHERE id < 2000"
+    sql -c "CREATE INDEX ${table}_idx ON $table USING hnsw (embedding vector_l2_ops) WITH (neighbor_codes = on)"
+else
+    sql -c "CREATE TABLE $table (id int, category text, embedding vector(784))"
+    sql -c "CREATE INDEX ${table}_idx ON $table USING hnsw (embedding vector_l2_ops)"
+fi
+insert_script $table >"$dir/$table.sql"
+pgbench -c 8 -j 2 -T 60 -f "$dir/$table.sql" >"$dir/$table.log" 2>&1 &
 writers=$!
 sleep 8
 restart immediate
 wait "$writers" || true
-rows=$(sql -At -c "SELECT count(*) FROM crash")
-lost=$(lost_rows crash true)
-check "crash: after recovery the index returns every committed row ($rows rows, $lost lost; $(missed_in_top10 crash true) not in the top 10 for their own vector)" \
+rows=$(sql -At -c "SELECT count(*) FROM $table WHERE category = 'written'")
+lost=$(lost_rows $table true)
+check "crash ($variant): after recovery the index returns every committed row ($rows rows written, $lost lost; $(missed_in_top10 $table true) not in the top 10 for their own vector)" \
     "$([ "$lost" = 0 ] && [ "$rows" -gt 0 ] && echo t || echo f)"
-check "crash: the check passes after recovery" "$(sound crash_idx)"
-sql -c "VACUUM crash"
-lost=$(lost_rows crash true)
-check "crash: and after a VACUUM ($lost lost)" "$([ "$lost" = 0 ] && [ "$(sound crash_idx)" = t ] && echo t || echo f)"
-sql -c "INSERT INTO crash SELECT n, 'after', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 100"
-check "crash: rows inserted after recovery are found" "$([ "$(lost_rows crash "b.category = 'after'")" = 0 ] && echo t || echo f)"
+check "crash ($variant): the check passes after recovery" "$(sound ${table}_idx)"
+sql -c "VACUUM $table"
+lost=$(lost_rows $table true)
+check "crash ($variant): and after a VACUUM ($lost lost)" "$([ "$lost" = 0 ] && [ "$(sound ${table}_idx)" = t ] && echo t || echo f)"
+sql -c "INSERT INTO $table SELECT n, 'after', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 100"
+check "crash ($variant): rows inserted after recovery are found" "$([ "$(lost_rows $table "b.category = 'after'")" = 0 ] && echo t || echo f)"
+done
 
 echo "--- UNLOGGED"
 sql -c "CREATE UNLOGGED TABLE scratch AS SELECT * FROM base WHERE id < 2000"
@@ -241,22 +251,26 @@ as_postgres "$PG_BINDIR/pg_basebackup" -h "$dir" -p "$port" -U postgres -D "$sta
 as_postgres "$PG_BINDIR/pg_ctl" -D "$standby" -l "$dir/standby.log" -w start >/dev/null
 trap "cluster_stop '$dir'; as_postgres '$PG_BINDIR/pg_ctl' -D '$standby' -m immediate -w stop >/dev/null 2>&1; rm -rf '$dir'" EXIT
 standby_sql() { cluster_psql "$dir" "$standby_port" postgres -q "$@"; }
-sql -c "CREATE TABLE rep AS SELECT * FROM base WHERE id < 5000"
-sql -c "CREATE INDEX rep_idx ON rep USING hnsw (embedding vector_l2_ops)"
-sql -c "INSERT INTO rep SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 1000"
-sql -c "DELETE FROM rep WHERE id % 3 = 0" -c "VACUUM rep"
+for variant in plain codes; do
+table=rep$([ "$variant" = codes ] && echo _codes || true)
+options=$([ "$variant" = codes ] && echo "WITH (neighbor_codes = on)" || true)
+sql -c "CREATE TABLE $table AS SELECT * FROM base WHERE id < 5000"
+sql -c "CREATE INDEX ${table}_idx ON $table USING hnsw (embedding vector_l2_ops) $options"
+sql -c "INSERT INTO $table SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 1000"
+sql -c "DELETE FROM $table WHERE id % 3 = 0" -c "VACUUM $table"
 lsn=$(sql -At -c "SELECT pg_current_wal_lsn()")
 for _ in $(seq 1 100); do
     [ "$(standby_sql -At -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
     sleep 0.1
 done
-results=$(answers_query rep)
+results=$(answers_query $table)
 primary_results=$(sql -At -c "$results")
 standby_results=$(standby_sql -At -c "$results")
-check "standby: the 100 queries return the primary's rows" \
+check "standby ($variant): the 100 queries return the primary's rows" \
     "$([ -n "$primary_results" ] && [ "$primary_results" = "$standby_results" ] && echo t || echo f)"
-check "standby: the check passes on the standby" \
-    "$(standby_sql -At -c "SELECT quiver_check_index('rep_idx') = '{}'")"
+check "standby ($variant): the check passes on the standby" \
+    "$(standby_sql -At -c "SELECT quiver_check_index('${table}_idx') = '{}'")"
+done
 
 echo "--- point-in-time recovery"
 # Archive WAL, take a base backup, change the table and index, name a
