@@ -25,6 +25,11 @@ struct ScanState {
     /// The walk estimates distances from neighbor codes, and `scratch.rerank`
     /// measures what it finds.
     coded: bool,
+    /// Strict order over codes: nodes of the first batch the rerank keeps
+    /// back until the walk's next batch joins them, and the distance past
+    /// which it hands out nothing before the walk goes on (see `amgettuple`).
+    hold_back: usize,
+    hand_out_limit: f32,
     batch: std::vec::IntoIter<Candidate<NodeId>>,
     /// Heap TIDs of the current element still to return, last first.
     pending: Vec<HeapTid>,
@@ -63,6 +68,8 @@ pub unsafe extern "C-unwind" fn ambeginscan(
         graph: None,
         started: false,
         coded: false,
+        hold_back: 0,
+        hand_out_limit: f32::INFINITY,
         batch: Vec::new().into_iter(),
         pending: Vec::new(),
         scratch: SPARE_SCRATCH.take().unwrap_or_default(),
@@ -86,6 +93,8 @@ pub unsafe extern "C-unwind" fn amrescan(
     report(state);
     state.started = false;
     state.coded = false;
+    state.hold_back = 0;
+    state.hand_out_limit = f32::INFINITY;
     state.scratch.rerank.clear();
     state.batch = Vec::new().into_iter();
     state.pending.clear();
@@ -138,7 +147,10 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         let next = if state.coded {
             let graph = state.graph.as_mut().expect("a search made the graph");
             let strict = options::ITERATIVE_SCAN.get() == IterativeScan::StrictOrder;
-            state.scratch.rerank.next(strict, |ids, out| graph.measure(ids, out))
+            let (rerank, limit) = (&mut state.scratch.rerank, state.hand_out_limit);
+            (rerank.remaining() > state.hold_back)
+                .then(|| rerank.next_within(strict, limit, |ids, out| graph.measure(ids, out)))
+                .flatten()
         } else {
             state.batch.next()
         };
@@ -152,13 +164,35 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         match with_scan_lock(index, || next_batch(index, state)) {
             Some(batch) if !batch.is_empty() => {
                 if state.coded {
+                    // The walk hands out its whole window (relaxed order), and
+                    // its next batch may hold nodes nearer than this one's far
+                    // half: in strict order that half waits for it, as the
+                    // exact walk keeps its far half (`Order::Strict`).
+                    // Later batches come while a filter rejects rows: there,
+                    // estimates too coarse for the batches to follow the
+                    // exact order made strict order skip most nodes, so a
+                    // node goes out only once nothing the walk has left is
+                    // likely (by its estimate and the typical error) nearer.
+                    let strict = options::ITERATIVE_SCAN.get() == IterativeScan::StrictOrder;
+                    let search = &state.scratch.search;
                     let graph = state.graph.as_ref().expect("a search made the graph");
+                    let first = state.scratch.rerank.remaining() == 0 && search.returned_count == batch.len();
+                    state.hold_back = if strict && first && !search.is_exhausted() { batch.len() / 2 } else { 0 };
+                    state.hand_out_limit = match search.nearest_left() {
+                        Some(nearest) if strict && !first => nearest - graph.estimate_slack(),
+                        _ => f32::INFINITY,
+                    };
                     for c in batch {
                         state.scratch.rerank.add(c.id, graph.lower_bound(c.id, c.distance));
                     }
                 } else {
                     state.batch = batch.into_iter();
                 }
+            }
+            // The walk is over: what the rerank held back goes out now.
+            _ if state.coded && state.scratch.rerank.remaining() > 0 => {
+                state.hold_back = 0;
+                state.hand_out_limit = f32::INFINITY;
             }
             _ => return false,
         }

@@ -126,6 +126,16 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
             + self.visited_count * (std::mem::size_of::<Id>() + 8)
     }
 
+    /// The smallest distance among the nodes found and not handed out, or
+    /// waiting to be expanded: later batches come from these and their
+    /// neighbors.
+    pub fn nearest_left(&self) -> Option<f32> {
+        let frontier = self.frontier.peek().map(|c| c.0.distance);
+        let overflow = self.overflow.peek().map(|c| c.0.distance);
+        let window = self.window.iter().map(|c| c.distance).reduce(f32::min);
+        [frontier, overflow, window].into_iter().flatten().reduce(f32::min)
+    }
+
     /// Whether anything is left to expand or hand out.
     pub fn is_exhausted(&self) -> bool {
         self.frontier.is_empty() && self.window.is_empty() && self.overflow.is_empty()

@@ -70,6 +70,11 @@ impl<Id: Copy + Ord> Rerank<Id> {
         self.skipped_count = 0;
     }
 
+    /// Nodes added and not handed out yet.
+    pub fn remaining(&self) -> usize {
+        self.pending.len() + self.measured.len()
+    }
+
     /// A node the walk found, with a distance its exact one is not below.
     pub fn add(&mut self, id: Id, bound: f32) {
         self.pending.push(Reverse(Bounded { bound, id }));
@@ -79,7 +84,18 @@ impl<Id: Copy + Ord> Rerank<Id> {
     /// fills exact distances of the ids it is given) those whose bound says
     /// they could come first. None once every node added is handed out. In
     /// `strict` order a node measured nearer than one handed out is dropped.
-    pub fn next(&mut self, strict: bool, mut measure: impl FnMut(&[Id], &mut Vec<f32>)) -> Option<Candidate<Id>> {
+    pub fn next(&mut self, strict: bool, measure: impl FnMut(&[Id], &mut Vec<f32>)) -> Option<Candidate<Id>> {
+        self.next_within(strict, f32::INFINITY, measure)
+    }
+
+    /// `next`, but only a node whose distance is at most `limit`: None when
+    /// the nearest left is farther (it stays for a later call).
+    pub fn next_within(
+        &mut self,
+        strict: bool,
+        limit: f32,
+        mut measure: impl FnMut(&[Id], &mut Vec<f32>),
+    ) -> Option<Candidate<Id>> {
         loop {
             let best = self.measured.peek().map(|c| c.0.distance);
             let measure_more = match (self.pending.peek(), best) {
@@ -107,6 +123,10 @@ impl<Id: Copy + Ord> Rerank<Id> {
                 continue;
             }
             let Reverse(nearest) = self.measured.pop()?;
+            if nearest.distance > limit {
+                self.measured.push(Reverse(nearest));
+                return None;
+            }
             if strict && nearest.distance < self.last_returned {
                 self.skipped_count += 1;
                 continue;
@@ -170,6 +190,24 @@ mod tests {
             assert_eq!(rest, if strict { vec![1] } else { vec![2, 1] });
             assert_eq!(rerank.skipped_count, strict as usize);
         }
+    }
+
+    #[test]
+    fn a_limit_keeps_farther_nodes_for_later() {
+        let exact = [1.0f32, 2.0, 3.0];
+        let mut measure = |ids: &[u32], out: &mut Vec<f32>| {
+            out.clear();
+            out.extend(ids.iter().map(|&id| exact[id as usize]));
+        };
+        let mut rerank: Rerank<u32> = Rerank::default();
+        for id in 0..3 {
+            rerank.add(id, exact[id as usize] - 0.5);
+        }
+        assert_eq!(rerank.next_within(true, 2.5, &mut measure).map(|c| c.id), Some(0));
+        assert_eq!(rerank.next_within(true, 2.5, &mut measure).map(|c| c.id), Some(1));
+        assert_eq!(rerank.next_within(true, 2.5, &mut measure), None);
+        assert_eq!(rerank.remaining(), 1);
+        assert_eq!(rerank.next_within(true, f32::INFINITY, &mut measure).map(|c| c.id), Some(2));
     }
 
     #[test]

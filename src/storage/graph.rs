@@ -212,6 +212,9 @@ pub struct PageGraph {
     list_codes: Vec<u8>,
     list_is_coded: bool,
     lower_bounds: IdMap<NodeId, f32>,
+    /// How much the estimates so far exceeded their lower bounds, summed, and
+    /// how many there were.
+    estimate_slack: (f64, u64),
     dimensions: usize,
     distance: Distance,
     query: Vec<f32>,
@@ -245,6 +248,7 @@ impl PageGraph {
             list_codes: Vec::new(),
             list_is_coded: false,
             lower_bounds: IdMap::default(),
+            estimate_slack: (0.0, 0),
             dimensions: meta.dimensions as usize,
             distance,
             query: Vec::new(),
@@ -276,9 +280,17 @@ impl PageGraph {
     pub fn estimate_from_codes(&mut self) -> bool {
         self.estimating = self.codes.as_ref().map(|codes| codes.prepare(&self.query));
         self.lower_bounds.clear();
+        self.estimate_slack = (0.0, 0);
         // A walk estimates some thousand nodes: grow the map once, not as it fills.
         self.lower_bounds.reserve(4096);
         self.estimating.is_some()
+    }
+
+    /// How much an estimate of this scan exceeds its lower bound, on
+    /// average: a node estimated at e is seldom nearer than e minus this.
+    pub fn estimate_slack(&self) -> f32 {
+        let (sum, count) = self.estimate_slack;
+        if count == 0 { 0.0 } else { (sum / count as f64) as f32 }
     }
 
     /// A distance the exact one is (almost surely, for 1-bit codes) not
@@ -456,7 +468,10 @@ impl Graph for PageGraph {
                             at += i;
                             let code = &self.list_codes[at * stored..(at + 1) * stored];
                             let estimate = prepared.estimate_stored(code);
-                            self.lower_bounds.insert(node, prepared.lower_bound_stored(code, estimate));
+                            let bound = prepared.lower_bound_stored(code, estimate);
+                            self.estimate_slack.0 += (estimate - bound) as f64;
+                            self.estimate_slack.1 += 1;
+                            self.lower_bounds.insert(node, bound);
                             out.push(estimate);
                         }
                         None => {
