@@ -176,7 +176,7 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
                     let strict = options::ITERATIVE_SCAN.get() == IterativeScan::StrictOrder;
                     let search = &state.scratch.search;
                     let graph = state.graph.as_ref().expect("a search made the graph");
-                    let first = state.scratch.rerank.remaining() == 0 && search.returned_count == batch.len();
+                    let first = search.returned_count == batch.len();
                     state.hold_back = if strict && first && !search.is_exhausted() { batch.len() / 2 } else { 0 };
                     state.hand_out_limit = match search.nearest_left() {
                         Some(nearest) if strict && !first => nearest - graph.estimate_slack(),

@@ -142,6 +142,14 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
+    /// A measuring function that looks distances up in `exact`, by id.
+    fn measuring(exact: &[f32]) -> impl FnMut(&[u32], &mut Vec<f32>) + '_ {
+        |ids, out| {
+            out.clear();
+            out.extend(ids.iter().map(|&id| exact[id as usize]));
+        }
+    }
+
     #[test]
     fn hands_out_in_exact_order_and_measures_only_what_could_come_first() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
@@ -152,10 +160,7 @@ mod tests {
                 rerank.add(id as u32, d - rng.gen_range(0.0..slack));
             }
             let mut out = Vec::new();
-            let mut measure = |ids: &[u32], out: &mut Vec<f32>| {
-                out.clear();
-                out.extend(ids.iter().map(|&id| exact[id as usize]));
-            };
+            let mut measure = measuring(&exact);
             for _ in 0..10 {
                 out.push(rerank.next(true, &mut measure).expect("500 nodes"));
             }
@@ -175,10 +180,7 @@ mod tests {
     #[test]
     fn strict_order_drops_a_node_found_nearer_than_one_handed_out() {
         let exact = [1.0f32, 2.0, 0.5];
-        let mut measure = |ids: &[u32], out: &mut Vec<f32>| {
-            out.clear();
-            out.extend(ids.iter().map(|&id| exact[id as usize]));
-        };
+        let mut measure = measuring(&exact);
         for strict in [true, false] {
             let mut rerank: Rerank<u32> = Rerank::default();
             rerank.add(0, 1.0);
@@ -195,10 +197,7 @@ mod tests {
     #[test]
     fn a_limit_keeps_farther_nodes_for_later() {
         let exact = [1.0f32, 2.0, 3.0];
-        let mut measure = |ids: &[u32], out: &mut Vec<f32>| {
-            out.clear();
-            out.extend(ids.iter().map(|&id| exact[id as usize]));
-        };
+        let mut measure = measuring(&exact);
         let mut rerank: Rerank<u32> = Rerank::default();
         for id in 0..3 {
             rerank.add(id, exact[id as usize] - 0.5);

@@ -659,6 +659,8 @@ impl Quantizer {
 }
 
 impl Prepared {
+    /// The estimate for a code, or for a stored code (`Quantizer::encode_stored`),
+    /// whose residual after the code the sums never read.
     pub fn estimate(&self, code: &[u8]) -> f32 {
         match self {
             Prepared::Scalar(p) => p.estimate(code),
@@ -671,11 +673,6 @@ impl Prepared {
             Prepared::Scalar(p) => p.lower_bound(estimate, residual),
             Prepared::Binary(p) => p.lower_bound(code, estimate),
         }
-    }
-
-    /// The estimate for a stored code (see `Quantizer::encode_stored`).
-    pub fn estimate_stored(&self, stored: &[u8]) -> f32 {
-        self.estimate(stored)
     }
 
     /// The lower bound for a stored code and its estimate.
@@ -869,7 +866,7 @@ mod tests {
             let mut stored = Vec::new();
             quantizer.encode_stored(&data[1], metric, &mut stored);
             assert_eq!(stored.len(), quantizer.stored_bytes());
-            let estimate = prepared.estimate_stored(&stored);
+            let estimate = prepared.estimate(&stored);
             assert!(prepared.lower_bound_stored(&stored, estimate) <= estimate);
         }
         // 8 bits when they fit, 4 when only those do, 1-bit from 256 dimensions, none for L1 that fits nothing.

@@ -467,7 +467,7 @@ impl Graph for PageGraph {
                         Some(i) => {
                             at += i;
                             let code = &self.list_codes[at * stored..(at + 1) * stored];
-                            let estimate = prepared.estimate_stored(code);
+                            let estimate = prepared.estimate(code);
                             let bound = prepared.lower_bound_stored(code, estimate);
                             self.estimate_slack.0 += (estimate - bound) as f64;
                             self.estimate_slack.1 += 1;
