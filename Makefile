@@ -35,7 +35,7 @@ cluster-test: setup
 # FILTERED_ONLY=1 or INSERTS_ONLY=1 to measure only the filtered queries or
 # the inserts into the last results.
 bench:
-	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) bash bench/run.sh
+	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) BUILDS_ONLY=$(BUILDS_ONLY) bash bench/run.sh
 
 # Design measurement in memory: a walk over codes with an exact rerank.
 bench-codes:

@@ -373,6 +373,34 @@ def study_inserts(args, conns, dims=128, start_rows=20_000, seconds=20):
     return result
 
 
+def study_builds(args, conns, datasets):
+    """CREATE INDEX with 0, 1 and 2 parallel workers, Quiver and pgvector
+    interleaved, on each dataset. Both tables get parallel_workers = 2, so
+    both extensions are offered the same workers whatever their table's size
+    (Fashion-MNIST's vectors live in TOAST, and PostgreSQL sizes a parallel
+    build by the table's own pages)."""
+    result = {}
+    for name, (base, metric) in datasets.items():
+        dims = base.shape[1]
+        opclass = f"vector_{metric}_ops"
+        print(f"== builds: {name}, {len(base)} x {dims}, {metric}", flush=True)
+        for conn in conns.values():
+            load_table(conn, "builds", base, dims)
+            conn.execute("ALTER TABLE builds SET (parallel_workers = 2)")
+        runs = []
+        for workers in (0, 1, 2):
+            for ext, conn in conns.items():
+                conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
+                seconds, size = build_index(conn, "builds", opclass, 16, 64)
+                conn.execute("RESET max_parallel_maintenance_workers")
+                print(f"   {ext} {workers} workers: {seconds:.1f} s, {size / 2**20:.1f} MiB", flush=True)
+                runs.append({"extension": ext, "workers": workers, "build_s": seconds, "size_bytes": size})
+        for conn in conns.values():
+            conn.execute("DROP TABLE builds")
+        result[name] = {"rows": len(base), "dims": dims, "metric": metric, "runs": runs}
+    return result
+
+
 def machine():
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -490,6 +518,23 @@ def write_report(results, path, command):
                      f"worst {worst:+.3f}: {met(worst >= -0.005)} | {build:.2f}x: {met(build <= 0.5)} | "
                      f"{size:.2f}x: {met(size <= 1.25)} |")
     lines.append("")
+    builds = results.get("builds")
+    if builds:
+        lines += ["## Parallel builds", "",
+                  "`make bench BUILDS_ONLY=1`: CREATE INDEX (m = 16, ef_construction = 64) with "
+                  "`max_parallel_maintenance_workers` 0, 1 and 2, "
+                  "the extensions interleaved; both tables have `parallel_workers = 2`. The leader takes part in "
+                  f"both extensions' builds, so 2 workers are 3 processes on {results['meta']['machine']['cores']} "
+                  "cores. Seconds, and in brackets the speedup over the same extension with no workers.", "",
+                  "| dataset | workers | Quiver | pgvector | Quiver / pgvector |", "|---|---|---|---|---|"]
+        for name, data in builds.items():
+            by = {(r["extension"], r["workers"]): r["build_s"] for r in data["runs"]}
+            for workers in (0, 1, 2):
+                q, p = by[("quiver", workers)], by[("pgvector", workers)]
+                lines.append(f"| {name} ({data['rows']:,} x {data['dims']}) | {workers} | {q:.1f} "
+                             f"({by[('quiver', 0)] / q:.2f}x) | {p:.1f} ({by[('pgvector', 0)] / p:.2f}x) | "
+                             f"{ratio(q, p)} |")
+        lines.append("")
     lines += ["## Filtered queries", ""]
     filtered = results.get("filtered")
     if not filtered:
@@ -601,6 +646,8 @@ def main():
     parser.add_argument("--from-results", help="rewrite the report and plots from a results.json, without measuring")
     parser.add_argument("--only-inserts", action="store_true",
                         help="measure only the inserts and merge them into the existing results.json")
+    parser.add_argument("--only-builds", action="store_true",
+                        help="measure only builds with 0, 1 and 2 parallel workers and merge them into results.json")
     parser.add_argument("--only-filtered", action="store_true",
                         help="measure only the filtered queries and merge them into the existing results.json")
     args = parser.parse_args()
@@ -632,7 +679,8 @@ def main():
     out = Path(args.out)
     loaders = {"glove-50": (load_glove, "cosine"), "fashion-mnist": (load_fashion_mnist, "l2"),
                "minilm-wordnet": (load_sentences, "cosine")}
-    if args.only_filtered or args.only_inserts:
+    only = args.only_filtered or args.only_inserts or args.only_builds
+    if only:
         results = json.loads((out / "results.json").read_text())
     else:
         for name, (loader, metric) in loaders.items():
@@ -640,10 +688,15 @@ def main():
             # The text embeddings get the main comparison; the parameter study stays on the other two.
             results["datasets"][name] = study_dataset(args, with_codes, name, base, queries, metric,
                                                       sweeps=name != "minilm-wordnet")
-    if not args.only_inserts:
+    if not only or args.only_builds:
+        builds = {}
+        for name, (loader, metric) in loaders.items():
+            builds[name] = (loader(*sizes[name], np.random.default_rng(42))[0], metric)
+        results["builds"] = study_builds(args, conns, builds)
+    if not only or args.only_filtered:
         base, queries = load_fashion_mnist(sizes["fashion-mnist"][0], 1000, np.random.default_rng(7))
         results["filtered"] = study_filtered(args, conns, base, queries, "l2", 50 if args.quick else 200)
-    if not args.only_filtered:
+    if not only or args.only_inserts:
         results["inserts"] = study_inserts(args, conns, seconds=5 if args.quick else 20)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1))

@@ -1,11 +1,15 @@
 //! ambuild and ambuildempty. The build grows the graph in memory, up to
 //! maintenance_work_mem, then writes it to pages; a graph that outgrows the
 //! memory is written early and the rest of the rows are inserted on disk.
-//! Pages are written without WAL and the finished index is logged once.
+//! With parallel workers the graph grows in shared memory instead (see
+//! `parallel`). Pages are written without WAL and the finished index is
+//! logged once.
 
+use super::parallel::{self, BuildCounts};
 use super::{check_for_interrupts, heap_tid, insert, level_for_tid, IndexSpec};
 use crate::hnsw::cost::{self, WalkCost};
-use crate::hnsw::memory::{Inserted, MemoryGraph};
+use crate::hnsw::memory::{BuiltGraph, Inserted, MemoryGraph};
+use crate::hnsw::GraphMut;
 use crate::kernels::codes::Quantizer;
 use crate::page::{self, ElementHeader, HeapTid, ListShape, Meta, NodeId, PlannedItem};
 use crate::storage::codes::{self, IndexCodes};
@@ -42,6 +46,38 @@ pub unsafe extern "C-unwind" fn ambuild(
         ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, "index already contains data");
     }
     let spec = IndexSpec::of(index);
+    unsafe {
+        pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_SUBPHASE as i32, PHASE_LOADING);
+        let total = (*(*heap).rd_rel).reltuples.max(0.0) as i64;
+        pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL as i32, total);
+    }
+    let rows = parallel::estimate_rows(heap, spec.dimensions);
+    let workers = parallel::workers_for(heap, index, index_info, rows);
+    let counts = (workers > 0)
+        .then(|| parallel::build(heap, index, index_info, &spec, workers, rows))
+        .flatten()
+        .unwrap_or_else(|| serial_build(heap, index, index_info, spec));
+    // SAFETY: index is open; every page was written without WAL, so log them
+    // all now, once, when the relation needs WAL at all.
+    unsafe {
+        if (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_PERMANENT as std::ffi::c_char {
+            let blocks = pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
+            pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, blocks, true);
+        }
+        let mut result = PgBox::<pg_sys::IndexBuildResult>::alloc0();
+        result.heap_tuples = counts.heap_tuples;
+        result.index_tuples = counts.index_tuples;
+        result.into_pg()
+    }
+}
+
+/// Builds the index in this process alone.
+fn serial_build(
+    heap: pg_sys::Relation,
+    index: pg_sys::Relation,
+    index_info: *mut pg_sys::IndexInfo,
+    spec: IndexSpec,
+) -> BuildCounts {
     let mut state = BuildState {
         spec,
         graph: Some(MemoryGraph::new(spec.params, spec.dimensions, spec.distance())),
@@ -52,11 +88,6 @@ pub unsafe extern "C-unwind" fn ambuild(
         index_tuples: 0.0,
         row_context: PgMemoryContexts::new("quiver hnsw build row"),
     };
-    unsafe {
-        pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_SUBPHASE as i32, PHASE_LOADING);
-        let total = (*(*heap).rd_rel).reltuples.max(0.0) as i64;
-        pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL as i32, total);
-    }
     // table_index_build_scan is a static inline function: call the table AM directly.
     let heap_tuples = unsafe {
         let scan = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM can scan for index builds");
@@ -84,18 +115,7 @@ pub unsafe extern "C-unwind" fn ambuild(
             update_meta(index, Logging::Build, |meta| meta.element_count = state.index_tuples as u64);
         }
     }
-    // SAFETY: index is open; every page was written without WAL, so log them
-    // all now, once, when the relation needs WAL at all.
-    unsafe {
-        if (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_PERMANENT as std::ffi::c_char {
-            let blocks = pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
-            pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, blocks, true);
-        }
-        let mut result = PgBox::<pg_sys::IndexBuildResult>::alloc0();
-        result.heap_tuples = heap_tuples;
-        result.index_tuples = state.index_tuples;
-        result.into_pg()
-    }
+    BuildCounts { heap_tuples, index_tuples: state.index_tuples }
 }
 
 #[pg_guard]
@@ -141,10 +161,7 @@ impl BuildState {
             }
         }
         self.index_tuples += 1.0;
-        // SAFETY: reporting progress is always allowed.
-        unsafe {
-            pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE as i32, self.index_tuples as i64)
-        };
+        insert_progress(self.index_tuples);
     }
 
     /// The graph no longer fits maintenance_work_mem: write it out and go on on disk.
@@ -165,9 +182,15 @@ impl BuildState {
     }
 }
 
+/// Reports rows inserted so far to pg_stat_progress_create_index.
+pub(super) fn insert_progress(index_tuples: f64) {
+    // SAFETY: reporting progress is always allowed.
+    unsafe { pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE as i32, index_tuples as i64) };
+}
+
 /// Nodes in breadth-first order from the entry point on layer 0, so that
 /// graph neighbors tend to share pages; nodes not reached come last.
-fn breadth_first_order(graph: &MemoryGraph) -> Vec<u32> {
+fn breadth_first_order(graph: &impl BuiltGraph) -> Vec<u32> {
     let mut order = Vec::with_capacity(graph.len());
     let mut seen = vec![false; graph.len()];
     if let Some((entry, _)) = graph.entry() {
@@ -190,7 +213,7 @@ fn breadth_first_order(graph: &MemoryGraph) -> Vec<u32> {
 
 /// Sample scans for the planner's cost model (`hnsw::cost`), from nodes
 /// spread over the build order; some tens of milliseconds.
-fn measure_walk(graph: &mut MemoryGraph) -> Option<WalkCost> {
+fn measure_walk<G: GraphMut<Id = u32> + BuiltGraph>(graph: &mut G) -> Option<WalkCost> {
     let (entry, level) = graph.entry().filter(|_| graph.len() >= cost::MIN_NODES_TO_MEASURE)?;
     let samples: Vec<u32> = cost::sample_positions(graph.len()).map(|n| n as u32).collect();
     let walk = cost::measure_walk_cost(graph, entry, level, &samples, check_for_interrupts)?;
@@ -206,7 +229,7 @@ const MAX_CODED_LIST_BYTES: usize = 4800;
 
 /// The quantizer of the index's neighbor codes, learned from the graph; None
 /// when the index has none (not asked for, or no rows to learn from).
-fn train_codes(spec: &IndexSpec, graph: &MemoryGraph) -> Option<IndexCodes> {
+fn train_codes(spec: &IndexSpec, graph: &impl BuiltGraph) -> Option<IndexCodes> {
     if !spec.neighbor_codes {
         return None;
     }
@@ -238,7 +261,12 @@ fn train_codes(spec: &IndexSpec, graph: &MemoryGraph) -> Option<IndexCodes> {
 
 /// Writes the meta page, the quantizer of neighbor codes and the in-memory
 /// graph to an empty index, without WAL. Returns the meta page's contents.
-fn write_graph(index: pg_sys::Relation, spec: &IndexSpec, graph: &mut MemoryGraph, heap_tids: &[Vec<HeapTid>]) -> Meta {
+pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
+    index: pg_sys::Relation,
+    spec: &IndexSpec,
+    graph: &mut G,
+    heap_tids: &[Vec<HeapTid>],
+) -> Meta {
     let (walk_first_batch_visits, walk_visits_per_row_milli) = WalkCost::encode(measure_walk(graph));
     let graph = &*graph;
     let m = spec.params.m;

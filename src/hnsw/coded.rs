@@ -7,7 +7,7 @@
 //! `Touched` turns the counts into the page accesses and bytes each layout
 //! would cost.
 
-use super::memory::MemoryGraph;
+use super::memory::{BuiltGraph, MemoryGraph};
 use super::{greedy_descent, search_layer, Candidate, DenseVisited, Graph, SearchScratch};
 use crate::kernels::codes::{BinaryQuantizer, CodeMetric, Prepared, Quantizer, ScalarQuantizer};
 

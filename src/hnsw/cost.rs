@@ -186,7 +186,7 @@ pub fn measure_walk_cost<G: GraphMut>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hnsw::memory::MemoryGraph;
+    use crate::hnsw::memory::{BuiltGraph, MemoryGraph};
     use crate::hnsw::Params;
     use rand::{Rng, SeedableRng};
 

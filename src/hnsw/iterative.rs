@@ -253,7 +253,7 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hnsw::memory::MemoryGraph;
+    use crate::hnsw::memory::{BuiltGraph, MemoryGraph};
     use crate::hnsw::{greedy_descent, search_layer, DenseVisited, Graph, Params, SearchScratch};
     use rand::{Rng, SeedableRng};
 

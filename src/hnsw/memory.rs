@@ -58,37 +58,12 @@ impl MemoryGraph {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.neighbors.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.neighbors.is_empty()
     }
 
     pub fn dim(&self) -> usize {
         self.dim
-    }
-
-    pub fn entry(&self) -> Option<(u32, usize)> {
-        self.entry
-    }
-
-    pub fn vector(&self, node: u32) -> &[f32] {
-        let start = node as usize * self.dim;
-        &self.vectors[start..start + self.dim]
-    }
-
-    pub fn level(&self, node: u32) -> usize {
-        self.neighbors[node as usize].len() - 1
-    }
-
-    pub fn anchor_of(&self, node: u32) -> Option<u32> {
-        Some(self.anchors[node as usize]).filter(|&a| a != NO_ANCHOR)
-    }
-
-    pub fn layer_neighbors(&self, node: u32, layer: usize) -> impl Iterator<Item = u32> + '_ {
-        self.neighbors[node as usize][layer].iter().map(|c| c.id)
     }
 
     /// Roughly what the graph occupies, for the build's memory limit.
@@ -150,10 +125,7 @@ impl MemoryGraph {
 
     /// Links nodes no search can reach back into the graph (see `repair`).
     pub fn reconnect_unreachable(&mut self, check_interrupts: impl FnMut()) -> usize {
-        let Some((entry, entry_level)) = self.entry else { return 0 };
-        let nodes: Vec<u32> = (0..self.len() as u32).collect();
-        let params = self.params;
-        super::repair::reconnect_unreachable(self, &params, entry, entry_level, &nodes, check_interrupts, |change| change())
+        reconnect_unreachable_nodes(self, check_interrupts)
     }
 
     /// Cuts `removed` out of the graph (see `repair::remove_nodes`); they
@@ -183,6 +155,58 @@ impl MemoryGraph {
         let found = search_layer(self, &[nearest], ef, 0, &mut scratch, || {});
         self.scratch = scratch;
         found
+    }
+}
+
+/// What writing a finished graph to pages reads from it; the serial build's
+/// graph and the parallel build's shared one both offer it.
+pub trait BuiltGraph {
+    fn params(&self) -> Params;
+    fn len(&self) -> usize;
+    /// The node on the highest layer, and that layer.
+    fn entry(&self) -> Option<(u32, usize)>;
+    fn level(&self, node: u32) -> usize;
+    fn vector(&self, node: u32) -> &[f32];
+    fn anchor_of(&self, node: u32) -> Option<u32>;
+    fn layer_neighbors(&self, node: u32, layer: usize) -> impl Iterator<Item = u32> + '_;
+}
+
+/// Links nodes no search can reach back into the graph (see `repair`).
+pub fn reconnect_unreachable_nodes<G: GraphMut<Id = u32> + BuiltGraph>(graph: &mut G, check_interrupts: impl FnMut()) -> usize {
+    let Some((entry, entry_level)) = graph.entry() else { return 0 };
+    let nodes: Vec<u32> = (0..graph.len() as u32).collect();
+    let params = graph.params();
+    super::repair::reconnect_unreachable(graph, &params, entry, entry_level, &nodes, check_interrupts, |change| change())
+}
+
+impl BuiltGraph for MemoryGraph {
+    fn params(&self) -> Params {
+        self.params
+    }
+
+    fn len(&self) -> usize {
+        self.neighbors.len()
+    }
+
+    fn entry(&self) -> Option<(u32, usize)> {
+        self.entry
+    }
+
+    fn vector(&self, node: u32) -> &[f32] {
+        let start = node as usize * self.dim;
+        &self.vectors[start..start + self.dim]
+    }
+
+    fn level(&self, node: u32) -> usize {
+        self.neighbors[node as usize].len() - 1
+    }
+
+    fn anchor_of(&self, node: u32) -> Option<u32> {
+        Some(self.anchors[node as usize]).filter(|&a| a != NO_ANCHOR)
+    }
+
+    fn layer_neighbors(&self, node: u32, layer: usize) -> impl Iterator<Item = u32> + '_ {
+        self.neighbors[node as usize][layer].iter().map(|c| c.id)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod iterative;
 pub mod memory;
 pub mod repair;
 pub mod rerank;
+pub mod shared;
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};

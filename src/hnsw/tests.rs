@@ -1,4 +1,4 @@
-use super::memory::{Inserted, MemoryGraph};
+use super::memory::{BuiltGraph, Inserted, MemoryGraph};
 use super::*;
 use crate::kernels;
 use rand::{Rng, SeedableRng};

@@ -75,3 +75,16 @@ pub unsafe fn contents(page: pg_sys::Page) -> *mut u8 {
 pub unsafe fn special(page: pg_sys::Page) -> *mut u8 {
     unsafe { page.cast::<u8>().add((*header(page)).pd_special as usize) }
 }
+
+/// #define shm_toc_estimate_chunk(e, sz) \
+///     ((e)->space_for_chunks = add_size((e)->space_for_chunks, BUFFERALIGN((sz))))
+pub fn shm_toc_estimate_chunk(estimator: &mut pg_sys::shm_toc_estimator, bytes: usize) {
+    let aligned = bytes.div_ceil(pg_sys::ALIGNOF_BUFFER as usize) * pg_sys::ALIGNOF_BUFFER as usize;
+    estimator.space_for_chunks = estimator.space_for_chunks.checked_add(aligned).expect("shared memory size fits usize");
+}
+
+/// #define shm_toc_estimate_keys(e, cnt) \
+///     ((e)->number_of_keys = add_size((e)->number_of_keys, cnt))
+pub fn shm_toc_estimate_keys(estimator: &mut pg_sys::shm_toc_estimator, keys: usize) {
+    estimator.number_of_keys += keys;
+}

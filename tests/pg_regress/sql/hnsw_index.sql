@@ -222,6 +222,18 @@ SET hnsw.ef_search = 100;
 SELECT array_agg(id) = (SELECT ids FROM spill_truth) AS spilled_index_finds_the_same
 FROM (SELECT id FROM spill ORDER BY v <-> '[0.1,0.2,0.3]' LIMIT 10) s;
 EXPLAIN (COSTS OFF) SELECT id FROM spill ORDER BY v <-> '[0.1,0.2,0.3]' LIMIT 10;
+-- a parallel build: the leader and two workers insert into one graph in
+-- shared memory, and find the same
+SELECT quiver_check_index('spill_idx');
+DROP INDEX spill_idx;
+ALTER TABLE spill SET (parallel_workers = 2);
+SET max_parallel_maintenance_workers = 2;
+CREATE INDEX spill_parallel ON spill USING hnsw (v vector_l2_ops);
+RESET max_parallel_maintenance_workers;
+SELECT array_agg(id) = (SELECT ids FROM spill_truth) AS parallel_index_finds_the_same
+FROM (SELECT id FROM spill ORDER BY v <-> '[0.1,0.2,0.3]' LIMIT 10) s;
+SELECT quiver_check_index('spill_parallel');
+SELECT reltuples FROM pg_class WHERE relname = 'spill_parallel';
 RESET hnsw.ef_search;
 
 -- neighbor codes: the walk estimates from codes in the lists (8-bit at 3
@@ -254,7 +266,7 @@ INSERT INTO wide SELECT i, array_fill(i::real, ARRAY[2000]) FROM generate_series
 CREATE INDEX wide_idx ON wide USING hnsw (v vector_l2_ops);
 INSERT INTO wide SELECT i, array_fill(i + 0.25::real, ARRAY[2000]) FROM generate_series(100, 105) i;
 SELECT id FROM wide ORDER BY v <-> array_fill(3.3::real, ARRAY[2000])::vector LIMIT 3;
-SELECT quiver_check_index('wide_idx'), quiver_check_index('spill_idx'), quiver_check_index('unlogged_items_v_idx');
+SELECT quiver_check_index('wide_idx'), quiver_check_index('spill_parallel'), quiver_check_index('unlogged_items_v_idx');
 
 DROP TABLE items, queries, untyped, unlogged_items, empty_items, no_dims, many_dims, wide, spill, spill_truth, l1_wide;
 DROP FUNCTION exact_ids(vector, text, int, text);
