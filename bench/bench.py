@@ -518,6 +518,9 @@ def write_report(results, path, command):
                      f"worst {worst:+.3f}: {met(worst >= -0.005)} | {build:.2f}x: {met(build <= 0.5)} | "
                      f"{size:.2f}x: {met(size <= 1.25)} |")
     lines.append("")
+    missed = ROOT / "bench" / "results" / "targets_missed.md"
+    if missed.exists():
+        lines += [missed.read_text().rstrip(), ""]
     builds = results.get("builds")
     if builds:
         lines += ["## Parallel builds", "",
