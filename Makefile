@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install demo test unit-test pg-test regress-test cluster-test bench bench-codes
+.PHONY: setup install demo scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes
 
 setup:
 	@bash .ci/setup.sh
@@ -14,6 +14,11 @@ install: setup
 
 demo: install
 	@bash examples/demo.sh
+
+# A coordinator and 1, 2, then 3 shard servers (throwaway clusters) through
+# postgres_fdw: filtered kNN answers, EXPLAIN VERBOSE, and figures against one server.
+scaleout-demo: install
+	@bash examples/scaleout_demo.sh
 
 # Every suite; ends non-zero if any fails.
 test: setup
