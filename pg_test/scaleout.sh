@@ -3,7 +3,8 @@
 # partitioned by hash over 3 shard servers through postgres_fdw, each shard
 # with its own hnsw index, on 30,000 GloVe-50 vectors; and a streaming standby
 # of one shard behind a load-balanced libpq connection string. Asserts that the
-# coordinator answers as one server holding every row, that the distance and
+# coordinator answers as one server holding every row (also through
+# items_knn(), which has the shards search at once), that the distance and
 # the filter are shipped to the shards, that a shard that is down is an ERROR,
 # that inserts through the coordinator land on one shard and are found, and
 # that primary and standby answer alike. Quiver must be installed.
@@ -69,6 +70,21 @@ for filter in true "category = 3"; do
     check "WHERE $filter: the coordinator's ten nearest equal one server's exact ten ($same queries)" \
         "$([ "$same" = "50 of 50" ] && echo t || echo f)"
 done
+# items_knn() sends every shard its query before reading any answer (dblink's
+# asynchronous calls): the same answers.
+scaleout_knn_function
+for category in NULL 3; do
+    filter=$([ $category = NULL ] && echo true || echo "category = $category")
+    same=$(coordinator -At -q -c "SET enable_indexscan = off" -c "
+        SELECT count(*) FILTER (WHERE got = exact) || ' of ' || count(*) FROM (
+            SELECT ARRAY(SELECT round(k.distance::numeric, 5) FROM items_knn(q.embedding, 10, $category) k) AS got,
+                   ARRAY(SELECT round((a.embedding <=> q.embedding)::numeric, 5) FROM items_all a
+                         WHERE $filter ORDER BY a.embedding <=> q.embedding LIMIT 10) AS exact
+            FROM queries q) per_query")
+    check "items_knn(query, 10, $category), the shards searching at once, equals the exact ten ($same queries)" \
+        "$([ "$same" = "50 of 50" ] && echo t || echo f)"
+done
+
 # What postgres_fdw sends is a cursor over the ordered query, without LIMIT
 # (PostgreSQL ships no LIMIT into partitions). Costing the default first tenth
 # of the rows, a shard sorts them all; the servers' cursor_tuple_fraction
@@ -97,6 +113,8 @@ cluster_stop "$SCALEOUT_DIR/shard2" immediate
 down=$(coordinator -At -c "SELECT id FROM items ORDER BY embedding <=> (SELECT embedding FROM queries WHERE id = 1) LIMIT 10" 2>&1 || true)
 check "a shard that is down makes the query an ERROR naming the connection" \
     "$(grep -q "ERROR:.*could not connect to server \"shard2\"" <<<"$down" && echo t || echo f)"
+down=$(coordinator -At -c "SELECT count(*) FROM items_knn((SELECT embedding FROM queries WHERE id = 1), 10)" 2>&1 || true)
+check "and so does items_knn()" "$(grep -q "ERROR:" <<<"$down" && echo t || echo f)"
 as_postgres "$PG_BINDIR/pg_ctl" -D "$SCALEOUT_DIR/shard2/data" -l "$SCALEOUT_DIR/shard2/server.log" -w start >/dev/null
 check "and answers again once it is back" \
     "$(coordinator -At -c "SELECT count(*) = 10 FROM (SELECT id FROM items ORDER BY embedding <=> (SELECT embedding FROM queries WHERE id = 1) LIMIT 10) s")"

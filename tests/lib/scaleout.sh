@@ -89,3 +89,42 @@ scaleout_index() {
     # them all to sort them itself instead of asking each shard for its order.
     coordinator -q -c "ANALYZE items"
 }
+
+# scaleout_knn_function: on the coordinator, items_knn(query, k, category),
+# the k nearest rows over every shard with the shards searching at once:
+# PostgreSQL runs the Merge Append of `ORDER BY ... LIMIT` over partitions one
+# shard after another, so this sends each shard its query through dblink's
+# asynchronous calls (over the same foreign servers) before reading any answer.
+scaleout_knn_function() {
+    coordinator -q -c "CREATE EXTENSION dblink" -c "
+        CREATE FUNCTION items_knn(query vector, k int, category int DEFAULT NULL)
+        RETURNS TABLE (id int, distance float8) LANGUAGE plpgsql AS \$\$
+        DECLARE
+            servers text[] := ARRAY(
+                SELECT s.srvname::text FROM pg_inherits i
+                JOIN pg_foreign_table t ON t.ftrelid = i.inhrelid
+                JOIN pg_foreign_server s ON s.oid = t.ftserver
+                WHERE i.inhparent = 'items'::regclass ORDER BY 1);
+            shard_sql text := format(
+                'SELECT id, embedding <=> %L::vector FROM items WHERE %s ORDER BY embedding <=> %L::vector LIMIT %s',
+                query, CASE WHEN category IS NULL THEN 'true' ELSE format('category = %s', category) END, query, k);
+            server text;
+            ids int[] := '{}';
+            distances float8[] := '{}';
+        BEGIN
+            FOREACH server IN ARRAY servers LOOP
+                IF NOT server = ANY (coalesce(dblink_get_connections(), '{}')) THEN
+                    PERFORM dblink_connect(server, server);
+                END IF;
+                PERFORM dblink_send_query(server, shard_sql);
+            END LOOP;
+            FOREACH server IN ARRAY servers LOOP
+                SELECT ids || array_agg(r.id), distances || array_agg(r.distance) INTO ids, distances
+                FROM dblink_get_result(server) AS r(id int, distance float8);
+                -- The empty result that ends the query, so the connection can take the next.
+                PERFORM * FROM dblink_get_result(server) AS r(id int, distance float8);
+            END LOOP;
+            RETURN QUERY SELECT u.id, u.distance FROM unnest(ids, distances) AS u(id, distance)
+                         ORDER BY u.distance LIMIT k;
+        END \$\$"
+}
