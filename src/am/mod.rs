@@ -170,7 +170,7 @@ pub fn set_item_pointer(target: &mut pg_sys::ItemPointerData, tid: HeapTid) {
 /// A node's top layer, drawn from a hash of its heap TID: random-looking,
 /// yet the same on every run, so index contents are reproducible.
 pub fn level_for_tid(params: &Params, tid: HeapTid, salt: u64) -> usize {
-    let mut x = (tid.block() as u64) << 16 | tid.offset() as u64;
+    let mut x = tid.to_u64();
     x ^= salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     // splitmix64 finalizer
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

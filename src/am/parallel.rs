@@ -9,7 +9,7 @@ use super::build::{insert_progress, write_graph};
 use super::{check_for_interrupts, heap_tid, level_for_tid, IndexSpec};
 use crate::hnsw::memory::{reconnect_unreachable_nodes, BuiltGraph, Inserted};
 use crate::hnsw::shared::{SharedGraph, SharedLayout};
-use crate::page::{self, HeapTid, NodeId};
+use crate::page::{self, HeapTid};
 use crate::storage::port;
 use crate::types::VectorArg;
 use pgrx::pg_sys;
@@ -214,7 +214,7 @@ pub fn build(
         } else {
             reconnect_unreachable_nodes(&mut graph, check_for_interrupts);
             let heap_tids: Vec<Vec<HeapTid>> =
-                (0..graph.len() as u32).map(|node| graph.rows(node).into_iter().map(row_tid).collect()).collect();
+                (0..graph.len() as u32).map(|node| graph.rows(node).into_iter().map(HeapTid::from_u64).collect()).collect();
             write_graph(index, spec, &mut graph, &heap_tids);
             ereport!(
                 DEBUG2,
@@ -229,14 +229,6 @@ pub fn build(
         finish(context);
         counts
     }
-}
-
-fn tid_row(tid: HeapTid) -> u64 {
-    (tid.block() as u64) << 16 | tid.offset() as u64
-}
-
-fn row_tid(row: u64) -> HeapTid {
-    NodeId::new((row >> 16) as u32, row as u16)
 }
 
 /// A worker's entry point, found by name in the library.
@@ -342,7 +334,7 @@ unsafe extern "C-unwind" fn parallel_callback(
         let vector = unsafe { VectorArg::from_datum_unchecked(datum) };
         let Some(vector) = spec.prepare(&vector) else { return };
         let level = level_for_tid(&spec.params, tid, 0);
-        if let Ok(Inserted::New(_) | Inserted::Duplicate(_)) = graph.insert(&vector, level, tid_row(tid), check_for_interrupts) {
+        if let Ok(Inserted::New(_) | Inserted::Duplicate(_)) = graph.insert(&vector, level, tid.to_u64(), check_for_interrupts) {
             let done = shared.index_tuples.fetch_add(1, Ordering::Relaxed) + 1;
             if *leader {
                 insert_progress(done as f64);

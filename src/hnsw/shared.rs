@@ -224,13 +224,20 @@ impl SharedGraph {
         }
     }
 
+    /// Calls `read` with `node`'s list on `layer` (empty above its level),
+    /// under the node's lock.
+    fn with_list<R>(&self, node: u32, layer: usize, read: impl FnOnce(&[Candidate<u32>]) -> R) -> R {
+        let _guard = self.lock(node);
+        match self.list(node, layer) {
+            // SAFETY: under the node's lock; count <= slots.
+            Some((header, pairs, _)) => read(unsafe { std::slice::from_raw_parts(pairs, (*header).count as usize) }),
+            None => read(&[]),
+        }
+    }
+
     fn read_list(&self, node: u32, layer: usize, out: &mut Vec<Candidate<u32>>) {
         out.clear();
-        let _guard = self.lock(node);
-        if let Some((header, pairs, _)) = self.list(node, layer) {
-            // SAFETY: under the node's lock; count <= slots.
-            unsafe { out.extend_from_slice(std::slice::from_raw_parts(pairs, (*header).count as usize)) };
-        }
+        self.with_list(node, layer, |pairs| out.extend_from_slice(pairs));
     }
 
     /// Writes a list under the node's lock (held by the caller); returns its new version.
@@ -318,10 +325,10 @@ impl SharedGraph {
         self.query.clear();
         self.query.extend_from_slice(vector);
         let params = self.layout.params;
-        let header = self.header();
+        // SAFETY: as `header`; not borrowed from `self`, so the entry lock can
+        // be held while the insert changes lists through `self`.
+        let header = unsafe { &*self.base.cast::<Header>() };
         let raises = |entry: u64| entry == NO_ENTRY || level > (entry & 0xFF) as usize;
-        // SAFETY (lifetime): the guard borrows the header of memory that outlives `self`'s use here.
-        let header: &Header = unsafe { &*(header as *const Header) };
         let entry_guard = raises(header.entry.load(Ordering::Acquire)).then(|| SpinGuard::lock(&header.entry_lock));
         let entry = header.entry.load(Ordering::Acquire);
         let entry_guard = entry_guard.filter(|_| raises(entry));
@@ -395,12 +402,7 @@ impl Graph for SharedGraph {
 
     fn neighbors(&mut self, node: u32, layer: usize, out: &mut Vec<u32>) {
         out.clear();
-        let _guard = self.lock(node);
-        if let Some((header, pairs, _)) = self.list(node, layer) {
-            // SAFETY: under the node's lock; count <= slots.
-            let pairs = unsafe { std::slice::from_raw_parts(pairs, (*header).count as usize) };
-            out.extend(pairs.iter().map(|c| c.id));
-        }
+        self.with_list(node, layer, |pairs| out.extend(pairs.iter().map(|c| c.id)));
     }
 }
 

@@ -58,6 +58,13 @@ impl NodeId {
     pub fn is_none(self) -> bool {
         self.offset() == 0
     }
+    /// The packed value, for stores that keep ids as plain integers.
+    pub fn to_u64(self) -> u64 {
+        self.0
+    }
+    pub fn from_u64(packed: u64) -> NodeId {
+        NodeId(packed)
+    }
     fn write(self, out: &mut [u8]) {
         out[..4].copy_from_slice(&self.block().to_le_bytes());
         out[4..6].copy_from_slice(&self.offset().to_le_bytes());
