@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install demo scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes
+.PHONY: setup install demo scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes bench-planner
 
 setup:
 	@bash .ci/setup.sh
@@ -45,3 +45,8 @@ bench:
 # Design measurement in memory: a walk over codes with an exact rerank.
 bench-codes:
 	@bash bench/codes_prototype.sh
+
+# The planner's choice under a filter against every plan, timed (PostgreSQL 15,
+# a throwaway cluster): bench/results/planner.md, carried into BENCHMARKS.md.
+bench-planner: install
+	@PLANNER_TIMED=1 PLANNER_REPORT=bench/results/planner.md bash pg_test/planner.sh

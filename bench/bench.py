@@ -573,10 +573,10 @@ def write_report(results, path, command):
                          f"{q['bytes_per_added_row']:.0f} / {p['bytes_per_added_row']:.0f} |")
         lines.append("")
     lines += ["Plots of the parameter study: `bench/results/sweep_*.png`.", ""]
-    # The scale-out figures (make scaleout-demo), in-memory design measurements
-    # (make bench-codes) and the profiles kept
+    # The planner's choices (make bench-planner), the scale-out figures (make
+    # scaleout-demo), in-memory design measurements (make bench-codes) and the profiles kept
     # next to the changes that moved these numbers are carried across runs.
-    for kept in ("scaleout.md", "codes_prototype.md", "profiles.md"):
+    for kept in ("planner.md", "scaleout.md", "codes_prototype.md", "profiles.md"):
         design = ROOT / "bench" / "results" / kept
         if design.exists():
             lines += [design.read_text().rstrip(), ""]

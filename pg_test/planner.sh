@@ -3,13 +3,20 @@
 # On 100,000 GloVe vectors (cosine) and 60,000 Fashion-MNIST images (L2),
 # `WHERE cat < c ORDER BY v <op> q LIMIT 10` with the filter passing 50% down
 # to 0.1% of the rows, once on a column with a btree index and once on one
-# without. Each plan the planner could take is forced with enable_* settings
-# and timed (the hnsw index; a bitmap scan of the btree and a sort; a
-# sequential scan and a sort), and so is the planner's own choice. Asserts
-# that the choice takes at most 1.5 times the fastest plan's time.
+# without. The plans the planner could take are the hnsw index, a bitmap scan
+# of the btree and a sort, and a sequential scan and a sort; each is forced
+# with enable_* settings and must be the plan it names.
 #
-# Times are server-side: one statement runs the query for 100 held-out
-# vectors; each plan's time is the fastest of three interleaved rounds.
+# The test asserts the planner's choice where one plan is clearly faster: at
+# least 1.5 times faster in every timed sweep recorded (bench/results/
+# planner.md, on this machine in several states); around a crossover either
+# plan passes. Plan choices come from the cost model and do not depend on how
+# busy the machine is; times do, so times are not asserted here.
+#
+# PLANNER_TIMED=1 (make bench-planner) also times every plan and the
+# planner's own choice, server-side: one statement runs the query for 100
+# held-out vectors; each plan's time is the fastest of three interleaved
+# rounds. With PLANNER_REPORT=FILE the table goes to FILE as markdown.
 # Quiver must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,10 +75,31 @@ run_ms() {
     awk "BEGIN {printf \"%.3f\", $ms / $queries}"
 }
 
-printf "%-7s %-6s %6s  %-8s %-8s %-8s %-8s %-8s %s\n" data index filter hnsw bitmap seq planner choice ratio
+# The plan each case must get, from the timed sweeps: with the filter's
+# bound at or above the first number the index is clearly faster; at or
+# below the second the other plan (a bitmap scan of the btree, or a
+# sequential scan where there is none) is; in between either may be chosen.
+declare -A clear_bounds=(
+    [glove:cat]="100 20" [glove:cat_nb]="20 2"
+    [fmnist:cat]="20 10" [fmnist:cat_nb]="20 5")
+
+timed=${PLANNER_TIMED:-0}
+report=${PLANNER_REPORT:-}
+if [ "$timed" != 0 ]; then
+    header="| data | btree on the filter column | rows passing | hnsw ms | bitmap ms | seq ms | planner ms | planner's choice | choice / fastest |"
+    rule="|---|---|---|---|---|---|---|---|---|"
+    echo "$header"
+    echo "$rule"
+    if [ -n "$report" ]; then
+        { echo "$header"; echo "$rule"; } >"$report.rows"
+    fi
+fi
 for spec in glove:'<=>' fmnist:'<->'; do
     IFS=: read -r table op <<<"$spec"
     for column in cat cat_nb; do
+        read -r index_from other_to <<<"${clear_bounds[$table:$column]}"
+        other=seq
+        [ "$column" = cat ] && other=bitmap
         for bound in 500 200 100 50 20 10 5 2 1; do
             filter="$column < $bound"
             query="SELECT b.id FROM ${table}_f b WHERE $filter ORDER BY b.v $op q.v LIMIT 10"
@@ -90,23 +118,42 @@ for spec in glove:'<=>' fmnist:'<->'; do
                 [ "$got" = "$kind" ] || check "$table $filter: forcing $kind gives $kind (got $got)" f
             done
             choice=$(plan_kind -c "EXPLAIN (COSTS OFF) $batch")
-            declare -A best_ms=()
-            for _ in 1 2 3; do
-                for kind in "${kinds[@]}"; do
-                    ms=$(run_ms -c "${forced[$kind]}")
-                    if [ -z "${best_ms[$kind]:-}" ] || awk "BEGIN {exit !($ms < ${best_ms[$kind]})}"; then best_ms[$kind]=$ms; fi
+            if [ "$bound" -ge "$index_from" ]; then allowed=hnsw
+            elif [ "$bound" -le "$other_to" ]; then allowed=$other
+            else allowed="hnsw or $other"; fi
+            check "$table, $filter: the planner chooses $allowed (chose $choice)" \
+                "$(grep -qw "$choice" <<<"$allowed" && echo t || echo f)"
+            if [ "$timed" != 0 ]; then
+                declare -A best_ms=()
+                for _ in 1 2 3; do
+                    for kind in "${kinds[@]}"; do
+                        ms=$(run_ms -c "${forced[$kind]}")
+                        if [ -z "${best_ms[$kind]:-}" ] || awk "BEGIN {exit !($ms < ${best_ms[$kind]})}"; then best_ms[$kind]=$ms; fi
+                    done
                 done
-            done
-            fastest=$(for kind in "${kinds[@]}"; do echo "${best_ms[$kind]}"; done | sort -g | head -1)
-            ratio=$(awk "BEGIN {printf \"%.2f\", ${best_ms[planner]} / $fastest}")
-            printf "%-7s %-6s %5s%%  %-8s %-8s %-8s %-8s %-8s %s\n" "$table" "$([ "$column" = cat ] && echo btree || echo none)" \
-                "$(awk "BEGIN {print $bound / 10}")" "${best_ms[hnsw]}" "${best_ms[bitmap]:--}" "${best_ms[seq]}" \
-                "${best_ms[planner]}" "$choice" "$ratio"
-            check "$table, $filter: the planner's choice ($choice) is within 1.5x of the fastest plan" \
-                "$(awk "BEGIN {print ($ratio <= 1.5) ? \"t\" : \"f\"}")"
-            unset forced best_ms
+                fastest=$(for kind in "${kinds[@]}"; do echo "${best_ms[$kind]}"; done | sort -g | head -1)
+                ratio=$(awk "BEGIN {printf \"%.2f\", ${best_ms[planner]} / $fastest}")
+                row="| $table | $([ "$column" = cat ] && echo yes || echo no) | $(awk "BEGIN {print $bound / 10}")% | ${best_ms[hnsw]} | ${best_ms[bitmap]:--} | ${best_ms[seq]} | ${best_ms[planner]} | $choice | $ratio |"
+                echo "$row"
+                [ -z "$report" ] || echo "$row" >>"$report.rows"
+                unset best_ms
+            fi
+            unset forced
         done
     done
 done
+
+if [ "$timed" != 0 ] && [ -n "$report" ]; then
+    {
+        echo "## Plan choices under a filter (make bench-planner)"
+        echo
+        echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $("$PG_CONFIG" --version)."
+        echo "\`WHERE cat < c ORDER BY v <op> q LIMIT 10\`, milliseconds per query (100 queries, fastest of three rounds),"
+        echo "each plan forced, and the planner's own choice. pg_test/planner.sh asserts the choices, not these times."
+        echo
+        cat "$report.rows"
+    } >"$report"
+    rm -f "$report.rows"
+fi
 
 check_summary planner
