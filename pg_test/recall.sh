@@ -2,7 +2,9 @@
 # Recall of the hnsw index against exact search, on real data: 10,000
 # Fashion-MNIST training images as the table, 100 test images as queries,
 # for L2 and cosine, without and with neighbor codes, built by two parallel
-# workers and the leader, and once by one process alone. Asserts recall@10
+# workers and the leader, and once by one process alone; and the same on an
+# expression index that stores the vectors as halfvec, measured against the
+# float4 vectors' exact answers. Asserts recall@10
 # >= 0.95 at ef_search 100 and that it rises from ef_search 10 to 100;
 # prints recall and build time.
 # Quiver must be installed.
@@ -17,8 +19,11 @@ sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
 
 source tests/lib/check.sh
 
-for variant in l2 cosine l2+codes cosine+codes l2+serial; do
+for variant in l2 cosine l2+codes cosine+codes l2+serial cosine+halfvec l2+halfvec+codes; do
     metric=${variant%%+*}
+    # The indexed expression, and the same on the queries' side.
+    cast="" type=vector
+    [[ $variant != *halfvec* ]] || { cast="::halfvec(784)"; type=halfvec; }
     options=""
     [[ $variant != *codes* ]] || options="WITH (neighbor_codes = on)"
     workers=2
@@ -33,7 +38,7 @@ for variant in l2 cosine l2+codes cosine+codes l2+serial; do
             FROM queries q"
     start=$(date +%s%N)
     build_log=$(sql -c "SET max_parallel_maintenance_workers = $workers" -c "SET client_min_messages = debug1" \
-        -c "CREATE INDEX base_$metric ON base USING hnsw (embedding vector_${metric}_ops) $options" 2>&1)
+        -c "CREATE INDEX base_$metric ON base USING hnsw ((embedding$cast) ${type}_${metric}_ops) $options" 2>&1)
     build=$(( ($(date +%s%N) - start) / 1000000 ))
     launched=$(grep -Eo 'with [0-9]+ parallel workers launched' <<<"$build_log" | grep -Eo '[0-9]+' || echo 0)
     if [ "$workers" -gt 0 ]; then
@@ -43,7 +48,7 @@ for variant in l2 cosine l2+codes cosine+codes l2+serial; do
     fi
     size=$(sql -At -c "SELECT pg_size_pretty(pg_relation_size('base_$metric'))")
     check "$variant: quiver_check_index finds no problem" "$(sql -At -c "SELECT quiver_check_index('base_$metric') = '{}'")"
-    plan=$(sql -At -c "EXPLAIN (COSTS OFF) SELECT b.id FROM base b ORDER BY b.embedding $op (SELECT embedding FROM queries WHERE id = 0) LIMIT 10")
+    plan=$(sql -At -c "EXPLAIN (COSTS OFF) SELECT b.id FROM base b ORDER BY b.embedding$cast $op (SELECT embedding$cast FROM queries WHERE id = 0) LIMIT 10")
     check "$variant: the planner uses the index" "$(grep -q "Index Scan using base_$metric" <<<"$plan" && echo t || echo f)"
     declare -A recall=()
     for ef in 10 40 100; do
@@ -52,7 +57,7 @@ for variant in l2 cosine l2+codes cosine+codes l2+serial; do
                 SELECT cardinality(ARRAY(
                     SELECT unnest(t.ids)
                     INTERSECT
-                    SELECT unnest(ARRAY(SELECT b.id FROM base b ORDER BY b.embedding $op q.embedding LIMIT 10))
+                    SELECT unnest(ARRAY(SELECT b.id FROM base b ORDER BY b.embedding$cast $op q.embedding$cast LIMIT 10))
                 )) AS hits
                 FROM queries q JOIN truth_$metric t USING (id)) per_query")
     done
@@ -63,8 +68,8 @@ for variant in l2 cosine l2+codes cosine+codes l2+serial; do
     sorted=$(sql -At -c "SET hnsw.ef_search = 100" -c "
         SELECT bool_and(d >= prev) FROM (
             SELECT d, lag(d, 1, '-Infinity') OVER (ORDER BY n) AS prev FROM (
-                SELECT row_number() OVER () AS n, embedding $op (SELECT embedding FROM queries WHERE id = 1) AS d
-                FROM (SELECT embedding FROM base ORDER BY embedding $op (SELECT embedding FROM queries WHERE id = 1) LIMIT 50) s
+                SELECT row_number() OVER () AS n, embedding$cast $op (SELECT embedding$cast FROM queries WHERE id = 1) AS d
+                FROM (SELECT embedding FROM base ORDER BY embedding$cast $op (SELECT embedding$cast FROM queries WHERE id = 1) LIMIT 50) s
             ) numbered
         ) pairs")
     check "$variant: index scan returns rows by increasing distance" "$sorted"
@@ -78,12 +83,32 @@ for variant in l2 cosine l2+codes cosine+codes l2+serial; do
             "$(sql -At -c "SELECT quiver_check_index('base_$metric') = '{}'")"
         found=$(sql -At -c "SET hnsw.ef_search = 40" -c "
             SELECT count(*) FROM queries q
-            WHERE q.id % 2 = 1 AND (SELECT b.id FROM base b ORDER BY b.embedding $op q.embedding LIMIT 1) = q.id + 100000")
+            WHERE q.id % 2 = 1 AND (SELECT b.id FROM base b ORDER BY b.embedding$cast $op q.embedding$cast LIMIT 1) = q.id + 100000")
         check "$variant: each inserted vector left is its own nearest neighbor ($found of 50)" "$([ "$found" -ge 49 ] && echo t || echo f)"
         sql -c "DELETE FROM base WHERE id >= 100000" -c "VACUUM base"
     fi
     sql -c "DROP INDEX base_$metric"
 done
+
+# Binary quantization, then an exact rerank (pgvector's pattern): the 100
+# nearest by Hamming distance between the signs of the vectors centered on
+# their mean, reranked by L2, against the exact ten.
+sql -c "CREATE TABLE centre AS SELECT avg(embedding) AS c FROM base"
+bq_recall=$(sql -At -c "
+    SELECT round(avg(hits) / 10, 3) FROM (
+        SELECT cardinality(ARRAY(
+            SELECT unnest(t.ids)
+            INTERSECT
+            SELECT unnest(ARRAY(
+                SELECT id FROM (
+                    SELECT b.id, b.embedding FROM base b, centre
+                    ORDER BY binary_quantize(b.embedding - centre.c)::bit(784) <~> binary_quantize(q.embedding - centre.c)
+                    LIMIT 100) candidates
+                ORDER BY embedding <-> q.embedding LIMIT 10))
+        )) AS hits
+        FROM queries q JOIN truth_l2 t USING (id)) per_query")
+echo "binary quantize (784 bits) + rerank of 100: recall@10 $bq_recall"
+check "binary quantize + rerank reaches recall@10 >= 0.9 ($bq_recall)" "$(sql -At -c "SELECT $bq_recall >= 0.9")"
 
 # Statistics that say the table is far smaller than it is: the shared graph
 # planned from them fills up, and the build starts over in one process. (The

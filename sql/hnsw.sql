@@ -8,7 +8,8 @@ CREATE ACCESS METHOD hnsw TYPE INDEX HANDLER hnsw_handler;
 COMMENT ON ACCESS METHOD hnsw IS 'hnsw index access method';
 
 -- Support function 1 is the distance the graph orders by; 2, the norm,
--- marks cosine, whose vectors the index stores normalized.
+-- marks cosine, whose vectors the index stores normalized. A halfvec is
+-- widened to float4 as it enters the index.
 
 CREATE OPERATOR CLASS vector_l2_ops
     FOR TYPE vector USING hnsw AS
@@ -30,6 +31,27 @@ CREATE OPERATOR CLASS vector_l1_ops
     FOR TYPE vector USING hnsw AS
     OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(vector, vector);
+
+CREATE OPERATOR CLASS halfvec_l2_ops
+    FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec);
+
+CREATE OPERATOR CLASS halfvec_ip_ops
+    FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec);
+
+CREATE OPERATOR CLASS halfvec_cosine_ops
+    FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 2 l2_norm(halfvec);
+
+CREATE OPERATOR CLASS halfvec_l1_ops
+    FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(halfvec, halfvec);
 
 -- Structural check of an hnsw index: one line per problem, empty when sound.
 CREATE FUNCTION quiver_check_index(regclass) RETURNS text[]

@@ -13,7 +13,9 @@ pgrx::pg_module_magic!(name, version);
 // script is exactly what a pgvector user would read; the Rust functions only
 // export their C symbols (`#[pg_extern(sql = false)]`).
 pgrx::extension_sql_file!("../sql/vector.sql", name = "vector", bootstrap);
-pgrx::extension_sql_file!("../sql/hnsw.sql", name = "hnsw", requires = ["vector"], finalize);
+pgrx::extension_sql_file!("../sql/halfvec.sql", name = "halfvec", requires = ["vector"]);
+pgrx::extension_sql_file!("../sql/bit.sql", name = "bit", requires = ["halfvec"]);
+pgrx::extension_sql_file!("../sql/hnsw.sql", name = "hnsw", requires = ["bit"], finalize);
 
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -16,7 +16,6 @@ use crate::storage::codes::{self, IndexCodes};
 use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
 use crate::storage::graph::{update_meta, write_meta_page};
 use crate::storage::xlog::{Logging, PageWrite};
-use crate::types::VectorArg;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
@@ -52,7 +51,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL as i32, total);
     }
     let rows = parallel::estimate_rows(heap, spec.dimensions);
-    let workers = parallel::workers_for(heap, index, index_info, rows);
+    let workers = parallel::workers_for(heap, index_info, rows);
     let counts = (workers > 0)
         .then(|| parallel::build(heap, index, index_info, &spec, workers, rows))
         .flatten()
@@ -144,8 +143,7 @@ unsafe extern "C-unwind" fn build_callback(
 impl BuildState {
     fn add_row(&mut self, index: pg_sys::Relation, datum: pg_sys::Datum, tid: HeapTid) {
         // SAFETY: the indexed column is a non-null vector.
-        let vector = unsafe { VectorArg::from_datum_unchecked(datum) };
-        let Some(vector) = self.spec.prepare(&vector) else { return };
+        let Some(vector) = (unsafe { self.spec.prepare(datum) }) else { return };
         let level = level_for_tid(&self.spec.params, tid, 0);
         if let Some(meta) = self.on_disk.as_mut() {
             insert::insert_on_disk(index, &self.spec, meta, &vector, tid, level, Logging::Build);

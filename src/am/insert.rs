@@ -6,7 +6,6 @@ use crate::hnsw::{self, Candidate, SearchScratch};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
 use crate::storage::graph::{add_node, read_meta, update_meta, PageGraph};
 use crate::storage::xlog::Logging;
-use crate::types::VectorArg;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
@@ -31,8 +30,7 @@ pub unsafe extern "C-unwind" fn aminsert(
     let spec = IndexSpec::cached(index);
     PgMemoryContexts::new("quiver hnsw insert").switch_to(|_| {
         // SAFETY: a non-null vector datum.
-        let vector = unsafe { VectorArg::from_datum_unchecked(datum) };
-        let Some(vector) = spec.prepare(&vector) else { return };
+        let Some(vector) = (unsafe { spec.prepare(datum) }) else { return };
         let level = level_for_tid(&spec.params, tid, 0);
         // Inserts run at once under the shared lock; one that moves the entry
         // point (rare: a new top layer, or the first node) runs alone.

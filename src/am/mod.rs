@@ -15,16 +15,34 @@ mod vacuum;
 use crate::hnsw::Params;
 use crate::kernels;
 use crate::page::{HeapTid, Metric, NodeId};
-use crate::types::VectorArg;
+use crate::types::{DenseArg, Element, HalfvecArg, VectorArg};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 /// Most dimensions an indexed `vector` may have: one element must fit a page.
 pub const MAX_DIMENSIONS: usize = 2000;
 
+/// The indexed type: the graph works on float4 either way; a halfvec is
+/// widened when it enters the index.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum IndexedType {
+    Vector,
+    Halfvec,
+}
+
+impl IndexedType {
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexedType::Vector => "vector",
+            IndexedType::Halfvec => "halfvec",
+        }
+    }
+}
+
 /// What an index is: from its operator class, column type modifier and options.
 #[derive(Clone, Copy)]
 pub struct IndexSpec {
+    pub indexed_type: IndexedType,
     pub metric: Metric,
     pub dimensions: usize,
     pub params: Params,
@@ -45,6 +63,7 @@ impl IndexSpec {
             );
         }
         IndexSpec {
+            indexed_type: indexed_type_of(index),
             metric: metric_of(index),
             dimensions: dimensions_of(index),
             params: Params { m, ef_construction },
@@ -73,10 +92,32 @@ impl IndexSpec {
         distance_for(self.metric)
     }
 
-    /// The vector as the index stores and searches it: unit length for cosine.
+    /// The elements of a non-null datum of the indexed type, as float4.
+    ///
+    /// # Safety
+    /// `datum` must be a non-null value of the indexed type.
+    pub unsafe fn values_of(&self, datum: pg_sys::Datum) -> Vec<f32> {
+        fn widened<E: Element>(value: DenseArg<E>) -> Vec<f32> {
+            value.as_slice().iter().map(|x| x.to_f32()).collect()
+        }
+        // SAFETY: the caller's promise.
+        let values = unsafe {
+            match self.indexed_type {
+                IndexedType::Vector => VectorArg::from_datum_unchecked(datum).as_slice().to_vec(),
+                IndexedType::Halfvec => widened(HalfvecArg::from_datum_unchecked(datum)),
+            }
+        };
+        values
+    }
+
+    /// A datum as the index stores and searches it: unit length for cosine.
     /// None for a vector the index leaves out (a zero vector under cosine).
-    pub fn prepare(&self, vector: &VectorArg) -> Option<Vec<f32>> {
-        let values = vector.as_slice();
+    ///
+    /// # Safety
+    /// As `values_of`.
+    pub unsafe fn prepare(&self, datum: pg_sys::Datum) -> Option<Vec<f32>> {
+        // SAFETY: the caller's promise.
+        let values = unsafe { self.values_of(datum) };
         if values.len() != self.dimensions {
             ereport!(
                 ERROR,
@@ -84,7 +125,7 @@ impl IndexSpec {
                 format!("expected {} dimensions, not {}", self.dimensions, values.len())
             );
         }
-        prepare_for(self.metric, values)
+        prepare_for(self.metric, &values)
     }
 }
 
@@ -119,16 +160,37 @@ fn metric_of(index: pg_sys::Relation) -> Metric {
         unsafe { std::ffi::CStr::from_ptr(pg_sys::get_func_name(distance)) }.to_string_lossy().into_owned()
     };
     match (name.as_str(), norm != pg_sys::InvalidOid) {
-        ("vector_l2_squared_distance", _) => Metric::L2,
-        ("vector_negative_inner_product", true) => Metric::Cosine,
-        ("vector_negative_inner_product", false) => Metric::InnerProduct,
+        ("vector_l2_squared_distance" | "halfvec_l2_squared_distance", _) => Metric::L2,
+        ("vector_negative_inner_product" | "halfvec_negative_inner_product", true) => Metric::Cosine,
+        ("vector_negative_inner_product" | "halfvec_negative_inner_product", false) => Metric::InnerProduct,
         ("l1_distance", _) => Metric::L1,
         _ => {
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                 format!("operator class support function \"{name}\" is not one hnsw knows"),
-                "Use vector_l2_ops, vector_ip_ops, vector_cosine_ops or vector_l1_ops."
+                "Use vector_l2_ops, vector_ip_ops, vector_cosine_ops or vector_l1_ops, or their halfvec_ classes."
+            );
+        }
+    }
+}
+
+/// The type the operator class takes, told by its name.
+fn indexed_type_of(index: pg_sys::Relation) -> IndexedType {
+    // SAFETY: an open index has an operator class input type per column;
+    // format_type_be returns a palloc'd name, qualified if not on search_path.
+    let name = unsafe {
+        let oid = *(*index).rd_opcintype;
+        std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)).to_string_lossy().into_owned()
+    };
+    match name.rsplit('.').next() {
+        Some("vector") => IndexedType::Vector,
+        Some("halfvec") => IndexedType::Halfvec,
+        _ => {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!("hnsw does not index type {name}")
             );
         }
     }

@@ -11,7 +11,6 @@ use crate::hnsw::memory::{reconnect_unreachable_nodes, BuiltGraph, Inserted};
 use crate::hnsw::shared::{SharedGraph, SharedLayout};
 use crate::page::{self, HeapTid};
 use crate::storage::port;
-use crate::types::VectorArg;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
@@ -50,7 +49,7 @@ const MIN_ROWS_FOR_WORKERS: f64 = 5_000.0;
 /// so the index asks itself; and it counts rows, not pages as Postgres does,
 /// since a build's work is per row and vectors past ~500 dimensions live in
 /// TOAST, outside the table's pages.
-pub fn workers_for(heap: pg_sys::Relation, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, rows: f64) -> i32 {
+pub fn workers_for(heap: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, rows: f64) -> i32 {
     // SAFETY: open relations; plain GUC variables.
     unsafe {
         let most = pg_sys::max_parallel_maintenance_workers;
@@ -60,8 +59,7 @@ pub fn workers_for(heap: pg_sys::Relation, index: pg_sys::Relation, index_info: 
         if (*(*heap).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char {
             return 0;
         }
-        let plain_column = (*index_info).ii_Expressions.is_null() && (*index_info).ii_Predicate.is_null();
-        if !plain_column && pg_sys::plan_create_index_workers((*heap).rd_id, (*index).rd_id) == 0 {
+        if !expressions_parallel_safe(index_info) {
             return 0;
         }
         let options = (*heap).rd_options.cast::<pg_sys::StdRdOptions>();
@@ -73,6 +71,26 @@ pub fn workers_for(heap: pg_sys::Relation, index: pg_sys::Relation, index_info: 
         } else {
             0
         }
+    }
+}
+
+/// Whether workers may evaluate the index's expressions and predicate, such
+/// as `(embedding::halfvec(3072))`. PostgreSQL's plan_create_index_workers
+/// asks the same, but also sizes by pages, which undercounts vectors kept
+/// in TOAST; this takes its safety test alone, with the same dummy planner
+/// state (zeroed, so that every function is looked at).
+unsafe fn expressions_parallel_safe(index_info: *mut pg_sys::IndexInfo) -> bool {
+    unsafe {
+        let (expressions, predicate) = ((*index_info).ii_Expressions, (*index_info).ii_Predicate);
+        if expressions.is_null() && predicate.is_null() {
+            return true;
+        }
+        let glob = pg_sys::palloc0(std::mem::size_of::<pg_sys::PlannerGlobal>()).cast::<pg_sys::PlannerGlobal>();
+        (*glob).type_ = pg_sys::NodeTag::T_PlannerGlobal;
+        let root = pg_sys::palloc0(std::mem::size_of::<pg_sys::PlannerInfo>()).cast::<pg_sys::PlannerInfo>();
+        (*root).type_ = pg_sys::NodeTag::T_PlannerInfo;
+        (*root).glob = glob;
+        pg_sys::is_parallel_safe(root, expressions.cast()) && pg_sys::is_parallel_safe(root, predicate.cast())
     }
 }
 
@@ -331,8 +349,7 @@ unsafe extern "C-unwind" fn parallel_callback(
     let Participant { spec, graph, shared, leader, row_context } = participant;
     row_context.switch_to(|_| {
         // SAFETY: the indexed column is a non-null vector.
-        let vector = unsafe { VectorArg::from_datum_unchecked(datum) };
-        let Some(vector) = spec.prepare(&vector) else { return };
+        let Some(vector) = (unsafe { spec.prepare(datum) }) else { return };
         let level = level_for_tid(&spec.params, tid, 0);
         if let Ok(Inserted::New(_) | Inserted::Duplicate(_)) = graph.insert(&vector, level, tid.to_u64(), check_for_interrupts) {
             let done = shared.index_tuples.fetch_add(1, Ordering::Relaxed) + 1;

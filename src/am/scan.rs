@@ -4,14 +4,13 @@
 //! for rows (a WHERE filter rejected some) and the scan's budget allows.
 
 use super::options::{self, IterativeScan};
-use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
+use super::{check_for_interrupts, prepare_for, set_item_pointer, with_scan_lock, IndexSpec};
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
 use crate::hnsw::rerank::Rerank;
 use crate::hnsw::{Candidate, SearchScratch};
 use crate::page::{HeapTid, NodeId};
 use crate::storage::graph::{read_meta, PageGraph};
 use crate::storage::xlog::Logging;
-use crate::types::VectorArg;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
@@ -105,17 +104,22 @@ pub unsafe extern "C-unwind" fn amrescan(
             std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
             let key = &*orderbys;
             if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 {
-                let vector = VectorArg::from_datum_unchecked(key.sk_argument);
-                if vector.dim() != state.spec.dimensions {
+                let query = state.spec.values_of(key.sk_argument);
+                if query.len() != state.spec.dimensions {
                     ereport!(
                         ERROR,
                         PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
-                        format!("different vector dimensions {} and {}", state.spec.dimensions, vector.dim())
+                        format!(
+                            "different {} dimensions {} and {}",
+                            state.spec.indexed_type.name(),
+                            state.spec.dimensions,
+                            query.len()
+                        )
                     );
                 }
                 // A zero query under cosine is equally far from everything (NaN):
                 // any rows answer it, so search with the zero vector, where all tie.
-                state.query = Some(state.spec.prepare(&vector).unwrap_or_else(|| vec![0.0; vector.dim()]));
+                state.query = Some(prepare_for(state.spec.metric, &query).unwrap_or_else(|| vec![0.0; query.len()]));
             }
         }
     }

@@ -5,6 +5,8 @@
 //! loop can copy the table once and call through it.
 
 pub mod codes;
+pub mod bits;
+pub mod half;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod codes_x86;
@@ -122,7 +124,11 @@ pub fn l1(a: &[f32], b: &[f32]) -> f32 {
 /// 1 - cos(a, b), clamped to [0, 2]; NaN when either vector is zero, as in pgvector.
 pub fn cosine_distance(a: &[f32], b: &[f32]) -> f64 {
     let (ab, aa, bb) = (best().cosine_parts)(a, b);
-    // sqrt(a*b) rather than sqrt(a)*sqrt(b): one rounding fewer.
+    cosine_from_parts(ab, aa, bb)
+}
+
+/// 1 - cos from (a·b, a·a, b·b): NaN for a zero vector, as in pgvector.
+pub fn cosine_from_parts(ab: f32, aa: f32, bb: f32) -> f64 {
     let similarity = ab as f64 / (aa as f64 * bb as f64).sqrt();
     if similarity.is_nan() {
         return f64::NAN;

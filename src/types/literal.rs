@@ -124,17 +124,62 @@ pub fn write_float(out: &mut String, x: f32) {
         });
         return;
     }
-    // Rust's `{:e}` prints the shortest round-trip digits, e.g. "-1.5e-7".
-    let scientific = format!("{x:e}");
+    let (digits, exponent) = shortest_digits(x);
+    if x < 0.0 {
+        out.push('-');
+    }
+    if (-4..6).contains(&exponent) {
+        if exponent < 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exponent - 1) as usize));
+            out.push_str(&digits);
+        } else {
+            let whole = exponent as usize + 1;
+            if digits.len() <= whole {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', whole - digits.len()));
+            } else {
+                let _ = write!(out, "{}.{}", &digits[..whole], &digits[whole..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            let _ = write!(out, ".{}", &digits[1..]);
+        }
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "e{sign}{:02}", exponent.abs());
+    }
+}
+
+/// The shortest significant digits that read back to |x|, and the decimal
+/// exponent of the first. When two such strings are equally near (|x| lies
+/// exactly halfway), the even last digit, as PostgreSQL's Ryu-based
+/// float4out picks; Rust's formatting picks the upper one.
+fn shortest_digits(x: f32) -> (String, i32) {
+    // `{:e}` prints the shortest round-trip digits, e.g. "1.5e-7".
+    let scientific = format!("{:e}", x.abs());
     let (mantissa, exponent) = scientific.split_once('e').expect("{:e} has an exponent");
     let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
-    if (-4..6).contains(&exponent) {
-        // Display prints the same shortest digits in fixed notation.
-        let _ = write!(out, "{x}");
-    } else {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        let _ = write!(out, "{mantissa}e{sign}{:02}", exponent.abs());
+    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let last = digits.as_bytes()[digits.len() - 1];
+    if digits.len() > 1 && (last - b'0') % 2 == 1 {
+        // |x| as f64 is exact, and its decimal expansion ends within 120
+        // places, so this prints it exactly.
+        let exact = format!("{:.120e}", x.abs() as f64);
+        let exact_digits: String = exact.split_once('e').expect("has an exponent").0.chars().filter(char::is_ascii_digit).collect();
+        let mut lower = digits.clone();
+        lower.pop();
+        lower.push((last - 1) as char);
+        let n = lower.len();
+        let halfway = exact_digits[..n] == lower
+            && exact_digits.as_bytes()[n] == b'5'
+            && exact_digits[n + 1..].bytes().all(|d| d == b'0');
+        if halfway {
+            digits = lower;
+        }
     }
+    (digits, exponent)
 }
 
 /// `[x,y,...]` with no spaces, as pgvector prints vectors.
@@ -222,6 +267,32 @@ mod tests {
         assert_eq!(float_text(0.0), "0");
         assert_eq!(float_text(-0.0), "-0");
         assert_eq!(float_text(1.0 / 3.0), "0.33333334");
+    }
+
+    #[test]
+    fn a_float_halfway_between_two_shortest_texts_ends_in_the_even_digit() {
+        // 3.30078125 is exactly halfway between 3.3007812 and 3.3007813, both
+        // of which read back to it; float4out prints the even one.
+        assert_eq!(float_text(3.300_781_25), "3.3007812");
+        assert_eq!(float_text(-3.300_781_25), "-3.3007812");
+        assert_eq!(float_text(4.332_031_25), "4.3320312");
+        // Not halfway: the nearer text, odd or not.
+        assert_eq!(float_text(1.099_609_4), "1.0996094");
+        assert_eq!(float_text(0.1), "0.1");
+        assert_eq!(float_text(123456.7), "123456.7");
+        assert_eq!(float_text(1.5e-7), "1.5e-07");
+        // Over a spread of all finite floats: the text reads back to the same
+        // bits, and is never longer than Rust's shortest.
+        for bits in (0..u32::MAX).step_by(9973) {
+            let x = f32::from_bits(bits);
+            if !x.is_finite() || x == 0.0 {
+                continue;
+            }
+            let text = float_text(x);
+            assert_eq!(text.parse::<f32>().unwrap().to_bits(), bits, "{text}");
+            let rust: String = format!("{:e}", x.abs()).split('e').next().unwrap().chars().filter(char::is_ascii_digit).collect();
+            assert!(shortest_digits(x).0.len() == rust.len(), "{text}");
+        }
     }
 
     #[test]

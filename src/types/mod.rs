@@ -1,9 +1,11 @@
 //! SQL types. `literal` is pure; the rest is pgrx glue.
 
+mod bit;
+mod dense;
 mod errors;
 pub mod literal;
 mod support;
 mod varlena;
 mod vector;
 
-pub use varlena::{VectorArg, VectorOut};
+pub use varlena::{DenseArg, Element, HalfvecArg, VectorArg, VectorOut};

@@ -1,33 +1,126 @@
-//! The on-disk `vector` value, laid out as pgvector's so dumps, binary COPY and
-//! clients interoperate: `int32 varlena header | int16 dim | int16 unused (0) | float4[dim]`.
+//! The on-disk `vector` and `halfvec` values, laid out as pgvector's so dumps,
+//! binary COPY and clients interoperate:
+//! `int32 varlena header | int16 dim | int16 unused (0) | element[dim]`, with
+//! float4 elements for `vector` and IEEE float16 for `halfvec`.
 
+use crate::kernels;
+use half::f16;
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use std::marker::PhantomData;
+
+/// An element type of a dense vector type.
+pub trait Element: Copy + Default + PartialOrd + 'static {
+    /// The SQL type's name, for error messages.
+    const TYPE_NAME: &'static str;
+    /// Bytes of one element in the binary protocol (big-endian).
+    const WIRE_BYTES: usize;
+    fn to_f32(self) -> f32;
+    /// None when `x` is finite but outside the element type's range.
+    fn from_f32(x: f32) -> Option<Self>;
+    fn to_be_bytes(self, out: &mut Vec<u8>);
+    fn from_bits_u32(bits: u32) -> Self;
+    fn l2_squared(a: &[Self], b: &[Self]) -> f32;
+    fn dot(a: &[Self], b: &[Self]) -> f32;
+    fn l1(a: &[Self], b: &[Self]) -> f32;
+    fn cosine_distance(a: &[Self], b: &[Self]) -> f64;
+    fn norm(a: &[Self]) -> f64;
+}
+
+impl Element for f32 {
+    const TYPE_NAME: &'static str = "vector";
+    const WIRE_BYTES: usize = 4;
+    fn to_f32(self) -> f32 {
+        self
+    }
+    fn from_f32(x: f32) -> Option<Self> {
+        Some(x)
+    }
+    fn to_be_bytes(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&f32::to_be_bytes(self));
+    }
+    fn from_bits_u32(bits: u32) -> Self {
+        f32::from_bits(bits)
+    }
+    fn l2_squared(a: &[Self], b: &[Self]) -> f32 {
+        kernels::l2_squared(a, b)
+    }
+    fn dot(a: &[Self], b: &[Self]) -> f32 {
+        kernels::dot(a, b)
+    }
+    fn l1(a: &[Self], b: &[Self]) -> f32 {
+        kernels::l1(a, b)
+    }
+    fn cosine_distance(a: &[Self], b: &[Self]) -> f64 {
+        kernels::cosine_distance(a, b)
+    }
+    fn norm(a: &[Self]) -> f64 {
+        kernels::norm(a)
+    }
+}
+
+impl Element for f16 {
+    const TYPE_NAME: &'static str = "halfvec";
+    const WIRE_BYTES: usize = 2;
+    fn to_f32(self) -> f32 {
+        f16::to_f32(self)
+    }
+    fn from_f32(x: f32) -> Option<Self> {
+        let h = f16::from_f32(x);
+        (!h.is_infinite() || x.is_infinite()).then_some(h)
+    }
+    fn to_be_bytes(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&f16::to_be_bytes(self));
+    }
+    fn from_bits_u32(bits: u32) -> Self {
+        f16::from_bits(bits as u16)
+    }
+    fn l2_squared(a: &[Self], b: &[Self]) -> f32 {
+        kernels::half::l2_squared(a, b)
+    }
+    fn dot(a: &[Self], b: &[Self]) -> f32 {
+        kernels::half::dot(a, b)
+    }
+    fn l1(a: &[Self], b: &[Self]) -> f32 {
+        kernels::half::l1(a, b)
+    }
+    fn cosine_distance(a: &[Self], b: &[Self]) -> f64 {
+        let (ab, aa, bb) = kernels::half::cosine_parts(a, b);
+        kernels::cosine_from_parts(ab, aa, bb)
+    }
+    fn norm(a: &[Self]) -> f64 {
+        kernels::half::norm(a)
+    }
+}
 
 #[repr(C)]
-struct VectorHeader {
+struct Header {
     vl_len: u32,
     dim: i16,
     unused: i16,
 }
 
-const HEADER_SIZE: usize = std::mem::size_of::<VectorHeader>();
+const HEADER_SIZE: usize = std::mem::size_of::<Header>();
 
-fn data_ptr(header: *const VectorHeader) -> *const f32 {
+fn data_ptr<E>(header: *const Header) -> *const E {
     // SAFETY: the elements start right after the fixed header.
     unsafe { header.cast::<u8>().add(HEADER_SIZE).cast() }
 }
 
-/// A detoasted `vector` argument: a read-only view of its elements.
-pub struct VectorArg {
-    header: *const VectorHeader,
+/// A detoasted argument: a read-only view of its elements.
+pub struct DenseArg<E: Element> {
+    header: *const Header,
+    element: PhantomData<E>,
 }
 
-impl VectorArg {
-    pub fn as_slice(&self) -> &[f32] {
-        // SAFETY: `header` points to a detoasted, 4-byte aligned vector whose
+pub type VectorArg = DenseArg<f32>;
+pub type HalfvecArg = DenseArg<f16>;
+
+impl<E: Element> DenseArg<E> {
+    pub fn as_slice(&self) -> &[E] {
+        // SAFETY: `header` points to a detoasted, 4-byte aligned value whose
         // `dim` elements follow the header; it lives for the current call.
         unsafe { std::slice::from_raw_parts(data_ptr(self.header), (*self.header).dim as usize) }
     }
@@ -37,17 +130,17 @@ impl VectorArg {
         unsafe { (*self.header).dim as usize }
     }
 
-    /// Reads the value of a `vector` datum, detoasting it if needed.
+    /// Reads the value of a datum of this type, detoasting it if needed.
     ///
     /// # Safety
-    /// `datum` must be a non-null `vector` datum.
+    /// `datum` must be a non-null datum of this type.
     pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
         let header = unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) };
-        VectorArg { header: header.cast() }
+        DenseArg { header: header.cast(), element: PhantomData }
     }
 }
 
-impl FromDatum for VectorArg {
+impl<E: Element> FromDatum for DenseArg<E> {
     unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _: pg_sys::Oid) -> Option<Self> {
         if is_null {
             None
@@ -57,41 +150,51 @@ impl FromDatum for VectorArg {
     }
 }
 
-unsafe impl<'fcx> ArgAbi<'fcx> for VectorArg {
+unsafe impl<'fcx, E: Element> ArgAbi<'fcx> for DenseArg<E> {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
         unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| panic!("argument {index} must not be null"))
     }
 }
 
-/// A newly built `vector` in the current memory context, returned to Postgres.
-pub struct VectorOut {
-    header: *mut VectorHeader,
+unsafe impl<E: Element> BoxRet for DenseArg<E> {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.header)) }
+    }
 }
 
-impl VectorOut {
-    /// A zeroed vector of `dim` elements. Callers have checked `dim` against the limit.
+/// A newly built value in the current memory context, returned to Postgres.
+pub struct DenseOut<E: Element> {
+    header: *mut Header,
+    element: PhantomData<E>,
+}
+
+pub type VectorOut = DenseOut<f32>;
+pub type HalfvecOut = DenseOut<f16>;
+
+impl<E: Element> DenseOut<E> {
+    /// A zeroed value of `dim` elements. Callers have checked `dim` against the limit.
     pub fn zeroed(dim: usize) -> Self {
         debug_assert!((1..=super::literal::MAX_DIM).contains(&dim));
-        let size = HEADER_SIZE + dim * std::mem::size_of::<f32>();
+        let size = HEADER_SIZE + dim * std::mem::size_of::<E>();
         // SAFETY: palloc0 returns zeroed, maximally aligned memory or raises an ERROR.
         unsafe {
-            let header = pg_sys::palloc0(size).cast::<VectorHeader>();
+            let header = pg_sys::palloc0(size).cast::<Header>();
             pgrx::varlena::set_varsize_4b(header.cast(), size as i32);
             (*header).dim = dim as i16;
-            VectorOut { header }
+            DenseOut { header, element: PhantomData }
         }
     }
 
-    pub fn from_slice(values: &[f32]) -> Self {
+    pub fn from_slice(values: &[E]) -> Self {
         let mut out = Self::zeroed(values.len());
         out.as_mut_slice().copy_from_slice(values);
         out
     }
 
-    pub fn as_mut_slice(&mut self) -> &mut [f32] {
-        // SAFETY: we own this freshly allocated vector.
-        unsafe { std::slice::from_raw_parts_mut(data_ptr(self.header).cast_mut(), (*self.header).dim as usize) }
+    pub fn as_mut_slice(&mut self) -> &mut [E] {
+        // SAFETY: we own this freshly allocated value.
+        unsafe { std::slice::from_raw_parts_mut(data_ptr::<E>(self.header).cast_mut(), (*self.header).dim as usize) }
     }
 
     pub fn into_datum_raw(self) -> pg_sys::Datum {
@@ -99,7 +202,7 @@ impl VectorOut {
     }
 }
 
-impl IntoDatum for VectorOut {
+impl<E: Element> IntoDatum for DenseOut<E> {
     fn into_datum(self) -> Option<pg_sys::Datum> {
         Some(self.into_datum_raw())
     }
@@ -111,7 +214,7 @@ impl IntoDatum for VectorOut {
     }
 }
 
-unsafe impl BoxRet for VectorOut {
+unsafe impl<E: Element> BoxRet for DenseOut<E> {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
         unsafe { fcinfo.return_raw_datum(self.into_datum_raw()) }
     }
@@ -119,9 +222,5 @@ unsafe impl BoxRet for VectorOut {
 
 pgrx::impl_sql_translatable!(VectorArg, "vector");
 pgrx::impl_sql_translatable!(VectorOut, "vector");
-
-unsafe impl BoxRet for VectorArg {
-    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
-        unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.header)) }
-    }
-}
+pgrx::impl_sql_translatable!(HalfvecArg, "halfvec");
+pgrx::impl_sql_translatable!(HalfvecOut, "halfvec");

@@ -1,14 +1,6 @@
 -- The hnsw access method: options, operator classes, plans, scans, inserts,
 -- deletes, partial and expression indexes, and errors.
 
-CREATE FUNCTION sqlstate_of(query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE query;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 -- 3,000 points on a spiral: no two at the same distance from the queries below
 CREATE TABLE items (id int PRIMARY KEY, category int, embedding vector(3));
 INSERT INTO items
@@ -270,4 +262,3 @@ SELECT quiver_check_index('wide_idx'), quiver_check_index('spill_parallel'), qui
 
 DROP TABLE items, queries, untyped, unlogged_items, empty_items, no_dims, many_dims, wide, spill, spill_truth, l1_wide;
 DROP FUNCTION exact_ids(vector, text, int, text);
-DROP FUNCTION sqlstate_of(text);

@@ -5,18 +5,18 @@ SELECT '[1,2,3]'::vector <-> '[3,2,1]' AS l2;
 SELECT '[1,2,3]'::vector <#> '[3,2,1]' AS neg_ip;
 SELECT '[1,2,3]'::vector <=> '[3,2,1]' AS cosine;
 SELECT '[1,2,3]'::vector <+> '[3,2,1]' AS l1;
-SELECT l2_distance('[0,0]', '[3,4]'), inner_product('[1,2]', '[3,4]'),
-       cosine_distance('[1,0]', '[0,1]'), l1_distance('[0,0]', '[3,4]');
-SELECT cosine_distance('[1,1]', '[1,1]'), cosine_distance('[1,1]', '[-1,-1]');
-SELECT cosine_distance('[0,0]', '[1,1]') AS zero_vector_is_nan;
+SELECT l2_distance('[0,0]'::vector, '[3,4]'), inner_product('[1,2]'::vector, '[3,4]'),
+       cosine_distance('[1,0]'::vector, '[0,1]'), l1_distance('[0,0]'::vector, '[3,4]');
+SELECT cosine_distance('[1,1]'::vector, '[1,1]'), cosine_distance('[1,1]'::vector, '[-1,-1]');
+SELECT cosine_distance('[0,0]'::vector, '[1,1]') AS zero_vector_is_nan;
 SELECT vector_l2_squared_distance('[0,0]', '[3,4]'), vector_negative_inner_product('[1,2]', '[3,4]');
 SELECT '[1,2]'::vector <-> NULL IS NULL AS null_in_null_out;
 
 -- functions
-SELECT vector_dims('[1,2,3]'), vector_norm('[3,4]'), vector_norm('[0,0]');
-SELECT l2_normalize('[3,4]'), l2_normalize('[0,0]'), l2_normalize('[1e-30,0]');
-SELECT subvector('[1,2,3,4,5]', 2, 3), subvector('[1,2,3,4,5]', 1, 1), subvector('[1,2,3,4,5]', 4, 10),
-       subvector('[1,2,3,4,5]', -1, 3);
+SELECT vector_dims('[1,2,3]'::vector), vector_norm('[3,4]'), vector_norm('[0,0]');
+SELECT l2_normalize('[3,4]'::vector), l2_normalize('[0,0]'::vector), l2_normalize('[1e-30,0]'::vector);
+SELECT subvector('[1,2,3,4,5]'::vector, 2, 3), subvector('[1,2,3,4,5]'::vector, 1, 1), subvector('[1,2,3,4,5]'::vector, 4, 10),
+       subvector('[1,2,3,4,5]'::vector, -1, 3);
 
 -- arithmetic and concatenation
 SELECT '[1,2,3]'::vector + '[4,5,6]', '[1,2,3]'::vector - '[4,5,6]', '[1,2,3]'::vector * '[4,5,6]';

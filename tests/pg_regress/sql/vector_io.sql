@@ -26,15 +26,6 @@ SELECT count(*) FROM io_items a JOIN io_copy b USING (id) WHERE a.v = b.v;
 SELECT vector_send('[1,-2.5]');
 
 -- crafted binary COPY files: header, one row of one field, trailer
-CREATE FUNCTION write_binary_copy(path text, field bytea) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    lo oid;
-BEGIN
-    lo := lo_from_bytea(0, '\x5047434f50590aff0d0a00'::bytea || '\x0000000000000000'::bytea
-        || '\x0001'::bytea || int4send(length(field)) || field || '\xffff'::bytea);
-    PERFORM lo_export(lo, path);
-    PERFORM lo_unlink(lo);
-END $$;
 CREATE TABLE io_one (v vector);
 SELECT write_binary_copy('/tmp/quiver_regress_ok.bin', '\x000200003f80000040000000');
 COPY io_one FROM '/tmp/quiver_regress_ok.bin' (FORMAT binary);
@@ -66,4 +57,3 @@ COPY io_items (v) FROM '/tmp/quiver_regress_ok.bin' (FORMAT binary);
 SELECT * FROM io_one;
 
 DROP TABLE io_items, io_copy, io_one;
-DROP FUNCTION write_binary_copy(text, bytea);

@@ -1,0 +1,390 @@
+//! What the SQL functions of `vector` and `halfvec` do, written once over the
+//! element type; `vector.rs` and `halfvec.rs` export them under pgvector's
+//! names. Arithmetic is done in float4 and narrowed back, as pgvector does.
+
+use super::errors::*;
+use super::literal;
+use super::varlena::{DenseArg, DenseOut, Element};
+use pgrx::datum::{AnyArray, Internal};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use std::ffi::{CStr, CString};
+
+/// `x` as an element of E, or the type's out-of-range ERROR.
+pub fn narrow<E: Element>(x: f32) -> E {
+    E::from_f32(x).unwrap_or_else(|| {
+        let mut text = String::new();
+        literal::write_float(&mut text, x);
+        out_of_range(&text, E::TYPE_NAME)
+    })
+}
+
+/// A result of arithmetic as an element of E: overflow is an ERROR.
+fn narrow_result<E: Element>(x: f32) -> E {
+    if x.is_infinite() {
+        overflow();
+    }
+    E::from_f32(x).unwrap_or_else(|| overflow())
+}
+
+fn from_f32s<E: Element>(values: &[f32]) -> DenseOut<E> {
+    let mut out = DenseOut::<E>::zeroed(values.len());
+    for (e, &x) in out.as_mut_slice().iter_mut().zip(values) {
+        *e = narrow(x);
+    }
+    out
+}
+
+pub fn to_f32s<E: Element>(value: &DenseArg<E>) -> Vec<f32> {
+    value.as_slice().iter().map(|x| x.to_f32()).collect()
+}
+
+// ---- I/O -------------------------------------------------------------------
+
+pub fn input<E: Element>(input: &CStr, typmod: i32) -> DenseOut<E> {
+    let text = input.to_string_lossy();
+    let values = literal::parse(&text).unwrap_or_else(|e| literal_error(e, &text, E::TYPE_NAME));
+    check_expected_dim(typmod, values.len());
+    from_f32s(&values)
+}
+
+pub fn output<E: Element>(value: DenseArg<E>) -> CString {
+    CString::new(literal::format(&to_f32s(&value))).expect("formatted floats contain no NUL")
+}
+
+pub fn typmod_in<E: Element>(modifiers: AnyArray) -> i32 {
+    let mut count = 0;
+    // SAFETY: Postgres passes the type modifiers as a cstring[]; this parses and validates them.
+    let values = unsafe { pg_sys::ArrayGetIntegerTypmods(modifiers.datum().cast_mut_ptr(), &mut count) };
+    if count != 1 {
+        ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, "invalid type modifier");
+    }
+    // SAFETY: count == 1, so one value was returned.
+    let dim = unsafe { *values };
+    if dim < 1 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("dimensions for type {} must be at least 1", E::TYPE_NAME)
+        );
+    }
+    if dim as usize > literal::MAX_DIM {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("dimensions for type {} cannot exceed {}", E::TYPE_NAME, literal::MAX_DIM)
+        );
+    }
+    dim
+}
+
+/// Binary input: int16 dim, int16 unused (must be 0), dim big-endian elements.
+pub fn receive<E: Element>(mut buf: Internal, typmod: i32) -> DenseOut<E> {
+    // SAFETY: Postgres passes a StringInfo for the receive function's first argument.
+    let buf: *mut pg_sys::StringInfoData = unsafe { buf.get_mut::<pg_sys::StringInfoData>() }
+        .expect("a receive function gets a message buffer");
+    // pq_getmsg* raise "insufficient data left in message" on a short message.
+    let dim = unsafe { pg_sys::pq_getmsgint(buf, 2) } as u16 as i16;
+    let unused = unsafe { pg_sys::pq_getmsgint(buf, 2) } as u16 as i16;
+    if dim < 1 {
+        empty_vector(E::TYPE_NAME);
+    }
+    check_dim(dim as usize, E::TYPE_NAME);
+    check_expected_dim(typmod, dim as usize);
+    if unused != 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+            format!("expected unused to be 0, not {unused}")
+        );
+    }
+    // SAFETY: buf is a valid StringInfo (see above).
+    let remaining = unsafe { (*buf).len - (*buf).cursor } as usize;
+    if remaining != E::WIRE_BYTES * dim as usize {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+            format!(
+                "binary {} header says {dim} dimensions, but {remaining} bytes of elements follow",
+                E::TYPE_NAME
+            )
+        );
+    }
+    let mut out = DenseOut::<E>::zeroed(dim as usize);
+    for x in out.as_mut_slice() {
+        // SAFETY: buf is a valid StringInfo with enough bytes left (checked above).
+        *x = E::from_bits_u32(unsafe { pg_sys::pq_getmsgint(buf, E::WIRE_BYTES as i32) });
+        check_element(x.to_f32(), E::TYPE_NAME);
+    }
+    out
+}
+
+pub fn send<E: Element>(value: DenseArg<E>) -> Vec<u8> {
+    let values = value.as_slice();
+    let mut bytes = Vec::with_capacity(4 + E::WIRE_BYTES * values.len());
+    bytes.extend_from_slice(&(values.len() as i16).to_be_bytes());
+    bytes.extend_from_slice(&0i16.to_be_bytes());
+    for &x in values {
+        x.to_be_bytes(&mut bytes);
+    }
+    bytes
+}
+
+// ---- casts -----------------------------------------------------------------
+
+/// Cast to `type(n)`: enforces the declared dimensions.
+pub fn with_typmod<E: Element>(value: DenseArg<E>, typmod: i32) -> DenseArg<E> {
+    check_expected_dim(typmod, value.dim());
+    value
+}
+
+/// Between vector and halfvec.
+pub fn convert<A: Element, B: Element>(value: DenseArg<A>, typmod: i32) -> DenseOut<B> {
+    check_expected_dim(typmod, value.dim());
+    let mut out = DenseOut::<B>::zeroed(value.dim());
+    for (b, a) in out.as_mut_slice().iter_mut().zip(value.as_slice()) {
+        *b = narrow(a.to_f32());
+    }
+    out
+}
+
+/// `integer[]`, `real[]`, `double precision[]` and `numeric[]` to vector or halfvec.
+pub fn from_array<E: Element>(array: AnyArray, typmod: i32) -> DenseOut<E> {
+    // SAFETY: the argument is an array datum; detoasting gives a flat ArrayType.
+    let array = unsafe { pg_sys::pg_detoast_datum(array.datum().cast_mut_ptr()) }.cast::<pg_sys::ArrayType>();
+    let (ndim, element_type) = unsafe { ((*array).ndim, (*array).elemtype) };
+    if ndim > 1 {
+        ereport!(ERROR, PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, "array must be 1-D");
+    }
+    let (mut len, mut by_value, mut align) = (0i16, false, 0 as std::ffi::c_char);
+    let (mut elements, mut nulls, mut count) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
+    unsafe {
+        pg_sys::get_typlenbyvalalign(element_type, &mut len, &mut by_value, &mut align);
+        pg_sys::deconstruct_array(array, element_type, len.into(), by_value, align, &mut elements, &mut nulls, &mut count);
+    }
+    let count = count as usize;
+    check_dim(count, E::TYPE_NAME);
+    check_expected_dim(typmod, count);
+    // SAFETY: deconstruct_array returned `count` datums and null flags.
+    let (elements, nulls) = unsafe {
+        (std::slice::from_raw_parts(elements, count), std::slice::from_raw_parts(nulls, count))
+    };
+    if nulls.iter().any(|&null| null) {
+        ereport!(ERROR, PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, "array must not contain nulls");
+    }
+    let mut out = DenseOut::<E>::zeroed(count);
+    for (x, &datum) in out.as_mut_slice().iter_mut().zip(elements) {
+        let value = match element_type {
+            pg_sys::INT4OID => datum.value() as i32 as f32,
+            pg_sys::FLOAT4OID => f32::from_bits(datum.value() as u32),
+            pg_sys::FLOAT8OID => {
+                // float8 is by value on 64-bit builds, the only ones pgrx supports.
+                let wide = f64::from_bits(datum.value() as u64);
+                let narrow = wide as f32;
+                if narrow.is_infinite() && wide.is_finite() {
+                    overflow();
+                }
+                narrow
+            }
+            pg_sys::NUMERICOID => {
+                // numeric_float4 raises its own out-of-range error.
+                unsafe { pgrx::direct_function_call::<f32>(pg_sys::numeric_float4, &[Some(datum)]) }
+                    .expect("numeric_float4 of a non-null numeric is not null")
+            }
+            other => {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+                    format!("unsupported array element type {}", other.to_u32())
+                );
+            }
+        };
+        check_element(value, E::TYPE_NAME);
+        *x = narrow(value);
+    }
+    out
+}
+
+// ---- distances ---------------------------------------------------------------
+
+pub fn same_dims<'a, E: Element>(a: &'a DenseArg<E>, b: &'a DenseArg<E>) -> (&'a [E], &'a [E]) {
+    check_same_dims(a.dim(), b.dim(), E::TYPE_NAME);
+    (a.as_slice(), b.as_slice())
+}
+
+pub fn l2_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
+    let (a, b) = same_dims(&a, &b);
+    (E::l2_squared(a, b) as f64).sqrt()
+}
+
+pub fn l2_squared_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
+    let (a, b) = same_dims(&a, &b);
+    E::l2_squared(a, b) as f64
+}
+
+pub fn inner_product<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
+    let (a, b) = same_dims(&a, &b);
+    E::dot(a, b) as f64
+}
+
+pub fn negative_inner_product<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
+    -inner_product(a, b)
+}
+
+pub fn cosine_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
+    let (a, b) = same_dims(&a, &b);
+    E::cosine_distance(a, b)
+}
+
+pub fn l1_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
+    let (a, b) = same_dims(&a, &b);
+    E::l1(a, b) as f64
+}
+
+// ---- functions ---------------------------------------------------------------
+
+pub fn norm<E: Element>(value: DenseArg<E>) -> f64 {
+    E::norm(value.as_slice())
+}
+
+pub fn l2_normalize<E: Element>(value: DenseArg<E>) -> DenseOut<E> {
+    let values = value.as_slice();
+    let norm = E::norm(values);
+    let mut out = DenseOut::<E>::from_slice(values);
+    // A zero vector stays zero, as in pgvector.
+    if norm > 0.0 {
+        for x in out.as_mut_slice() {
+            *x = narrow_result((x.to_f32() as f64 / norm) as f32);
+        }
+    }
+    out
+}
+
+/// Elements `start .. start + count` (1-based), clipped to the value's extent.
+pub fn subvector<E: Element>(value: DenseArg<E>, start: i32, count: i32) -> DenseOut<E> {
+    let values = value.as_slice();
+    if count < 1 {
+        empty_vector(E::TYPE_NAME);
+    }
+    // i64 so that start + count cannot overflow.
+    let first = (start as i64).max(1);
+    let end = (start as i64 + count as i64).min(values.len() as i64 + 1);
+    if end <= first {
+        empty_vector(E::TYPE_NAME);
+    }
+    DenseOut::from_slice(&values[(first - 1) as usize..(end - 1) as usize])
+}
+
+/// `binary_quantize`: bit i is set where element i is positive.
+pub fn binary_quantize<E: Element>(value: DenseArg<E>) -> super::bit::BitOut {
+    let values = value.as_slice();
+    let mut out = super::bit::BitOut::zeroed(values.len());
+    for (byte, chunk) in out.bytes_mut().iter_mut().zip(values.chunks(8)) {
+        for (j, x) in chunk.iter().enumerate() {
+            *byte |= u8::from(x.to_f32() > 0.0) << (7 - j);
+        }
+    }
+    out
+}
+
+// ---- arithmetic ----------------------------------------------------------------
+
+fn elementwise<E: Element>(a: &DenseArg<E>, b: &DenseArg<E>, op: impl Fn(f32, f32) -> f32) -> DenseOut<E> {
+    let (a, b) = same_dims(a, b);
+    let mut out = DenseOut::<E>::zeroed(a.len());
+    for ((r, &x), &y) in out.as_mut_slice().iter_mut().zip(a).zip(b) {
+        *r = narrow_result(op(x.to_f32(), y.to_f32()));
+    }
+    out
+}
+
+pub fn add<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> DenseOut<E> {
+    elementwise(&a, &b, |x, y| x + y)
+}
+
+pub fn sub<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> DenseOut<E> {
+    elementwise(&a, &b, |x, y| x - y)
+}
+
+pub fn mul<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> DenseOut<E> {
+    let mut product = elementwise(&a, &b, |x, y| x * y);
+    // A product that became zero from non-zero factors underflowed.
+    for ((x, y), r) in a.as_slice().iter().zip(b.as_slice()).zip(product.as_mut_slice()) {
+        if r.to_f32() == 0.0 && x.to_f32() != 0.0 && y.to_f32() != 0.0 {
+            underflow();
+        }
+    }
+    product
+}
+
+pub fn concat<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> DenseOut<E> {
+    check_dim(a.dim() + b.dim(), E::TYPE_NAME);
+    let mut out = DenseOut::<E>::zeroed(a.dim() + b.dim());
+    let (head, tail) = out.as_mut_slice().split_at_mut(a.dim());
+    head.copy_from_slice(a.as_slice());
+    tail.copy_from_slice(b.as_slice());
+    out
+}
+
+// ---- comparison (btree) --------------------------------------------------------
+
+/// Element by element, then the shorter value first: a total order for btree.
+pub fn compare<E: Element>(a: &DenseArg<E>, b: &DenseArg<E>) -> std::cmp::Ordering {
+    for (x, y) in a.as_slice().iter().zip(b.as_slice()) {
+        // Elements are never NaN, so partial_cmp always answers.
+        match x.partial_cmp(y) {
+            Some(std::cmp::Ordering::Equal) | None => continue,
+            Some(order) => return order,
+        }
+    }
+    a.dim().cmp(&b.dim())
+}
+
+// ---- aggregates ------------------------------------------------------------------
+// avg's state is a float8[]: {count, sum_1, ..., sum_n}; its initial value is {0}.
+
+pub fn accumulate<E: Element>(mut state: Vec<f64>, value: DenseArg<E>) -> Vec<f64> {
+    let values = value.as_slice();
+    if state.len() == 1 {
+        state.resize(1 + values.len(), 0.0);
+    } else {
+        check_expected_dim((state.len() - 1) as i32, values.len());
+    }
+    state[0] += 1.0;
+    for (sum, &x) in state[1..].iter_mut().zip(values) {
+        *sum += x.to_f32() as f64;
+    }
+    state
+}
+
+pub fn combine(a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
+    if a[0] == 0.0 {
+        return b;
+    }
+    if b[0] == 0.0 {
+        return a;
+    }
+    check_expected_dim((a.len() - 1) as i32, b.len() - 1);
+    a.iter().zip(&b).map(|(x, y)| x + y).collect()
+}
+
+pub fn average<E: Element>(state: Vec<f64>) -> Option<DenseOut<E>> {
+    let count = state[0];
+    if count == 0.0 {
+        return None;
+    }
+    let mut out = DenseOut::<E>::zeroed(state.len() - 1);
+    for (x, &sum) in out.as_mut_slice().iter_mut().zip(&state[1..]) {
+        *x = narrow_result((sum / count) as f32);
+    }
+    Some(out)
+}
+
+/// The element type of an argument type, for functions that take no value.
+pub trait Typed {
+    type Element: Element;
+}
+
+impl<E: Element> Typed for DenseArg<E> {
+    type Element = E;
+}
