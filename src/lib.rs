@@ -15,7 +15,8 @@ pgrx::pg_module_magic!(name, version);
 pgrx::extension_sql_file!("../sql/vector.sql", name = "vector", bootstrap);
 pgrx::extension_sql_file!("../sql/halfvec.sql", name = "halfvec", requires = ["vector"]);
 pgrx::extension_sql_file!("../sql/bit.sql", name = "bit", requires = ["halfvec"]);
-pgrx::extension_sql_file!("../sql/hnsw.sql", name = "hnsw", requires = ["bit"], finalize);
+pgrx::extension_sql_file!("../sql/sparsevec.sql", name = "sparsevec", requires = ["bit"]);
+pgrx::extension_sql_file!("../sql/hnsw.sql", name = "hnsw", requires = ["sparsevec"], finalize);
 
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -35,7 +35,7 @@ pub fn check_element(x: f32) -> Result<(), LiteralError> {
     }
 }
 
-fn parse_element(token: &str) -> Result<f32, LiteralError> {
+pub fn parse_element(token: &str) -> Result<f32, LiteralError> {
     let x: f32 = token.parse().map_err(|_| LiteralError::Malformed(None))?;
     if x.is_infinite() {
         // A finite literal that rounds to infinity is a range error; a

@@ -4,6 +4,8 @@ mod bit;
 mod dense;
 mod errors;
 pub mod literal;
+mod sparse;
+mod sparsevec;
 mod support;
 mod varlena;
 mod vector;
