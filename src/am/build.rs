@@ -281,7 +281,7 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     }
     let order = breadth_first_order(graph);
     let sizes: Vec<(usize, usize)> =
-        (0..graph.len() as u32).map(|n| (page::element_size(spec.dimensions), shape.tuple_size(graph.level(n)))).collect();
+        (0..graph.len() as u32).map(|n| (page::element_size(spec.dimensions, spec.element_width()), shape.tuple_size(graph.level(n)))).collect();
     let first_graph_block = page::META_BLOCK + 1 + quantizer_blocks;
     let plan = page::plan_pages(&order, &sizes, page_capacity(), item_footprint, first_graph_block);
     let mut meta = Meta {
@@ -329,6 +329,7 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
                         let header = ElementHeader {
                             level: graph.level(node) as u8,
                             deleted: false,
+                            width: spec.element_width(),
                             heap_tids: heap_tids[node as usize].clone(),
                             neighbors: plan.neighbors[node as usize],
                             dimensions: spec.dimensions as u16,

@@ -95,12 +95,14 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                                 report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
                             }
                             let vector = page::element_vector(tuple, header.dimensions as usize);
-                            if vector.is_none_or(|v| v.iter().any(|x| !x.is_finite())) {
+                            if vector.is_none_or(|v| !v.all_finite()) {
                                 report(format!("element {block}/{offset}: vector unreadable or not finite"));
                             }
                             let mut code = Vec::new();
                             if let (Some(codes), Some(vector)) = (&codes, vector) {
-                                codes.encode(vector, &mut code);
+                                let mut widened = Vec::with_capacity(header.dimensions as usize);
+                                vector.extend_into(&mut widened);
+                                codes.encode(&widened, &mut code);
                             }
                             elements.insert(id, Element { header, code });
                         }

@@ -69,6 +69,7 @@ pub fn insert_on_disk(
     let header = ElementHeader {
         level: level as u8,
         deleted: false,
+        width: spec.element_width(),
         heap_tids: vec![tid],
         neighbors: NodeId::NONE,
         dimensions: spec.dimensions as u16,

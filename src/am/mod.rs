@@ -14,13 +14,15 @@ mod vacuum;
 
 use crate::hnsw::Params;
 use crate::kernels;
-use crate::page::{HeapTid, Metric, NodeId};
+use crate::page::{ElementWidth, HeapTid, Metric, NodeId};
 use crate::types::{DenseArg, Element, HalfvecArg, VectorArg};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
-/// Most dimensions an indexed `vector` may have: one element must fit a page.
+/// Most dimensions an indexed `vector` may have: one element must fit a
+/// page. A `halfvec` is stored at half the bytes, so twice as many.
 pub const MAX_DIMENSIONS: usize = 2000;
+pub const MAX_HALFVEC_DIMENSIONS: usize = 4000;
 
 /// The indexed type: the graph works on float4 either way; a halfvec is
 /// widened when it enters the index.
@@ -35,6 +37,13 @@ impl IndexedType {
         match self {
             IndexedType::Vector => "vector",
             IndexedType::Halfvec => "halfvec",
+        }
+    }
+
+    fn max_dimensions(self) -> usize {
+        match self {
+            IndexedType::Vector => MAX_DIMENSIONS,
+            IndexedType::Halfvec => MAX_HALFVEC_DIMENSIONS,
         }
     }
 }
@@ -62,10 +71,11 @@ impl IndexSpec {
                 format!("m = {m} needs ef_construction >= {}; it is {ef_construction}.", 2 * m)
             );
         }
+        let indexed_type = indexed_type_of(index);
         IndexSpec {
-            indexed_type: indexed_type_of(index),
+            indexed_type,
             metric: metric_of(index),
-            dimensions: dimensions_of(index),
+            dimensions: dimensions_of(index, indexed_type),
             params: Params { m, ef_construction },
             neighbor_codes,
         }
@@ -89,7 +99,36 @@ impl IndexSpec {
     }
 
     pub fn distance(&self) -> fn(&[f32], &[f32]) -> f32 {
-        distance_for(self.metric)
+        if self.keeps_raw_cosine() {
+            kernels::negative_cosine
+        } else {
+            distance_for(self.metric)
+        }
+    }
+
+    /// How elements store vectors: a halfvec's as float16, as they came
+    /// (exactly), except under cosine with neighbor codes, whose codes are
+    /// of normalized vectors.
+    pub fn element_width(&self) -> ElementWidth {
+        match self.indexed_type {
+            IndexedType::Halfvec if !(self.metric == Metric::Cosine && self.neighbor_codes) => ElementWidth::Float2,
+            _ => ElementWidth::Float4,
+        }
+    }
+
+    /// Cosine over vectors kept as they came: normalized, a halfvec's
+    /// elements would be rounded to float16, and scans would hand out rows
+    /// out of the order the `<=>` operator gives them.
+    fn keeps_raw_cosine(&self) -> bool {
+        self.metric == Metric::Cosine && self.element_width() == ElementWidth::Float2
+    }
+
+    /// A vector as the index stores and searches it (see `prepare`).
+    pub fn prepare_values(&self, values: &[f32]) -> Option<Vec<f32>> {
+        if self.keeps_raw_cosine() {
+            return (kernels::norm(values) > 0.0).then(|| values.to_vec());
+        }
+        prepare_for(self.metric, values)
     }
 
     /// The elements of a non-null datum of the indexed type, as float4.
@@ -125,7 +164,7 @@ impl IndexSpec {
                 format!("expected {} dimensions, not {}", self.dimensions, values.len())
             );
         }
-        prepare_for(self.metric, &values)
+        self.prepare_values(&values)
     }
 }
 
@@ -197,7 +236,7 @@ fn indexed_type_of(index: pg_sys::Relation) -> IndexedType {
 }
 
 /// The indexed column's declared dimensions.
-fn dimensions_of(index: pg_sys::Relation) -> usize {
+fn dimensions_of(index: pg_sys::Relation, indexed_type: IndexedType) -> usize {
     // SAFETY: an index has at least one attribute.
     let typmod = unsafe { (*(*(*index).rd_att).attrs.as_ptr()).atttypmod };
     if typmod < 0 {
@@ -208,11 +247,12 @@ fn dimensions_of(index: pg_sys::Relation) -> usize {
             "Declare the column as vector(n), or index an expression such as (embedding::vector(384))."
         );
     }
-    if typmod as usize > MAX_DIMENSIONS {
+    let most = indexed_type.max_dimensions();
+    if typmod as usize > most {
         ereport!(
             ERROR,
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("column cannot have more than {MAX_DIMENSIONS} dimensions for hnsw index"),
+            format!("column cannot have more than {most} dimensions for hnsw index"),
             format!("The column has {typmod} dimensions.")
         );
     }

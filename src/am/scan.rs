@@ -4,7 +4,7 @@
 //! for rows (a WHERE filter rejected some) and the scan's budget allows.
 
 use super::options::{self, IterativeScan};
-use super::{check_for_interrupts, prepare_for, set_item_pointer, with_scan_lock, IndexSpec};
+use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
 use crate::hnsw::rerank::Rerank;
 use crate::hnsw::{Candidate, SearchScratch};
@@ -119,7 +119,7 @@ pub unsafe extern "C-unwind" fn amrescan(
                 }
                 // A zero query under cosine is equally far from everything (NaN):
                 // any rows answer it, so search with the zero vector, where all tie.
-                state.query = Some(prepare_for(state.spec.metric, &query).unwrap_or_else(|| vec![0.0; query.len()]));
+                state.query = Some(state.spec.prepare_values(&query).unwrap_or_else(|| vec![0.0; query.len()]));
             }
         }
     }

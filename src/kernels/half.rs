@@ -94,6 +94,7 @@ mod tests {
             let mut out = vec![0f32; n];
             widen(&a, &mut out);
             assert_eq!(out, wa);
+
         }
     }
 

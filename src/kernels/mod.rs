@@ -127,6 +127,19 @@ pub fn cosine_distance(a: &[f32], b: &[f32]) -> f64 {
     cosine_from_parts(ab, aa, bb)
 }
 
+/// -cos(a, b), for vectors of any length: orders like 1 - cos. The index
+/// uses it where it keeps vectors as they came rather than normalized
+/// (halfvec, whose normalized values float16 would round).
+/// A zero vector (a zero query: the index stores none) ties with everything.
+pub fn negative_cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (ab, aa, bb) = (best().cosine_parts)(a, b);
+    let norms = (aa as f64 * bb as f64).sqrt();
+    if norms == 0.0 {
+        return 0.0;
+    }
+    (-(ab as f64) / norms) as f32
+}
+
 /// 1 - cos from (a·b, a·a, b·b): NaN for a zero vector, as in pgvector.
 pub fn cosine_from_parts(ab: f32, aa: f32, bb: f32) -> f64 {
     let similarity = ab as f64 / (aa as f64 * bb as f64).sqrt();

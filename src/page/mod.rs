@@ -10,8 +10,10 @@
 pub const PAGE_ID: u16 = 0xFF97;
 pub const META_MAGIC: u32 = 0x5156_4853; // "QVHS"
 /// Version 3 added neighbor codes (the meta page says whether an index has
-/// them); version 2 indexes, which never do, read as version 3.
-pub const FORMAT_VERSION: u32 = 3;
+/// them); version 2 indexes, which never do, read as version 3. Version 4
+/// added float16 vectors in elements (a flag in each element says which);
+/// older indexes, which have float4 ones only, read as version 4.
+pub const FORMAT_VERSION: u32 = 4;
 const OLDEST_READABLE_VERSION: u32 = 2;
 pub const META_BLOCK: u32 = 0;
 /// Heap rows one element can stand for (equal vectors share an element).
@@ -236,10 +238,56 @@ const ANCHOR_AT: usize = 12 + HEAP_TIDS * ID_BYTES;
 /// MAXALIGNed tuples are aligned for in-place reads.
 pub const ELEMENT_HEADER_SIZE: usize = ANCHOR_AT + ID_BYTES;
 
+/// How an element stores its vector: float4, or float16 (for halfvec
+/// columns: half the bytes, and twice the dimensions on a page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElementWidth {
+    Float4,
+    Float2,
+}
+
+impl ElementWidth {
+    pub fn bytes(self) -> usize {
+        match self {
+            ElementWidth::Float4 => 4,
+            ElementWidth::Float2 => 2,
+        }
+    }
+}
+
+/// An element's vector as stored, read in place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StoredVector<'a> {
+    Float4(&'a [f32]),
+    Float2(&'a [half::f16]),
+}
+
+impl StoredVector<'_> {
+    /// Appends the elements as float4 (exactly: every float16 is a float4).
+    pub fn extend_into(&self, out: &mut Vec<f32>) {
+        match self {
+            StoredVector::Float4(v) => out.extend_from_slice(v),
+            StoredVector::Float2(v) => out.extend(v.iter().map(|x| x.to_f32())),
+        }
+    }
+
+    pub fn all_finite(&self) -> bool {
+        match self {
+            StoredVector::Float4(v) => v.iter().all(|x| x.is_finite()),
+            StoredVector::Float2(v) => v.iter().all(|x| x.is_finite()),
+        }
+    }
+}
+
+/// Flags in byte 2 of an element tuple.
+const DELETED_FLAG: u8 = 1;
+const FLOAT2_FLAG: u8 = 2;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElementHeader {
     pub level: u8,
     pub deleted: bool,
+    pub width: ElementWidth,
     pub heap_tids: Vec<HeapTid>,
     /// Where the node's neighbor tuple is.
     pub neighbors: NodeId,
@@ -249,8 +297,8 @@ pub struct ElementHeader {
     pub anchor: NodeId,
 }
 
-pub fn element_size(dimensions: usize) -> usize {
-    ELEMENT_HEADER_SIZE + dimensions * 4
+pub fn element_size(dimensions: usize, width: ElementWidth) -> usize {
+    ELEMENT_HEADER_SIZE + dimensions * width.bytes()
 }
 
 impl ElementHeader {
@@ -259,7 +307,7 @@ impl ElementHeader {
         assert!(self.heap_tids.len() <= HEAP_TIDS);
         out[0] = ELEMENT_KIND;
         out[1] = self.level;
-        out[2] = self.deleted as u8;
+        out[2] = if self.deleted { DELETED_FLAG } else { 0 } | if self.width == ElementWidth::Float2 { FLOAT2_FLAG } else { 0 };
         out[3] = self.heap_tids.len() as u8;
         self.neighbors.write(&mut out[4..10]);
         out[10..12].copy_from_slice(&self.dimensions.to_le_bytes());
@@ -281,13 +329,19 @@ impl ElementHeader {
         if count > HEAP_TIDS {
             return Err(FormatError::BadField("heap TID count"));
         }
+        if tuple[2] & !(DELETED_FLAG | FLOAT2_FLAG) != 0 {
+            return Err(FormatError::BadField("element flags"));
+        }
+        let width = element_width(tuple);
         let dimensions = u16_at(tuple, 10);
-        if tuple.len() < element_size(dimensions as usize) {
-            return Err(FormatError::TooShort { needed: element_size(dimensions as usize), found: tuple.len() });
+        let size = element_size(dimensions as usize, width);
+        if tuple.len() < size {
+            return Err(FormatError::TooShort { needed: size, found: tuple.len() });
         }
         Ok(ElementHeader {
             level: tuple[1],
-            deleted: tuple[2] != 0,
+            deleted: tuple[2] & DELETED_FLAG != 0,
+            width,
             heap_tids: (0..count).map(|i| NodeId::read(&tuple[12 + i * ID_BYTES..])).collect(),
             neighbors: NodeId::read(&tuple[4..10]),
             dimensions,
@@ -296,23 +350,51 @@ impl ElementHeader {
     }
 }
 
-/// A whole element tuple: header and vector.
+fn element_width(tuple: &[u8]) -> ElementWidth {
+    if tuple[2] & FLOAT2_FLAG != 0 {
+        ElementWidth::Float2
+    } else {
+        ElementWidth::Float4
+    }
+}
+
+/// A whole element tuple: header and vector, stored at the header's width.
 pub fn encode_element(header: &ElementHeader, vector: &[f32]) -> Vec<u8> {
-    let mut out = vec![0u8; element_size(vector.len())];
+    let mut out = vec![0u8; element_size(vector.len(), header.width)];
     header.encode_into(&mut out);
-    for (chunk, x) in out[ELEMENT_HEADER_SIZE..].chunks_exact_mut(4).zip(vector) {
-        chunk.copy_from_slice(&x.to_ne_bytes());
+    let body = &mut out[ELEMENT_HEADER_SIZE..];
+    match header.width {
+        ElementWidth::Float4 => {
+            for (chunk, x) in body.chunks_exact_mut(4).zip(vector) {
+                chunk.copy_from_slice(&x.to_ne_bytes());
+            }
+        }
+        ElementWidth::Float2 => {
+            for (chunk, x) in body.chunks_exact_mut(2).zip(vector) {
+                chunk.copy_from_slice(&half::f16::from_f32(*x).to_ne_bytes());
+            }
+        }
     }
     out
 }
 
-/// The element's vector, read in place. The tuple must be 4-byte aligned, as
-/// tuples on pages are; returns None otherwise, or if the tuple is short.
-pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<&[f32]> {
-    let bytes = tuple.get(ELEMENT_HEADER_SIZE..element_size(dimensions))?;
-    // SAFETY: any bit pattern is a valid f32; align_to only yields aligned middles.
-    let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
-    (head.is_empty() && tail.is_empty()).then_some(floats)
+/// The element's vector, read in place, at the width its flag says. The
+/// tuple must be 4-byte aligned, as tuples on pages are; returns None
+/// otherwise, or if the tuple is short.
+pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<StoredVector<'_>> {
+    let width = element_width(tuple.get(..ELEMENT_HEADER_SIZE)?);
+    let bytes = tuple.get(ELEMENT_HEADER_SIZE..element_size(dimensions, width))?;
+    // SAFETY: any bit pattern is a valid f32 or f16; align_to only yields aligned middles.
+    match width {
+        ElementWidth::Float4 => {
+            let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
+            (head.is_empty() && tail.is_empty()).then_some(StoredVector::Float4(floats))
+        }
+        ElementWidth::Float2 => {
+            let (head, halves, tail) = unsafe { bytes.align_to::<half::f16>() };
+            (head.is_empty() && tail.is_empty()).then_some(StoredVector::Float2(halves))
+        }
+    }
 }
 
 /// Where the element's neighbor tuple is, read without decoding the rest:
@@ -342,7 +424,7 @@ pub fn set_element_anchor(tuple: &mut [u8], anchor: NodeId) -> Result<(), Format
 
 /// Number of heap TIDs and the deleted flag, read without decoding the rest.
 pub fn element_is_live(tuple: &[u8]) -> bool {
-    tuple.len() >= ELEMENT_HEADER_SIZE && tuple[0] == ELEMENT_KIND && tuple[2] == 0 && tuple[3] > 0
+    tuple.len() >= ELEMENT_HEADER_SIZE && tuple[0] == ELEMENT_KIND && tuple[2] & DELETED_FLAG == 0 && tuple[3] > 0
 }
 
 // ---- neighbor tuples -------------------------------------------------------------
@@ -604,13 +686,14 @@ mod tests {
         let header = ElementHeader {
             level: 3,
             deleted: false,
+            width: ElementWidth::Float4,
             heap_tids: vec![NodeId::new(1, 2), NodeId::new(3, 4)],
             neighbors: NodeId::new(5, 6),
             dimensions: 3,
             anchor: NodeId::new(7, 8),
         };
         let mut tuple = encode_element(&header, &[1.0, -2.5, 3.25]);
-        assert_eq!(tuple.len(), element_size(3));
+        assert_eq!(tuple.len(), element_size(3, ElementWidth::Float4));
         assert_eq!(ElementHeader::decode(&tuple), Ok(header.clone()));
         assert_eq!(element_neighbors(&tuple), Ok(NodeId::new(5, 6)));
         assert_eq!(element_anchor(&tuple), Ok(NodeId::new(7, 8)));
@@ -622,15 +705,39 @@ mod tests {
         let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
         let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
         bytes.copy_from_slice(&tuple);
-        assert_eq!(element_vector(bytes, 3), Some(&[1.0f32, -2.5, 3.25][..]));
+        assert_eq!(element_vector(bytes, 3), Some(StoredVector::Float4(&[1.0f32, -2.5, 3.25][..])));
         assert_eq!(element_vector(&bytes[..tuple.len() - 1], 3), None);
         assert_eq!(ELEMENT_HEADER_SIZE % 8, 0);
+
+        // The same at float16: half the bytes, the flag set, deletion apart.
+        let half = ElementHeader { width: ElementWidth::Float2, ..header.clone() };
+        let tuple = encode_element(&half, &[1.0, -2.5, 3.25]);
+        assert_eq!(tuple.len(), ELEMENT_HEADER_SIZE + 6);
+        assert_eq!(ElementHeader::decode(&tuple), Ok(half.clone()));
+        assert!(element_is_live(&tuple));
+        let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
+        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
+        bytes.copy_from_slice(&tuple);
+        let mut widened = Vec::new();
+        element_vector(bytes, 3).expect("readable").extend_into(&mut widened);
+        assert_eq!(widened, vec![1.0f32, -2.5, 3.25]);
+        let deleted = encode_element(&ElementHeader { deleted: true, ..half }, &[1.0, -2.5, 3.25]);
+        assert!(!element_is_live(&deleted));
+        assert_eq!(ElementHeader::decode(&deleted).map(|h| (h.deleted, h.width)), Ok((true, ElementWidth::Float2)));
     }
 
     #[test]
     fn element_decode_rejects_corruption() {
         let header =
-            ElementHeader { level: 0, deleted: true, heap_tids: vec![], neighbors: NodeId::NONE, dimensions: 2, anchor: NodeId::NONE };
+            ElementHeader {
+                level: 0,
+                deleted: true,
+                width: ElementWidth::Float4,
+                heap_tids: vec![],
+                neighbors: NodeId::NONE,
+                dimensions: 2,
+                anchor: NodeId::NONE,
+            };
         let tuple = encode_element(&header, &[0.0, 0.0]);
         assert!(!element_is_live(&tuple));
         let mut wrong_kind = tuple.clone();
@@ -640,6 +747,9 @@ mod tests {
         too_many[3] = HEAP_TIDS as u8 + 1;
         assert_eq!(ElementHeader::decode(&too_many), Err(FormatError::BadField("heap TID count")));
         assert!(matches!(ElementHeader::decode(&tuple[..tuple.len() - 1]), Err(FormatError::TooShort { .. })));
+        let mut unknown_flag = tuple.clone();
+        unknown_flag[2] |= 0x80;
+        assert_eq!(ElementHeader::decode(&unknown_flag), Err(FormatError::BadField("element flags")));
     }
 
     #[test]

@@ -14,6 +14,23 @@ use pgrx::pg_sys;
 
 pub type Distance = fn(&[f32], &[f32]) -> f32;
 
+/// `distance` from a float4 vector to a stored one, at the width it is
+/// stored: a float16 vector is widened first (at most 4,000 elements, in L1
+/// cache), so that any distance works, cosine over raw values included.
+pub fn measure(distance: Distance, from: &[f32], stored: page::StoredVector) -> f32 {
+    thread_local! {
+        static WIDENED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    match stored {
+        page::StoredVector::Float4(vector) => distance(from, vector),
+        page::StoredVector::Float2(vector) => WIDENED.with_borrow_mut(|widened| {
+            widened.resize(vector.len(), 0.0);
+            crate::kernels::half::widen(vector, widened);
+            distance(from, widened)
+        }),
+    }
+}
+
 // ---- meta page ---------------------------------------------------------------
 
 fn meta_bytes<'a>(page: pg_sys::Page) -> &'a mut [u8] {
@@ -83,7 +100,7 @@ pub fn add_node(
     neighbor_tuple: &[u8],
     logging: Logging,
 ) -> NodeId {
-    let element_len = page::element_size(vector.len());
+    let element_len = page::element_size(vector.len(), header.width);
     let needed = item_footprint(element_len) + item_footprint(neighbor_tuple.len());
     if needed > page_capacity() {
         return add_node_split(rel, meta, header, vector, neighbor_tuple, logging);
@@ -357,7 +374,7 @@ impl PageGraph {
         self.with_tuple(id, |tuple| {
             let vector = page::element_vector(tuple, dimensions).ok_or(FormatError::BadField("vector"))?;
             out.clear();
-            out.extend_from_slice(vector);
+            vector.extend_into(out);
             Ok(())
         })
     }
@@ -369,7 +386,7 @@ impl PageGraph {
         let from = if vector_is_query { std::mem::take(&mut self.query) } else { std::mem::take(&mut self.other) };
         let measured = self.with_element(id, |tuple| {
             let vector = page::element_vector(tuple, dimensions).ok_or(FormatError::BadField("vector"))?;
-            Ok((distance(&from, vector), page::element_is_live(tuple)))
+            Ok((measure(distance, &from, vector), page::element_is_live(tuple)))
         });
         let (d, live) = measured.unwrap_or((f32::INFINITY, false));
         if !live {
@@ -562,7 +579,8 @@ impl PageGraph {
                         deleted.insert(nodes[i]);
                     }
                     out[i] = match tuple {
-                        Some(tuple) => distance(
+                        Some(tuple) => measure(
+                            distance,
                             &query,
                             page::element_vector(tuple, dimensions)
                                 .unwrap_or_else(|| corrupted(rel, block, offset, "element too short for its vector")),
