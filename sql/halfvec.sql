@@ -51,7 +51,8 @@ CREATE FUNCTION l2_norm(halfvec) RETURNS float8
     AS 'MODULE_PATHNAME', 'halfvec_l2_norm_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION l2_normalize(halfvec) RETURNS halfvec
-    AS 'MODULE_PATHNAME', 'halfvec_l2_normalize_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'halfvec_l2_normalize_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT vector_distance_support;
 
 CREATE FUNCTION subvector(halfvec, integer, integer) RETURNS halfvec
     AS 'MODULE_PATHNAME', 'halfvec_subvector_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -59,13 +60,16 @@ CREATE FUNCTION subvector(halfvec, integer, integer) RETURNS halfvec
 -- operator support functions
 
 CREATE FUNCTION halfvec_add(halfvec, halfvec) RETURNS halfvec
-    AS 'MODULE_PATHNAME', 'halfvec_add_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'halfvec_add_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT vector_distance_support;
 
 CREATE FUNCTION halfvec_sub(halfvec, halfvec) RETURNS halfvec
-    AS 'MODULE_PATHNAME', 'halfvec_sub_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'halfvec_sub_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT vector_distance_support;
 
 CREATE FUNCTION halfvec_mul(halfvec, halfvec) RETURNS halfvec
-    AS 'MODULE_PATHNAME', 'halfvec_mul_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'halfvec_mul_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT vector_distance_support;
 
 CREATE FUNCTION halfvec_concat(halfvec, halfvec) RETURNS halfvec
     AS 'MODULE_PATHNAME', 'halfvec_concat_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

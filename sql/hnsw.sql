@@ -53,6 +53,16 @@ CREATE OPERATOR CLASS halfvec_l1_ops
     OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(halfvec, halfvec);
 
+CREATE OPERATOR CLASS bit_hamming_ops
+    FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(bit, bit);
+
+CREATE OPERATOR CLASS bit_jaccard_ops
+    FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 jaccard_distance(bit, bit);
+
 -- Structural check of an hnsw index: one line per problem, empty when sound.
 CREATE FUNCTION quiver_check_index(regclass) RETURNS text[]
     AS 'MODULE_PATHNAME', 'quiver_check_index_wrapper' LANGUAGE C STRICT;

@@ -25,7 +25,8 @@ CREATE TYPE vector (
 -- functions
 
 -- What a distance call costs the planner: from the vectors' dimensions and
--- whether the table keeps them out of line (see src/types/support.rs).
+-- whether the table keeps them out of line (see src/types/support.rs). The
+-- arithmetic and binary_quantize read whole vectors too, and say so with it.
 CREATE FUNCTION vector_distance_support(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'vector_distance_support_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
@@ -46,18 +47,22 @@ CREATE FUNCTION vector_dims(vector) RETURNS integer
 CREATE FUNCTION vector_norm(vector) RETURNS float8
     AS 'MODULE_PATHNAME', 'vector_norm_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION l2_normalize(vector) RETURNS vector
-    AS 'MODULE_PATHNAME', 'l2_normalize_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'l2_normalize_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT vector_distance_support;
 CREATE FUNCTION subvector(vector, integer, integer) RETURNS vector
     AS 'MODULE_PATHNAME', 'subvector_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- operator support functions
 
 CREATE FUNCTION vector_add(vector, vector) RETURNS vector
-    AS 'MODULE_PATHNAME', 'vector_add_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'vector_add_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT vector_distance_support;
 CREATE FUNCTION vector_sub(vector, vector) RETURNS vector
-    AS 'MODULE_PATHNAME', 'vector_sub_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'vector_sub_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT vector_distance_support;
 CREATE FUNCTION vector_mul(vector, vector) RETURNS vector
-    AS 'MODULE_PATHNAME', 'vector_mul_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'vector_mul_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT vector_distance_support;
 CREATE FUNCTION vector_concat(vector, vector) RETURNS vector
     AS 'MODULE_PATHNAME', 'vector_concat_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION vector_lt(vector, vector) RETURNS bool

@@ -15,7 +15,7 @@ mod vacuum;
 use crate::hnsw::Params;
 use crate::kernels;
 use crate::page::{ElementWidth, HeapTid, Metric, NodeId};
-use crate::types::{DenseArg, Element, HalfvecArg, VectorArg};
+use crate::types::{BitArg, DenseArg, Element, HalfvecArg, VectorArg};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -23,6 +23,8 @@ use pgrx::prelude::*;
 /// page. A `halfvec` is stored at half the bytes, so twice as many.
 pub const MAX_DIMENSIONS: usize = 2000;
 pub const MAX_HALFVEC_DIMENSIONS: usize = 4000;
+/// A bit(n) is stored packed, 8 bits to the byte.
+pub const MAX_BIT_DIMENSIONS: usize = 64000;
 
 /// The indexed type: the graph works on float4 either way; a halfvec is
 /// widened when it enters the index.
@@ -30,6 +32,7 @@ pub const MAX_HALFVEC_DIMENSIONS: usize = 4000;
 pub enum IndexedType {
     Vector,
     Halfvec,
+    Bit,
 }
 
 impl IndexedType {
@@ -37,6 +40,7 @@ impl IndexedType {
         match self {
             IndexedType::Vector => "vector",
             IndexedType::Halfvec => "halfvec",
+            IndexedType::Bit => "bit",
         }
     }
 
@@ -44,6 +48,7 @@ impl IndexedType {
         match self {
             IndexedType::Vector => MAX_DIMENSIONS,
             IndexedType::Halfvec => MAX_HALFVEC_DIMENSIONS,
+            IndexedType::Bit => MAX_BIT_DIMENSIONS,
         }
     }
 }
@@ -72,6 +77,14 @@ impl IndexSpec {
             );
         }
         let indexed_type = indexed_type_of(index);
+        if indexed_type == IndexedType::Bit && neighbor_codes {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                "neighbor_codes is not supported for bit",
+                "A bit string is already as compact as a code."
+            );
+        }
         IndexSpec {
             indexed_type,
             metric: metric_of(index),
@@ -112,6 +125,7 @@ impl IndexSpec {
     pub fn element_width(&self) -> ElementWidth {
         match self.indexed_type {
             IndexedType::Halfvec if !(self.metric == Metric::Cosine && self.neighbor_codes) => ElementWidth::Float2,
+            IndexedType::Bit => ElementWidth::Bit,
             _ => ElementWidth::Float4,
         }
     }
@@ -144,6 +158,11 @@ impl IndexSpec {
             match self.indexed_type {
                 IndexedType::Vector => VectorArg::from_datum_unchecked(datum).as_slice().to_vec(),
                 IndexedType::Halfvec => widened(HalfvecArg::from_datum_unchecked(datum)),
+                IndexedType::Bit => {
+                    let bits = BitArg::from_datum_unchecked(datum);
+                    let bytes = bits.bytes();
+                    (0..bits.len()).map(|i| ((bytes[i / 8] >> (7 - i % 8)) & 1) as f32).collect()
+                }
             }
         };
         values
@@ -184,7 +203,9 @@ pub fn distance_for(metric: Metric) -> fn(&[f32], &[f32]) -> f32 {
         Metric::L2 => kernels.l2_squared,
         // Vectors are normalized for cosine, so -dot orders like 1 - cos.
         Metric::InnerProduct | Metric::Cosine => kernels.negative_dot,
-        Metric::L1 => kernels.l1,
+        // Bits are held as 0.0 and 1.0: Hamming is their L1 distance.
+        Metric::L1 | Metric::Hamming => kernels.l1,
+        Metric::Jaccard => kernels::jaccard_of_indicators,
     }
 }
 
@@ -203,12 +224,14 @@ fn metric_of(index: pg_sys::Relation) -> Metric {
         ("vector_negative_inner_product" | "halfvec_negative_inner_product", true) => Metric::Cosine,
         ("vector_negative_inner_product" | "halfvec_negative_inner_product", false) => Metric::InnerProduct,
         ("l1_distance", _) => Metric::L1,
+        ("hamming_distance", _) => Metric::Hamming,
+        ("jaccard_distance", _) => Metric::Jaccard,
         _ => {
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                 format!("operator class support function \"{name}\" is not one hnsw knows"),
-                "Use vector_l2_ops, vector_ip_ops, vector_cosine_ops or vector_l1_ops, or their halfvec_ classes."
+                "Use vector_l2_ops, vector_ip_ops, vector_cosine_ops or vector_l1_ops, their halfvec_ classes, or bit_hamming_ops or bit_jaccard_ops."
             );
         }
     }
@@ -225,6 +248,7 @@ fn indexed_type_of(index: pg_sys::Relation) -> IndexedType {
     match name.rsplit('.').next() {
         Some("vector") => IndexedType::Vector,
         Some("halfvec") => IndexedType::Halfvec,
+        Some("bit") => IndexedType::Bit,
         _ => {
             ereport!(
                 ERROR,

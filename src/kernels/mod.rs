@@ -140,6 +140,17 @@ pub fn negative_cosine(a: &[f32], b: &[f32]) -> f32 {
     (-(ab as f64) / norms) as f32
 }
 
+/// Jaccard distance between bit strings held as 0.0 / 1.0 (how the index
+/// holds bits in memory): 1 - |a ∧ b| / |a ∨ b|, and 1 when no bit is in both.
+pub fn jaccard_of_indicators(a: &[f32], b: &[f32]) -> f32 {
+    let (both, a_count, b_count) = (best().cosine_parts)(a, b);
+    if both == 0.0 {
+        1.0
+    } else {
+        1.0 - both / (a_count + b_count - both)
+    }
+}
+
 /// 1 - cos from (a·b, a·a, b·b): NaN for a zero vector, as in pgvector.
 pub fn cosine_from_parts(ab: f32, aa: f32, bb: f32) -> f64 {
     let similarity = ab as f64 / (aa as f64 * bb as f64).sqrt();
@@ -181,6 +192,20 @@ mod tests {
     /// Tolerance for a sum of `n` terms of magnitude up to `scale`, summed in another order.
     fn close(x: f32, y: f32, n: usize, scale: f32) -> bool {
         (x - y).abs() <= 1e-6 * n as f32 * scale + 1e-6
+    }
+
+    #[test]
+    fn jaccard_of_indicators_matches_the_bit_kernel() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+        for bytes in [1usize, 5, 48] {
+            let a: Vec<u8> = (0..bytes).map(|_| rng.gen()).collect();
+            let b: Vec<u8> = (0..bytes).map(|_| rng.gen()).collect();
+            let spread = |x: &[u8]| -> Vec<f32> { (0..8 * bytes).map(|i| ((x[i / 8] >> (7 - i % 8)) & 1) as f32).collect() };
+            let expected = bits::jaccard(&a, &b) as f32;
+            assert!((jaccard_of_indicators(&spread(&a), &spread(&b)) - expected).abs() < 1e-6);
+            assert_eq!(l1(&spread(&a), &spread(&b)), bits::hamming(&a, &b) as f32);
+        }
+        assert_eq!(jaccard_of_indicators(&[0.0, 0.0], &[0.0, 0.0]), 1.0);
     }
 
     #[test]

@@ -121,11 +121,16 @@ pub enum Metric {
     InnerProduct = 2,
     Cosine = 3,
     L1 = 4,
+    /// Over bit strings, stored packed (`ElementWidth::Bit`).
+    Hamming = 5,
+    Jaccard = 6,
 }
 
 impl Metric {
     fn from_u8(v: u8) -> Option<Metric> {
-        [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1].into_iter().find(|m| *m as u8 == v)
+        [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1, Metric::Hamming, Metric::Jaccard]
+            .into_iter()
+            .find(|m| *m as u8 == v)
     }
 }
 
@@ -238,19 +243,22 @@ const ANCHOR_AT: usize = 12 + HEAP_TIDS * ID_BYTES;
 /// MAXALIGNed tuples are aligned for in-place reads.
 pub const ELEMENT_HEADER_SIZE: usize = ANCHOR_AT + ID_BYTES;
 
-/// How an element stores its vector: float4, or float16 (for halfvec
-/// columns: half the bytes, and twice the dimensions on a page).
+/// How an element stores its vector: float4, float16 (for halfvec columns:
+/// half the bytes, and twice the dimensions on a page), or one bit per
+/// dimension, high bit first (for bit columns; in memory, 0.0 or 1.0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ElementWidth {
     Float4,
     Float2,
+    Bit,
 }
 
 impl ElementWidth {
-    pub fn bytes(self) -> usize {
+    pub fn vector_bytes(self, dimensions: usize) -> usize {
         match self {
-            ElementWidth::Float4 => 4,
-            ElementWidth::Float2 => 2,
+            ElementWidth::Float4 => 4 * dimensions,
+            ElementWidth::Float2 => 2 * dimensions,
+            ElementWidth::Bit => dimensions.div_ceil(8),
         }
     }
 }
@@ -260,6 +268,8 @@ impl ElementWidth {
 pub enum StoredVector<'a> {
     Float4(&'a [f32]),
     Float2(&'a [half::f16]),
+    /// Packed bits and how many of them there are.
+    Bit(&'a [u8], usize),
 }
 
 impl StoredVector<'_> {
@@ -268,6 +278,9 @@ impl StoredVector<'_> {
         match self {
             StoredVector::Float4(v) => out.extend_from_slice(v),
             StoredVector::Float2(v) => out.extend(v.iter().map(|x| x.to_f32())),
+            StoredVector::Bit(bytes, bits) => {
+                out.extend((0..*bits).map(|i| if bytes[i / 8] & (0x80 >> (i % 8)) != 0 { 1.0 } else { 0.0 }))
+            }
         }
     }
 
@@ -275,6 +288,7 @@ impl StoredVector<'_> {
         match self {
             StoredVector::Float4(v) => v.iter().all(|x| x.is_finite()),
             StoredVector::Float2(v) => v.iter().all(|x| x.is_finite()),
+            StoredVector::Bit(..) => true,
         }
     }
 }
@@ -282,6 +296,7 @@ impl StoredVector<'_> {
 /// Flags in byte 2 of an element tuple.
 const DELETED_FLAG: u8 = 1;
 const FLOAT2_FLAG: u8 = 2;
+const BIT_FLAG: u8 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElementHeader {
@@ -298,7 +313,7 @@ pub struct ElementHeader {
 }
 
 pub fn element_size(dimensions: usize, width: ElementWidth) -> usize {
-    ELEMENT_HEADER_SIZE + dimensions * width.bytes()
+    ELEMENT_HEADER_SIZE + width.vector_bytes(dimensions)
 }
 
 impl ElementHeader {
@@ -307,7 +322,12 @@ impl ElementHeader {
         assert!(self.heap_tids.len() <= HEAP_TIDS);
         out[0] = ELEMENT_KIND;
         out[1] = self.level;
-        out[2] = if self.deleted { DELETED_FLAG } else { 0 } | if self.width == ElementWidth::Float2 { FLOAT2_FLAG } else { 0 };
+        let width_flag = match self.width {
+            ElementWidth::Float4 => 0,
+            ElementWidth::Float2 => FLOAT2_FLAG,
+            ElementWidth::Bit => BIT_FLAG,
+        };
+        out[2] = if self.deleted { DELETED_FLAG } else { 0 } | width_flag;
         out[3] = self.heap_tids.len() as u8;
         self.neighbors.write(&mut out[4..10]);
         out[10..12].copy_from_slice(&self.dimensions.to_le_bytes());
@@ -329,7 +349,7 @@ impl ElementHeader {
         if count > HEAP_TIDS {
             return Err(FormatError::BadField("heap TID count"));
         }
-        if tuple[2] & !(DELETED_FLAG | FLOAT2_FLAG) != 0 {
+        if tuple[2] & !(DELETED_FLAG | FLOAT2_FLAG | BIT_FLAG) != 0 || tuple[2] & (FLOAT2_FLAG | BIT_FLAG) == FLOAT2_FLAG | BIT_FLAG {
             return Err(FormatError::BadField("element flags"));
         }
         let width = element_width(tuple);
@@ -353,6 +373,8 @@ impl ElementHeader {
 fn element_width(tuple: &[u8]) -> ElementWidth {
     if tuple[2] & FLOAT2_FLAG != 0 {
         ElementWidth::Float2
+    } else if tuple[2] & BIT_FLAG != 0 {
+        ElementWidth::Bit
     } else {
         ElementWidth::Float4
     }
@@ -372,6 +394,13 @@ pub fn encode_element(header: &ElementHeader, vector: &[f32]) -> Vec<u8> {
         ElementWidth::Float2 => {
             for (chunk, x) in body.chunks_exact_mut(2).zip(vector) {
                 chunk.copy_from_slice(&half::f16::from_f32(*x).to_ne_bytes());
+            }
+        }
+        ElementWidth::Bit => {
+            for (i, &x) in vector.iter().enumerate() {
+                if x != 0.0 {
+                    body[i / 8] |= 0x80 >> (i % 8);
+                }
             }
         }
     }
@@ -394,6 +423,7 @@ pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<StoredVector<'_
             let (head, halves, tail) = unsafe { bytes.align_to::<half::f16>() };
             (head.is_empty() && tail.is_empty()).then_some(StoredVector::Float2(halves))
         }
+        ElementWidth::Bit => Some(StoredVector::Bit(bytes, dimensions)),
     }
 }
 
@@ -724,6 +754,17 @@ mod tests {
         let deleted = encode_element(&ElementHeader { deleted: true, ..half }, &[1.0, -2.5, 3.25]);
         assert!(!element_is_live(&deleted));
         assert_eq!(ElementHeader::decode(&deleted).map(|h| (h.deleted, h.width)), Ok((true, ElementWidth::Float2)));
+
+        // Bits: packed, high bit first, read back as 0.0 and 1.0.
+        let bits = ElementHeader { width: ElementWidth::Bit, dimensions: 10, ..header.clone() };
+        let pattern = [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        let tuple = encode_element(&bits, &pattern);
+        assert_eq!(tuple.len(), ELEMENT_HEADER_SIZE + 2);
+        assert_eq!(&tuple[ELEMENT_HEADER_SIZE..], &[0b1011_0000, 0b0100_0000]);
+        assert_eq!(ElementHeader::decode(&tuple), Ok(bits));
+        let mut widened = Vec::new();
+        element_vector(&tuple, 10).expect("readable").extend_into(&mut widened);
+        assert_eq!(widened, pattern);
     }
 
     #[test]
@@ -750,6 +791,9 @@ mod tests {
         let mut unknown_flag = tuple.clone();
         unknown_flag[2] |= 0x80;
         assert_eq!(ElementHeader::decode(&unknown_flag), Err(FormatError::BadField("element flags")));
+        let mut two_widths = tuple.clone();
+        two_widths[2] |= FLOAT2_FLAG | BIT_FLAG;
+        assert_eq!(ElementHeader::decode(&two_widths), Err(FormatError::BadField("element flags")));
     }
 
     #[test]

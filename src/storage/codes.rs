@@ -21,6 +21,9 @@ pub fn code_metric(metric: Metric) -> CodeMetric {
         // Vectors are normalized for cosine: -dot orders as the index does.
         Metric::InnerProduct | Metric::Cosine => CodeMetric::NegativeDot,
         Metric::L1 => CodeMetric::L1,
+        // Bits are 0 or 1: their Hamming distance is their L1 distance. (The
+        // index refuses neighbor codes on bits; this keeps the match whole.)
+        Metric::Hamming | Metric::Jaccard => CodeMetric::L1,
     }
 }
 

@@ -16,7 +16,8 @@ pub type Distance = fn(&[f32], &[f32]) -> f32;
 
 /// `distance` from a float4 vector to a stored one, at the width it is
 /// stored: a float16 vector is widened first (at most 4,000 elements, in L1
-/// cache), so that any distance works, cosine over raw values included.
+/// cache), so that any distance works, cosine over raw values included; bits
+/// become 0.0 and 1.0.
 pub fn measure(distance: Distance, from: &[f32], stored: page::StoredVector) -> f32 {
     thread_local! {
         static WIDENED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -26,6 +27,11 @@ pub fn measure(distance: Distance, from: &[f32], stored: page::StoredVector) -> 
         page::StoredVector::Float2(vector) => WIDENED.with_borrow_mut(|widened| {
             widened.resize(vector.len(), 0.0);
             crate::kernels::half::widen(vector, widened);
+            distance(from, widened)
+        }),
+        bits @ page::StoredVector::Bit(..) => WIDENED.with_borrow_mut(|widened| {
+            widened.clear();
+            bits.extend_into(widened);
             distance(from, widened)
         }),
     }

@@ -34,9 +34,19 @@ impl BitArg {
     }
 }
 
+impl BitArg {
+    /// Reads a `bit` datum, detoasting it if needed.
+    ///
+    /// # Safety
+    /// `datum` must be a non-null `bit` datum.
+    pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
+        BitArg { header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast() }
+    }
+}
+
 impl FromDatum for BitArg {
     unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _: pg_sys::Oid) -> Option<Self> {
-        (!is_null).then(|| BitArg { header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast() })
+        (!is_null).then(|| unsafe { Self::from_datum_unchecked(datum) })
     }
 }
 

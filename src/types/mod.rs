@@ -10,4 +10,5 @@ mod support;
 mod varlena;
 mod vector;
 
+pub use bit::BitArg;
 pub use varlena::{DenseArg, Element, HalfvecArg, VectorArg, VectorOut};
