@@ -8,38 +8,19 @@ FROM generate_series(1, 2000) i;
 ALTER TABLE bit_items ADD COLUMN bits bit(64);
 UPDATE bit_items SET bits = binary_quantize(embedding)::bit(64);
 
--- ten rows from the index, none farther than an exact scan's tenth (ties in any order)
-CREATE FUNCTION bit_matches_exact(query bit, op text, expression text DEFAULT 'bits') RETURNS bool
-LANGUAGE plpgsql AS $$
-DECLARE
-    tenth float8;
-    indexed float8[];
-BEGIN
-    SET LOCAL enable_indexscan = off;
-    EXECUTE format('SELECT max(d) FROM (SELECT %s %s $1 AS d FROM bit_items ORDER BY 1 LIMIT 10) s', expression, op)
-        INTO tenth USING query;
-    SET LOCAL enable_indexscan = on;
-    SET LOCAL enable_seqscan = off;
-    SET LOCAL enable_sort = off;
-    EXECUTE format('SELECT array_agg(d) FROM (SELECT %s %s $1 AS d FROM bit_items ORDER BY %s %s $1 LIMIT 10) s',
-                   expression, op, expression, op)
-        INTO indexed USING query;
-    RETURN cardinality(indexed) = 10 AND (SELECT max(d) FROM unnest(indexed) d) <= tenth + 1e-9;
-END $$;
-
 SET hnsw.ef_search = 200;
 CREATE INDEX bit_hamming ON bit_items USING hnsw (bits bit_hamming_ops);
 -- (on 2,000 rows of 64 bits a sequential scan is cheaper: the index is asked for)
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM bit_items ORDER BY bits <~> B'1010101010101010101010101010101010101010101010101010101010101010' LIMIT 10;
 RESET enable_seqscan;
-SELECT count(*) FILTER (WHERE bit_matches_exact(bits, '<~>')) AS same_as_exact, count(*)
+SELECT count(*) FILTER (WHERE index_matches_exact('bit_items', 'bits', '<~>', bits)) AS same_as_exact, count(*)
 FROM (SELECT bits FROM bit_items WHERE id % 100 = 0) q;
 SELECT quiver_check_index('bit_hamming');
 DROP INDEX bit_hamming;
 
 CREATE INDEX bit_jaccard ON bit_items USING hnsw (bits bit_jaccard_ops);
-SELECT count(*) FILTER (WHERE bit_matches_exact(bits, '<%>')) AS same_as_exact, count(*)
+SELECT count(*) FILTER (WHERE index_matches_exact('bit_items', 'bits', '<%>', bits)) AS same_as_exact, count(*)
 FROM (SELECT bits FROM bit_items WHERE id % 100 = 0) q;
 -- inserts after the build are found
 INSERT INTO bit_items VALUES (5000, array_fill(1, ARRAY[64])::real[]::vector, B'1111111111111111111111111111111111111111111111111111111111111111');
@@ -57,7 +38,7 @@ SELECT id FROM (
     LIMIT 40) candidates
 ORDER BY embedding <-> (SELECT embedding FROM bit_items WHERE id = 7) LIMIT 10;
 RESET enable_seqscan;
-SELECT count(*) FILTER (WHERE bit_matches_exact(binary_quantize(embedding)::bit(64), '<~>', 'binary_quantize(embedding)::bit(64)')) AS same_as_exact, count(*)
+SELECT count(*) FILTER (WHERE index_matches_exact('bit_items', 'binary_quantize(embedding)::bit(64)', '<~>', binary_quantize(embedding)::bit(64))) AS same_as_exact, count(*)
 FROM (SELECT embedding FROM bit_items WHERE id % 100 = 0) q;
 
 -- limits
@@ -67,4 +48,3 @@ SELECT sqlstate_of($$CREATE INDEX ON bit_items USING hnsw (bits bit_hamming_ops)
 
 RESET hnsw.ef_search;
 DROP TABLE bit_items, bit_wide;
-DROP FUNCTION bit_matches_exact(bit, text, text);

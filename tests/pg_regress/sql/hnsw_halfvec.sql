@@ -7,45 +7,25 @@ SELECT i, v::vector(8), v::vector(8)::halfvec(8)
 FROM (SELECT i, ARRAY(SELECT sin(i * 0.37 + d * 1.7) * (1 + (i % 7) * 0.1) FROM generate_series(1, 8) d)::real[] AS v
       FROM generate_series(1, 2000) i) s;
 
--- every query compares the index's ten nearest with a sequential scan's:
--- ten rows, none farther than the exact tenth (ties may come in any order)
-CREATE FUNCTION half_matches_exact(query halfvec, op text, expression text DEFAULT 'half') RETURNS bool
-LANGUAGE plpgsql AS $$
-DECLARE
-    tenth float8;
-    indexed float8[];
-BEGIN
-    SET LOCAL enable_indexscan = off;
-    EXECUTE format('SELECT max(d) FROM (SELECT %s %s $1 AS d FROM half_items ORDER BY 1 LIMIT 10) s', expression, op)
-        INTO tenth USING query;
-    SET LOCAL enable_indexscan = on;
-    SET LOCAL enable_seqscan = off;
-    SET LOCAL enable_sort = off;
-    EXECUTE format('SELECT array_agg(d) FROM (SELECT %s %s $1 AS d FROM half_items ORDER BY %s %s $1 LIMIT 10) s',
-                   expression, op, expression, op)
-        INTO indexed USING query;
-    RETURN cardinality(indexed) = 10 AND (SELECT max(d) FROM unnest(indexed) d) <= tenth + 1e-6;
-END $$;
-
 SET hnsw.ef_search = 200;
 CREATE INDEX half_l2 ON half_items USING hnsw (half halfvec_l2_ops);
 EXPLAIN (COSTS OFF) SELECT id FROM half_items ORDER BY half <-> '[1,0,0,0,0,0,0,1]' LIMIT 10;
-SELECT count(*) FILTER (WHERE half_matches_exact(half, '<->')) AS same_as_exact, count(*)
+SELECT count(*) FILTER (WHERE index_matches_exact('half_items', 'half', '<->', half)) AS same_as_exact, count(*)
 FROM (SELECT half FROM half_items WHERE id % 100 = 0) q;
 DROP INDEX half_l2;
 
 CREATE INDEX half_ip ON half_items USING hnsw (half halfvec_ip_ops);
-SELECT count(*) FILTER (WHERE half_matches_exact(half, '<#>')) AS same_as_exact, count(*)
+SELECT count(*) FILTER (WHERE index_matches_exact('half_items', 'half', '<#>', half)) AS same_as_exact, count(*)
 FROM (SELECT half FROM half_items WHERE id % 100 = 0) q;
 DROP INDEX half_ip;
 
 CREATE INDEX half_cosine ON half_items USING hnsw (half halfvec_cosine_ops);
-SELECT count(*) FILTER (WHERE half_matches_exact(half, '<=>')) AS same_as_exact, count(*)
+SELECT count(*) FILTER (WHERE index_matches_exact('half_items', 'half', '<=>', half)) AS same_as_exact, count(*)
 FROM (SELECT half FROM half_items WHERE id % 100 = 0) q;
 DROP INDEX half_cosine;
 
 CREATE INDEX half_l1 ON half_items USING hnsw (half halfvec_l1_ops);
-SELECT count(*) FILTER (WHERE half_matches_exact(half, '<+>')) AS same_as_exact, count(*)
+SELECT count(*) FILTER (WHERE index_matches_exact('half_items', 'half', '<+>', half)) AS same_as_exact, count(*)
 FROM (SELECT half FROM half_items WHERE id % 100 = 0) q;
 
 -- inserts after the build are found, and a query of other dimensions is an ERROR
@@ -59,7 +39,7 @@ DROP INDEX half_l1;
 -- the same expression use it
 CREATE INDEX half_expression ON half_items USING hnsw ((embedding::halfvec(8)) halfvec_cosine_ops);
 EXPLAIN (COSTS OFF) SELECT id FROM half_items ORDER BY embedding::halfvec(8) <=> '[1,0,0,0,0,0,0,1]' LIMIT 10;
-SELECT count(*) FILTER (WHERE half_matches_exact(half, '<=>', 'embedding::halfvec(8)')) AS same_as_exact, count(*)
+SELECT count(*) FILTER (WHERE index_matches_exact('half_items', 'embedding::halfvec(8)', '<=>', half)) AS same_as_exact, count(*)
 FROM (SELECT half FROM half_items WHERE id % 100 = 0) q;
 
 -- halfvec is stored at half the bytes: up to 4,000 dimensions (vector: 2,000)
@@ -87,4 +67,3 @@ SELECT sqlstate_of($$CREATE INDEX ON half_free USING hnsw (v halfvec_l2_ops)$$);
 
 RESET hnsw.ef_search;
 DROP TABLE half_items, half_free;
-DROP FUNCTION half_matches_exact(halfvec, text, text);
