@@ -37,10 +37,11 @@ cluster-test: setup
 	@bash tests/run_all.sh cluster
 
 # Quiver against pgvector in one PostgreSQL 16 server; QUICK=1 for a subset,
-# FILTERED_ONLY=1 or INSERTS_ONLY=1 to measure only the filtered queries or
-# the inserts into the last results.
+# FILTERED_ONLY=1, INSERTS_ONLY=1, BUILDS_ONLY=1 or HALFVEC_ONLY=1 to measure
+# only the filtered queries, the inserts, the parallel builds or halfvec into
+# the last results.
 bench:
-	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) BUILDS_ONLY=$(BUILDS_ONLY) bash bench/run.sh
+	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) BUILDS_ONLY=$(BUILDS_ONLY) HALFVEC_ONLY=$(HALFVEC_ONLY) bash bench/run.sh
 
 # Design measurement in memory: a walk over codes with an exact rerank.
 bench-codes:

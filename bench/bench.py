@@ -114,9 +114,11 @@ def build_index(conn, table, opclass, m, ef_construction, options=""):
 OPERATORS = {"vector_l2_ops": "<->", "vector_cosine_ops": "<=>"}
 
 
-def run_queries(conns, table, op, queries, truth, ef_search, explain_sample):
-    """Runs every query on every extension, interleaved; returns per-extension stats."""
-    sql = f"SELECT id FROM {table} ORDER BY embedding {op} %s LIMIT {K}"
+def run_queries(conns, table, op, queries, truth, ef_search, explain_sample, expression="embedding", cast=""):
+    """Runs every query on every extension, interleaved; returns per-extension
+    stats. `expression` is what the query orders by (an indexed expression),
+    and `cast` what the query vector is cast to."""
+    sql = f"SELECT id FROM {table} ORDER BY {expression} {op} %s{cast} LIMIT {K}"
     for conn in conns.values():
         conn.execute(f"SET hnsw.ef_search = {ef_search}")
         # One plan check per setting: the index must be what answers.
@@ -401,6 +403,46 @@ def study_builds(args, conns, datasets):
     return result
 
 
+def study_halfvec(args, conns, datasets, queries_per_dataset):
+    """halfvec against vector: each extension indexes the float4 column and an
+    expression that casts it to halfvec, pgvector's recommended way to halve
+    an index; build time, size, and recall and server time per ef_search."""
+    result = {}
+    for name, (base, queries, metric) in datasets.items():
+        dims = base.shape[1]
+        queries = queries[:queries_per_dataset]
+        truth = exact_neighbors(base, queries, metric)
+        print(f"== halfvec: {name}, {len(base)} x {dims}, {metric}", flush=True)
+        for conn in conns.values():
+            load_table(conn, "halves", base, dims)
+        op = "<=>" if metric == "cosine" else "<->"
+        rows = []
+        for kind, key, cast in (("vector", "embedding", ""), ("halfvec", f"(embedding::halfvec({dims}))", f"::halfvec({dims})")):
+            opclass = f"{kind}_{metric}_ops"
+            built = {}
+            for ext, conn in conns.items():
+                conn.execute("DROP INDEX IF EXISTS halves_hnsw")
+                start = time.perf_counter()
+                conn.execute(f"CREATE INDEX halves_hnsw ON halves USING hnsw ({key} {opclass}) WITH (m = 16, ef_construction = 64)")
+                seconds = time.perf_counter() - start
+                size = conn.execute("SELECT pg_relation_size('halves_hnsw')").fetchone()[0]
+                built[ext] = {"build_s": seconds, "size_bytes": size}
+                print(f"   {ext} {kind}: build {seconds:.1f} s, {size / 2**20:.1f} MiB", flush=True)
+            expression = "embedding" if kind == "vector" else f"embedding::halfvec({dims})"
+            for ef in (20, 40, 100):
+                stats = run_queries(conns, "halves", op, queries, truth, ef, args.explain_sample, expression, cast)
+                for ext in conns:
+                    rows.append({"extension": ext, "type": kind, "ef_search": ef, **built[ext],
+                                 "recall": stats[ext]["recall"], "server_ms": stats[ext]["server_ms"]})
+                print(f"   {kind} ef_search {ef}: " + "  ".join(
+                    f"{ext} recall {stats[ext]['recall']:.3f} server {stats[ext]['server_ms']:.3f} ms" for ext in conns),
+                    flush=True)
+        for conn in conns.values():
+            conn.execute("DROP TABLE halves")
+        result[name] = {"rows": len(base), "dims": dims, "metric": metric, "queries": len(queries), "runs": rows}
+    return result
+
+
 def machine():
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -538,6 +580,26 @@ def write_report(results, path, command):
                              f"({by[('quiver', 0)] / q:.2f}x) | {p:.1f} ({by[('pgvector', 0)] / p:.2f}x) | "
                              f"{ratio(q, p)} |")
         lines.append("")
+    halves = results.get("halfvec")
+    if halves:
+        lines += ["## halfvec", "",
+                  "`make bench HALFVEC_ONLY=1`: each extension indexes the float4 column (`vector_*_ops`) and "
+                  "the same column cast to halfvec in an expression index (`halfvec_*_ops`, pgvector's way to "
+                  "halve an index), m = 16, ef_construction = 64, one process; queries order by the indexed "
+                  "expression. Server time is `EXPLAIN ANALYZE` execution time on a sample, in ms.", "",
+                  "| dataset | index | build s (Quiver / pgvector) | MiB (Quiver / pgvector) | ef_search | "
+                  "recall (Quiver / pgvector) | server ms (Quiver / pgvector) |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, data in halves.items():
+            by = {(r["extension"], r["type"], r["ef_search"]): r for r in data["runs"]}
+            for kind in ("vector", "halfvec"):
+                for ef in (20, 40, 100):
+                    q, p = by[("quiver", kind, ef)], by[("pgvector", kind, ef)]
+                    lines.append(f"| {name} ({data['rows']:,} x {data['dims']}, {data['metric']}) | {kind} | "
+                                 f"{q['build_s']:.1f} / {p['build_s']:.1f} | {q['size_bytes'] / 2**20:.1f} / "
+                                 f"{p['size_bytes'] / 2**20:.1f} | {ef} | {q['recall']:.3f} / {p['recall']:.3f} | "
+                                 f"{q['server_ms']:.3f} / {p['server_ms']:.3f} ({ratio(q['server_ms'], p['server_ms'])}) |")
+        lines.append("")
     lines += ["## Filtered queries", ""]
     filtered = results.get("filtered")
     if not filtered:
@@ -652,6 +714,8 @@ def main():
                         help="measure only the inserts and merge them into the existing results.json")
     parser.add_argument("--only-builds", action="store_true",
                         help="measure only builds with 0, 1 and 2 parallel workers and merge them into results.json")
+    parser.add_argument("--only-halfvec", action="store_true",
+                        help="measure only halfvec against vector and merge it into the existing results.json")
     parser.add_argument("--only-filtered", action="store_true",
                         help="measure only the filtered queries and merge them into the existing results.json")
     args = parser.parse_args()
@@ -683,7 +747,7 @@ def main():
     out = Path(args.out)
     loaders = {"glove-50": (load_glove, "cosine"), "fashion-mnist": (load_fashion_mnist, "l2"),
                "minilm-wordnet": (load_sentences, "cosine")}
-    only = args.only_filtered or args.only_inserts or args.only_builds
+    only = args.only_filtered or args.only_inserts or args.only_builds or args.only_halfvec
     if only:
         results = json.loads((out / "results.json").read_text())
     else:
@@ -697,6 +761,13 @@ def main():
         for name, (loader, metric) in loaders.items():
             builds[name] = (loader(*sizes[name], np.random.default_rng(42))[0], metric)
         results["builds"] = study_builds(args, conns, builds)
+    if not only or args.only_halfvec:
+        halves = {}
+        for name in ("minilm-wordnet", "fashion-mnist"):
+            loader, metric = loaders[name]
+            base, queries = loader(*sizes[name], np.random.default_rng(42))
+            halves[name] = (base, queries, metric)
+        results["halfvec"] = study_halfvec(args, conns, halves, 100 if args.quick else 500)
     if not only or args.only_filtered:
         base, queries = load_fashion_mnist(sizes["fashion-mnist"][0], 1000, np.random.default_rng(7))
         results["filtered"] = study_filtered(args, conns, base, queries, "l2", 50 if args.quick else 200)
