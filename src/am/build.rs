@@ -281,7 +281,7 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     }
     let order = breadth_first_order(graph);
     let sizes: Vec<(usize, usize)> =
-        (0..graph.len() as u32).map(|n| (page::element_size(spec.dimensions, spec.element_width()), shape.tuple_size(graph.level(n)))).collect();
+        (0..graph.len() as u32).map(|n| (page::element_size(spec.stored(graph.vector(n)).len(), spec.element_width()), shape.tuple_size(graph.level(n)))).collect();
     let first_graph_block = page::META_BLOCK + 1 + quantizer_blocks;
     let plan = page::plan_pages(&order, &sizes, page_capacity(), item_footprint, first_graph_block);
     let mut meta = Meta {
@@ -332,10 +332,10 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
                             width: spec.element_width(),
                             heap_tids: heap_tids[node as usize].clone(),
                             neighbors: plan.neighbors[node as usize],
-                            dimensions: spec.dimensions as u16,
+                            dimensions: spec.stored(graph.vector(node)).len() as u16,
                             anchor: graph.anchor_of(node).map_or(NodeId::NONE, |a| plan.elements[a as usize]),
                         };
-                        page::encode_element(&header, graph.vector(node))
+                        page::encode_element(&header, spec.stored(graph.vector(node)))
                     }
                     PlannedItem::Neighbors(node) => {
                         let level = graph.level(node);

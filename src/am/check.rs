@@ -91,7 +91,8 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                 match tuple.first() {
                     Some(&page::ELEMENT_KIND) => match ElementHeader::decode(tuple) {
                         Ok(header) => {
-                            if header.dimensions as u32 != meta.dimensions {
+                            let own_length = header.width == page::ElementWidth::Sparse;
+                            if !own_length && header.dimensions as u32 != meta.dimensions {
                                 report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
                             }
                             let vector = page::element_vector(tuple, header.dimensions as usize);

@@ -72,11 +72,11 @@ pub fn insert_on_disk(
         width: spec.element_width(),
         heap_tids: vec![tid],
         neighbors: NodeId::NONE,
-        dimensions: spec.dimensions as u16,
+        dimensions: spec.stored(vector).len() as u16,
         anchor: NodeId::NONE,
     };
     if meta.entry.is_none() {
-        let id = add_node(index, meta, header, vector, &page::new_neighbor_tuple(level, meta.list_shape()), logging);
+        let id = add_node(index, meta, header, spec.stored(vector), &page::new_neighbor_tuple(level, meta.list_shape()), logging);
         let insert_block = meta.insert_block;
         update_meta(index, logging, |stored| {
             stored.entry = id;
@@ -99,7 +99,7 @@ pub fn insert_on_disk(
     let mut stored = Vec::new();
     for equal in per_layer.first().into_iter().flatten().take_while(|c| c.distance == 0.0) {
         graph.read_vector(equal.id, &mut stored);
-        if stored == vector && graph.add_heap_tid(equal.id, tid) {
+        if stored == spec.stored(vector) && graph.add_heap_tid(equal.id, tid) {
             return;
         }
     }
@@ -122,7 +122,7 @@ pub fn insert_on_disk(
         page::write_layer(&mut neighbor_tuple, shape, layer, &ids, &codes).expect("a new node has every layer up to its level");
     }
     let read_insert_block = meta.insert_block;
-    let id = add_node(index, meta, header, vector, &neighbor_tuple, logging);
+    let id = add_node(index, meta, header, spec.stored(vector), &neighbor_tuple, logging);
     hnsw::link_new_node(&mut graph, &params, id, &per_layer, old_entry);
     drop(graph);
 

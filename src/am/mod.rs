@@ -15,7 +15,7 @@ mod vacuum;
 use crate::hnsw::Params;
 use crate::kernels;
 use crate::page::{ElementWidth, HeapTid, Metric, NodeId};
-use crate::types::{BitArg, DenseArg, Element, HalfvecArg, VectorArg};
+use crate::types::{BitArg, DenseArg, Element, HalfvecArg, SparsevecArg, VectorArg};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -25,6 +25,11 @@ pub const MAX_DIMENSIONS: usize = 2000;
 pub const MAX_HALFVEC_DIMENSIONS: usize = 4000;
 /// A bit(n) is stored packed, 8 bits to the byte.
 pub const MAX_BIT_DIMENSIONS: usize = 64000;
+/// Most non-zero elements of an indexed sparsevec, whatever its dimensions:
+/// the index holds it packed (`kernels::sparse::pack`) in this many floats'
+/// slots, `SPARSE_SLOTS`, and stores only those it uses.
+pub const MAX_SPARSE_NNZ: usize = 1000;
+const SPARSE_SLOTS: usize = 1 + 2 * MAX_SPARSE_NNZ;
 
 /// The indexed type: the graph works on float4 either way; a halfvec is
 /// widened when it enters the index.
@@ -33,6 +38,7 @@ pub enum IndexedType {
     Vector,
     Halfvec,
     Bit,
+    Sparsevec,
 }
 
 impl IndexedType {
@@ -41,6 +47,7 @@ impl IndexedType {
             IndexedType::Vector => "vector",
             IndexedType::Halfvec => "halfvec",
             IndexedType::Bit => "bit",
+            IndexedType::Sparsevec => "sparsevec",
         }
     }
 
@@ -49,6 +56,7 @@ impl IndexedType {
             IndexedType::Vector => MAX_DIMENSIONS,
             IndexedType::Halfvec => MAX_HALFVEC_DIMENSIONS,
             IndexedType::Bit => MAX_BIT_DIMENSIONS,
+            IndexedType::Sparsevec => usize::MAX,
         }
     }
 }
@@ -77,18 +85,19 @@ impl IndexSpec {
             );
         }
         let indexed_type = indexed_type_of(index);
-        if indexed_type == IndexedType::Bit && neighbor_codes {
+        if matches!(indexed_type, IndexedType::Bit | IndexedType::Sparsevec) && neighbor_codes {
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                "neighbor_codes is not supported for bit",
-                "A bit string is already as compact as a code."
+                format!("neighbor_codes is not supported for {}", indexed_type.name()),
+                "Codes are for dense vectors; a bit string or a sparse vector is already compact."
             );
         }
         IndexSpec {
             indexed_type,
             metric: metric_of(index),
-            dimensions: dimensions_of(index, indexed_type),
+            // A sparse vector's dimensions may be any; the index holds its packed slots.
+            dimensions: if indexed_type == IndexedType::Sparsevec { SPARSE_SLOTS } else { dimensions_of(index, indexed_type) },
             params: Params { m, ef_construction },
             neighbor_codes,
         }
@@ -112,10 +121,28 @@ impl IndexSpec {
     }
 
     pub fn distance(&self) -> fn(&[f32], &[f32]) -> f32 {
+        if self.indexed_type == IndexedType::Sparsevec {
+            // Cosine's values were normalized, as for vector.
+            return match self.metric {
+                Metric::L1 => kernels::sparse::packed_l1,
+                Metric::InnerProduct | Metric::Cosine => kernels::sparse::packed_negative_dot,
+                _ => kernels::sparse::packed_l2_squared,
+            };
+        }
         if self.keeps_raw_cosine() {
             kernels::negative_cosine
         } else {
             distance_for(self.metric)
+        }
+    }
+
+    /// What an element stores of a prepared vector: a packed sparse vector
+    /// without its padding, else all of it.
+    pub fn stored<'a>(&self, vector: &'a [f32]) -> &'a [f32] {
+        if self.indexed_type == IndexedType::Sparsevec {
+            kernels::sparse::trimmed(vector)
+        } else {
+            vector
         }
     }
 
@@ -126,6 +153,7 @@ impl IndexSpec {
         match self.indexed_type {
             IndexedType::Halfvec if !(self.metric == Metric::Cosine && self.neighbor_codes) => ElementWidth::Float2,
             IndexedType::Bit => ElementWidth::Bit,
+            IndexedType::Sparsevec => ElementWidth::Sparse,
             _ => ElementWidth::Float4,
         }
     }
@@ -139,6 +167,17 @@ impl IndexSpec {
 
     /// A vector as the index stores and searches it (see `prepare`).
     pub fn prepare_values(&self, values: &[f32]) -> Option<Vec<f32>> {
+        if self.indexed_type == IndexedType::Sparsevec {
+            if self.metric != Metric::Cosine {
+                return Some(values.to_vec());
+            }
+            let (indices, sparse_values) = kernels::sparse::unpack(values)?;
+            let norm = kernels::norm(sparse_values);
+            let normalized: Vec<f32> = sparse_values.iter().map(|&x| (x as f64 / norm) as f32).collect();
+            let mut packed = Vec::new();
+            kernels::sparse::pack(indices, &normalized, values.len(), &mut packed);
+            return (norm > 0.0).then_some(packed);
+        }
         if self.keeps_raw_cosine() {
             return (kernels::norm(values) > 0.0).then(|| values.to_vec());
         }
@@ -162,6 +201,19 @@ impl IndexSpec {
                     let bits = BitArg::from_datum_unchecked(datum);
                     let bytes = bits.bytes();
                     (0..bits.len()).map(|i| ((bytes[i / 8] >> (7 - i % 8)) & 1) as f32).collect()
+                }
+                IndexedType::Sparsevec => {
+                    let sparse = SparsevecArg::from_datum_unchecked(datum);
+                    if sparse.indices().len() > MAX_SPARSE_NNZ {
+                        ereport!(
+                            ERROR,
+                            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                            format!("sparsevec cannot have more than {MAX_SPARSE_NNZ} non-zero elements for hnsw index")
+                        );
+                    }
+                    let mut packed = Vec::with_capacity(SPARSE_SLOTS);
+                    kernels::sparse::pack(sparse.indices(), sparse.values(), SPARSE_SLOTS, &mut packed);
+                    packed
                 }
             }
         };
@@ -220,9 +272,15 @@ fn metric_of(index: pg_sys::Relation) -> Metric {
         unsafe { std::ffi::CStr::from_ptr(pg_sys::get_func_name(distance)) }.to_string_lossy().into_owned()
     };
     match (name.as_str(), norm != pg_sys::InvalidOid) {
-        ("vector_l2_squared_distance" | "halfvec_l2_squared_distance", _) => Metric::L2,
-        ("vector_negative_inner_product" | "halfvec_negative_inner_product", true) => Metric::Cosine,
-        ("vector_negative_inner_product" | "halfvec_negative_inner_product", false) => Metric::InnerProduct,
+        ("vector_l2_squared_distance" | "halfvec_l2_squared_distance" | "sparsevec_l2_squared_distance", _) => Metric::L2,
+        (
+            "vector_negative_inner_product" | "halfvec_negative_inner_product" | "sparsevec_negative_inner_product",
+            true,
+        ) => Metric::Cosine,
+        (
+            "vector_negative_inner_product" | "halfvec_negative_inner_product" | "sparsevec_negative_inner_product",
+            false,
+        ) => Metric::InnerProduct,
         ("l1_distance", _) => Metric::L1,
         ("hamming_distance", _) => Metric::Hamming,
         ("jaccard_distance", _) => Metric::Jaccard,
@@ -249,6 +307,7 @@ fn indexed_type_of(index: pg_sys::Relation) -> IndexedType {
         Some("vector") => IndexedType::Vector,
         Some("halfvec") => IndexedType::Halfvec,
         Some("bit") => IndexedType::Bit,
+        Some("sparsevec") => IndexedType::Sparsevec,
         _ => {
             ereport!(
                 ERROR,

@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod bits;
 pub mod half;
+pub mod sparse;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod codes_x86;

@@ -251,12 +251,15 @@ pub enum ElementWidth {
     Float4,
     Float2,
     Bit,
+    /// Float4 slots of a packed sparse vector (`kernels::sparse::pack`), as
+    /// many as the element's own dimension count says: elements differ in size.
+    Sparse,
 }
 
 impl ElementWidth {
     pub fn vector_bytes(self, dimensions: usize) -> usize {
         match self {
-            ElementWidth::Float4 => 4 * dimensions,
+            ElementWidth::Float4 | ElementWidth::Sparse => 4 * dimensions,
             ElementWidth::Float2 => 2 * dimensions,
             ElementWidth::Bit => dimensions.div_ceil(8),
         }
@@ -297,6 +300,8 @@ impl StoredVector<'_> {
 const DELETED_FLAG: u8 = 1;
 const FLOAT2_FLAG: u8 = 2;
 const BIT_FLAG: u8 = 4;
+const SPARSE_FLAG: u8 = 8;
+const WIDTH_FLAGS: u8 = FLOAT2_FLAG | BIT_FLAG | SPARSE_FLAG;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElementHeader {
@@ -326,6 +331,7 @@ impl ElementHeader {
             ElementWidth::Float4 => 0,
             ElementWidth::Float2 => FLOAT2_FLAG,
             ElementWidth::Bit => BIT_FLAG,
+            ElementWidth::Sparse => SPARSE_FLAG,
         };
         out[2] = if self.deleted { DELETED_FLAG } else { 0 } | width_flag;
         out[3] = self.heap_tids.len() as u8;
@@ -349,7 +355,7 @@ impl ElementHeader {
         if count > HEAP_TIDS {
             return Err(FormatError::BadField("heap TID count"));
         }
-        if tuple[2] & !(DELETED_FLAG | FLOAT2_FLAG | BIT_FLAG) != 0 || tuple[2] & (FLOAT2_FLAG | BIT_FLAG) == FLOAT2_FLAG | BIT_FLAG {
+        if tuple[2] & !(DELETED_FLAG | WIDTH_FLAGS) != 0 || (tuple[2] & WIDTH_FLAGS).count_ones() > 1 {
             return Err(FormatError::BadField("element flags"));
         }
         let width = element_width(tuple);
@@ -375,6 +381,8 @@ fn element_width(tuple: &[u8]) -> ElementWidth {
         ElementWidth::Float2
     } else if tuple[2] & BIT_FLAG != 0 {
         ElementWidth::Bit
+    } else if tuple[2] & SPARSE_FLAG != 0 {
+        ElementWidth::Sparse
     } else {
         ElementWidth::Float4
     }
@@ -386,7 +394,7 @@ pub fn encode_element(header: &ElementHeader, vector: &[f32]) -> Vec<u8> {
     header.encode_into(&mut out);
     let body = &mut out[ELEMENT_HEADER_SIZE..];
     match header.width {
-        ElementWidth::Float4 => {
+        ElementWidth::Float4 | ElementWidth::Sparse => {
             for (chunk, x) in body.chunks_exact_mut(4).zip(vector) {
                 chunk.copy_from_slice(&x.to_ne_bytes());
             }
@@ -407,15 +415,17 @@ pub fn encode_element(header: &ElementHeader, vector: &[f32]) -> Vec<u8> {
     out
 }
 
-/// The element's vector, read in place, at the width its flag says. The
+/// The element's vector, read in place, at the width its flag says (a
+/// sparse element has its own length, and `dimensions` is not asked). The
 /// tuple must be 4-byte aligned, as tuples on pages are; returns None
 /// otherwise, or if the tuple is short.
 pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<StoredVector<'_>> {
     let width = element_width(tuple.get(..ELEMENT_HEADER_SIZE)?);
+    let dimensions = if width == ElementWidth::Sparse { u16_at(tuple, 10) as usize } else { dimensions };
     let bytes = tuple.get(ELEMENT_HEADER_SIZE..element_size(dimensions, width))?;
     // SAFETY: any bit pattern is a valid f32 or f16; align_to only yields aligned middles.
     match width {
-        ElementWidth::Float4 => {
+        ElementWidth::Float4 | ElementWidth::Sparse => {
             let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
             (head.is_empty() && tail.is_empty()).then_some(StoredVector::Float4(floats))
         }
@@ -765,6 +775,19 @@ mod tests {
         let mut widened = Vec::new();
         element_vector(&tuple, 10).expect("readable").extend_into(&mut widened);
         assert_eq!(widened, pattern);
+
+        // Sparse: as long as the element says, whatever the index's dimensions.
+        let sparse = ElementHeader { width: ElementWidth::Sparse, dimensions: 3, ..header.clone() };
+        let tuple = encode_element(&sparse, &[f32::from_bits(1), f32::from_bits(7), 2.5]);
+        assert_eq!(tuple.len(), ELEMENT_HEADER_SIZE + 12);
+        assert_eq!(ElementHeader::decode(&tuple), Ok(sparse));
+        let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
+        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
+        bytes.copy_from_slice(&tuple);
+        match element_vector(bytes, 2001) {
+            Some(StoredVector::Float4(v)) => assert_eq!(v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), [1, 7, 2.5f32.to_bits()]),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -792,7 +815,7 @@ mod tests {
         unknown_flag[2] |= 0x80;
         assert_eq!(ElementHeader::decode(&unknown_flag), Err(FormatError::BadField("element flags")));
         let mut two_widths = tuple.clone();
-        two_widths[2] |= FLOAT2_FLAG | BIT_FLAG;
+        two_widths[2] |= SPARSE_FLAG | BIT_FLAG;
         assert_eq!(ElementHeader::decode(&two_widths), Err(FormatError::BadField("element flags")));
     }
 

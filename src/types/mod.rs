@@ -11,4 +11,5 @@ mod varlena;
 mod vector;
 
 pub use bit::BitArg;
+pub use sparsevec::SparsevecArg;
 pub use varlena::{DenseArg, Element, HalfvecArg, VectorArg, VectorOut};

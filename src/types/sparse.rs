@@ -191,57 +191,7 @@ pub fn format(indices: &[i32], values: &[f32], dim: i32) -> String {
     out
 }
 
-/// Walks the union of two index lists in order: (value in a, value in b),
-/// zero where one has no element.
-fn merged<'a>(
-    (ai, av): (&'a [i32], &'a [f32]),
-    (bi, bv): (&'a [i32], &'a [f32]),
-) -> impl Iterator<Item = (i32, f32, f32)> + 'a {
-    let (mut i, mut j) = (0, 0);
-    std::iter::from_fn(move || match (ai.get(i), bi.get(j)) {
-        (Some(&x), Some(&y)) if x == y => {
-            i += 1;
-            j += 1;
-            Some((x, av[i - 1], bv[j - 1]))
-        }
-        (Some(&x), Some(&y)) if x < y => {
-            i += 1;
-            Some((x, av[i - 1], 0.0))
-        }
-        (Some(_), Some(&y)) => {
-            j += 1;
-            Some((y, 0.0, bv[j - 1]))
-        }
-        (Some(&x), None) => {
-            i += 1;
-            Some((x, av[i - 1], 0.0))
-        }
-        (None, Some(&y)) => {
-            j += 1;
-            Some((y, 0.0, bv[j - 1]))
-        }
-        (None, None) => None,
-    })
-}
-
-pub type Side<'a> = (&'a [i32], &'a [f32]);
-
-pub fn l2_squared(a: Side, b: Side) -> f32 {
-    merged(a, b).map(|(_, x, y)| (x - y) * (x - y)).sum()
-}
-
-pub fn dot(a: Side, b: Side) -> f32 {
-    merged(a, b).map(|(_, x, y)| x * y).sum()
-}
-
-pub fn l1(a: Side, b: Side) -> f32 {
-    merged(a, b).map(|(_, x, y)| (x - y).abs()).sum()
-}
-
-/// (a·b, a·a, b·b), for cosine.
-pub fn cosine_parts(a: Side, b: Side) -> (f32, f32, f32) {
-    merged(a, b).fold((0.0, 0.0, 0.0), |(ab, aa, bb), (_, x, y)| (ab + x * y, aa + x * x, bb + y * y))
-}
+pub use crate::kernels::sparse::{cosine_parts, dot, l1, l2_squared, Side};
 
 pub fn norm(values: &[f32]) -> f64 {
     values.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt()
@@ -251,7 +201,7 @@ pub fn norm(values: &[f32]) -> f64 {
 /// then the one with fewer dimensions first.
 pub fn compare(a: Side, a_dim: i32, b: Side, b_dim: i32) -> std::cmp::Ordering {
     let common = a_dim.min(b_dim);
-    for (index, x, y) in merged(a, b) {
+    for (index, x, y) in crate::kernels::sparse::merged_elements(a, b) {
         if index >= common {
             break;
         }

@@ -57,9 +57,19 @@ impl SparsevecArg {
     }
 }
 
+impl SparsevecArg {
+    /// Reads a `sparsevec` datum, detoasting it if needed.
+    ///
+    /// # Safety
+    /// `datum` must be a non-null `sparsevec` datum.
+    pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
+        SparsevecArg { header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast() }
+    }
+}
+
 impl FromDatum for SparsevecArg {
     unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _: pg_sys::Oid) -> Option<Self> {
-        (!is_null).then(|| SparsevecArg { header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast() })
+        (!is_null).then(|| unsafe { Self::from_datum_unchecked(datum) })
     }
 }
 
