@@ -5,8 +5,9 @@
 # the index's growth under 8 sessions inserting, a
 # crash in the middle of concurrent inserts (also into an index with
 # neighbor codes), an UNLOGGED table across a
-# clean and a crash restart, a streaming standby (both kinds of index), and point-in-time
-# recovery. After each, quiver_check_index must find nothing wrong.
+# clean and a crash restart, a streaming standby (both kinds of index, and
+# indexes on halfvec, sparsevec and bit, which also go through a crash), and
+# point-in-time recovery. After each, quiver_check_index must find nothing wrong.
 # Quiver must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -271,6 +272,56 @@ check "standby ($variant): the 100 queries return the primary's rows" \
 check "standby ($variant): the check passes on the standby" \
     "$(standby_sql -At -c "SELECT quiver_check_index('${table}_idx') = '{}'")"
 done
+
+echo "--- halfvec, sparsevec and bit indexes: the standby, and a crash"
+# Each stores its own element width (float16, packed sparse, packed bits);
+# the same WAL records must carry them all.
+declare -A width_class=([half]="(embedding::halfvec(784)) halfvec_l2_ops"
+                        [sparse]="(embedding::sparsevec(784)) sparsevec_l2_ops"
+                        [bits]="(binary_quantize(embedding)::bit(784)) bit_hamming_ops")
+# width_order KIND ROW QUERY: what a scan of that index orders ROW's rows by.
+width_order() {
+    case $1 in
+        half) echo "$2.embedding::halfvec(784) <-> $3.embedding::halfvec(784)" ;;
+        sparse) echo "$2.embedding::sparsevec(784) <-> $3.embedding::sparsevec(784)" ;;
+        bits) echo "binary_quantize($2.embedding)::bit(784) <~> binary_quantize($3.embedding)::bit(784)" ;;
+    esac
+}
+sql -c "CREATE TABLE widths AS SELECT * FROM base WHERE id < 3000"
+for kind in half sparse bits; do
+    sql -c "CREATE INDEX widths_$kind ON widths USING hnsw (${width_class[$kind]})"
+done
+sql -c "INSERT INTO widths SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 500"
+sql -c "DELETE FROM widths WHERE id % 4 = 0" -c "VACUUM widths"
+lsn=$(sql -At -c "SELECT pg_current_wal_lsn()")
+for _ in $(seq 1 100); do
+    [ "$(standby_sql -At -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+    sleep 0.1
+done
+for kind in half sparse bits; do
+    answers="SELECT string_agg(ids, ';' ORDER BY id) FROM (
+                 SELECT q.id, ARRAY(SELECT b.id FROM widths b ORDER BY $(width_order $kind b q) LIMIT 10)::text AS ids
+                 FROM queries q WHERE q.id < 50) s"
+    primary_results=$(sql -At -c "SET enable_seqscan = off" -c "$answers")
+    standby_results=$(standby_sql -At -c "SET enable_seqscan = off" -c "$answers")
+    check "standby ($kind): 50 queries return the primary's rows" \
+        "$([ -n "$primary_results" ] && [ "$primary_results" = "$standby_results" ] && echo t || echo f)"
+    check "standby ($kind): the check passes on the standby" \
+        "$(standby_sql -At -c "SELECT quiver_check_index('widths_$kind') = '{}'")"
+done
+sql -c "INSERT INTO widths SELECT n, 'before the crash', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id BETWEEN 500 AND 999"
+restart immediate
+for kind in half sparse bits; do
+    check "crash ($kind): the check passes after recovery" "$(sound widths_$kind)"
+    # As lost_rows: a scan for the row's own vector, filtered to the row and
+    # continued as far as the graph reaches, must return it.
+    lost=$(sql -At -c "SET enable_seqscan = off" -c "SET enable_bitmapscan = off" -c "SET hnsw.iterative_scan = relaxed_order" \
+        -c "SET hnsw.max_scan_tuples = 2000000" -c "
+        SELECT count(*) FROM widths b WHERE b.category IN ('written', 'before the crash')
+        AND NOT EXISTS (SELECT FROM (SELECT x.id FROM widths x WHERE x.id + 0 = b.id ORDER BY $(width_order $kind x b) LIMIT 1) s)")
+    check "crash ($kind): the index returns every committed row ($lost lost)" "$([ "$lost" = 0 ] && echo t || echo f)"
+done
+sql -c "DROP TABLE widths"
 
 echo "--- point-in-time recovery"
 # Archive WAL, take a base backup, change the table and index, name a
