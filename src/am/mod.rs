@@ -14,8 +14,8 @@ mod vacuum;
 
 use crate::hnsw::Params;
 use crate::kernels;
-use crate::page::{ElementWidth, HeapTid, Metric, NodeId};
-use crate::types::{BitArg, DenseArg, Element, HalfvecArg, SparsevecArg, VectorArg};
+use crate::page::{ElementWidth, HeapTid, Metric, NodeId, StoredVector};
+use crate::types::{BitArg, HalfvecArg, SparsevecArg, VectorArg};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -189,18 +189,20 @@ impl IndexSpec {
     /// # Safety
     /// `datum` must be a non-null value of the indexed type.
     pub unsafe fn values_of(&self, datum: pg_sys::Datum) -> Vec<f32> {
-        fn widened<E: Element>(value: DenseArg<E>) -> Vec<f32> {
-            value.as_slice().iter().map(|x| x.to_f32()).collect()
+        // A halfvec or a bit string widens as its stored form on a page does.
+        fn widened(stored: StoredVector) -> Vec<f32> {
+            let mut out = Vec::new();
+            stored.extend_into(&mut out);
+            out
         }
         // SAFETY: the caller's promise.
         let values = unsafe {
             match self.indexed_type {
                 IndexedType::Vector => VectorArg::from_datum_unchecked(datum).as_slice().to_vec(),
-                IndexedType::Halfvec => widened(HalfvecArg::from_datum_unchecked(datum)),
+                IndexedType::Halfvec => widened(StoredVector::Float2(HalfvecArg::from_datum_unchecked(datum).as_slice())),
                 IndexedType::Bit => {
                     let bits = BitArg::from_datum_unchecked(datum);
-                    let bytes = bits.bytes();
-                    (0..bits.len()).map(|i| ((bytes[i / 8] >> (7 - i % 8)) & 1) as f32).collect()
+                    widened(StoredVector::Bit(bits.bytes(), bits.len()))
                 }
                 IndexedType::Sparsevec => {
                     let sparse = SparsevecArg::from_datum_unchecked(datum);

@@ -53,11 +53,6 @@ pub fn cosine_parts(a: &[f16], b: &[f16]) -> (f32, f32, f32) {
     (ab, aa, bb)
 }
 
-/// Widens `a` into `out` (equal lengths).
-pub fn widen(a: &[f16], out: &mut [f32]) {
-    a.convert_to_f32_slice(out);
-}
-
 pub fn norm(a: &[f16]) -> f64 {
     a.iter().map(|&x| x.to_f64() * x.to_f64()).sum::<f64>().sqrt()
 }
@@ -91,8 +86,8 @@ mod tests {
             assert!((ab - sab).abs() <= tolerance * 4.0 && (aa - saa).abs() <= tolerance * 4.0 && (bb - sbb).abs() <= tolerance * 4.0);
             let expected_norm = wa.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
             assert!((norm(&a) - expected_norm).abs() < 1e-9 * n as f64);
-            let mut out = vec![0f32; n];
-            widen(&a, &mut out);
+            let mut out = Vec::new();
+            crate::page::StoredVector::Float2(&a).extend_into(&mut out);
             assert_eq!(out, wa);
 
         }
@@ -102,8 +97,8 @@ mod tests {
     fn widening_is_exact_for_every_finite_half() {
         // Every float16 is exactly a float4: the blocks lose nothing.
         let all: Vec<f16> = (0..=u16::MAX).map(f16::from_bits).filter(|x| x.is_finite()).collect();
-        let mut out = vec![0f32; all.len()];
-        widen(&all, &mut out);
+        let mut out = Vec::new();
+        crate::page::StoredVector::Float2(&all).extend_into(&mut out);
         for (x, y) in all.iter().zip(&out) {
             assert_eq!(x.to_f32().to_bits(), y.to_bits());
         }

@@ -280,7 +280,12 @@ impl StoredVector<'_> {
     pub fn extend_into(&self, out: &mut Vec<f32>) {
         match self {
             StoredVector::Float4(v) => out.extend_from_slice(v),
-            StoredVector::Float2(v) => out.extend(v.iter().map(|x| x.to_f32())),
+            StoredVector::Float2(v) => {
+                // F16C when the CPU has it (the half crate checks at run time).
+                let start = out.len();
+                out.resize(start + v.len(), 0.0);
+                half::slice::HalfFloatSliceExt::convert_to_f32_slice(*v, &mut out[start..]);
+            }
             StoredVector::Bit(bytes, bits) => {
                 out.extend((0..*bits).map(|i| if bytes[i / 8] & (0x80 >> (i % 8)) != 0 { 1.0 } else { 0.0 }))
             }

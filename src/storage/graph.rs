@@ -24,14 +24,9 @@ pub fn measure(distance: Distance, from: &[f32], stored: page::StoredVector) -> 
     }
     match stored {
         page::StoredVector::Float4(vector) => distance(from, vector),
-        page::StoredVector::Float2(vector) => WIDENED.with_borrow_mut(|widened| {
-            widened.resize(vector.len(), 0.0);
-            crate::kernels::half::widen(vector, widened);
-            distance(from, widened)
-        }),
-        bits @ page::StoredVector::Bit(..) => WIDENED.with_borrow_mut(|widened| {
+        widen => WIDENED.with_borrow_mut(|widened| {
             widened.clear();
-            bits.extend_into(widened);
+            widen.extend_into(widened);
             distance(from, widened)
         }),
     }

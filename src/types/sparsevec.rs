@@ -304,8 +304,7 @@ fn sparsevec_to_halfvec(value: SparsevecArg, typmod: i32, _explicit: bool) -> Ha
 #[pg_extern(sql = false)]
 fn array_to_sparsevec(array: AnyArray, typmod: i32, _explicit: bool) -> SparsevecOut {
     // The same checks and conversions as an array to vector, then the non-zeros.
-    let dense: VectorOut = dense::from_array(array, typmod);
-    let mut dense = dense;
+    let mut dense: VectorOut = dense::from_array(array, typmod);
     let sparse = sparse::from_dense(dense.as_mut_slice());
     or_error(sparse::check_nnz(sparse.indices.len() as i64, sparse.dim as i64));
     SparsevecOut::from_sparse(&sparse)
