@@ -14,7 +14,7 @@ use crate::kernels::codes::Quantizer;
 use crate::page::{self, ElementHeader, HeapTid, ListShape, Meta, NodeId, PlannedItem};
 use crate::storage::codes::{self, IndexCodes};
 use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
-use crate::storage::graph::{update_meta, write_meta_page};
+use crate::storage::graph::{needs_parts, piece_bytes, update_meta, write_meta_page};
 use crate::storage::xlog::{Logging, PageWrite};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -280,10 +280,31 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
         }
     }
     let order = breadth_first_order(graph);
-    let sizes: Vec<(usize, usize)> =
-        (0..graph.len() as u32).map(|n| (page::element_size(spec.stored(graph.vector(n)).len(), spec.element_width()), shape.tuple_size(graph.level(n)))).collect();
+    let width = spec.element_width();
+    // Wide vectors' parts go on pages after the graph's, in the graph's order.
+    let (piece, mut part_lengths, mut part_owners) = (piece_bytes(), Vec::new(), Vec::new());
+    let mut node_parts = vec![0..0; graph.len()];
+    for &node in &order {
+        let stored_len = spec.stored(graph.vector(node)).len();
+        if needs_parts(width, stored_len) {
+            let start = part_lengths.len();
+            let bytes = width.vector_bytes(stored_len);
+            for (position, at) in (0..bytes).step_by(piece).enumerate() {
+                part_lengths.push(page::PART_HEADER_SIZE + piece.min(bytes - at));
+                part_owners.push((node, position));
+            }
+            node_parts[node as usize] = start..part_lengths.len();
+        }
+    }
+    let element_len = |n: u32| match node_parts[n as usize].len() {
+        0 => page::element_size(spec.stored(graph.vector(n)).len(), width),
+        parts => page::wide_element_size(parts),
+    };
+    let sizes: Vec<(usize, usize)> = (0..graph.len() as u32).map(|n| (element_len(n), shape.tuple_size(graph.level(n)))).collect();
     let first_graph_block = page::META_BLOCK + 1 + quantizer_blocks;
     let plan = page::plan_pages(&order, &sizes, page_capacity(), item_footprint, first_graph_block);
+    let (part_pages, part_ids) =
+        page::pack_in_order(&part_lengths, page_capacity(), item_footprint, first_graph_block + plan.pages.len() as u32);
     let mut meta = Meta {
         dimensions: spec.dimensions as u32,
         m: m as u16,
@@ -334,8 +355,13 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
                             neighbors: plan.neighbors[node as usize],
                             dimensions: spec.stored(graph.vector(node)).len() as u16,
                             anchor: graph.anchor_of(node).map_or(NodeId::NONE, |a| plan.elements[a as usize]),
+                            wide: !node_parts[node as usize].is_empty(),
                         };
-                        page::encode_element(&header, spec.stored(graph.vector(node)))
+                        if header.wide {
+                            page::encode_wide_element(&header, &part_ids[node_parts[node as usize].clone()])
+                        } else {
+                            page::encode_element(&header, spec.stored(graph.vector(node)))
+                        }
                     }
                     PlannedItem::Neighbors(node) => {
                         let level = graph.level(node);
@@ -359,6 +385,26 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
                 // SAFETY: exclusively locked; the plan sized the page to fit.
                 let offset = unsafe { add_item(page, &bytes) };
                 assert_eq!(offset, Some(position as u16 + 1), "page {block} holds what was planned");
+            }
+        });
+    }
+    // The parts of one vector are encoded once, as its first part is written.
+    let mut encoded: (Option<u32>, Vec<Vec<u8>>) = (None, Vec::new());
+    for (i, items) in part_pages.iter().enumerate() {
+        check_for_interrupts();
+        let block = first_graph_block + plan.pages.len() as u32 + i as u32;
+        write_new_page(index, block, |page| {
+            // SAFETY: a new page, exclusively locked.
+            unsafe { init_page(page, page::PAGE_KIND_GRAPH) };
+            for &item in items {
+                let (node, position) = part_owners[item];
+                if encoded.0 != Some(node) {
+                    let bytes = page::vector_bytes(width, spec.stored(graph.vector(node)));
+                    encoded = (Some(node), page::encode_parts(&bytes, piece));
+                }
+                // SAFETY: exclusively locked; the plan sized the page to fit.
+                let offset = unsafe { add_item(page, &encoded.1[position]) };
+                assert_eq!(offset.map(|o| NodeId::new(block, o)), Some(part_ids[item]), "page {block} holds what was planned");
             }
         });
     }

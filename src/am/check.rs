@@ -58,6 +58,24 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
     let codes = crate::storage::codes::load(index, &meta);
     let mut list_codes: HashMap<NodeId, Vec<u8>> = HashMap::new();
 
+    // An element's vector must be readable and finite; its code, to compare
+    // with the ones its neighbors' lists hold.
+    let check_vector = |id: NodeId, vector: Option<page::StoredVector>, report: &mut dyn FnMut(String)| {
+        if vector.is_none_or(|v| !v.all_finite()) {
+            report(format!("element {}/{}: vector unreadable or not finite", id.block(), id.offset()));
+        }
+        let mut code = Vec::new();
+        if let (Some(codes), Some(vector)) = (&codes, vector) {
+            let mut widened = Vec::new();
+            vector.extend_into(&mut widened);
+            codes.encode(&widened, &mut code);
+        }
+        code
+    };
+    // Wide elements with their parts' ids, and every part's position.
+    let mut wide: Vec<(NodeId, Vec<NodeId>)> = Vec::new();
+    let mut part_positions: HashMap<NodeId, usize> = HashMap::new();
+
     // Pass 1: every tuple of every page.
     let mut elements: HashMap<NodeId, Element> = HashMap::new();
     let mut neighbor_lists: HashMap<NodeId, Vec<Vec<NodeId>>> = HashMap::new();
@@ -95,16 +113,15 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                             if !own_length && header.dimensions as u32 != meta.dimensions {
                                 report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
                             }
-                            let vector = page::element_vector(tuple, header.dimensions as usize);
-                            if vector.is_none_or(|v| !v.all_finite()) {
-                                report(format!("element {block}/{offset}: vector unreadable or not finite"));
-                            }
-                            let mut code = Vec::new();
-                            if let (Some(codes), Some(vector)) = (&codes, vector) {
-                                let mut widened = Vec::with_capacity(header.dimensions as usize);
-                                vector.extend_into(&mut widened);
-                                codes.encode(&widened, &mut code);
-                            }
+                            let code = if header.wide {
+                                match page::element_parts(tuple) {
+                                    Ok(parts) => wide.push((id, parts)),
+                                    Err(e) => report(format!("element {block}/{offset}: {e}")),
+                                }
+                                Vec::new()
+                            } else {
+                                check_vector(id, page::element_vector(tuple, header.dimensions as usize), &mut report)
+                            };
                             elements.insert(id, Element { header, code });
                         }
                         Err(e) => report(format!("element {block}/{offset}: {e}")),
@@ -132,9 +149,46 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                         }
                         neighbor_lists.insert(id, layers);
                     }
+                    Some(&page::PART_KIND) => match page::part_position(tuple) {
+                        Some(position) => {
+                            part_positions.insert(id, position);
+                        }
+                        None => report(format!("part {block}/{offset}: too short")),
+                    },
                     _ => report(format!("item {block}/{offset}: unknown tuple kind")),
                 }
             }
+        }
+    }
+
+    // Pass 1b: wide elements' vectors, copied together from their parts.
+    let mut gathered = page::Gathered::default();
+    for (id, parts) in &wide {
+        let (block, offset) = (id.block(), id.offset());
+        gathered.clear();
+        let mut whole = true;
+        for (position, &part) in parts.iter().enumerate() {
+            let at = format!("element {block}/{offset}: part {position} at {}/{}", part.block(), part.offset());
+            if part_positions.get(&part) != Some(&position) {
+                report(format!("{at} is missing or out of place"));
+                whole = false;
+                break;
+            }
+            let buffer = LockedBuffer::read(index, part.block(), Lock::Share);
+            // SAFETY: pinned and share-locked while we read it; pass 1 found the part there.
+            let tuple = unsafe { item(index, buffer.page(), part.block(), part.offset()) };
+            match page::part_piece(tuple, position) {
+                Ok(piece) => gathered.push(piece),
+                Err(e) => {
+                    report(format!("{at}: {e}"));
+                    whole = false;
+                    break;
+                }
+            }
+        }
+        if let Some(element) = elements.get_mut(id) {
+            let vector = if whole { page::stored_vector(gathered.bytes(), element.header.width, element.header.dimensions as usize) } else { None };
+            element.code = check_vector(*id, vector, &mut report);
         }
     }
 

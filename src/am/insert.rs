@@ -74,6 +74,7 @@ pub fn insert_on_disk(
         neighbors: NodeId::NONE,
         dimensions: spec.stored(vector).len() as u16,
         anchor: NodeId::NONE,
+        wide: false,
     };
     if meta.entry.is_none() {
         let id = add_node(index, meta, header, spec.stored(vector), &page::new_neighbor_tuple(level, meta.list_shape()), logging);

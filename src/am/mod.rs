@@ -19,10 +19,10 @@ use crate::types::{BitArg, HalfvecArg, SparsevecArg, VectorArg};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
-/// Most dimensions an indexed `vector` may have: one element must fit a
-/// page. A `halfvec` is stored at half the bytes, so twice as many.
-pub const MAX_DIMENSIONS: usize = 2000;
-pub const MAX_HALFVEC_DIMENSIONS: usize = 4000;
+/// Most dimensions an indexed `vector` or `halfvec` may have: as many as the
+/// types allow. Past about 2,000 (float4) or 4,000 (float16) an element's
+/// vector no longer fits a page and is stored in parts (`page::encode_parts`).
+pub const MAX_DIMENSIONS: usize = crate::types::literal::MAX_DIM;
 /// A bit(n) is stored packed, 8 bits to the byte.
 pub const MAX_BIT_DIMENSIONS: usize = 64000;
 /// Most non-zero elements of an indexed sparsevec, whatever its dimensions:
@@ -53,8 +53,7 @@ impl IndexedType {
 
     fn max_dimensions(self) -> usize {
         match self {
-            IndexedType::Vector => MAX_DIMENSIONS,
-            IndexedType::Halfvec => MAX_HALFVEC_DIMENSIONS,
+            IndexedType::Vector | IndexedType::Halfvec => MAX_DIMENSIONS,
             IndexedType::Bit => MAX_BIT_DIMENSIONS,
             IndexedType::Sparsevec => usize::MAX,
         }

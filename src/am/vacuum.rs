@@ -112,6 +112,9 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
                     deleted.insert(id);
                     to_free.entry(block).or_default().push(offset);
                     to_free.entry(header.neighbors.block()).or_default().push(header.neighbors.offset());
+                    for part in page::element_parts(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e)) {
+                        to_free.entry(part.block()).or_default().push(part.offset());
+                    }
                 } else {
                     live.push((id, header.level as usize));
                     live_tuples += header.heap_tids.len() as u64;

@@ -3,7 +3,9 @@
 //! Block 0 is the meta page. Every other page holds element tuples (a node:
 //! its vector and heap TIDs) and neighbor tuples (a node's neighbor lists,
 //! one fixed-size slot range per layer, so they are rewritten in place). A
-//! node's neighbor tuple sits on its element's page whenever both fit.
+//! node's neighbor tuple sits on its element's page whenever both fit. A
+//! vector too large for a page is kept in part tuples, and its element holds
+//! their ids instead (a wide element).
 //! Every page's special space carries `PAGE_ID`; formats carry `FORMAT_VERSION`.
 
 /// In each page's special space, for tools such as pg_filedump.
@@ -12,8 +14,10 @@ pub const META_MAGIC: u32 = 0x5156_4853; // "QVHS"
 /// Version 3 added neighbor codes (the meta page says whether an index has
 /// them); version 2 indexes, which never do, read as version 3. Version 4
 /// added float16 vectors in elements (a flag in each element says which);
-/// older indexes, which have float4 ones only, read as version 4.
-pub const FORMAT_VERSION: u32 = 4;
+/// older indexes, which have float4 ones only, read as version 4. Version 5
+/// added wide elements, whose vector is stored in part tuples on other pages
+/// (older indexes have none, and read as version 5).
+pub const FORMAT_VERSION: u32 = 5;
 const OLDEST_READABLE_VERSION: u32 = 2;
 pub const META_BLOCK: u32 = 0;
 /// Heap rows one element can stand for (equal vectors share an element).
@@ -237,6 +241,8 @@ impl Meta {
 
 pub const ELEMENT_KIND: u8 = 1;
 pub const NEIGHBOR_KIND: u8 = 2;
+/// A piece of a wide element's vector.
+pub const PART_KIND: u8 = 3;
 /// Where the anchor is in an element tuple, after the heap TIDs.
 const ANCHOR_AT: usize = 12 + HEAP_TIDS * ID_BYTES;
 /// Offset of the vector in an element tuple; a multiple of 8, so vectors in
@@ -306,6 +312,7 @@ const DELETED_FLAG: u8 = 1;
 const FLOAT2_FLAG: u8 = 2;
 const BIT_FLAG: u8 = 4;
 const SPARSE_FLAG: u8 = 8;
+const WIDE_FLAG: u8 = 16;
 const WIDTH_FLAGS: u8 = FLOAT2_FLAG | BIT_FLAG | SPARSE_FLAG;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,6 +327,9 @@ pub struct ElementHeader {
     /// The node whose layer-0 list holds this one's protected incoming link
     /// (see `hnsw::add_link`), or NONE.
     pub anchor: NodeId,
+    /// The vector is too large for a page: the element holds the ids of the
+    /// part tuples that hold it (`encode_wide_element`).
+    pub wide: bool,
 }
 
 pub fn element_size(dimensions: usize, width: ElementWidth) -> usize {
@@ -338,7 +348,7 @@ impl ElementHeader {
             ElementWidth::Bit => BIT_FLAG,
             ElementWidth::Sparse => SPARSE_FLAG,
         };
-        out[2] = if self.deleted { DELETED_FLAG } else { 0 } | width_flag;
+        out[2] = if self.deleted { DELETED_FLAG } else { 0 } | if self.wide { WIDE_FLAG } else { 0 } | width_flag;
         out[3] = self.heap_tids.len() as u8;
         self.neighbors.write(&mut out[4..10]);
         out[10..12].copy_from_slice(&self.dimensions.to_le_bytes());
@@ -360,12 +370,13 @@ impl ElementHeader {
         if count > HEAP_TIDS {
             return Err(FormatError::BadField("heap TID count"));
         }
-        if tuple[2] & !(DELETED_FLAG | WIDTH_FLAGS) != 0 || (tuple[2] & WIDTH_FLAGS).count_ones() > 1 {
+        if tuple[2] & !(DELETED_FLAG | WIDE_FLAG | WIDTH_FLAGS) != 0 || (tuple[2] & WIDTH_FLAGS).count_ones() > 1 {
             return Err(FormatError::BadField("element flags"));
         }
         let width = element_width(tuple);
         let dimensions = u16_at(tuple, 10);
-        let size = element_size(dimensions as usize, width);
+        let wide = tuple[2] & WIDE_FLAG != 0;
+        let size = if wide { wide_element_size(part_count(tuple)?) } else { element_size(dimensions as usize, width) };
         if tuple.len() < size {
             return Err(FormatError::TooShort { needed: size, found: tuple.len() });
         }
@@ -377,6 +388,7 @@ impl ElementHeader {
             neighbors: NodeId::read(&tuple[4..10]),
             dimensions,
             anchor: NodeId::read(&tuple[ANCHOR_AT..]),
+            wide,
         })
     }
 }
@@ -395,10 +407,17 @@ fn element_width(tuple: &[u8]) -> ElementWidth {
 
 /// A whole element tuple: header and vector, stored at the header's width.
 pub fn encode_element(header: &ElementHeader, vector: &[f32]) -> Vec<u8> {
-    let mut out = vec![0u8; element_size(vector.len(), header.width)];
+    debug_assert!(!header.wide);
+    let mut out = vec![0u8; ELEMENT_HEADER_SIZE];
     header.encode_into(&mut out);
-    let body = &mut out[ELEMENT_HEADER_SIZE..];
-    match header.width {
+    out.extend_from_slice(&vector_bytes(header.width, vector));
+    out
+}
+
+/// A vector's bytes as an element stores them, at `width`.
+pub fn vector_bytes(width: ElementWidth, vector: &[f32]) -> Vec<u8> {
+    let mut body = vec![0u8; width.vector_bytes(vector.len())];
+    match width {
         ElementWidth::Float4 | ElementWidth::Sparse => {
             for (chunk, x) in body.chunks_exact_mut(4).zip(vector) {
                 chunk.copy_from_slice(&x.to_ne_bytes());
@@ -417,17 +436,166 @@ pub fn encode_element(header: &ElementHeader, vector: &[f32]) -> Vec<u8> {
             }
         }
     }
+    body
+}
+
+// ---- wide elements ---------------------------------------------------------------
+//
+// A vector too large for a page (over about 2,000 float4 or 4,000 float16
+// dimensions) is cut into part tuples, each on a page of its own or sharing
+// one with others; its element keeps the header and the parts' ids, so it
+// is small and sits beside its neighbor tuple like any other. A walk that
+// measures it copies the parts together.
+
+/// Bytes of a part tuple before its piece of the vector: kind, a zero byte,
+/// the part's position in its vector (u16), and the piece's length (u32).
+pub const PART_HEADER_SIZE: usize = 8;
+/// Bytes before a wide element's part ids: their count (u16) and padding.
+const PARTS_HEADER_SIZE: usize = 8;
+/// Each part id takes 8 bytes (6 used), so ids stay 2-byte aligned.
+const PART_ID_BYTES: usize = 8;
+/// More parts than a 16,000-dimension float4 vector needs on 8 kB pages,
+/// with room for smaller pages.
+pub const MAX_PARTS: usize = 64;
+
+pub fn wide_element_size(parts: usize) -> usize {
+    ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE + parts * PART_ID_BYTES
+}
+
+fn part_count(tuple: &[u8]) -> Result<usize, FormatError> {
+    let needed = ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE;
+    if tuple.len() < needed {
+        return Err(FormatError::TooShort { needed, found: tuple.len() });
+    }
+    match u16_at(tuple, ELEMENT_HEADER_SIZE) as usize {
+        0 => Err(FormatError::BadField("part count")),
+        n if n > MAX_PARTS => Err(FormatError::BadField("part count")),
+        n => Ok(n),
+    }
+}
+
+/// A wide element: the header (whose `wide` must be set) and its parts' ids.
+pub fn encode_wide_element(header: &ElementHeader, parts: &[NodeId]) -> Vec<u8> {
+    assert!(header.wide && !parts.is_empty() && parts.len() <= MAX_PARTS);
+    let mut out = vec![0u8; wide_element_size(parts.len())];
+    header.encode_into(&mut out);
+    out[ELEMENT_HEADER_SIZE..ELEMENT_HEADER_SIZE + 2].copy_from_slice(&(parts.len() as u16).to_le_bytes());
+    for (i, part) in parts.iter().enumerate() {
+        part.write(&mut out[ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE + i * PART_ID_BYTES..]);
+    }
     out
 }
 
-/// The element's vector, read in place, at the width its flag says (a
-/// sparse element has its own length, and `dimensions` is not asked). The
-/// tuple must be 4-byte aligned, as tuples on pages are; returns None
-/// otherwise, or if the tuple is short.
-pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<StoredVector<'_>> {
-    let width = element_width(tuple.get(..ELEMENT_HEADER_SIZE)?);
-    let dimensions = if width == ElementWidth::Sparse { u16_at(tuple, 10) as usize } else { dimensions };
-    let bytes = tuple.get(ELEMENT_HEADER_SIZE..element_size(dimensions, width))?;
+/// The largest piece of a vector a part tuple can carry on a page that holds
+/// `capacity` bytes, each item taking `footprint(length)`.
+pub fn part_capacity(capacity: usize, footprint: impl Fn(usize) -> usize) -> usize {
+    let mut piece = capacity - PART_HEADER_SIZE;
+    while piece > 0 && footprint(PART_HEADER_SIZE + piece) > capacity {
+        piece -= 1;
+    }
+    piece
+}
+
+/// The part tuples of a vector's stored bytes, `piece` bytes at most each.
+pub fn encode_parts(bytes: &[u8], piece: usize) -> Vec<Vec<u8>> {
+    bytes
+        .chunks(piece)
+        .enumerate()
+        .map(|(position, chunk)| {
+            let mut tuple = vec![0u8; PART_HEADER_SIZE + chunk.len()];
+            tuple[0] = PART_KIND;
+            tuple[2..4].copy_from_slice(&(position as u16).to_le_bytes());
+            tuple[4..8].copy_from_slice(&(chunk.len() as u32).to_le_bytes());
+            tuple[PART_HEADER_SIZE..].copy_from_slice(chunk);
+            tuple
+        })
+        .collect()
+}
+
+/// Which part of its vector a part tuple is.
+pub fn part_position(tuple: &[u8]) -> Option<usize> {
+    (tuple.len() >= PART_HEADER_SIZE && tuple[0] == PART_KIND).then(|| u16_at(tuple, 2) as usize)
+}
+
+/// The piece of the vector in a part tuple, which must be part `position`.
+pub fn part_piece(tuple: &[u8], position: usize) -> Result<&[u8], FormatError> {
+    if tuple.len() < PART_HEADER_SIZE {
+        return Err(FormatError::TooShort { needed: PART_HEADER_SIZE, found: tuple.len() });
+    }
+    if tuple[0] != PART_KIND {
+        return Err(FormatError::WrongTupleKind { expected: PART_KIND, found: tuple[0] });
+    }
+    if u16_at(tuple, 2) as usize != position {
+        return Err(FormatError::BadField("part position"));
+    }
+    let length = u32_at(tuple, 4) as usize;
+    tuple.get(PART_HEADER_SIZE..PART_HEADER_SIZE + length).ok_or(FormatError::TooShort { needed: PART_HEADER_SIZE + length, found: tuple.len() })
+}
+
+/// A wide vector's pieces copied together, 4-byte aligned as
+/// `stored_vector` needs; reused from one vector to the next.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    words: Vec<u32>,
+    len: usize,
+}
+
+impl Gathered {
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn push(&mut self, piece: &[u8]) {
+        let end = self.len + piece.len();
+        if self.words.len() * 4 < end {
+            self.words.resize(end.div_ceil(4), 0);
+        }
+        // SAFETY: the words own at least `end` bytes; u8 has no alignment.
+        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(self.words.as_mut_ptr().cast(), self.words.len() * 4) };
+        bytes[self.len..end].copy_from_slice(piece);
+        self.len = end;
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: as in `push`.
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast(), self.len) }
+    }
+}
+
+/// What an element holds: its vector, or where the parts of it are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElementBody<'a> {
+    Inline(StoredVector<'a>),
+    /// The part ids, the width and the dimensions of the vector they hold.
+    Parts(Vec<NodeId>, ElementWidth, usize),
+}
+
+/// The element's vector in place, or its part ids when it is wide; None as
+/// for `element_vector`.
+pub fn element_body(tuple: &[u8], dimensions: usize) -> Option<ElementBody<'_>> {
+    let flags = *tuple.get(2)?;
+    if tuple.len() < ELEMENT_HEADER_SIZE || flags & WIDE_FLAG == 0 {
+        return element_vector(tuple, dimensions).map(ElementBody::Inline);
+    }
+    Some(ElementBody::Parts(element_parts(tuple).ok()?, element_width(tuple), dimensions))
+}
+
+/// The ids of a wide element's parts, in order; none for other elements.
+pub fn element_parts(tuple: &[u8]) -> Result<Vec<NodeId>, FormatError> {
+    if !element_is_wide(tuple) {
+        return Ok(Vec::new());
+    }
+    let count = part_count(tuple)?;
+    let ids = tuple
+        .get(ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE..wide_element_size(count))
+        .ok_or(FormatError::TooShort { needed: wide_element_size(count), found: tuple.len() })?;
+    Ok(ids.chunks_exact(PART_ID_BYTES).map(NodeId::read).collect())
+}
+
+/// A vector read from stored bytes (an element's, or its parts' copied
+/// together): None if they are too short or not 4-byte aligned.
+pub fn stored_vector(bytes: &[u8], width: ElementWidth, dimensions: usize) -> Option<StoredVector<'_>> {
+    let bytes = bytes.get(..width.vector_bytes(dimensions))?;
     // SAFETY: any bit pattern is a valid f32 or f16; align_to only yields aligned middles.
     match width {
         ElementWidth::Float4 | ElementWidth::Sparse => {
@@ -440,6 +608,20 @@ pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<StoredVector<'_
         }
         ElementWidth::Bit => Some(StoredVector::Bit(bytes, dimensions)),
     }
+}
+
+/// The element's vector, read in place, at the width its flag says (a
+/// sparse element has its own length, and `dimensions` is not asked). The
+/// tuple must be 4-byte aligned, as tuples on pages are; returns None
+/// otherwise, if the tuple is short, or if the element is wide.
+pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<StoredVector<'_>> {
+    let header = tuple.get(..ELEMENT_HEADER_SIZE)?;
+    if header[2] & WIDE_FLAG != 0 {
+        return None;
+    }
+    let width = element_width(header);
+    let dimensions = if width == ElementWidth::Sparse { u16_at(tuple, 10) as usize } else { dimensions };
+    stored_vector(&tuple[ELEMENT_HEADER_SIZE..], width, dimensions)
 }
 
 /// Where the element's neighbor tuple is, read without decoding the rest:
@@ -465,6 +647,11 @@ pub fn set_element_anchor(tuple: &mut [u8], anchor: NodeId) -> Result<(), Format
     element_neighbors(tuple)?;
     anchor.write(&mut tuple[ANCHOR_AT..]);
     Ok(())
+}
+
+/// Whether the element's vector is in part tuples.
+pub fn element_is_wide(tuple: &[u8]) -> bool {
+    tuple.len() >= ELEMENT_HEADER_SIZE && tuple[0] == ELEMENT_KIND && tuple[2] & WIDE_FLAG != 0
 }
 
 /// Number of heap TIDs and the deleted flag, read without decoding the rest.
@@ -670,6 +857,26 @@ pub fn plan_pages(
     plan
 }
 
+/// Packs items into pages in the order given (the build's part tuples):
+/// each page's items, as positions in `lengths`, and every item's id.
+pub fn pack_in_order(lengths: &[usize], capacity: usize, footprint: impl Fn(usize) -> usize, first_block: u32) -> (Vec<Vec<usize>>, Vec<NodeId>) {
+    let (mut pages, mut ids): (Vec<Vec<usize>>, Vec<NodeId>) = (Vec::new(), Vec::with_capacity(lengths.len()));
+    let mut free = 0;
+    for (i, &length) in lengths.iter().enumerate() {
+        let need = footprint(length);
+        if pages.is_empty() || need > free {
+            pages.push(Vec::new());
+            free = capacity;
+        }
+        free -= need;
+        let block = first_block + pages.len() as u32 - 1;
+        let page = pages.last_mut().expect("a page is open");
+        page.push(i);
+        ids.push(NodeId::new(block, page.len() as u16));
+    }
+    (pages, ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -736,6 +943,7 @@ mod tests {
             neighbors: NodeId::new(5, 6),
             dimensions: 3,
             anchor: NodeId::new(7, 8),
+            wide: false,
         };
         let mut tuple = encode_element(&header, &[1.0, -2.5, 3.25]);
         assert_eq!(tuple.len(), element_size(3, ElementWidth::Float4));
@@ -796,6 +1004,83 @@ mod tests {
     }
 
     #[test]
+    fn wide_vectors_travel_in_parts() {
+        // Pages of 8 kB: a part carries nearly a page.
+        let footprint = |len: usize| ((len + 7) & !7) + 4;
+        let piece = part_capacity(8160, footprint);
+        assert_eq!(piece, 8144);
+        assert!(footprint(PART_HEADER_SIZE + piece) <= 8160 && footprint(PART_HEADER_SIZE + piece + 8) > 8160);
+
+        // A 16,000-dimension float4 vector: 8 parts, the last shorter.
+        let vector: Vec<f32> = (0..16_000).map(|i| (i % 1000) as f32 * 0.5 - 3.0).collect();
+        let bytes = vector_bytes(ElementWidth::Float4, &vector);
+        let parts = encode_parts(&bytes, piece);
+        assert_eq!(parts.len(), 8);
+        assert_eq!(parts[7].len(), PART_HEADER_SIZE + 64_000 - 7 * piece);
+        assert!(parts.iter().enumerate().all(|(i, p)| part_position(p) == Some(i)));
+        assert_eq!(part_piece(&parts[2], 3), Err(FormatError::BadField("part position")));
+        assert!(matches!(part_piece(&parts[2][..20], 2), Err(FormatError::TooShort { .. })));
+        assert!(matches!(part_piece(&bytes[..40], 0), Err(FormatError::WrongTupleKind { .. })));
+
+        // The element holds the header and the parts' ids.
+        let ids: Vec<NodeId> = (0..8).map(|i| NodeId::new(100 + i, 1)).collect();
+        let header = ElementHeader {
+            level: 1,
+            deleted: false,
+            width: ElementWidth::Float4,
+            heap_tids: vec![NodeId::new(1, 2)],
+            neighbors: NodeId::new(5, 6),
+            dimensions: 16_000,
+            anchor: NodeId::NONE,
+            wide: true,
+        };
+        let tuple = encode_wide_element(&header, &ids);
+        assert_eq!(tuple.len(), wide_element_size(8));
+        assert_eq!(ElementHeader::decode(&tuple), Ok(header.clone()));
+        assert!(element_is_wide(&tuple) && element_is_live(&tuple));
+        assert_eq!(element_vector(&tuple, 16_000), None);
+        assert_eq!(element_parts(&tuple), Ok(ids.clone()));
+        let Some(ElementBody::Parts(found, ElementWidth::Float4, 16_000)) = element_body(&tuple, 16_000) else { panic!("not wide") };
+        assert_eq!(found, ids);
+        // Marking it deleted keeps it wide.
+        let mut deleted = tuple.clone();
+        ElementHeader { deleted: true, ..header.clone() }.encode_into(&mut deleted);
+        assert_eq!(element_parts(&deleted), Ok(ids.clone()));
+        // A part count of 0 or past MAX_PARTS, or ids cut short, is corrupt.
+        let mut no_parts = tuple.clone();
+        no_parts[ELEMENT_HEADER_SIZE] = 0;
+        assert_eq!(ElementHeader::decode(&no_parts), Err(FormatError::BadField("part count")));
+        assert!(matches!(ElementHeader::decode(&tuple[..tuple.len() - 8]), Err(FormatError::TooShort { .. })));
+        assert!(element_parts(&tuple[..tuple.len() - 8]).is_err());
+        assert_eq!(element_parts(&encode_element(&ElementHeader { wide: false, dimensions: 1, ..header.clone() }, &[1.0])), Ok(vec![]));
+
+        // Copied together, the pieces read back as the vector, at either width.
+        let mut gathered = Gathered::default();
+        for (i, part) in parts.iter().enumerate() {
+            gathered.push(part_piece(part, i).unwrap());
+        }
+        assert!(stored_vector(gathered.bytes(), ElementWidth::Float4, 16_000) == Some(StoredVector::Float4(&vector[..])));
+        let halves = vector_bytes(ElementWidth::Float2, &vector);
+        gathered.clear();
+        for (i, part) in encode_parts(&halves, piece).iter().enumerate() {
+            gathered.push(part_piece(part, i).unwrap());
+        }
+        let mut widened = Vec::new();
+        stored_vector(gathered.bytes(), ElementWidth::Float2, 16_000).unwrap().extend_into(&mut widened);
+        assert!(widened == vector, "these values are exact in float16");
+        assert_eq!(stored_vector(&gathered.bytes()[..100], ElementWidth::Float2, 16_000), None);
+    }
+
+    #[test]
+    fn items_pack_in_order() {
+        let footprint = |len: usize| len + 4;
+        let (pages, ids) = pack_in_order(&[96, 60, 30, 96, 10], 100, footprint, 7);
+        assert_eq!(pages, vec![vec![0], vec![1, 2], vec![3], vec![4]]);
+        assert_eq!(ids, vec![NodeId::new(7, 1), NodeId::new(8, 1), NodeId::new(8, 2), NodeId::new(9, 1), NodeId::new(10, 1)]);
+        assert_eq!(pack_in_order(&[], 100, footprint, 7), (vec![], vec![]));
+    }
+
+    #[test]
     fn element_decode_rejects_corruption() {
         let header =
             ElementHeader {
@@ -806,6 +1091,7 @@ mod tests {
                 neighbors: NodeId::NONE,
                 dimensions: 2,
                 anchor: NodeId::NONE,
+                wide: false,
             };
         let tuple = encode_element(&header, &[0.0, 0.0]);
         assert!(!element_is_live(&tuple));

@@ -139,7 +139,7 @@ pub unsafe fn item_of_kind<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block:
     let tuple = unsafe { slot(rel, page, block, offset) }?;
     match tuple.first() {
         Some(&k) if k == kind => Some(tuple),
-        Some(&page::ELEMENT_KIND | &page::NEIGHBOR_KIND) => None,
+        Some(&page::ELEMENT_KIND | &page::NEIGHBOR_KIND | &page::PART_KIND) => None,
         _ => corrupted(rel, block, offset, "unknown tuple kind"),
     }
 }

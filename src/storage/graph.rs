@@ -15,7 +15,7 @@ use pgrx::pg_sys;
 pub type Distance = fn(&[f32], &[f32]) -> f32;
 
 /// `distance` from a float4 vector to a stored one, at the width it is
-/// stored: a float16 vector is widened first (at most 4,000 elements, in L1
+/// stored: a float16 vector is widened first (into a buffer reused, in
 /// cache), so that any distance works, cosine over raw values included; bits
 /// become 0.0 and 1.0.
 pub fn measure(distance: Distance, from: &[f32], stored: page::StoredVector) -> f32 {
@@ -90,9 +90,24 @@ pub fn update_meta(rel: pg_sys::Relation, logging: Logging, change: impl FnOnce(
 
 // ---- placing new elements ------------------------------------------------------------
 
+/// Whether a vector of `stored_len` values at `width` is too large for an
+/// element on one page, and goes to part tuples (`page::encode_parts`).
+/// Sparse elements never are: their 1,000 non-zeros fit.
+pub fn needs_parts(width: page::ElementWidth, stored_len: usize) -> bool {
+    width != page::ElementWidth::Sparse && item_footprint(page::element_size(stored_len, width)) > page_capacity()
+}
+
+/// The most bytes of a vector one part tuple carries: a page's worth, less
+/// one free space map step (32 bytes), so that a page VACUUM emptied, whose
+/// unused line pointer the map rounds its room down by, is found for a part.
+pub fn piece_bytes() -> usize {
+    page::part_capacity(page_capacity() - 32, item_footprint)
+}
+
 /// Adds a node to the index: its element tuple and its neighbor tuple, on the
 /// page `meta.insert_block` if they fit, else on a new page (which becomes
-/// `meta.insert_block`). Returns the element's id.
+/// `meta.insert_block`); a wide vector's parts first, each on a page with
+/// room for it. Returns the element's id.
 pub fn add_node(
     rel: pg_sys::Relation,
     meta: &mut Meta,
@@ -101,33 +116,73 @@ pub fn add_node(
     neighbor_tuple: &[u8],
     logging: Logging,
 ) -> NodeId {
-    let element_len = page::element_size(vector.len(), header.width);
+    header.wide = needs_parts(header.width, vector.len());
+    let parts = if header.wide { add_parts(rel, meta, &page::vector_bytes(header.width, vector), logging) } else { Vec::new() };
+    let encode = |header: &ElementHeader| {
+        if header.wide { page::encode_wide_element(header, &parts) } else { page::encode_element(header, vector) }
+    };
+    let element_len = encode(&header).len();
     let needed = item_footprint(element_len) + item_footprint(neighbor_tuple.len());
     if needed > page_capacity() {
-        return add_node_split(rel, meta, header, vector, neighbor_tuple, logging);
+        return add_node_split(rel, meta, header, &encode, neighbor_tuple, logging);
     }
+    let (offset, block) = add_to_page_with_room(rel, meta, needed, logging, |page, block| {
+        // SAFETY: exclusively locked, and `needed` bytes are free on it.
+        unsafe {
+            // The neighbor tuple goes first so the element can point at it.
+            let neighbors = add_item(page, neighbor_tuple).unwrap_or_else(|| corrupted(rel, block, 0, "no room for neighbors"));
+            header.neighbors = NodeId::new(block, neighbors);
+            add_item(page, &encode(&header)).unwrap_or_else(|| corrupted(rel, block, 0, "no room for element"))
+        }
+    });
+    meta.insert_block = block;
+    NodeId::new(block, offset)
+}
+
+/// Writes the part tuples of a wide vector's stored bytes, each WAL-logged
+/// on its own (a crash before the element is written leaves them unreachable,
+/// space lost until a REINDEX, never a wrong answer). Returns their ids.
+fn add_parts(rel: pg_sys::Relation, meta: &Meta, bytes: &[u8], logging: Logging) -> Vec<NodeId> {
+    let parts = page::encode_parts(bytes, piece_bytes());
+    if parts.len() > page::MAX_PARTS {
+        corrupted(rel, 0, 0, format!("a vector of {} bytes needs more than {} parts", bytes.len(), page::MAX_PARTS));
+    }
+    parts
+        .iter()
+        .map(|part| {
+            let (offset, block) = add_to_page_with_room(rel, meta, item_footprint(part.len()), logging, |page, block| {
+                // SAFETY: exclusively locked, with room for the part.
+                unsafe { add_item(page, part) }.unwrap_or_else(|| corrupted(rel, block, 0, "no room for a part"))
+            });
+            NodeId::new(block, offset)
+        })
+        .collect()
+}
+
+/// Runs `fill` on a page with `needed` bytes free (`page_with_room`), the
+/// change WAL-logged; returns what `fill` returns and the page's block.
+fn add_to_page_with_room<R>(
+    rel: pg_sys::Relation,
+    meta: &Meta,
+    needed: usize,
+    logging: Logging,
+    fill: impl FnOnce(pg_sys::Page, u32) -> R,
+) -> (R, u32) {
     let (buffer, is_new) = page_with_room(rel, meta, needed);
     let block = buffer.block();
     let mut write = PageWrite::start(rel, logging);
     let page = write.register(&buffer, is_new);
-    // SAFETY: exclusively locked, and `needed` bytes are free on it.
-    unsafe {
-        if is_new {
-            init_page(page, page::PAGE_KIND_GRAPH);
-        }
-        // The neighbor tuple goes first so the element can point at it.
-        let neighbors = add_item(page, neighbor_tuple).unwrap_or_else(|| corrupted(rel, block, 0, "no room for neighbors"));
-        header.neighbors = NodeId::new(block, neighbors);
-        let element = page::encode_element(&header, vector);
-        let offset = add_item(page, &element).unwrap_or_else(|| corrupted(rel, block, 0, "no room for element"));
-        write.commit();
-        if is_new {
-            // SAFETY: still exclusively locked; committed, so this is the page.
-            remember_new_page(rel, block, free_space(buffer.page()));
-        }
-        meta.insert_block = block;
-        NodeId::new(block, offset)
+    if is_new {
+        // SAFETY: exclusively locked.
+        unsafe { init_page(page, page::PAGE_KIND_GRAPH) };
     }
+    let result = fill(page, block);
+    write.commit();
+    if is_new {
+        // SAFETY: still exclusively locked; committed, so this is the page.
+        remember_new_page(rel, block, unsafe { free_space(buffer.page()) });
+    }
+    (result, block)
 }
 
 /// Tells the free space map about the room left on a page an insert just
@@ -176,17 +231,17 @@ fn page_with_room(rel: pg_sys::Relation, meta: &Meta, needed: usize) -> (LockedB
     (LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM), true)
 }
 
-/// For vectors so large that element and neighbors do not share a page: the
+/// For elements so large that element and neighbors do not share a page: the
 /// element gets a page of its own.
 fn add_node_split(
     rel: pg_sys::Relation,
     meta: &mut Meta,
     mut header: ElementHeader,
-    vector: &[f32],
+    encode: &dyn Fn(&ElementHeader) -> Vec<u8>,
     neighbor_tuple: &[u8],
     logging: Logging,
 ) -> NodeId {
-    let element = page::encode_element(&header, vector);
+    let element = encode(&header);
     if item_footprint(element.len()) > page_capacity() {
         corrupted(rel, 0, 0, format!("an element of {} bytes does not fit on a page", element.len()));
     }
@@ -204,7 +259,7 @@ fn add_node_split(
         let neighbors = add_item(neighbor_page, neighbor_tuple)
             .unwrap_or_else(|| corrupted(rel, neighbor_buffer.block(), 0, "no room for neighbors"));
         header.neighbors = NodeId::new(neighbor_buffer.block(), neighbors);
-        let element = page::encode_element(&header, vector);
+        let element = encode(&header);
         let offset = add_item(element_page, &element)
             .unwrap_or_else(|| corrupted(rel, element_buffer.block(), 0, "no room for element"));
         write.commit();
@@ -214,6 +269,21 @@ fn add_node_split(
         meta.insert_block = neighbor_buffer.block();
         NodeId::new(element_buffer.block(), offset)
     }
+}
+
+/// Copies the piece of a wide vector that part `position` holds onto `out`;
+/// false if the part has been freed (a standby's scan may meet an element
+/// VACUUM's replay freed, see `item_of_kind`).
+///
+/// # Safety
+/// `page` must be the part's page, pinned and locked.
+pub unsafe fn copy_part(rel: pg_sys::Relation, page: pg_sys::Page, part: NodeId, position: usize, out: &mut page::Gathered) -> bool {
+    let (block, offset) = (part.block(), part.offset());
+    // SAFETY: as the caller promises.
+    let Some(tuple) = (unsafe { item_of_kind(rel, page, block, offset, page::PART_KIND) }) else { return false };
+    let piece = page::part_piece(tuple, position).unwrap_or_else(|e| corrupted(rel, block, offset, e));
+    out.push(piece);
+    true
 }
 
 // ---- the graph -----------------------------------------------------------------
@@ -248,6 +318,8 @@ pub struct PageGraph {
     /// Deleted or freed elements met while measuring distances: every node
     /// an insert may link to was measured first, so `is_deleted` reads no page.
     deleted: IdSet<NodeId>,
+    /// A wide element's vector, copied together from its parts.
+    gathered: page::Gathered,
 }
 
 /// Bytes of each element the prefetch asks for ahead of the distance
@@ -277,6 +349,7 @@ impl PageGraph {
             order: Vec::new(),
             buffers: Vec::new(),
             deleted: IdSet::default(),
+            gathered: page::Gathered::default(),
         }
     }
 
@@ -371,24 +444,52 @@ impl PageGraph {
 
     /// Copies the element's vector into `out`.
     pub fn read_vector(&mut self, id: NodeId, out: &mut Vec<f32>) {
-        let dimensions = self.dimensions;
-        self.with_tuple(id, |tuple| {
-            let vector = page::element_vector(tuple, dimensions).ok_or(FormatError::BadField("vector"))?;
+        let rel = self.rel;
+        self.with_vector(id, |vector, _| {
             out.clear();
             vector.extend_into(out);
-            Ok(())
         })
+        .unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "not an element"))
+    }
+
+    /// Runs `f` on the element's vector and whether the element is live: read
+    /// in place, or copied together from its parts when it is wide. None if
+    /// VACUUM has freed it.
+    fn with_vector<R>(&mut self, id: NodeId, f: impl FnOnce(page::StoredVector, bool) -> R) -> Option<R> {
+        let (rel, dimensions) = (self.rel, self.dimensions);
+        let mut f = Some(f);
+        let read = self.with_element(id, |tuple| {
+            let live = page::element_is_live(tuple);
+            match page::element_body(tuple, dimensions).ok_or(FormatError::BadField("vector"))? {
+                page::ElementBody::Inline(vector) => Ok(Ok(f.take().expect("called once")(vector, live))),
+                page::ElementBody::Parts(parts, width, dimensions) => Ok(Err((parts, width, dimensions, live))),
+            }
+        })?;
+        let (parts, width, dimensions, live) = match read {
+            Ok(result) => return Some(result),
+            Err(wide) => wide,
+        };
+        let mut gathered = std::mem::take(&mut self.gathered);
+        gathered.clear();
+        let whole = parts.iter().enumerate().all(|(position, &part)| {
+            // SAFETY: the part's page is pinned and share-locked while it is copied.
+            self.pins.with_page(part.block(), Lock::Share, |page| unsafe { copy_part(rel, page, part, position, &mut gathered) })
+        });
+        let result = whole.then(|| {
+            let vector = page::stored_vector(gathered.bytes(), width, dimensions)
+                .unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "parts hold less than the vector"));
+            f.take().expect("called once")(vector, live)
+        });
+        self.gathered = gathered;
+        result
     }
 
     /// Distance from `vector` to the element at `id`, computed in place;
     /// infinite if the element has been freed.
     fn distance_from(&mut self, vector_is_query: bool, id: NodeId) -> f32 {
-        let (dimensions, distance) = (self.dimensions, self.distance);
+        let distance = self.distance;
         let from = if vector_is_query { std::mem::take(&mut self.query) } else { std::mem::take(&mut self.other) };
-        let measured = self.with_element(id, |tuple| {
-            let vector = page::element_vector(tuple, dimensions).ok_or(FormatError::BadField("vector"))?;
-            Ok((measure(distance, &from, vector), page::element_is_live(tuple)))
-        });
+        let measured = self.with_vector(id, |vector, live| (measure(distance, &from, vector), live));
         let (d, live) = measured.unwrap_or((f32::INFINITY, false));
         if !live {
             self.deleted.insert(id);
@@ -566,6 +667,8 @@ impl PageGraph {
         let (rel, dimensions, distance) = (self.rel, self.dimensions, self.distance);
         let query = std::mem::take(&mut self.query);
         let deleted = &mut self.deleted;
+        // Wide elements, measured after the batch: their parts are on other pages.
+        let mut wide = Vec::new();
         let mut start = 0;
         while start < order.len() {
             let block = (order[start] >> 8) as u32;
@@ -580,12 +683,14 @@ impl PageGraph {
                         deleted.insert(nodes[i]);
                     }
                     out[i] = match tuple {
-                        Some(tuple) => measure(
-                            distance,
-                            &query,
-                            page::element_vector(tuple, dimensions)
-                                .unwrap_or_else(|| corrupted(rel, block, offset, "element too short for its vector")),
-                        ),
+                        Some(tuple) => match page::element_vector(tuple, dimensions) {
+                            Some(vector) => measure(distance, &query, vector),
+                            None if page::element_is_wide(tuple) => {
+                                wide.push(i);
+                                f32::INFINITY
+                            }
+                            None => corrupted(rel, block, offset, "element too short for its vector"),
+                        },
                         None => f32::INFINITY,
                     };
                 }
@@ -594,6 +699,9 @@ impl PageGraph {
         }
         self.query = query;
         self.order = order;
+        for i in wide {
+            out[i] = self.distance_from(true, nodes[i]);
+        }
     }
 
     /// Appends `node`'s neighbors on `layer` to `out`, and on layer 0 their

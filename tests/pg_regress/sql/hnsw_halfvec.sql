@@ -42,7 +42,8 @@ EXPLAIN (COSTS OFF) SELECT id FROM half_items ORDER BY embedding::halfvec(8) <=>
 SELECT count(*) FILTER (WHERE index_matches_exact('half_items', 'embedding::halfvec(8)', '<=>', half)) AS same_as_exact, count(*)
 FROM (SELECT half FROM half_items WHERE id % 100 = 0) q;
 
--- halfvec is stored at half the bytes: up to 4,000 dimensions (vector: 2,000)
+-- halfvec is stored at half the bytes: 4,000 dimensions still fit a page
+-- (wider vectors go to parts: hnsw_wide)
 CREATE TABLE half_wide (id int, v halfvec(4000));
 INSERT INTO half_wide
 SELECT i, (SELECT array_agg(sin(i * 0.7 + d * 0.013)) FROM generate_series(1, 4000) d)::real[]::halfvec(4000)
@@ -55,11 +56,7 @@ SELECT count(*) FILTER (WHERE (SELECT w.id FROM half_wide w ORDER BY w.v <-> q.v
        count(*) FILTER (WHERE (SELECT w.id FROM half_wide w ORDER BY w.v <=> q.v LIMIT 1) = q.id) AS cosine_finds_itself
 FROM half_wide q WHERE q.id % 10 = 0;
 RESET enable_seqscan;
-CREATE TABLE half_too_wide (v halfvec(4001));
-SELECT sqlstate_of($$CREATE INDEX ON half_too_wide USING hnsw (v halfvec_l2_ops)$$);
-CREATE TABLE vector_too_wide (v vector(2001));
-SELECT sqlstate_of($$CREATE INDEX ON vector_too_wide USING hnsw (v vector_l2_ops)$$);
-DROP TABLE half_wide, half_too_wide, vector_too_wide;
+DROP TABLE half_wide;
 
 -- a halfvec column without dimensions cannot be indexed
 CREATE TABLE half_free (v halfvec);
