@@ -3,14 +3,23 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install demo scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes bench-planner
+.PHONY: setup install install-as-vector demo scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes bench-planner
 
 setup:
 	@bash .ci/setup.sh
 
+# PostgreSQL's major version, which picks pgrx's feature (15 or 16).
+PG_MAJOR = $(shell $(PG_CONFIG) --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+
 # Release build, installed into the PostgreSQL that PG_CONFIG belongs to.
 install: setup
-	cargo pgrx install --release --pg-config $(PG_CONFIG)
+	cargo pgrx install --release --pg-config $(PG_CONFIG) --no-default-features --features pg$(PG_MAJOR)
+
+# The same build installed a second time under the extension name `vector`,
+# for what runs CREATE EXTENSION vector itself (ORMs, LangChain, LlamaIndex,
+# dumps), on a server without pgvector. FORCE=1 replaces pgvector's files.
+install-as-vector: install
+	@FORCE=$(FORCE) bash .ci/install_as_vector.sh
 
 demo: install
 	@bash examples/demo.sh

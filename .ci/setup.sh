@@ -42,7 +42,17 @@ if [ -f "$config" ]; then
         mv "$config.new" "$config"
     done
 fi
-if ! grep -qs "^pg15 *= *\"$PG_CONFIG\"" "$config"; then
-    echo "setup: cargo pgrx init --pg15 $PG_CONFIG"
-    cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
+# pgrx builds for a major version against the pg_config its config names for
+# it; `init` rewrites the file, so it is given the other versions' lines too.
+major=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+if ! grep -qs "^pg$major *= *\"$PG_CONFIG\"" "$config"; then
+    args=()
+    if [ -f "$config" ]; then
+        while read -r version path; do
+            [ "$version" = "$major" ] || args+=("--pg$version" "$path")
+        done < <(sed -n 's/^pg\([0-9]*\) *= *"\(.*\)"$/\1 \2/p' "$config")
+    fi
+    args+=("--pg$major" "$PG_CONFIG")
+    echo "setup: cargo pgrx init ${args[*]}"
+    cargo pgrx init "${args[@]}" >/dev/null
 fi
