@@ -16,7 +16,8 @@ pgrx::extension_sql_file!("../sql/vector.sql", name = "vector", bootstrap);
 pgrx::extension_sql_file!("../sql/halfvec.sql", name = "halfvec", requires = ["vector"]);
 pgrx::extension_sql_file!("../sql/bit.sql", name = "bit", requires = ["halfvec"]);
 pgrx::extension_sql_file!("../sql/sparsevec.sql", name = "sparsevec", requires = ["bit"]);
-pgrx::extension_sql_file!("../sql/hnsw.sql", name = "hnsw", requires = ["sparsevec"], finalize);
+pgrx::extension_sql_file!("../sql/hnsw.sql", name = "hnsw", requires = ["sparsevec"]);
+pgrx::extension_sql_file!("../sql/comments.sql", name = "comments", requires = ["hnsw"], finalize);
 
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -20,6 +20,12 @@ struct Element {
 
 #[pg_extern(sql = false)]
 fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
+    with_hnsw_index(index_oid, check)
+}
+
+/// Runs `f` on the index `index_oid`, open under AccessShareLock; an ERROR
+/// if it is not an hnsw index.
+pub(super) fn with_hnsw_index<R>(index_oid: pg_sys::Oid, f: impl FnOnce(pg_sys::Relation) -> R) -> R {
     // SAFETY: index_open raises an ERROR for a missing relation; AccessShareLock
     // keeps it from being dropped while we read it.
     let index = unsafe { pg_sys::index_open(index_oid, pg_sys::AccessShareLock as i32) };
@@ -34,9 +40,50 @@ fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
         unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
         ereport!(ERROR, PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE, format!("\"{name}\" is not an hnsw index"));
     }
-    let problems = check(index);
+    let result = f(index);
     unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
-    problems
+    result
+}
+
+/// Runs `visit` on every tuple in use on the index's graph pages, each page
+/// share-locked while its tuples are visited; `other` gets the blocks that
+/// are neither new nor graph pages.
+pub(super) fn for_each_graph_tuple(
+    index: pg_sys::Relation,
+    meta: &Meta,
+    mut visit: impl FnMut(NodeId, &[u8]),
+    mut other: impl FnMut(u32),
+) {
+    // SAFETY: index is open.
+    let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    for block in meta.first_graph_block()..blocks {
+        super::check_for_interrupts();
+        let buffer = LockedBuffer::read(index, block, Lock::Share);
+        let page = buffer.page();
+        // SAFETY: pinned and share-locked while we read it.
+        unsafe {
+            if port::is_new(page) {
+                continue;
+            }
+            let header = page.cast::<pg_sys::PageHeaderData>();
+            let special = (*header).pd_special as usize;
+            let kind = if special + page::SPECIAL_SIZE <= pg_sys::BLCKSZ as usize {
+                page::special_kind(std::slice::from_raw_parts(page.cast::<u8>().add(special), page::SPECIAL_SIZE))
+            } else {
+                None
+            };
+            if kind != Some(page::PAGE_KIND_GRAPH) {
+                other(block);
+                continue;
+            }
+            for offset in 1..=port::max_offset(page) {
+                let item_id = port::item_id(page, offset);
+                if (*item_id).lp_flags() == pg_sys::LP_NORMAL {
+                    visit(NodeId::new(block, offset), item(index, page, block, offset));
+                }
+            }
+        }
+    }
 }
 
 fn check(index: pg_sys::Relation) -> Vec<String> {
@@ -79,86 +126,68 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
     // Pass 1: every tuple of every page.
     let mut elements: HashMap<NodeId, Element> = HashMap::new();
     let mut neighbor_lists: HashMap<NodeId, Vec<Vec<NodeId>>> = HashMap::new();
-    for block in meta.first_graph_block()..blocks {
-        super::check_for_interrupts();
-        let buffer = LockedBuffer::read(index, block, Lock::Share);
-        let page = buffer.page();
-        // SAFETY: pinned and share-locked while we read it.
-        unsafe {
-            if port::is_new(page) {
-                continue;
-            }
-            let header = page.cast::<pg_sys::PageHeaderData>();
-            let special = (*header).pd_special as usize;
-            let kind = if special + page::SPECIAL_SIZE <= pg_sys::BLCKSZ as usize {
-                page::special_kind(std::slice::from_raw_parts(page.cast::<u8>().add(special), page::SPECIAL_SIZE))
-            } else {
-                None
-            };
-            if kind != Some(page::PAGE_KIND_GRAPH) {
-                report(format!("block {block}: not a graph page (page id or kind wrong)"));
-                continue;
-            }
-            for offset in 1..=port::max_offset(page) {
-                let item_id = port::item_id(page, offset);
-                if (*item_id).lp_flags() != pg_sys::LP_NORMAL {
-                    continue;
-                }
-                let id = NodeId::new(block, offset);
-                let tuple = item(index, page, block, offset);
-                match tuple.first() {
-                    Some(&page::ELEMENT_KIND) => match ElementHeader::decode(tuple) {
-                        Ok(header) => {
-                            let own_length = header.width == page::ElementWidth::Sparse;
-                            if !own_length && header.dimensions as u32 != meta.dimensions {
-                                report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
-                            }
-                            let code = if header.wide {
-                                match page::element_parts(tuple) {
-                                    Ok(parts) => wide.push((id, parts)),
-                                    Err(e) => report(format!("element {block}/{offset}: {e}")),
-                                }
-                                Vec::new()
-                            } else {
-                                check_vector(id, page::element_vector(tuple, header.dimensions as usize), &mut report)
-                            };
-                            elements.insert(id, Element { header, code });
+    let mut other_pages = Vec::new();
+    for_each_graph_tuple(
+        index,
+        &meta,
+        |id, tuple| {
+            let (block, offset) = (id.block(), id.offset());
+            match tuple.first() {
+                Some(&page::ELEMENT_KIND) => match ElementHeader::decode(tuple) {
+                    Ok(header) => {
+                        let own_length = header.width == page::ElementWidth::Sparse;
+                        if !own_length && header.dimensions as u32 != meta.dimensions {
+                            report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
                         }
-                        Err(e) => report(format!("element {block}/{offset}: {e}")),
-                    },
-                    Some(&page::NEIGHBOR_KIND) => {
-                        let level = tuple.get(1).copied().unwrap_or(0) as usize;
-                        let mut layers = Vec::new();
-                        for layer in 0..=level {
-                            let mut ids = Vec::new();
-                            let read = if layer == 0 && codes.is_some() {
-                                let mut stored = Vec::new();
-                                let read = page::read_layer_codes(tuple, shape, &mut ids, &mut stored);
-                                list_codes.insert(id, stored);
-                                read
-                            } else {
-                                page::read_layer(tuple, shape, layer, &mut ids)
-                            };
-                            match read {
-                                Ok(()) => layers.push(ids),
-                                Err(e) => {
-                                    report(format!("neighbors {block}/{offset} layer {layer}: {e}"));
-                                    break;
-                                }
+                        let code = if header.wide {
+                            match page::element_parts(tuple) {
+                                Ok(parts) => wide.push((id, parts)),
+                                Err(e) => report(format!("element {block}/{offset}: {e}")),
                             }
-                        }
-                        neighbor_lists.insert(id, layers);
+                            Vec::new()
+                        } else {
+                            check_vector(id, page::element_vector(tuple, header.dimensions as usize), &mut report)
+                        };
+                        elements.insert(id, Element { header, code });
                     }
-                    Some(&page::PART_KIND) => match page::part_position(tuple) {
-                        Some(position) => {
-                            part_positions.insert(id, position);
+                    Err(e) => report(format!("element {block}/{offset}: {e}")),
+                },
+                Some(&page::NEIGHBOR_KIND) => {
+                    let level = tuple.get(1).copied().unwrap_or(0) as usize;
+                    let mut layers = Vec::new();
+                    for layer in 0..=level {
+                        let mut ids = Vec::new();
+                        let read = if layer == 0 && codes.is_some() {
+                            let mut stored = Vec::new();
+                            let read = page::read_layer_codes(tuple, shape, &mut ids, &mut stored);
+                            list_codes.insert(id, stored);
+                            read
+                        } else {
+                            page::read_layer(tuple, shape, layer, &mut ids)
+                        };
+                        match read {
+                            Ok(()) => layers.push(ids),
+                            Err(e) => {
+                                report(format!("neighbors {block}/{offset} layer {layer}: {e}"));
+                                break;
+                            }
                         }
-                        None => report(format!("part {block}/{offset}: too short")),
-                    },
-                    _ => report(format!("item {block}/{offset}: unknown tuple kind")),
+                    }
+                    neighbor_lists.insert(id, layers);
                 }
+                Some(&page::PART_KIND) => match page::part_position(tuple) {
+                    Some(position) => {
+                        part_positions.insert(id, position);
+                    }
+                    None => report(format!("part {block}/{offset}: too short")),
+                },
+                _ => report(format!("item {block}/{offset}: unknown tuple kind")),
             }
-        }
+        },
+        |block| other_pages.push(block),
+    );
+    for block in other_pages {
+        report(format!("block {block}: not a graph page (page id or kind wrong)"));
     }
 
     // Pass 1b: wide elements' vectors, copied together from their parts.

@@ -10,6 +10,7 @@ mod insert;
 mod parallel;
 pub mod options;
 mod scan;
+mod stats;
 mod vacuum;
 
 use crate::hnsw::Params;

@@ -76,15 +76,15 @@ RESET enable_hashjoin; RESET enable_nestloop;
 DROP TABLE cmp_items;
 
 -- every SQL-callable function is IMMUTABLE, STRICT and PARALLEL SAFE (the
--- index AM handler, called by Postgres only, is declared as handlers are, and
--- quiver_check_index reads an index, so it is not immutable)
+-- index AM handlers, called by Postgres only, are declared as handlers are, and
+-- the quiver_* tools read indexes and tables, so they are not immutable)
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'quiver' AND p.prokind = 'f' AND p.prorettype <> 'index_am_handler'::regtype
-  AND p.proname <> 'quiver_check_index'
+  AND p.proname NOT LIKE 'quiver\_%'
   AND (p.provolatile <> 'i' OR NOT p.proisstrict OR p.proparallel <> 's');
 SELECT count(*) AS functions FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'quiver' AND p.prokind = 'f' AND p.prorettype <> 'index_am_handler'::regtype
-  AND p.proname <> 'quiver_check_index';
+  AND p.proname NOT LIKE 'quiver\_%';
