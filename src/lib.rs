@@ -22,6 +22,7 @@ pgrx::extension_sql_file!("../sql/comments.sql", name = "comments", requires = [
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     am::options::init();
+    am::init_similarity_order();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

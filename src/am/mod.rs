@@ -10,6 +10,8 @@ mod insert;
 mod parallel;
 pub mod options;
 mod scan;
+mod similarity;
+pub use similarity::init as init_similarity_order;
 mod stats;
 mod vacuum;
 

@@ -117,6 +117,17 @@ pub fn special_kind(special: &[u8]) -> Option<u8> {
     (special.len() >= SPECIAL_SIZE && u16_at(special, 6) == PAGE_ID).then_some(special[4])
 }
 
+/// Whose index a page is, when it is pgvector's: its hnsw and ivfflat pages
+/// carry their page id where ours does (pgvector's HNSW_PAGE_ID and
+/// IVFFLAT_PAGE_ID), so an index pgvector built is told apart from a corrupt one.
+pub fn foreign_index(special: &[u8]) -> Option<&'static str> {
+    match special.get(6..8).map(|b| u16::from_le_bytes([b[0], b[1]])) {
+        Some(0xFF90) => Some("pgvector's hnsw"),
+        Some(0xFF84) => Some("pgvector's ivfflat"),
+        _ => None,
+    }
+}
+
 // ---- meta page ---------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -888,6 +899,18 @@ mod tests {
         assert!(NodeId::NONE.is_none());
         assert!(!NodeId::new(0, 1).is_none());
         assert!(NodeId::new(1, 1) > NodeId::new(0, 9));
+    }
+
+    #[test]
+    fn pgvector_pages_are_recognised() {
+        let mut special = [0u8; SPECIAL_SIZE];
+        special[6..8].copy_from_slice(&0xFF90u16.to_le_bytes());
+        assert_eq!(foreign_index(&special), Some("pgvector's hnsw"));
+        assert_eq!(special_kind(&special), None);
+        special[6..8].copy_from_slice(&0xFF84u16.to_le_bytes());
+        assert_eq!(foreign_index(&special), Some("pgvector's ivfflat"));
+        assert_eq!(foreign_index(&encode_special(PAGE_KIND_META)), None);
+        assert_eq!(foreign_index(&special[..4]), None);
     }
 
     #[test]

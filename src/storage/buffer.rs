@@ -116,6 +116,14 @@ pub unsafe fn check_page(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, 
         std::slice::from_raw_parts(page.cast::<u8>().add(special_offset), page::SPECIAL_SIZE)
     };
     if page::special_kind(special) != Some(kind) {
+        if let Some(whose) = page::foreign_index(special) {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!("index \"{}\" was built by {whose}, whose pages Quiver does not read", relation_name(rel)),
+                format!("REINDEX INDEX \"{}\" rebuilds it with Quiver.", relation_name(rel))
+            );
+        }
         corrupted(rel, block, 0, "page has the wrong page id or kind");
     }
 }

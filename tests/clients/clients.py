@@ -360,6 +360,11 @@ def test_sqlalchemy():
         stmt = select(Item, distance).order_by(distance).limit(K)
         plan = sqlalchemy_explain(session.connection(), stmt)
         knn_checks("SQLAlchemy ORM", plan, [d for _, d in session.execute(stmt)], "<#>")
+        # Ordered by a similarity, highest first, as ORMs and dashboards write it.
+        similarity = Item.embedding.max_inner_product(QUERY) * -1
+        stmt = select(similarity).order_by(similarity.desc()).limit(K)
+        knn_checks("SQLAlchemy ORM, by similarity DESC", sqlalchemy_explain(session.connection(), stmt),
+                   [-s for s in session.scalars(stmt)], "<#>")
     engine.dispose()
 
 
@@ -443,6 +448,9 @@ def test_django():
     nearest_items = Item.objects.annotate(d=CosineDistance("embedding", QUERY)).order_by("d")[:K]
     plan = nearest_items.explain().splitlines()
     knn_checks("Django", plan, [i.d for i in nearest_items], "<=>")
+    most_similar = Item.objects.annotate(similarity=1 - CosineDistance("embedding", QUERY)).order_by("-similarity")[:K]
+    knn_checks("Django, by similarity DESC", most_similar.explain().splitlines(), [1 - i.similarity for i in most_similar],
+               "<=>")
     connection.close()
 
 
