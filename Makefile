@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install install-as-vector demo scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes bench-planner
+.PHONY: setup install install-as-vector demo examples scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes bench-planner
 
 setup:
 	@bash .ci/setup.sh
@@ -23,6 +23,11 @@ install-as-vector: install
 
 demo: install
 	@bash examples/demo.sh
+
+# Retrieval examples with offline MiniLM embeddings: RAG in SQL, hybrid search,
+# LangChain and LlamaIndex (examples/run.sh).
+examples: install-as-vector
+	@bash examples/run.sh
 
 # A coordinator and 1, 2, then 3 shard servers (throwaway clusters) through
 # postgres_fdw: filtered kNN answers, EXPLAIN VERBOSE, and figures against one server.

@@ -6,7 +6,8 @@
 # without pgvector). Rows must come back identical, the hnsw indexes must be
 # built by Quiver with their options, checked sound and used by kNN queries at
 # high recall; pgvector's ivfflat index is the one ERROR of the restore, and
-# says to use hnsw.
+# says to use hnsw. Then in place: pgvector's own data directory run by the
+# drop-in's binaries.
 # Builds Quiver for PostgreSQL 16 (a few minutes the first time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,5 +109,58 @@ for format in custom plain; do
     check "$format dump: items_l2 keeps its options (m = 12, ef_construction = 48)" \
         "$(quiver "app_$format" -At -c "SELECT m = 12 AND ef_construction = 48 FROM quiver_index_stats('items_l2')")"
 done
+
+# In place: pgvector's files replaced under its database. The pgvector
+# server's own data directory, started with the drop-in's binaries (the same
+# PostgreSQL 16.14 build), reads the rows pgvector wrote; pgvector's indexes
+# are told apart and refused with what to do; after that it works.
+with_server "$pgvector_bin" cluster_stop "$work/pgvector"
+as_postgres "$dropin/bin/pg_ctl" -D "$work/pgvector/data" -l "$work/pgvector/server.log" -w start >/dev/null
+in_place() { with_server "$dropin/bin" cluster_psql "$work/pgvector" "$port" "$@"; }
+check "in place: pgvector's rows read back identical" "$([ "$(in_place app -qAt -c "$rows")" = "$original" ] && echo t || echo f)"
+check "in place: pgvector's functions and operators run on Quiver's library" \
+    "$(in_place app -qAt -c "SELECT probin = '\$libdir/vector' AND abs(l2_distance(a.embedding, b.embedding) - (a.embedding <-> b.embedding)) < 1e-9
+                         FROM items a, items b, pg_proc WHERE a.id = 1 AND b.id = 2 AND proname = 'hnswhandler'")"
+# Every C function of pgvector's catalog resolves in Quiver's library: a copy
+# of each, made in pg_temp, passes PostgreSQL's check that the symbol exists.
+unresolved=$(in_place app -qAt -c "
+    CREATE FUNCTION pg_temp.unresolved() RETURNS text LANGUAGE plpgsql AS \$f\$
+    DECLARE
+        f record;
+        missing text[] := '{}';
+    BEGIN
+        FOR f IN SELECT p.prosrc, p.probin, pg_get_function_identity_arguments(p.oid) AS args,
+                        format_type(p.prorettype, NULL) AS returns
+                 FROM pg_proc p WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
+                 AND p.probin = '\$libdir/vector'
+        LOOP
+            BEGIN
+                EXECUTE format('CREATE FUNCTION pg_temp.symbol_check(%s) RETURNS %s AS %L, %L LANGUAGE C',
+                               f.args, f.returns, f.probin, f.prosrc);
+                EXECUTE format('DROP FUNCTION pg_temp.symbol_check(%s)', f.args);
+            EXCEPTION WHEN OTHERS THEN
+                missing := missing || f.prosrc;
+            END;
+        END LOOP;
+        RETURN (SELECT count(*) FROM pg_proc WHERE probin = '\$libdir/vector') || ' functions, unresolved: ' || missing::text;
+    END \$f\$" -c "SELECT pg_temp.unresolved()")
+check "in place: every C function of pgvector's catalog finds its symbol in Quiver's library ($unresolved)" \
+    "$(grep -q 'unresolved: {}$' <<<"$unresolved" && echo t || echo f)"
+knn="SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM items WHERE id = 1) LIMIT 5"
+refused=$(in_place app -qAt -c "SET enable_seqscan = off" -c "$knn" 2>&1 || true)
+check "in place: a scan of pgvector's hnsw index is an ERROR naming it and saying REINDEX" \
+    "$(grep -q 'index "items_l2" was built by pgvector.s hnsw' <<<"$refused" && grep -q 'REINDEX INDEX "items_l2"' <<<"$refused" && echo t || echo f)"
+refused=$(in_place app -qAt -c "INSERT INTO items (id, category) VALUES (0, 0)" 2>&1 || true)
+check "in place: an insert is refused while pgvector's indexes are there, with what to do" \
+    "$(grep -Eq 'REINDEX|DROP INDEX' <<<"$refused" && echo t || echo f)"
+in_place app -q -c "DROP INDEX items_ivfflat" -c "REINDEX TABLE items" -c "ANALYZE items"
+plan=$(in_place app -qAt -c "SET enable_seqscan = off" -c "EXPLAIN (COSTS OFF) $knn")
+check "in place: after REINDEX, kNN queries scan the index" "$(grep -q 'Index Scan using items_l2' <<<"$plan" && echo t || echo f)"
+exact=$(in_place app -qAt -c "SET enable_indexscan = off" -c "$knn")
+check "in place: and return the exact nearest rows" \
+    "$([ "$(in_place app -qAt -c "SET hnsw.ef_search = 200" -c "$knn")" = "$exact" ] && echo t || echo f)"
+in_place app -q -c "INSERT INTO items SELECT 0, 0, embedding, half, sparse, bits FROM items WHERE id = 1"
+check "in place: an insert after REINDEX is found by the index" \
+    "$(in_place app -qAt -c "SET enable_seqscan = off" -c "SELECT count(*) = 2 FROM ($knn) s WHERE id IN (0, 1)")"
 
 check_summary migrate

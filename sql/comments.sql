@@ -66,7 +66,7 @@ BEGIN
             WHEN object.name ~ '_negative_inner_product$' THEN 'negative inner product, as <#> (hnsw support)'
             WHEN object.name = 'vector_distance_support' THEN 'planner support: what a call of a vector function costs'
             WHEN object.name = 'hnsw_handler' THEN 'handler of the hnsw access method'
-            WHEN object.name = 'ivfflat_handler' THEN 'handler of the ivfflat access method: an ERROR that says to use hnsw'
+            WHEN object.name = 'ivfflat_handler' THEN 'handler of the ivfflat access method, which builds nothing and says to use hnsw'
             WHEN object.name IN ('vector', 'halfvec', 'sparsevec') THEN 'cast to ' || object.name || '(n): checks the dimensions'
             WHEN object.name ~ '_to_' THEN 'cast from ' || object.first || ' to ' || object.returns
         END;
@@ -107,6 +107,7 @@ BEGIN
     LOOP
         what := CASE
             WHEN object.amname = 'btree' THEN 'btree order of ' || object.type || ': element by element, then by dimensions'
+            WHEN object.amname = 'ivfflat' THEN 'pgvector''s ivfflat class, kept so that CREATE INDEX ... USING ivfflat says to use hnsw'
             ELSE 'hnsw index on ' || object.type || ' ordered by ' || CASE substring(object.name FROM '_([a-z0-9]+)_ops$')
                 WHEN 'l2' THEN 'L2 distance (<->)' WHEN 'ip' THEN 'negative inner product (<#>)'
                 WHEN 'cosine' THEN 'cosine distance (<=>)' WHEN 'l1' THEN 'L1 distance (<+>)'

@@ -12,6 +12,25 @@ CREATE FUNCTION ivfflat_handler(internal) RETURNS index_am_handler
     AS 'MODULE_PATHNAME', 'ivfflat_handler_wrapper' LANGUAGE C;
 CREATE ACCESS METHOD ivfflat TYPE INDEX HANDLER ivfflat_handler;
 
+-- pgvector's ivfflat operator classes, so that a dump's CREATE INDEX ...
+-- USING ivfflat (embedding vector_l2_ops) finds its class and reaches the
+-- ERROR that says to use hnsw, rather than stopping at "operator class does
+-- not exist".
+CREATE OPERATOR CLASS vector_l2_ops FOR TYPE vector USING ivfflat AS
+    OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops, FUNCTION 1 vector_l2_squared_distance(vector, vector);
+CREATE OPERATOR CLASS vector_ip_ops FOR TYPE vector USING ivfflat AS
+    OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops, FUNCTION 1 vector_negative_inner_product(vector, vector);
+CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING ivfflat AS
+    OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops, FUNCTION 1 vector_negative_inner_product(vector, vector);
+CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING ivfflat AS
+    OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops, FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec);
+CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING ivfflat AS
+    OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops, FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec);
+CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING ivfflat AS
+    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops, FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec);
+CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING ivfflat AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops, FUNCTION 1 hamming_distance(bit, bit);
+
 -- Support function 1 is the distance the graph orders by; 2, the norm,
 -- marks cosine, whose vectors the index stores normalized. A halfvec is
 -- widened to float4 as it enters the index.

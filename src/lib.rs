@@ -1,6 +1,7 @@
 //! Quiver: vector similarity search for PostgreSQL, with pgvector's SQL surface.
 
 pub mod am;
+mod compat;
 pub mod hnsw;
 pub mod kernels;
 pub mod page;

@@ -4,21 +4,6 @@ use super::{build, cost, insert, options, scan, vacuum};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
-/// pgvector's other index, which Quiver does not have: the handler of an
-/// `ivfflat` access method that only raises an ERROR saying what to use, so
-/// that `CREATE INDEX ... USING ivfflat` in a dump or a migration fails
-/// clearly rather than with "access method does not exist".
-#[pg_extern(sql = false)]
-fn ivfflat_handler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutine> {
-    ereport!(
-        ERROR,
-        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-        "Quiver has no ivfflat index; use hnsw",
-        "Create the index USING hnsw with the same operator class, e.g. CREATE INDEX ON items USING hnsw \
-         (embedding vector_l2_ops); an hnsw index needs no training rows and takes no lists."
-    );
-}
-
 #[pg_extern(sql = false)]
 fn hnsw_handler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutine> {
     // SAFETY: allocates a zeroed node of the right tag in the current context.

@@ -7,6 +7,7 @@ mod cost;
 pub use cost::microseconds_to_cost;
 mod handler;
 mod insert;
+mod ivfflat;
 mod parallel;
 pub mod options;
 mod scan;
