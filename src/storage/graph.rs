@@ -121,7 +121,9 @@ pub fn add_node(
     let encode = |header: &ElementHeader| {
         if header.wide { page::encode_wide_element(header, &parts) } else { page::encode_element(header, vector) }
     };
-    let element_len = encode(&header).len();
+    // Sized without encoding: an inline element's vector is converted once, below.
+    let element_len =
+        if header.wide { page::wide_element_size(parts.len()) } else { page::element_size(vector.len(), header.width) };
     let needed = item_footprint(element_len) + item_footprint(neighbor_tuple.len());
     if needed > page_capacity() {
         return add_node_split(rel, meta, header, &encode, neighbor_tuple, logging);
