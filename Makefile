@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install install-as-vector demo examples scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes bench-planner
+.PHONY: setup install install-as-vector demo examples scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes bench-filters bench-planner
 
 setup:
 	@bash .ci/setup.sh
@@ -51,15 +51,19 @@ cluster-test: setup
 	@bash tests/run_all.sh cluster
 
 # Quiver against pgvector in one PostgreSQL 16 server; QUICK=1 for a subset,
-# FILTERED_ONLY=1, INSERTS_ONLY=1, BUILDS_ONLY=1 or HALFVEC_ONLY=1 to measure
+# FILTERED_ONLY=1, FILTER_COLUMNS_ONLY=1, INSERTS_ONLY=1, BUILDS_ONLY=1 or HALFVEC_ONLY=1 to measure
 # only the filtered queries, the inserts, the parallel builds or halfvec into
 # the last results.
 bench:
-	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) BUILDS_ONLY=$(BUILDS_ONLY) HALFVEC_ONLY=$(HALFVEC_ONLY) bash bench/run.sh
+	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) FILTER_COLUMNS_ONLY=$(FILTER_COLUMNS_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) BUILDS_ONLY=$(BUILDS_ONLY) HALFVEC_ONLY=$(HALFVEC_ONLY) bash bench/run.sh
 
 # Design measurement in memory: a walk over codes with an exact rerank.
 bench-codes:
 	@bash bench/codes_prototype.sh
+
+# Design measurement in memory: filters checked inside the walk (two hops).
+bench-filters:
+	@bash bench/filter_prototype.sh
 
 # The planner's choice under a filter against every plan, timed (PostgreSQL 15,
 # a throwaway cluster): bench/results/planner.md, carried into BENCHMARKS.md.

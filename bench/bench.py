@@ -330,6 +330,101 @@ def study_filtered(args, conns, base, queries, metric, query_count):
     return result
 
 
+# Conditions of the filter-column study: (name, WHERE clause, selectivity
+# column, whether a btree serves it in pgvector's database and Quiver's).
+FILTER_CASES = [
+    ("= 10%", "c10 = 3", False),
+    ("= 5%", "c20 = 3", False),
+    ("= 1%", "c100 = 3", False),
+    ("= 1%, btree", "c100b = 3", True),
+    ("= 0.1%, btree", "c1000 = 3", True),
+    ("range 1%", "r < 100", False),
+    ("labels && 1%", "labels && ARRAY[7]", False),
+]
+
+
+def study_filter_columns(args, conns, datasets, query_count):
+    """Metadata filters: Quiver's multi-column index (the vector, then the
+    filter columns, checked inside the walk) against pgvector's hnsw on the
+    vector with btrees on some filter columns, each database with what its
+    planner picks, strict iterative scans, ef_search 40. Every query's rows,
+    recall against the exact filtered answer, and server time."""
+    results = {"ef_search": 40, "queries": query_count, "datasets": {}}
+    for name, (base, queries, metric) in datasets.items():
+        opclass = "vector_cosine_ops" if metric == "cosine" else "vector_l2_ops"
+        op, table = OPERATORS[opclass], "filter_columns"
+        queries = queries[:query_count]
+        rng = np.random.default_rng(11)
+        n = len(base)
+        columns = {
+            "c10": rng.integers(0, 10, n), "c20": rng.integers(0, 20, n), "c100": rng.integers(0, 100, n),
+            "c100b": rng.integers(0, 100, n), "c1000": rng.integers(0, 1000, n), "r": rng.integers(0, 10_000, n),
+        }
+        labels = np.stack([rng.choice(300, 3, replace=False) for _ in range(n)])
+        print(f"== filter columns: {name}, {n} x {base.shape[1]}, {len(queries)} queries", flush=True)
+        dataset = {"rows": n, "dims": int(base.shape[1]), "metric": metric, "cases": []}
+        for ext, conn in conns.items():
+            load_table(conn, table, base, base.shape[1])
+            conn.execute(f"ALTER TABLE {table} " + ", ".join(f"ADD {c} int" for c in columns) + ", ADD labels int4[]")
+            conn.execute("DROP TABLE IF EXISTS filter_values")
+            conn.execute("CREATE TEMP TABLE filter_values (id int, " + ", ".join(f"{c} int" for c in columns)
+                         + ", labels int4[])")
+            with conn.cursor() as cur, cur.copy("COPY filter_values FROM STDIN") as copy:
+                for i in range(n):
+                    copy.write_row([i] + [int(columns[c][i]) for c in columns] + [labels[i].tolist()])
+            conn.execute(f"UPDATE {table} t SET " + ", ".join(f"{c} = v.{c}" for c in [*columns, "labels"])
+                         + " FROM filter_values v WHERE v.id = t.id")
+            conn.execute(f"CREATE INDEX ON {table} (c100b)")
+            conn.execute(f"CREATE INDEX ON {table} (c1000)")
+            conn.execute(f"VACUUM ANALYZE {table}")
+            key = f"{opclass}, c10, c20, c100, c100b, c1000, r, labels" if ext == "quiver" else opclass
+            start = time.perf_counter()
+            conn.execute(f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding {key}) "
+                         "WITH (m = 16, ef_construction = 64)")
+            seconds = time.perf_counter() - start
+            size = conn.execute(f"SELECT pg_relation_size('{table}_hnsw')").fetchone()[0]
+            dataset[f"{ext}/build_s"], dataset[f"{ext}/size_bytes"] = seconds, size
+            print(f"   {ext}: built in {seconds:.1f} s, {size / 2**20:.1f} MB", flush=True)
+        ids = np.arange(n)
+        masks = {
+            "c10 = 3": columns["c10"] == 3, "c20 = 3": columns["c20"] == 3, "c100 = 3": columns["c100"] == 3,
+            "c100b = 3": columns["c100b"] == 3, "c1000 = 3": columns["c1000"] == 3, "r < 100": columns["r"] < 100,
+            "labels && ARRAY[7]": (labels == 7).any(axis=1),
+        }
+        for case, where, btree in FILTER_CASES:
+            matching = ids[masks[where]]
+            truth = matching[exact_neighbors(base[matching], queries, metric)]
+            sql = f"SELECT id FROM {table} WHERE {where} ORDER BY embedding {op} %s LIMIT {K}"
+            row = {"case": case, "where": where, "btree": btree, "matching": int(len(matching))}
+            for ext, conn in conns.items():
+                conn.execute("SET hnsw.ef_search = 40")
+                conn.execute("SET hnsw.iterative_scan = strict_order")
+                plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, (queries[0],)).fetchall())
+                used = ("hnsw" if f"{table}_hnsw" in plan else "btree + sort" if "Index Scan" in plan
+                        or "Bitmap" in plan else "seq scan + sort")
+                server, rows, hits, worst = [], [], 0, 1.0
+                for q, expected in zip(queries, truth):
+                    result = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, (q,)).fetchone()[0][0]
+                    server.append(result["Execution Time"])
+                    got = [r[0] for r in conn.execute(sql, (q,), prepare=True).fetchall()]
+                    found = len(set(got) & set(expected.tolist()))
+                    rows.append(len(got))
+                    hits += found
+                    worst = min(worst, found / min(K, len(matching)))
+                server.sort()
+                row[ext] = {"plan": used, "min_rows": min(rows), "recall": hits / (min(K, len(matching)) * len(queries)),
+                            "worst_recall": worst, "server_ms": server[len(server) // 2],
+                            "mean_server_ms": statistics.mean(server)}
+            results_line = "  ".join(f"{e} {v['plan']} rows>={v['min_rows']} recall {v['recall']:.3f} "
+                                     f"{v['server_ms']:.2f} ms" for e, v in row.items() if isinstance(v, dict))
+            print(f"   {case} ({len(matching)} rows): {results_line}", flush=True)
+            dataset["cases"].append(row)
+        for conn in conns.values():
+            conn.execute(f"DROP TABLE {table}")
+        results["datasets"][name] = dataset
+    return results
+
+
 # ---- report --------------------------------------------------------------------
 
 INSERT_SCRIPT = """INSERT INTO inserts (embedding)
@@ -618,6 +713,33 @@ def write_report(results, path, command):
                     cells.append(f"{v['rows']:.2f} / {v['recall']:.3f} / {v['mean_ms']:.2f}")
                 lines.append(f"| {row['selectivity']} ({row['matching']:,} rows) | {mode} | {cells[0]} | {cells[1]} |")
         lines.append("")
+    filter_columns = results.get("filter_columns")
+    if filter_columns:
+        lines += ["## Filters inside the index (filter columns)", "",
+                  "`SELECT id FROM t WHERE <condition> ORDER BY embedding <op> q LIMIT 10`, "
+                  f"{filter_columns['queries']} queries per row, hnsw.ef_search {filter_columns['ef_search']}, "
+                  "strict iterative scans in both, each database with the plan its planner picks. Quiver: one "
+                  "index `USING hnsw (embedding ..., c10, c20, c100, c100b, c1000, r, labels)` (m 16, "
+                  "ef_construction 64); pgvector: hnsw on the embedding. Both databases have btrees on c100b and "
+                  "c1000. Server time: median EXPLAIN ANALYZE execution time. Recall@10 against the exact filtered "
+                  "answer (mean, and the worst query); rows: the fewest any query returned.", ""]
+        for name, d in filter_columns["datasets"].items():
+            lines += [f"**{name}**, {d['rows']:,} x {d['dims']} ({d['metric']}); build Quiver "
+                      f"{d['quiver/build_s']:.1f} s, {d['quiver/size_bytes'] / 2**20:.1f} MB, pgvector "
+                      f"{d['pgvector/build_s']:.1f} s, {d['pgvector/size_bytes'] / 2**20:.1f} MB", "",
+                      "| condition | rows matching | Quiver: plan, rows, recall (worst), ms | "
+                      "pgvector: plan, rows, recall (worst), ms | Quiver / pgvector time | target |",
+                      "|---|---|---|---|---|---|"]
+            for c in d["cases"]:
+                q, p = c["quiver"], c["pgvector"]
+                bound = 0.2 if p["plan"] == "hnsw" else 1.0
+                met = (q["server_ms"] <= bound * p["server_ms"] and q["min_rows"] == K and q["recall"] >= 0.95)
+                cells = [f"{v['plan']}, {v['min_rows']}, {v['recall']:.3f} ({v['worst_recall']:.1f}), "
+                         f"{v['server_ms']:.2f}" for v in (q, p)]
+                lines.append(f"| {c['case']}: `{c['where']}` | {c['matching']:,} | {cells[0]} | {cells[1]} | "
+                             f"{q['server_ms'] / p['server_ms']:.2f} | {'met' if met else 'missed'} "
+                             f"(<= {bound:g}x, recall >= 0.95, {K} rows) |")
+            lines.append("")
     inserts = results.get("inserts")
     if inserts:
         lines += ["## Inserts", "",
@@ -638,7 +760,7 @@ def write_report(results, path, command):
     # The planner's choices (make bench-planner), the scale-out figures (make
     # scaleout-demo), in-memory design measurements (make bench-codes) and the profiles kept
     # next to the changes that moved these numbers are carried across runs.
-    for kept in ("planner.md", "scaleout.md", "codes_prototype.md", "profiles.md"):
+    for kept in ("planner.md", "scaleout.md", "codes_prototype.md", "filter_prototype.md", "profiles.md"):
         design = ROOT / "bench" / "results" / kept
         if design.exists():
             lines += [design.read_text().rstrip(), ""]
@@ -716,6 +838,8 @@ def main():
                         help="measure only builds with 0, 1 and 2 parallel workers and merge them into results.json")
     parser.add_argument("--only-halfvec", action="store_true",
                         help="measure only halfvec against vector and merge it into the existing results.json")
+    parser.add_argument("--only-filter-columns", action="store_true",
+                        help="measure only filters inside the index and merge them into the existing results.json")
     parser.add_argument("--only-filtered", action="store_true",
                         help="measure only the filtered queries and merge them into the existing results.json")
     args = parser.parse_args()
@@ -747,7 +871,7 @@ def main():
     out = Path(args.out)
     loaders = {"glove-50": (load_glove, "cosine"), "fashion-mnist": (load_fashion_mnist, "l2"),
                "minilm-wordnet": (load_sentences, "cosine")}
-    only = args.only_filtered or args.only_inserts or args.only_builds or args.only_halfvec
+    only = args.only_filtered or args.only_inserts or args.only_builds or args.only_halfvec or args.only_filter_columns
     if only:
         results = json.loads((out / "results.json").read_text())
     else:
@@ -771,6 +895,13 @@ def main():
     if not only or args.only_filtered:
         base, queries = load_fashion_mnist(sizes["fashion-mnist"][0], 1000, np.random.default_rng(7))
         results["filtered"] = study_filtered(args, conns, base, queries, "l2", 50 if args.quick else 200)
+    if not only or args.only_filter_columns:
+        sets = {}
+        for name, rows in (("minilm-wordnet", 60_000), ("glove-50", 200_000)):
+            loader, metric = loaders[name]
+            base, queries = loader(20_000 if args.quick else rows, 1000, np.random.default_rng(5))
+            sets[name] = (base, queries, metric)
+        results["filter_columns"] = study_filter_columns(args, conns, sets, 50 if args.quick else 200)
     if not only or args.only_inserts:
         results["inserts"] = study_inserts(args, conns, seconds=5 if args.quick else 20)
     out.mkdir(parents=True, exist_ok=True)

@@ -8,29 +8,15 @@
 //! BASE and QUERIES are little-endian float32 rows (tests/lib/datasets.py --raw).
 
 use quiver::hnsw::coded::{search_counted, NodeCodes, Rerank, Touched, WalkCounts};
-use quiver::hnsw::memory::MemoryGraph;
-use quiver::hnsw::{Params, SearchScratch};
+use quiver::hnsw::memory::BuiltGraph;
+use quiver::hnsw::SearchScratch;
 use quiver::kernels::{self, codes::CodeMetric};
-use rand::{Rng, SeedableRng};
-use std::time::Instant;
+
+#[path = "prototype_data.rs"]
+mod prototype_data;
+use prototype_data::{build_graph, read_rows};
 
 const K: usize = 10;
-
-fn read_rows(path: &str, dimensions: usize, normalize: bool) -> Vec<Vec<f32>> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    assert_eq!(bytes.len() % (dimensions * 4), 0, "{path} is not rows of {dimensions} float32");
-    bytes
-        .chunks_exact(dimensions * 4)
-        .map(|row| {
-            let mut v: Vec<f32> = row.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
-            if normalize {
-                let norm = kernels::norm(&v) as f32;
-                v.iter_mut().for_each(|x| *x /= norm);
-            }
-            v
-        })
-        .collect()
-}
 
 struct Variant {
     name: String,
@@ -53,14 +39,8 @@ fn main() {
     let data = read_rows(base, dimensions, cosine);
     let queries = read_rows(queries, dimensions, cosine);
 
-    let params = Params { m: 16, ef_construction: 64 };
-    let started = Instant::now();
-    let mut graph = MemoryGraph::new(params, dimensions, distance);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
-    for v in &data {
-        graph.insert(v, params.level_for(rng.gen::<f64>()), |_| false, || {});
-    }
-    eprintln!("built {} x {dimensions} in {:.1} s", data.len(), started.elapsed().as_secs_f64());
+    let mut graph = build_graph(&data, dimensions, distance);
+    let params = graph.params();
 
     let truth: Vec<Vec<u32>> = queries
         .iter()

@@ -7,14 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/setup.sh
 cargo build --release --features pg15 --example codes_prototype
-data=target/datasets/raw
-mkdir -p "$data" bench/results
+source bench/raw_datasets.sh
 run=./target/release/examples/codes_prototype
-datasets=tests/lib/datasets.py
-[ -s "$data/glove.base.f32" ] || python3 "$datasets" glove base --count 100000 --raw > "$data/glove.base.f32"
-[ -s "$data/glove.queries.f32" ] || python3 "$datasets" glove queries --raw > "$data/glove.queries.f32"
-[ -s "$data/fmnist.base.f32" ] || python3 "$datasets" fashion-mnist base --raw > "$data/fmnist.base.f32"
-[ -s "$data/fmnist.queries.f32" ] || python3 "$datasets" fashion-mnist queries --count 1000 --raw > "$data/fmnist.queries.f32"
 
 out=bench/results/codes_prototype.md
 {

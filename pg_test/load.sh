@@ -6,8 +6,8 @@
 # crash in the middle of concurrent inserts (also into an index with
 # neighbor codes), an UNLOGGED table across a
 # clean and a crash restart, a streaming standby (both kinds of index, and
-# indexes on halfvec, sparsevec, bit and 2,352-dimension vectors in parts,
-# which also go through a crash), and
+# indexes on halfvec, sparsevec, bit, 2,352-dimension vectors in parts and
+# with filter columns, which also go through a crash), and
 # point-in-time recovery. After each, quiver_check_index must find nothing wrong.
 # Quiver must be installed.
 set -euo pipefail
@@ -274,14 +274,25 @@ check "standby ($variant): the check passes on the standby" \
     "$(standby_sql -At -c "SELECT quiver_check_index('${table}_idx') = '{}'")"
 done
 
-echo "--- halfvec, sparsevec, bit and wide indexes: the standby, and a crash"
-# Each stores its own element width (float16, packed sparse, packed bits), and
-# a wide vector (2,352 dimensions) its parts on other pages; the same WAL
-# records must carry them all.
+echo "--- halfvec, sparsevec, bit, wide and filter-column indexes: the standby, and a crash"
+# Each stores its own element width (float16, packed sparse, packed bits), a
+# wide vector (2,352 dimensions) its parts on other pages, and an index with
+# filter columns their values in each element; the same WAL records must
+# carry them all.
 declare -A width_class=([half]="(embedding::halfvec(784)) halfvec_l2_ops"
                         [sparse]="(embedding::sparsevec(784)) sparsevec_l2_ops"
                         [bits]="(binary_quantize(embedding)::bit(784)) bit_hamming_ops"
-                        [wide]="((embedding || embedding || embedding)::vector(2352)) vector_l2_ops")
+                        [wide]="((embedding || embedding || embedding)::vector(2352)) vector_l2_ops"
+                        [filter]="embedding vector_l2_ops, category, id")
+kinds=(half sparse bits wide filter)
+# width_where KIND ROW: the condition the scans of that index carry (the
+# filter columns' conditions, checked inside the index).
+width_where() {
+    case $1 in
+        filter) echo "$2.id % 3 = 1 AND $2.category <> 'none'" ;;
+        *) echo "true" ;;
+    esac
+}
 # width_order KIND ROW QUERY: what a scan of that index orders ROW's rows by.
 width_order() {
     case $1 in
@@ -289,10 +300,11 @@ width_order() {
         sparse) echo "$2.embedding::sparsevec(784) <-> $3.embedding::sparsevec(784)" ;;
         bits) echo "binary_quantize($2.embedding)::bit(784) <~> binary_quantize($3.embedding)::bit(784)" ;;
         wide) echo "($2.embedding || $2.embedding || $2.embedding)::vector(2352) <-> ($3.embedding || $3.embedding || $3.embedding)::vector(2352)" ;;
+        filter) echo "$2.embedding <-> $3.embedding" ;;
     esac
 }
 sql -c "CREATE TABLE widths AS SELECT * FROM base WHERE id < 3000"
-for kind in half sparse bits wide; do
+for kind in "${kinds[@]}"; do
     sql -c "CREATE INDEX widths_$kind ON widths USING hnsw (${width_class[$kind]})"
 done
 sql -c "INSERT INTO widths SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 500"
@@ -302,9 +314,9 @@ for _ in $(seq 1 100); do
     [ "$(standby_sql -At -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
     sleep 0.1
 done
-for kind in half sparse bits wide; do
+for kind in "${kinds[@]}"; do
     answers="SELECT string_agg(ids, ';' ORDER BY id) FROM (
-                 SELECT q.id, ARRAY(SELECT b.id FROM widths b ORDER BY $(width_order $kind b q) LIMIT 10)::text AS ids
+                 SELECT q.id, ARRAY(SELECT b.id FROM widths b WHERE $(width_where $kind b) ORDER BY $(width_order $kind b q) LIMIT 10)::text AS ids
                  FROM queries q WHERE q.id < 50) s"
     primary_results=$(sql -At -c "SET enable_seqscan = off" -c "$answers")
     standby_results=$(standby_sql -At -c "SET enable_seqscan = off" -c "$answers")
@@ -315,14 +327,17 @@ for kind in half sparse bits wide; do
 done
 sql -c "INSERT INTO widths SELECT n, 'before the crash', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id BETWEEN 500 AND 999"
 restart immediate
-for kind in half sparse bits wide; do
+for kind in "${kinds[@]}"; do
     check "crash ($kind): the check passes after recovery" "$(sound widths_$kind)"
+    # The filter-column index checks the row's id itself (an Index Cond).
+    same_row="x.id + 0 = b.id"
+    [ "$kind" != filter ] || same_row="x.id = b.id"
     # As lost_rows: a scan for the row's own vector, filtered to the row and
     # continued as far as the graph reaches, must return it.
     lost=$(sql -At -c "SET enable_seqscan = off" -c "SET enable_bitmapscan = off" -c "SET hnsw.iterative_scan = relaxed_order" \
         -c "SET hnsw.max_scan_tuples = 2000000" -c "
         SELECT count(*) FROM widths b WHERE b.category IN ('written', 'before the crash')
-        AND NOT EXISTS (SELECT FROM (SELECT x.id FROM widths x WHERE x.id + 0 = b.id ORDER BY $(width_order $kind x b) LIMIT 1) s)")
+        AND NOT EXISTS (SELECT FROM (SELECT x.id FROM widths x WHERE $same_row ORDER BY $(width_order $kind x b) LIMIT 1) s)")
     check "crash ($kind): the index returns every committed row ($lost lost)" "$([ "$lost" = 0 ] && echo t || echo f)"
 done
 sql -c "DROP TABLE widths"

@@ -108,12 +108,28 @@ BEGIN
         what := CASE
             WHEN object.amname = 'btree' THEN 'btree order of ' || object.type || ': element by element, then by dimensions'
             WHEN object.amname = 'ivfflat' THEN 'pgvector''s ivfflat class, kept so that CREATE INDEX ... USING ivfflat says to use hnsw'
+            WHEN object.name LIKE '%\_filter\_ops' THEN 'hnsw filter column of type ' || object.type
+                || ' (after the vector): its WHERE conditions are checked inside the index'
             ELSE 'hnsw index on ' || object.type || ' ordered by ' || CASE substring(object.name FROM '_([a-z0-9]+)_ops$')
                 WHEN 'l2' THEN 'L2 distance (<->)' WHEN 'ip' THEN 'negative inner product (<#>)'
                 WHEN 'cosine' THEN 'cosine distance (<=>)' WHEN 'l1' THEN 'L1 distance (<+>)'
                 WHEN 'hamming' THEN 'Hamming distance (<~>)' ELSE 'Jaccard distance (<%>)' END
         END;
         EXECUTE format('COMMENT ON OPERATOR CLASS @extschema@.%I USING %I IS %L', object.name, object.amname, what);
-        EXECUTE format('COMMENT ON OPERATOR FAMILY @extschema@.%I USING %I IS %L', object.name, object.amname, what);
+        IF (SELECT f.opfname FROM pg_opfamily f WHERE f.oid = object.opcfamily) = object.name THEN
+            EXECUTE format('COMMENT ON OPERATOR FAMILY @extschema@.%I USING %I IS %L', object.name, object.amname, what);
+        END IF;
+    END LOOP;
+    -- Filter classes of types that compare with each other share a family.
+    FOR object IN
+        SELECT f.opfname AS name FROM pg_opfamily f
+        JOIN pg_depend d ON d.classid = 'pg_opfamily'::regclass AND d.objid = f.oid
+        WHERE d.refobjid = extension AND d.deptype = 'e' AND f.opfname LIKE '%\_filter\_ops'
+          AND NOT EXISTS (SELECT 1 FROM pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname)
+    LOOP
+        EXECUTE format('COMMENT ON OPERATOR FAMILY @extschema@.%I USING hnsw IS %L', object.name,
+            'hnsw filter columns of the types ' || (SELECT string_agg(format_type(c.opcintype, NULL), ', ' ORDER BY c.opcname)
+                FROM pg_opclass c JOIN pg_opfamily f ON f.oid = c.opcfamily WHERE f.opfname = object.name)
+            || ', which compare with each other');
     END LOOP;
 END $$;

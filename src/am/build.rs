@@ -5,6 +5,7 @@
 //! `parallel`). Pages are written without WAL and the finished index is
 //! logged once.
 
+use super::filter::FilterColumns;
 use super::parallel::{self, BuildCounts};
 use super::{check_for_interrupts, heap_tid, insert, level_for_tid, IndexSpec};
 use crate::hnsw::cost::{self, WalkCost};
@@ -27,6 +28,9 @@ struct BuildState {
     spec: IndexSpec,
     graph: Option<MemoryGraph>,
     heap_tids: Vec<Vec<HeapTid>>,
+    /// With filter columns: their descriptor, and each node's values.
+    filter_columns: Option<FilterColumns>,
+    filters: Vec<Vec<u8>>,
     /// Once the graph outgrew memory: the meta page, for inserting on disk.
     on_disk: Option<Meta>,
     memory_limit: usize,
@@ -51,7 +55,9 @@ pub unsafe extern "C-unwind" fn ambuild(
         pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL as i32, total);
     }
     let rows = parallel::estimate_rows(heap, spec.dimensions);
-    let workers = parallel::workers_for(heap, index_info, rows);
+    // Workers keep no filter values in their shared graph: an index with
+    // filter columns is built by one process.
+    let workers = if spec.filter_columns > 0 { 0 } else { parallel::workers_for(heap, index_info, rows) };
     let counts = (workers > 0)
         .then(|| parallel::build(heap, index, index_info, &spec, workers, rows))
         .flatten()
@@ -81,6 +87,8 @@ fn serial_build(
         spec,
         graph: Some(MemoryGraph::new(spec.params, spec.dimensions, spec.distance())),
         heap_tids: Vec::new(),
+        filter_columns: FilterColumns::of(index),
+        filters: Vec::new(),
         on_disk: None,
         // SAFETY: a plain GUC variable, in kilobytes.
         memory_limit: unsafe { pg_sys::maintenance_work_mem } as usize * 1024,
@@ -107,7 +115,7 @@ fn serial_build(
     match state.graph.take() {
         Some(mut graph) => {
             graph.reconnect_unreachable(check_for_interrupts);
-            write_graph(index, &spec, &mut graph, &state.heap_tids);
+            write_graph(index, &spec, &mut graph, &state.heap_tids, &state.filters);
         }
         None => {
             super::vacuum::repair_graph(index, Logging::Build);
@@ -126,7 +134,8 @@ unsafe extern "C-unwind" fn build_callback(
     _tuple_is_alive: bool,
     state: *mut std::ffi::c_void,
 ) {
-    // SAFETY: `state` is the BuildState passed to the scan; one column.
+    // SAFETY: `state` is the BuildState passed to the scan; a value and a
+    // null flag per key column, the vector first.
     let state = unsafe { &mut *state.cast::<BuildState>() };
     if unsafe { *isnull } {
         return;
@@ -135,23 +144,36 @@ unsafe extern "C-unwind" fn build_callback(
     let datum = unsafe { *values };
     let tid = heap_tid(tid);
     let mut row_context = std::mem::replace(&mut state.row_context, PgMemoryContexts::CurrentMemoryContext);
-    row_context.switch_to(|_| state.add_row(index, datum, tid));
+    row_context.switch_to(|_| {
+        // SAFETY: as above.
+        let filter = state.filter_columns.as_ref().map(|columns| unsafe { columns.form(values, isnull) }).unwrap_or_default();
+        state.add_row(index, datum, filter, tid)
+    });
     row_context.reset();
     state.row_context = row_context;
 }
 
 impl BuildState {
-    fn add_row(&mut self, index: pg_sys::Relation, datum: pg_sys::Datum, tid: HeapTid) {
+    fn add_row(&mut self, index: pg_sys::Relation, datum: pg_sys::Datum, filter: Vec<u8>, tid: HeapTid) {
         // SAFETY: the indexed column is a non-null vector.
         let Some(vector) = (unsafe { self.spec.prepare(datum) }) else { return };
         let level = level_for_tid(&self.spec.params, tid, 0);
         if let Some(meta) = self.on_disk.as_mut() {
-            insert::insert_on_disk(index, &self.spec, meta, &vector, tid, level, Logging::Build);
+            insert::insert_on_disk(index, &self.spec, meta, &vector, &filter, tid, level, Logging::Build);
         } else {
             let graph = self.graph.as_mut().expect("graph is in memory until it spills");
-            let heap_tids = &mut self.heap_tids;
-            match graph.insert(&vector, level, |node| heap_tids[node as usize].len() < page::HEAP_TIDS, check_for_interrupts) {
-                Inserted::New(_) => heap_tids.push(vec![tid]),
+            let (heap_tids, filters) = (&mut self.heap_tids, &mut self.filters);
+            // An equal vector joins a node with room, and with the same filter values.
+            let joins = |node: u32| {
+                heap_tids[node as usize].len() < page::HEAP_TIDS && filters.get(node as usize).is_none_or(|f| *f == filter)
+            };
+            match graph.insert(&vector, level, joins, check_for_interrupts) {
+                Inserted::New(_) => {
+                    heap_tids.push(vec![tid]);
+                    if self.filter_columns.is_some() {
+                        filters.push(filter);
+                    }
+                }
                 Inserted::Duplicate(node) => heap_tids[node as usize].push(tid),
             }
             if graph.memory_bytes() > self.memory_limit {
@@ -175,8 +197,9 @@ impl BuildState {
             "Building will take significantly more time. Increase maintenance_work_mem to speed up builds."
         );
         graph.reconnect_unreachable(check_for_interrupts);
-        self.on_disk = Some(write_graph(index, &self.spec, &mut graph, &self.heap_tids));
+        self.on_disk = Some(write_graph(index, &self.spec, &mut graph, &self.heap_tids, &self.filters));
         self.heap_tids = Vec::new();
+        self.filters = Vec::new();
     }
 }
 
@@ -258,12 +281,14 @@ fn train_codes(spec: &IndexSpec, graph: &impl BuiltGraph) -> Option<IndexCodes> 
 }
 
 /// Writes the meta page, the quantizer of neighbor codes and the in-memory
-/// graph to an empty index, without WAL. Returns the meta page's contents.
+/// graph to an empty index, without WAL. `filters` holds each node's filter
+/// values (none without filter columns). Returns the meta page's contents.
 pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     index: pg_sys::Relation,
     spec: &IndexSpec,
     graph: &mut G,
     heap_tids: &[Vec<HeapTid>],
+    filters: &[Vec<u8>],
 ) -> Meta {
     let (walk_first_batch_visits, walk_visits_per_row_milli) = WalkCost::encode(measure_walk(graph));
     let graph = &*graph;
@@ -284,9 +309,10 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     // Wide vectors' parts go on pages after the graph's, in the graph's order.
     let (piece, mut part_lengths, mut part_owners) = (piece_bytes(), Vec::new(), Vec::new());
     let mut node_parts = vec![0..0; graph.len()];
+    let filter_of = |node: u32| filters.get(node as usize).map_or(&[][..], |f| &f[..]);
     for &node in &order {
         let stored_len = spec.stored(graph.vector(node)).len();
-        if needs_parts(width, stored_len) {
+        if needs_parts(width, stored_len, filter_of(node).len()) {
             let start = part_lengths.len();
             let bytes = width.vector_bytes(stored_len);
             for (position, at) in (0..bytes).step_by(piece).enumerate() {
@@ -296,9 +322,12 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
             node_parts[node as usize] = start..part_lengths.len();
         }
     }
-    let element_len = |n: u32| match node_parts[n as usize].len() {
-        0 => page::element_size(spec.stored(graph.vector(n)).len(), width),
-        parts => page::wide_element_size(parts),
+    let element_len = |n: u32| {
+        let body_len = match node_parts[n as usize].len() {
+            0 => page::element_size(spec.stored(graph.vector(n)).len(), width),
+            parts => page::wide_element_size(parts),
+        };
+        page::with_filter_size(body_len, filter_of(n).len())
     };
     let sizes: Vec<(usize, usize)> = (0..graph.len() as u32).map(|n| (element_len(n), shape.tuple_size(graph.level(n)))).collect();
     let first_graph_block = page::META_BLOCK + 1 + quantizer_blocks;
@@ -357,11 +386,13 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
                             anchor: graph.anchor_of(node).map_or(NodeId::NONE, |a| plan.elements[a as usize]),
                             wide: !node_parts[node as usize].is_empty(),
                         };
-                        if header.wide {
+                        let mut tuple = if header.wide {
                             page::encode_wide_element(&header, &part_ids[node_parts[node as usize].clone()])
                         } else {
                             page::encode_element(&header, spec.stored(graph.vector(node)))
-                        }
+                        };
+                        page::append_filter(&mut tuple, filter_of(node));
+                        tuple
                     }
                     PlannedItem::Neighbors(node) => {
                         let level = graph.level(node);

@@ -101,6 +101,8 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
     }
     let Some(meta) = read_meta(index, &mut report) else { return problems };
     let shape = meta.list_shape();
+    // SAFETY: index is open.
+    let filter_columns = unsafe { (*(*index).rd_index).indnkeyatts } as usize - 1;
     // A broken quantizer is an ERROR here as in a scan: nothing is checked against it.
     let codes = crate::storage::codes::load(index, &meta);
     let mut list_codes: HashMap<NodeId, Vec<u8>> = HashMap::new();
@@ -148,6 +150,15 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                         } else {
                             check_vector(id, page::element_vector(tuple, header.dimensions as usize), &mut report)
                         };
+                        // Elements of an index with filter columns carry their values.
+                        match page::element_filter(tuple) {
+                            Ok(values) if values.is_some() != (filter_columns > 0) => report(format!(
+                                "element {block}/{offset}: {} filter values, index has {filter_columns} filter columns",
+                                if values.is_some() { "has" } else { "lacks" }
+                            )),
+                            Ok(_) => {}
+                            Err(e) => report(format!("element {block}/{offset}: {e}")),
+                        }
                         elements.insert(id, Element { header, code });
                     }
                     Err(e) => report(format!("element {block}/{offset}: {e}")),

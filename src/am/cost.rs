@@ -98,9 +98,15 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let ef = options::ef_search();
         let scan = cost::scan_cost(walk, meta.dimensions as usize, meta.m as usize, tuples, ef);
         let startup = microseconds_to_cost(scan.startup);
-        let per_row = microseconds_to_cost(scan.per_row) + heap_fetch_cost(root, path, tuples);
+        // Conditions on filter columns (index quals) pass a share of the
+        // nodes: the walk goes through all of them, each costing a check,
+        // and hands out (and the executor fetches) only that share.
+        let passing = costs.indexSelectivity.clamp(1.0 / tuples, 1.0);
+        let index_rows = (tuples * passing).max(1.0);
+        let checks = pg_sys::list_length((*path).indexclauses) as f64 * pg_sys::cpu_operator_cost;
+        let per_row = (microseconds_to_cost(scan.per_row) + checks) / passing + heap_fetch_cost(root, path, index_rows);
         // With iterative scans off, a scan ends after its first batch.
-        let rows = if options::ITERATIVE_SCAN.get() == IterativeScan::Off { (ef as f64).min(tuples) } else { tuples };
+        let rows = if options::ITERATIVE_SCAN.get() == IterativeScan::Off { (ef as f64 * passing).min(index_rows) } else { index_rows };
         *startup_cost = startup;
         *total_cost = startup + rows * per_row;
         *selectivity = costs.indexSelectivity;

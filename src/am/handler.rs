@@ -15,10 +15,11 @@ fn hnsw_handler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRouti
     am.amcanorderbyop = true;
     am.amcanbackward = false;
     am.amcanunique = false;
-    am.amcanmulticol = false;
+    // The vector, then filter columns the scan checks (`filter`).
+    am.amcanmulticol = true;
     am.amoptionalkey = true;
-    am.amsearcharray = false;
-    am.amsearchnulls = false;
+    am.amsearcharray = true;
+    am.amsearchnulls = true;
     am.amstorage = false;
     am.amclusterable = false;
     am.ampredlocks = false;

@@ -1,6 +1,7 @@
 //! aminsert, and the on-disk insert that the build also uses once its graph
 //! outgrows memory.
 
+use super::filter::FilterColumns;
 use super::{check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, with_insert_lock_shared, IndexSpec};
 use crate::hnsw::{self, Candidate, SearchScratch};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
@@ -21,7 +22,8 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_unchanged: bool,
     _index_info: *mut pg_sys::IndexInfo,
 ) -> bool {
-    // SAFETY: one column; Postgres passes its value and null flag.
+    // SAFETY: Postgres passes each key column's value and null flag; a row
+    // without a vector is not indexed.
     if unsafe { *isnull } {
         return false;
     }
@@ -31,6 +33,8 @@ pub unsafe extern "C-unwind" fn aminsert(
     PgMemoryContexts::new("quiver hnsw insert").switch_to(|_| {
         // SAFETY: a non-null vector datum.
         let Some(vector) = (unsafe { spec.prepare(datum) }) else { return };
+        // SAFETY: as above, a value per key column.
+        let filter = FilterColumns::of(index).map(|columns| unsafe { columns.form(values, isnull) }).unwrap_or_default();
         let level = level_for_tid(&spec.params, tid, 0);
         // Inserts run at once under the shared lock; one that moves the entry
         // point (rare: a new top layer, or the first node) runs alone.
@@ -38,14 +42,14 @@ pub unsafe extern "C-unwind" fn aminsert(
             let mut meta = read_meta(index);
             let moves_entry = meta.entry.is_none() || level > meta.entry_level as usize;
             if !moves_entry {
-                insert_on_disk(index, &spec, &mut meta, &vector, tid, level, Logging::Wal);
+                insert_on_disk(index, &spec, &mut meta, &vector, &filter, tid, level, Logging::Wal);
             }
             !moves_entry
         });
         if !inserted {
             with_insert_lock(index, || {
                 let mut meta = read_meta(index);
-                insert_on_disk(index, &spec, &mut meta, &vector, tid, level, Logging::Wal);
+                insert_on_disk(index, &spec, &mut meta, &vector, &filter, tid, level, Logging::Wal);
             });
         }
     });
@@ -55,12 +59,15 @@ pub unsafe extern "C-unwind" fn aminsert(
 /// Inserts a prepared vector into the graph on pages (INSERT, Algorithm 1):
 /// finds its neighbors, writes its node, links the neighbors back, and moves
 /// the entry point up if the node reaches a new top layer. A vector equal to
-/// a stored one joins that element when it has room for another heap TID.
+/// a stored one, with the same filter values, joins that element when it
+/// has room for another heap TID.
+#[allow(clippy::too_many_arguments)]
 pub fn insert_on_disk(
     index: pg_sys::Relation,
     spec: &IndexSpec,
     meta: &mut Meta,
     vector: &[f32],
+    filter: &[u8],
     tid: HeapTid,
     level: usize,
     logging: Logging,
@@ -77,7 +84,7 @@ pub fn insert_on_disk(
         wide: false,
     };
     if meta.entry.is_none() {
-        let id = add_node(index, meta, header, spec.stored(vector), &page::new_neighbor_tuple(level, meta.list_shape()), logging);
+        let id = add_node(index, meta, header, spec.stored(vector), filter, &page::new_neighbor_tuple(level, meta.list_shape()), logging);
         let insert_block = meta.insert_block;
         update_meta(index, logging, |stored| {
             stored.entry = id;
@@ -97,10 +104,14 @@ pub fn insert_on_disk(
 
     // Any equal vector among the neighbors with room takes the row: the
     // nearest alone may be full already.
-    let mut stored = Vec::new();
+    let (mut stored, mut stored_filter) = (Vec::new(), Vec::new());
     for equal in per_layer.first().into_iter().flatten().take_while(|c| c.distance == 0.0) {
         graph.read_vector(equal.id, &mut stored);
-        if stored == spec.stored(vector) && graph.add_heap_tid(equal.id, tid) {
+        if stored != spec.stored(vector) {
+            continue;
+        }
+        let same_filter = graph.read_header_and_filter(equal.id, &mut stored_filter).is_some() && stored_filter == filter;
+        if same_filter && graph.add_heap_tid(equal.id, tid) {
             return;
         }
     }
@@ -123,7 +134,7 @@ pub fn insert_on_disk(
         page::write_layer(&mut neighbor_tuple, shape, layer, &ids, &codes).expect("a new node has every layer up to its level");
     }
     let read_insert_block = meta.insert_block;
-    let id = add_node(index, meta, header, spec.stored(vector), &neighbor_tuple, logging);
+    let id = add_node(index, meta, header, spec.stored(vector), filter, &neighbor_tuple, logging);
     hnsw::link_new_node(&mut graph, &params, id, &per_layer, old_entry);
     drop(graph);
 

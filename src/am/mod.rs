@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod cost;
 pub use cost::microseconds_to_cost;
+mod filter;
 mod handler;
 mod insert;
 mod ivfflat;
@@ -73,6 +74,8 @@ pub struct IndexSpec {
     pub params: Params,
     /// `WITH (neighbor_codes = on)`: codes of the layer-0 neighbors in each list.
     pub neighbor_codes: bool,
+    /// Key columns after the vector, whose values elements keep (`filter`).
+    pub filter_columns: usize,
 }
 
 impl IndexSpec {
@@ -87,6 +90,7 @@ impl IndexSpec {
                 format!("m = {m} needs ef_construction >= {}; it is {ef_construction}.", 2 * m)
             );
         }
+        let filter_columns = filter_columns_of(index);
         let indexed_type = indexed_type_of(index);
         if matches!(indexed_type, IndexedType::Bit | IndexedType::Sparsevec) && neighbor_codes {
             ereport!(
@@ -103,6 +107,7 @@ impl IndexSpec {
             dimensions: if indexed_type == IndexedType::Sparsevec { SPARSE_SLOTS } else { dimensions_of(index, indexed_type) },
             params: Params { m, ef_construction },
             neighbor_codes,
+            filter_columns,
         }
     }
 
@@ -298,6 +303,31 @@ fn metric_of(index: pg_sys::Relation) -> Metric {
             );
         }
     }
+}
+
+/// The index's key columns after the vector. The first column must be the
+/// vector (its class has a distance function) and the others must not be.
+fn filter_columns_of(index: pg_sys::Relation) -> usize {
+    // SAFETY: an open index has rd_index; missing procs give InvalidOid.
+    let columns = unsafe { (*(*index).rd_index).indnkeyatts } as usize;
+    let has_distance = |column: usize| unsafe { pg_sys::index_getprocid(index, column as i16, 1) } != pg_sys::InvalidOid;
+    if !has_distance(1) {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "the first column of an hnsw index must be the vector",
+            "Put the vector first, then the filter columns: USING hnsw (embedding vector_l2_ops, tenant_id)."
+        );
+    }
+    if let Some(column) = (2..=columns).find(|&c| has_distance(c)) {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("hnsw index column {column} is a second vector"),
+            "An hnsw index orders by one vector, its first column; the columns after it are filter columns."
+        );
+    }
+    columns - 1
 }
 
 /// The type the operator class takes, told by its name.

@@ -233,7 +233,7 @@ pub fn build(
             reconnect_unreachable_nodes(&mut graph, check_for_interrupts);
             let heap_tids: Vec<Vec<HeapTid>> =
                 (0..graph.len() as u32).map(|node| graph.rows(node).into_iter().map(HeapTid::from_u64).collect()).collect();
-            write_graph(index, spec, &mut graph, &heap_tids);
+            write_graph(index, spec, &mut graph, &heap_tids, &[]);
             ereport!(
                 DEBUG2,
                 PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,

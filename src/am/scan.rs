@@ -3,6 +3,7 @@
 //! with `hnsw.iterative_scan` on, further batches as long as the executor asks
 //! for rows (a WHERE filter rejected some) and the scan's budget allows.
 
+use super::filter::ScanFilter;
 use super::options::{self, IterativeScan};
 use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
@@ -32,6 +33,13 @@ struct ScanState {
     batch: std::vec::IntoIter<Candidate<NodeId>>,
     /// Heap TIDs of the current element still to return, last first.
     pending: Vec<HeapTid>,
+    /// The query's conditions on filter columns, and the values of the
+    /// element being checked; elements that fail are passed over.
+    filter: Option<ScanFilter>,
+    filter_values: Vec<u8>,
+    rejected_count: usize,
+    /// Where the scan's own allocations live (the filter's arrays).
+    context: pg_sys::MemoryContext,
     scratch: Scratch,
 }
 
@@ -71,6 +79,11 @@ pub unsafe extern "C-unwind" fn ambeginscan(
         hand_out_limit: f32::INFINITY,
         batch: Vec::new().into_iter(),
         pending: Vec::new(),
+        filter: None,
+        filter_values: Vec::new(),
+        rejected_count: 0,
+        // SAFETY: a plain read of the current context, which holds the scan.
+        context: unsafe { pg_sys::CurrentMemoryContext },
         scratch: SPARE_SCRATCH.take().unwrap_or_default(),
     };
     // Freed with the scan's memory context, also after an ERROR. Its pins are
@@ -83,13 +96,24 @@ pub unsafe extern "C-unwind" fn ambeginscan(
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amrescan(
     scan: pg_sys::IndexScanDesc,
-    _keys: pg_sys::ScanKey,
-    _nkeys: std::ffi::c_int,
+    keys: pg_sys::ScanKey,
+    nkeys: std::ffi::c_int,
     orderbys: pg_sys::ScanKey,
     norderbys: std::ffi::c_int,
 ) {
     let state = state(scan);
     report(state);
+    state.rejected_count = 0;
+    state.filter = None;
+    // SAFETY: Postgres passes nkeys keys; kept in keyData, where the filter
+    // calls their functions for as long as the scan runs.
+    unsafe {
+        if !keys.is_null() && nkeys > 0 {
+            std::ptr::copy(keys, (*scan).keyData, nkeys as usize);
+        }
+        let (index, key_data, count) = ((*scan).indexRelation, (*scan).keyData, (*scan).numberOfKeys as usize);
+        state.filter = PgMemoryContexts::For(state.context).switch_to(|_| ScanFilter::new(index, key_data, count));
+    }
     state.started = false;
     state.coded = false;
     state.hold_back = 0;
@@ -160,7 +184,16 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         };
         if let Some(next) = next {
             let graph = state.graph.as_mut().expect("a search made the graph");
-            if let Some(header) = graph.read_header(next.id).filter(|h| !h.deleted) {
+            let header = match state.filter.as_mut() {
+                None => graph.read_header(next.id),
+                Some(filter) => graph
+                    .read_header_and_filter(next.id, &mut state.filter_values)
+                    .filter(|h| h.deleted || filter.matches(&state.filter_values) || {
+                        state.rejected_count += 1;
+                        false
+                    }),
+            };
+            if let Some(header) = header.filter(|h| !h.deleted) {
                 state.pending.extend(header.heap_tids.iter().rev());
             }
             continue;
@@ -221,10 +254,11 @@ fn report(state: &ScanState) {
         return;
     }
     pgrx::debug1!(
-        "hnsw scan: {} nodes measured, {} handed out, {} skipped to keep strict order",
+        "hnsw scan: {} nodes measured, {} handed out, {} skipped to keep strict order, {} failed the index's conditions",
         search.visited_count,
         search.returned_count,
-        search.skipped_count
+        search.skipped_count,
+        state.rejected_count
     );
 }
 

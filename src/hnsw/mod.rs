@@ -4,6 +4,7 @@
 
 pub mod coded;
 pub mod cost;
+pub mod filtered;
 pub mod iterative;
 pub mod memory;
 pub mod repair;

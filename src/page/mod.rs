@@ -16,8 +16,10 @@ pub const META_MAGIC: u32 = 0x5156_4853; // "QVHS"
 /// added float16 vectors in elements (a flag in each element says which);
 /// older indexes, which have float4 ones only, read as version 4. Version 5
 /// added wide elements, whose vector is stored in part tuples on other pages
-/// (older indexes have none, and read as version 5).
-pub const FORMAT_VERSION: u32 = 5;
+/// (older indexes have none, and read as version 5). Version 6 added filter
+/// values after an element's vector, for indexes with filter columns (a flag
+/// in each element says it has them; older indexes have none).
+pub const FORMAT_VERSION: u32 = 6;
 const OLDEST_READABLE_VERSION: u32 = 2;
 pub const META_BLOCK: u32 = 0;
 /// Heap rows one element can stand for (equal vectors share an element).
@@ -324,6 +326,8 @@ const FLOAT2_FLAG: u8 = 2;
 const BIT_FLAG: u8 = 4;
 const SPARSE_FLAG: u8 = 8;
 const WIDE_FLAG: u8 = 16;
+/// The element carries filter values after its vector (`append_filter`).
+const FILTER_FLAG: u8 = 32;
 const WIDTH_FLAGS: u8 = FLOAT2_FLAG | BIT_FLAG | SPARSE_FLAG;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,7 +363,9 @@ impl ElementHeader {
             ElementWidth::Bit => BIT_FLAG,
             ElementWidth::Sparse => SPARSE_FLAG,
         };
-        out[2] = if self.deleted { DELETED_FLAG } else { 0 } | if self.wide { WIDE_FLAG } else { 0 } | width_flag;
+        // The filter flag belongs to the bytes after the header, which a
+        // header rewritten in place (VACUUM, a new heap TID) leaves as they are.
+        out[2] = if self.deleted { DELETED_FLAG } else { 0 } | if self.wide { WIDE_FLAG } else { 0 } | width_flag | (out[2] & FILTER_FLAG);
         out[3] = self.heap_tids.len() as u8;
         self.neighbors.write(&mut out[4..10]);
         out[10..12].copy_from_slice(&self.dimensions.to_le_bytes());
@@ -381,7 +387,7 @@ impl ElementHeader {
         if count > HEAP_TIDS {
             return Err(FormatError::BadField("heap TID count"));
         }
-        if tuple[2] & !(DELETED_FLAG | WIDE_FLAG | WIDTH_FLAGS) != 0 || (tuple[2] & WIDTH_FLAGS).count_ones() > 1 {
+        if tuple[2] & !(DELETED_FLAG | WIDE_FLAG | FILTER_FLAG | WIDTH_FLAGS) != 0 || (tuple[2] & WIDTH_FLAGS).count_ones() > 1 {
             return Err(FormatError::BadField("element flags"));
         }
         let width = element_width(tuple);
@@ -390,6 +396,9 @@ impl ElementHeader {
         let size = if wide { wide_element_size(part_count(tuple)?) } else { element_size(dimensions as usize, width) };
         if tuple.len() < size {
             return Err(FormatError::TooShort { needed: size, found: tuple.len() });
+        }
+        if tuple[2] & FILTER_FLAG != 0 && tuple.len() <= filter_offset(size) {
+            return Err(FormatError::BadField("filter values"));
         }
         Ok(ElementHeader {
             level: tuple[1],
@@ -448,6 +457,55 @@ pub fn vector_bytes(width: ElementWidth, vector: &[f32]) -> Vec<u8> {
         }
     }
     body
+}
+
+// ---- filter values ---------------------------------------------------------------
+//
+// An index with filter columns (`CREATE INDEX ... USING hnsw (embedding
+// vector_l2_ops, tenant_id, labels)`) keeps each element's values of those
+// columns after its vector (or its part ids), 8-byte aligned, in bytes the
+// caller forms and reads (PostgreSQL's index tuple format, for the pgrx
+// side). The element's flag says they are there.
+
+/// Where filter values start after an element body of `body_len` bytes.
+pub fn filter_offset(body_len: usize) -> usize {
+    body_len.next_multiple_of(8)
+}
+
+/// Size of an element of `body_len` bytes with `filter_len` bytes of filter values.
+pub fn with_filter_size(body_len: usize, filter_len: usize) -> usize {
+    if filter_len == 0 { body_len } else { filter_offset(body_len) + filter_len }
+}
+
+/// Appends filter values to an encoded element (none: leaves it as it is).
+pub fn append_filter(tuple: &mut Vec<u8>, filter: &[u8]) {
+    if filter.is_empty() {
+        return;
+    }
+    tuple[2] |= FILTER_FLAG;
+    tuple.resize(filter_offset(tuple.len()), 0);
+    tuple.extend_from_slice(filter);
+}
+
+/// Bytes of the element before its filter values: header and vector, or
+/// header and part ids.
+fn element_body_len(tuple: &[u8]) -> Result<usize, FormatError> {
+    let header = ElementHeader::decode(tuple)?;
+    Ok(if header.wide {
+        wide_element_size(part_count(tuple)?)
+    } else {
+        element_size(header.dimensions as usize, header.width)
+    })
+}
+
+/// The element's filter values; None when it has none.
+pub fn element_filter(tuple: &[u8]) -> Result<Option<&[u8]>, FormatError> {
+    let body_len = element_body_len(tuple)?;
+    if tuple[2] & FILTER_FLAG == 0 {
+        return Ok(None);
+    }
+    // `decode` checked that bytes follow the body.
+    Ok(Some(&tuple[filter_offset(body_len)..]))
 }
 
 // ---- wide elements ---------------------------------------------------------------
@@ -954,6 +1012,46 @@ mod tests {
         bad_metric[16] = 9;
         assert_eq!(Meta::decode(&bad_metric), Err(FormatError::BadField("metric")));
         assert!(matches!(Meta::decode(&bytes[..10]), Err(FormatError::TooShort { .. })));
+    }
+
+    #[test]
+    fn filter_values_follow_the_body_and_survive_header_rewrites() {
+        let header = ElementHeader {
+            level: 0,
+            deleted: false,
+            width: ElementWidth::Float4,
+            heap_tids: vec![NodeId::new(1, 2)],
+            neighbors: NodeId::new(5, 6),
+            dimensions: 3,
+            anchor: NodeId::NONE,
+            wide: false,
+        };
+        let plain = encode_element(&header, &[1.0, 2.0, 3.0]);
+        assert_eq!(element_filter(&plain), Ok(None));
+        // 3 floats end at 84 bytes: the values start 8-aligned, at 88.
+        let mut tuple = plain.clone();
+        append_filter(&mut tuple, &[7, 8, 9]);
+        assert_eq!(tuple.len(), with_filter_size(plain.len(), 3));
+        assert_eq!(tuple.len(), 91);
+        assert_eq!(element_filter(&tuple), Ok(Some(&[7u8, 8, 9][..])));
+        assert_eq!(ElementHeader::decode(&tuple), Ok(header.clone()));
+        // VACUUM marks the element deleted by rewriting its header in place.
+        let deleted = ElementHeader { deleted: true, ..header.clone() };
+        deleted.encode_into(&mut tuple);
+        assert_eq!(element_filter(&tuple), Ok(Some(&[7u8, 8, 9][..])));
+        assert!(ElementHeader::decode(&tuple).unwrap().deleted);
+        // The flag without the bytes is corruption.
+        assert_eq!(ElementHeader::decode(&tuple[..88]), Err(FormatError::BadField("filter values")));
+        assert_eq!(with_filter_size(84, 0), 84);
+        append_filter(&mut tuple, &[]);
+        assert_eq!(tuple.len(), 91);
+
+        // After a wide element's part ids alike.
+        let wide = ElementHeader { wide: true, dimensions: 5000, ..header };
+        let mut tuple = encode_wide_element(&wide, &[NodeId::new(9, 1), NodeId::new(9, 2)]);
+        append_filter(&mut tuple, &[1, 2]);
+        assert_eq!(element_filter(&tuple), Ok(Some(&[1u8, 2][..])));
+        assert_eq!(element_parts(&tuple), Ok(vec![NodeId::new(9, 1), NodeId::new(9, 2)]));
     }
 
     #[test]

@@ -90,11 +90,13 @@ pub fn update_meta(rel: pg_sys::Relation, logging: Logging, change: impl FnOnce(
 
 // ---- placing new elements ------------------------------------------------------------
 
-/// Whether a vector of `stored_len` values at `width` is too large for an
-/// element on one page, and goes to part tuples (`page::encode_parts`).
-/// Sparse elements never are: their 1,000 non-zeros fit.
-pub fn needs_parts(width: page::ElementWidth, stored_len: usize) -> bool {
-    width != page::ElementWidth::Sparse && item_footprint(page::element_size(stored_len, width)) > page_capacity()
+/// Whether a vector of `stored_len` values at `width`, with `filter_len`
+/// bytes of filter values, is too large for an element on one page, and
+/// goes to part tuples (`page::encode_parts`). Sparse elements never are:
+/// their 1,000 non-zeros fit.
+pub fn needs_parts(width: page::ElementWidth, stored_len: usize, filter_len: usize) -> bool {
+    width != page::ElementWidth::Sparse
+        && item_footprint(page::with_filter_size(page::element_size(stored_len, width), filter_len)) > page_capacity()
 }
 
 /// The most bytes of a vector one part tuple carries: a page's worth, less
@@ -107,23 +109,29 @@ pub fn piece_bytes() -> usize {
 /// Adds a node to the index: its element tuple and its neighbor tuple, on the
 /// page `meta.insert_block` if they fit, else on a new page (which becomes
 /// `meta.insert_block`); a wide vector's parts first, each on a page with
-/// room for it. Returns the element's id.
+/// room for it. `filter` holds the row's filter values (empty without filter
+/// columns). Returns the element's id.
 pub fn add_node(
     rel: pg_sys::Relation,
     meta: &mut Meta,
     mut header: ElementHeader,
     vector: &[f32],
+    filter: &[u8],
     neighbor_tuple: &[u8],
     logging: Logging,
 ) -> NodeId {
-    header.wide = needs_parts(header.width, vector.len());
+    header.wide = needs_parts(header.width, vector.len(), filter.len());
     let parts = if header.wide { add_parts(rel, meta, &page::vector_bytes(header.width, vector), logging) } else { Vec::new() };
     let encode = |header: &ElementHeader| {
-        if header.wide { page::encode_wide_element(header, &parts) } else { page::encode_element(header, vector) }
+        let mut tuple =
+            if header.wide { page::encode_wide_element(header, &parts) } else { page::encode_element(header, vector) };
+        page::append_filter(&mut tuple, filter);
+        tuple
     };
     // Sized without encoding: an inline element's vector is converted once, below.
-    let element_len =
+    let body_len =
         if header.wide { page::wide_element_size(parts.len()) } else { page::element_size(vector.len(), header.width) };
+    let element_len = page::with_filter_size(body_len, filter.len());
     let needed = item_footprint(element_len) + item_footprint(neighbor_tuple.len());
     if needed > page_capacity() {
         return add_node_split(rel, meta, header, &encode, neighbor_tuple, logging);
@@ -442,6 +450,17 @@ impl PageGraph {
     /// The element's header; None if it has been freed.
     pub fn read_header(&mut self, id: NodeId) -> Option<ElementHeader> {
         self.with_element(id, ElementHeader::decode)
+    }
+
+    /// The element's header, and its filter values copied into `filter`
+    /// (cleared when it has none); None if it has been freed.
+    pub fn read_header_and_filter(&mut self, id: NodeId, filter: &mut Vec<u8>) -> Option<ElementHeader> {
+        self.with_element(id, |tuple| {
+            let header = ElementHeader::decode(tuple)?;
+            filter.clear();
+            filter.extend_from_slice(page::element_filter(tuple)?.unwrap_or_default());
+            Ok(header)
+        })
     }
 
     /// Copies the element's vector into `out`.

@@ -184,7 +184,7 @@ SELECT sqlstate_of($$CREATE INDEX ON items USING hnsw (embedding vector_l2_ops) 
 SELECT sqlstate_of($$CREATE INDEX ON items USING hnsw (embedding vector_l2_ops) WITH (lists = 100)$$);
 SELECT sqlstate_of($$CREATE INDEX ON items USING hnsw (embedding)$$);
 SELECT sqlstate_of($$CREATE INDEX ON items USING hnsw (id int4_ops)$$);
-SELECT sqlstate_of($$CREATE INDEX ON items USING hnsw (embedding vector_l2_ops, category)$$);
+SELECT sqlstate_of($$CREATE INDEX ON items USING hnsw (category, embedding vector_l2_ops)$$);
 CREATE TABLE no_dims (v vector);
 SELECT sqlstate_of($$CREATE INDEX ON no_dims USING hnsw (v vector_l2_ops)$$);
 CREATE TABLE many_dims (v vector(2001));

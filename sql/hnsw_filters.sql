@@ -1,0 +1,48 @@
+-- Filter columns of an hnsw index: key columns after the vector, stored with
+-- each element, whose WHERE conditions the index checks during its walk:
+--   CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops, tenant_id, labels);
+-- Each class is the default for its type. Strategies: 1 <, 2 <=, 3 =, 4 >=,
+-- 5 >, and for arrays 6 && (overlap), 7 @> (contains), 8 <@ (is contained by).
+-- Types of one family compare with each other (int8_col = 5 is int8 = int4),
+-- as in btree's families, so such conditions reach the index too.
+DO $$
+DECLARE
+    family record;
+    left_type text;
+    right_type text;
+    operators text[] := ARRAY['<', '<=', '=', '>=', '>'];
+    i int;
+BEGIN
+    FOR family IN
+        SELECT * FROM (VALUES
+            ('integer_filter_ops', ARRAY['int2', 'int4', 'int8']),
+            ('float_filter_ops', ARRAY['float4', 'float8']),
+            ('datetime_filter_ops', ARRAY['date', 'timestamp', 'timestamptz']),
+            ('text_filter_ops', ARRAY['text']),
+            ('uuid_filter_ops', ARRAY['uuid']),
+            ('bool_filter_ops', ARRAY['bool'])) AS f(name, types)
+    LOOP
+        EXECUTE format('CREATE OPERATOR FAMILY @extschema@.%I USING hnsw', family.name);
+        FOREACH left_type IN ARRAY family.types LOOP
+            EXECUTE format('CREATE OPERATOR CLASS @extschema@.%I DEFAULT FOR TYPE %s USING hnsw FAMILY @extschema@.%I AS %s',
+                left_type || '_filter_ops', left_type, family.name,
+                (SELECT string_agg(format('OPERATOR %s %s (%s, %s)', s, operators[s], left_type, left_type), ', ')
+                 FROM generate_series(1, 5) s
+                 WHERE left_type <> 'bool' OR operators[s] = '='));
+            FOREACH right_type IN ARRAY family.types LOOP
+                CONTINUE WHEN right_type = left_type;
+                FOR i IN 1..5 LOOP
+                    EXECUTE format('ALTER OPERATOR FAMILY @extschema@.%I USING hnsw ADD OPERATOR %s %s (%s, %s)',
+                        family.name, i, operators[i], left_type, right_type);
+                END LOOP;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+END $$;
+
+-- Arrays of any element type: label columns such as int4[] or text[].
+CREATE OPERATOR CLASS array_filter_ops DEFAULT FOR TYPE anyarray USING hnsw AS
+    OPERATOR 3 = (anyarray, anyarray),
+    OPERATOR 6 && (anyarray, anyarray),
+    OPERATOR 7 @> (anyarray, anyarray),
+    OPERATOR 8 <@ (anyarray, anyarray);
