@@ -57,7 +57,7 @@ done
 echo
 echo "=== summary"
 for name in "${passed[@]}" "${failed[@]}"; do
-    grep -h -E "^test result:|tests? (passed|failed)|^[a-z]+: [0-9]+ passed, [0-9]+ failed" \
+    grep -h -E "^test result:|tests? (passed|failed)|^[a-z_]+: [0-9]+ passed, [0-9]+ failed" \
         "$logdir/$name.log" 2>/dev/null | sed "s/^/$name: /"
 done
 echo "suites: ${#passed[@]} passed, ${#failed[@]} failed"

@@ -6,6 +6,7 @@ mod check;
 mod cost;
 pub use cost::microseconds_to_cost;
 mod filter;
+mod filter_plan;
 mod handler;
 mod insert;
 mod ivfflat;

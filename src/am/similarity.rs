@@ -38,10 +38,12 @@ unsafe extern "C-unwind" fn plan_with_distance_order(
     // SAFETY: the planner hands us its Query to plan, ours to change first.
     unsafe {
         rewrite_query(parse);
-        match PREVIOUS_PLANNER {
+        let stmt = match PREVIOUS_PLANNER {
             Some(previous) => previous(parse, query_string, cursor_options, bound_params),
             None => pg_sys::standard_planner(parse, query_string, cursor_options, bound_params),
-        }
+        };
+        super::filter_plan::move_filters_into_index(stmt);
+        stmt
     }
 }
 

@@ -59,14 +59,27 @@ SELECT c, filtered_matches_exact(c) FROM (VALUES
     ('tenant IS NULL'), ('tenant IS NOT NULL AND tenant = 0'), ('tenant = NULL'),
     ('tenant = 3 AND name = ''n1'' AND tags && ARRAY[2]'), ('tenant = 99')) v(c);
 
--- Conditions the index does not take still filter, in the executor: IN lists
--- (PostgreSQL 15 and 16 plan no ordered scan with an array condition on a
--- later column), bare booleans, and expressions of a column.
+-- IN lists and bare booleans, which PostgreSQL 15 and 16 leave in the scan's
+-- Filter, are moved into the index's conditions once the plan is made;
+-- expressions of a column stay in the Filter.
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM fc WHERE tenant IN (1, 2) AND flag AND small + 1 = 3
 ORDER BY embedding <-> '[1,0,0.5,0]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM fc WHERE NOT flag AND name = ANY (ARRAY['n1', 'n2'])
+ORDER BY embedding <-> '[1,0,0.5,0]' LIMIT 5;
+PREPARE in_list(int[]) AS SELECT id FROM fc WHERE tenant = ANY ($1) ORDER BY embedding <-> '[1,0,0.5,0]' LIMIT 5;
+EXPLAIN (COSTS OFF) EXECUTE in_list('{1,2}');
 SELECT count(*) FROM (SELECT id FROM fc WHERE tenant IN (1, 2) ORDER BY embedding <-> '[1,0,0.5,0]' LIMIT 15) s
 WHERE id IN (SELECT id FROM fc WHERE tenant IN (1, 2));
+RESET enable_seqscan;
+SELECT c, filtered_matches_exact(c) FROM (VALUES
+    ('tenant IN (1, 2)'), ('tenant = ANY (ARRAY[3, 4, NULL])'), ('tenant IN (98, 99)'), ('big < ANY (ARRAY[5000, 9000])'),
+    ('name IN (''n1'', ''n7'')'), ('flag'), ('NOT flag'), ('flag AND tenant IN (5, 6)'),
+    ('tags && ARRAY[1] AND tenant = ANY (''{7,8}'')')) v(c);
+-- in a nested loop, the array comes from the outer row
+SET enable_seqscan = off;
+SELECT t.k, cardinality(ARRAY(SELECT f.id FROM fc f WHERE f.tenant = ANY (t.tenants) ORDER BY f.embedding <-> '[1,0,0.5,0]' LIMIT 3))
+FROM (VALUES (1, ARRAY[1, 2]), (2, ARRAY[19]), (3, ARRAY[]::int[])) t(k, tenants) ORDER BY 1;
 RESET enable_seqscan;
 
 -- Equal vectors with different filter values stay apart; equal ones share.
