@@ -29,19 +29,19 @@ CREATE TYPE halfvec (
 -- functions
 
 CREATE FUNCTION l2_distance(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_l2_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'halfvec_l2_distance_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 
 CREATE FUNCTION inner_product(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_inner_product_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'halfvec_inner_product_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 
 CREATE FUNCTION cosine_distance(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_cosine_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'halfvec_cosine_distance_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 
 CREATE FUNCTION l1_distance(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_l1_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'halfvec_l1_distance_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 
 CREATE FUNCTION vector_dims(halfvec) RETURNS integer
@@ -96,11 +96,11 @@ CREATE FUNCTION halfvec_cmp(halfvec, halfvec) RETURNS integer
     AS 'MODULE_PATHNAME', 'halfvec_cmp_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION halfvec_l2_squared_distance(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_l2_squared_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'halfvec_l2_squared_distance_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 
 CREATE FUNCTION halfvec_negative_inner_product(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_negative_inner_product_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'halfvec_negative_inner_product_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 
 -- aggregates

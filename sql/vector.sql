@@ -31,16 +31,16 @@ CREATE FUNCTION vector_distance_support(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'vector_distance_support_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION l2_distance(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'l2_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'l2_distance_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 CREATE FUNCTION inner_product(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'inner_product_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'inner_product_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 CREATE FUNCTION cosine_distance(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'cosine_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cosine_distance_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 CREATE FUNCTION l1_distance(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'l1_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'l1_distance_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 CREATE FUNCTION vector_dims(vector) RETURNS integer
     AS 'MODULE_PATHNAME', 'vector_dims_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -80,10 +80,10 @@ CREATE FUNCTION vector_gt(vector, vector) RETURNS bool
 CREATE FUNCTION vector_cmp(vector, vector) RETURNS integer
     AS 'MODULE_PATHNAME', 'vector_cmp_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION vector_l2_squared_distance(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'vector_l2_squared_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'vector_l2_squared_distance_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 CREATE FUNCTION vector_negative_inner_product(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'vector_negative_inner_product_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'vector_negative_inner_product_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
 
 -- aggregates

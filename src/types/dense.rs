@@ -214,30 +214,57 @@ pub fn same_dims<'a, E: Element>(a: &'a DenseArg<E>, b: &'a DenseArg<E>) -> (&'a
 
 pub fn l2_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
     let (a, b) = same_dims(&a, &b);
-    (E::l2_squared(a, b) as f64).sqrt()
+    l2_of(a, b)
 }
 
 pub fn l2_squared_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
     let (a, b) = same_dims(&a, &b);
-    E::l2_squared(a, b) as f64
+    l2_squared_of(a, b)
 }
 
 pub fn inner_product<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
     let (a, b) = same_dims(&a, &b);
-    E::dot(a, b) as f64
+    inner_product_of(a, b)
 }
 
 pub fn negative_inner_product<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
-    -inner_product(a, b)
+    let (a, b) = same_dims(&a, &b);
+    negative_inner_product_of(a, b)
 }
 
 pub fn cosine_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
     let (a, b) = same_dims(&a, &b);
-    E::cosine_distance(a, b)
+    cosine_of(a, b)
 }
 
 pub fn l1_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
     let (a, b) = same_dims(&a, &b);
+    l1_of(a, b)
+}
+
+// The same distances on elements of equal length, for `fast`.
+
+pub fn l2_of<E: Element>(a: &[E], b: &[E]) -> f64 {
+    (E::l2_squared(a, b) as f64).sqrt()
+}
+
+pub fn l2_squared_of<E: Element>(a: &[E], b: &[E]) -> f64 {
+    E::l2_squared(a, b) as f64
+}
+
+pub fn inner_product_of<E: Element>(a: &[E], b: &[E]) -> f64 {
+    E::dot(a, b) as f64
+}
+
+pub fn negative_inner_product_of<E: Element>(a: &[E], b: &[E]) -> f64 {
+    -inner_product_of(a, b)
+}
+
+pub fn cosine_of<E: Element>(a: &[E], b: &[E]) -> f64 {
+    E::cosine_distance(a, b)
+}
+
+pub fn l1_of<E: Element>(a: &[E], b: &[E]) -> f64 {
     E::l1(a, b) as f64
 }
 

@@ -3,6 +3,7 @@
 mod bit;
 mod dense;
 mod errors;
+mod fast;
 pub mod literal;
 mod sparse;
 mod sparsevec;

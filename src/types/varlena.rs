@@ -130,6 +130,29 @@ impl<E: Element> DenseArg<E> {
         unsafe { (*self.header).dim as usize }
     }
 
+    /// The elements of a datum of this type stored plainly (a 4-byte header,
+    /// neither compressed nor out of line, aligned, and as long as its
+    /// dimensions say), read in place; None for any other, which
+    /// `from_datum_unchecked` detoasts.
+    ///
+    /// # Safety
+    /// `datum` must be a non-null datum of this type.
+    pub unsafe fn plain<'a>(datum: pg_sys::Datum) -> Option<&'a [E]> {
+        let header = datum.cast_mut_ptr::<Header>().cast_const();
+        // SAFETY: a varlena's first byte says its kind; a 4-byte header
+        // (low two bits 00 on little-endian machines) means its size and
+        // data follow, uncompressed, in place.
+        unsafe {
+            let first = *header.cast::<u8>();
+            if !cfg!(target_endian = "little") || first & 0x03 != 0 || header.align_offset(4) != 0 {
+                return None;
+            }
+            let size = ((*header).vl_len >> 2) as usize;
+            let dim = usize::try_from((*header).dim).ok()?;
+            (size >= HEADER_SIZE + dim * std::mem::size_of::<E>()).then(|| std::slice::from_raw_parts(data_ptr(header), dim))
+        }
+    }
+
     /// Reads the value of a datum of this type, detoasting it if needed.
     ///
     /// # Safety
@@ -224,3 +247,48 @@ pgrx::impl_sql_translatable!(VectorArg, "vector");
 pgrx::impl_sql_translatable!(VectorOut, "vector");
 pgrx::impl_sql_translatable!(HalfvecArg, "halfvec");
 pgrx::impl_sql_translatable!(HalfvecOut, "halfvec");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A varlena of `dim` float4 elements with a 4-byte header, in 8-aligned memory.
+    fn vector_bytes(dim: i16, values: &[f32]) -> Vec<u64> {
+        let size = HEADER_SIZE + 4 * values.len();
+        let mut memory = vec![0u64; size.div_ceil(8) + 1];
+        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(memory.as_mut_ptr().cast(), size) };
+        bytes[..4].copy_from_slice(&((size as u32) << 2).to_le_bytes());
+        bytes[4..6].copy_from_slice(&dim.to_le_bytes());
+        for (i, x) in values.iter().enumerate() {
+            bytes[HEADER_SIZE + 4 * i..HEADER_SIZE + 4 * i + 4].copy_from_slice(&x.to_le_bytes());
+        }
+        memory
+    }
+
+    fn datum(memory: &[u64], offset: usize) -> pg_sys::Datum {
+        pg_sys::Datum::from(unsafe { memory.as_ptr().cast::<u8>().add(offset) } as usize)
+    }
+
+    #[test]
+    fn plain_values_are_read_in_place_and_others_are_left_to_detoast() {
+        let memory = vector_bytes(3, &[1.0, 2.0, 3.0]);
+        assert_eq!(unsafe { VectorArg::plain(datum(&memory, 0)) }, Some(&[1.0f32, 2.0, 3.0][..]));
+        // More dimensions than the value holds: not read.
+        let short = vector_bytes(4, &[1.0, 2.0, 3.0]);
+        assert_eq!(unsafe { VectorArg::plain(datum(&short, 0)) }, None);
+        // A 1-byte header (a short value in a heap tuple), or compressed (4-byte
+        // header with the low bits 10): left to pg_detoast_datum.
+        let mut one_byte = memory.clone();
+        unsafe { *one_byte.as_mut_ptr().cast::<u8>() |= 0x01 };
+        assert_eq!(unsafe { VectorArg::plain(datum(&one_byte, 0)) }, None);
+        let mut compressed = memory.clone();
+        unsafe { *compressed.as_mut_ptr().cast::<u8>() |= 0x02 };
+        assert_eq!(unsafe { VectorArg::plain(datum(&compressed, 0)) }, None);
+        // Not 4-byte aligned: left to the copy detoasting makes.
+        let mut shifted = vec![0u64; memory.len() + 1];
+        unsafe {
+            std::ptr::copy_nonoverlapping(memory.as_ptr().cast::<u8>(), shifted.as_mut_ptr().cast::<u8>().add(2), memory.len() * 8);
+        }
+        assert_eq!(unsafe { VectorArg::plain(datum(&shifted, 2)) }, None);
+    }
+}
