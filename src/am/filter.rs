@@ -13,6 +13,8 @@ use pgrx::prelude::*;
 pub const MAX_FILTER_BYTES: usize = 1024;
 
 /// The filter columns' tuple descriptor: the index's columns after the first.
+/// The descriptor lives in the memory context current when it was made.
+#[derive(Clone, Copy)]
 pub struct FilterColumns {
     desc: pg_sys::TupleDesc,
     count: usize,
@@ -92,16 +94,16 @@ pub struct ScanFilter {
 }
 
 impl ScanFilter {
-    /// The scan's keys, which must stay where they are while the scan runs
-    /// (`keyData` of the scan descriptor). None when there are none.
+    /// The scan's keys on `columns`, which must stay where they are while
+    /// the scan runs (`keyData` of the scan descriptor). None when there are none.
     ///
     /// # Safety
-    /// `keys` points at `count` initialized scan keys of `index`.
-    pub unsafe fn new(index: pg_sys::Relation, keys: pg_sys::ScanKey, count: usize) -> Option<ScanFilter> {
+    /// `keys` points at `count` initialized scan keys of the index `columns` belong to.
+    pub unsafe fn new(columns: Option<FilterColumns>, keys: pg_sys::ScanKey, count: usize) -> Option<ScanFilter> {
         if count == 0 {
             return None;
         }
-        let columns = FilterColumns::of(index)?;
+        let columns = columns?;
         let mut filter = ScanFilter {
             keys: Vec::with_capacity(count),
             never: false,

@@ -3,7 +3,7 @@
 //! with `hnsw.iterative_scan` on, further batches as long as the executor asks
 //! for rows (a WHERE filter rejected some) and the scan's budget allows.
 
-use super::filter::ScanFilter;
+use super::filter::{FilterColumns, ScanFilter};
 use super::options::{self, IterativeScan};
 use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
@@ -38,6 +38,8 @@ struct ScanState {
     filter: Option<ScanFilter>,
     filter_values: Vec<u8>,
     rejected_count: usize,
+    /// The index's filter columns, read once per scan, not per rescan.
+    filter_columns: Option<FilterColumns>,
     /// Where the scan's own allocations live (the filter's arrays).
     context: pg_sys::MemoryContext,
     scratch: Scratch,
@@ -82,6 +84,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
         filter: None,
         filter_values: Vec::new(),
         rejected_count: 0,
+        filter_columns: FilterColumns::of(index),
         // SAFETY: a plain read of the current context, which holds the scan.
         context: unsafe { pg_sys::CurrentMemoryContext },
         scratch: SPARE_SCRATCH.take().unwrap_or_default(),
@@ -111,8 +114,8 @@ pub unsafe extern "C-unwind" fn amrescan(
         if !keys.is_null() && nkeys > 0 {
             std::ptr::copy(keys, (*scan).keyData, nkeys as usize);
         }
-        let (index, key_data, count) = ((*scan).indexRelation, (*scan).keyData, (*scan).numberOfKeys as usize);
-        state.filter = PgMemoryContexts::For(state.context).switch_to(|_| ScanFilter::new(index, key_data, count));
+        let (columns, key_data, count) = (state.filter_columns, (*scan).keyData, (*scan).numberOfKeys as usize);
+        state.filter = PgMemoryContexts::For(state.context).switch_to(|_| ScanFilter::new(columns, key_data, count));
     }
     state.started = false;
     state.coded = false;
