@@ -14,6 +14,7 @@ use crate::hnsw::GraphMut;
 use crate::kernels::codes::Quantizer;
 use crate::page::{self, ElementHeader, HeapTid, ListShape, Meta, NodeId, PlannedItem};
 use crate::storage::codes::{self, IndexCodes};
+use crate::storage::filters;
 use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
 use crate::storage::graph::{needs_parts, piece_bytes, update_meta, write_meta_page};
 use crate::storage::xlog::{Logging, PageWrite};
@@ -334,6 +335,13 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     let plan = page::plan_pages(&order, &sizes, page_capacity(), item_footprint, first_graph_block);
     let (part_pages, part_ids) =
         page::pack_in_order(&part_lengths, page_capacity(), item_footprint, first_graph_block + plan.pages.len() as u32);
+    // The filter directory follows the parts: an entry per node with filter values.
+    let entries: Vec<Vec<u8>> = (0..graph.len() as u32)
+        .filter(|&n| !filter_of(n).is_empty())
+        .map(|n| page::encode_filter_entry(plan.elements[n as usize], filter_of(n)))
+        .collect();
+    let directory_pages = filters::plan_built(&entries, page_capacity(), item_footprint);
+    let first_directory_block = first_graph_block + (plan.pages.len() + part_pages.len()) as u32;
     let mut meta = Meta {
         dimensions: spec.dimensions as u32,
         m: m as u16,
@@ -349,7 +357,13 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
         code_bytes: shape.code_bytes as u16,
         quantizer_blocks,
         quantizer_bytes: quantizer_bytes.len() as u32,
+        filter_head: if directory_pages.is_empty() { page::META_BLOCK } else { first_directory_block },
+        filter_insert_block: (first_directory_block + directory_pages.len() as u32).saturating_sub(1),
+        filter_directory: true,
     };
+    if directory_pages.is_empty() {
+        meta.filter_insert_block = page::META_BLOCK;
+    }
     if let Some((entry, level)) = graph.entry() {
         meta.entry = plan.elements[entry as usize];
         meta.entry_level = level as u8;
@@ -439,6 +453,13 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
             }
         });
     }
+    for (i, items) in directory_pages.iter().enumerate() {
+        check_for_interrupts();
+        let block = first_directory_block + i as u32;
+        let next = if i + 1 < directory_pages.len() { block + 1 } else { page::INVALID_BLOCK };
+        // SAFETY: a new page, exclusively locked; the plan sized it.
+        write_new_page(index, block, |page| unsafe { filters::fill_built_page(page, items.iter().map(|&e| &entries[e]), next) });
+    }
     meta
 }
 
@@ -471,6 +492,9 @@ pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
         code_bytes: 0,
         quantizer_blocks: 0,
         quantizer_bytes: 0,
+        filter_head: page::META_BLOCK,
+        filter_insert_block: page::META_BLOCK,
+        filter_directory: true,
     };
     {
         let buffer = LockedBuffer::extend(index, pg_sys::ForkNumber::INIT_FORKNUM);

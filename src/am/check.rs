@@ -16,6 +16,8 @@ struct Element {
     header: ElementHeader,
     /// The stored code of its vector, when the index has neighbor codes.
     code: Vec<u8>,
+    /// Its filter values, when it has them.
+    filter: Option<Vec<u8>>,
 }
 
 #[pg_extern(sql = false)]
@@ -72,6 +74,10 @@ pub(super) fn for_each_graph_tuple(
             } else {
                 None
             };
+            // The filter directory's pages are read through its chain.
+            if kind == Some(page::PAGE_KIND_FILTERS) {
+                continue;
+            }
             if kind != Some(page::PAGE_KIND_GRAPH) {
                 other(block);
                 continue;
@@ -151,15 +157,21 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                             check_vector(id, page::element_vector(tuple, header.dimensions as usize), &mut report)
                         };
                         // Elements of an index with filter columns carry their values.
-                        match page::element_filter(tuple) {
-                            Ok(values) if values.is_some() != (filter_columns > 0) => report(format!(
-                                "element {block}/{offset}: {} filter values, index has {filter_columns} filter columns",
-                                if values.is_some() { "has" } else { "lacks" }
-                            )),
-                            Ok(_) => {}
-                            Err(e) => report(format!("element {block}/{offset}: {e}")),
-                        }
-                        elements.insert(id, Element { header, code });
+                        let filter = match page::element_filter(tuple) {
+                            Ok(values) if values.is_some() != (filter_columns > 0) => {
+                                report(format!(
+                                    "element {block}/{offset}: {} filter values, index has {filter_columns} filter columns",
+                                    if values.is_some() { "has" } else { "lacks" }
+                                ));
+                                None
+                            }
+                            Ok(values) => values.map(<[u8]>::to_vec),
+                            Err(e) => {
+                                report(format!("element {block}/{offset}: {e}"));
+                                None
+                            }
+                        };
+                        elements.insert(id, Element { header, code, filter });
                     }
                     Err(e) => report(format!("element {block}/{offset}: {e}")),
                 },
@@ -229,6 +241,39 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
         if let Some(element) = elements.get_mut(id) {
             let vector = if whole { page::stored_vector(gathered.bytes(), element.header.width, element.header.dimensions as usize) } else { None };
             element.code = check_vector(*id, vector, &mut report);
+        }
+    }
+
+    // The filter directory: one entry per element with filter values,
+    // repeating them (deleted elements may keep theirs until VACUUM frees them).
+    let mut entries: HashMap<NodeId, usize> = HashMap::new();
+    crate::storage::filters::for_each_entry(index, &meta, |id, values| {
+        let (block, offset) = (id.block(), id.offset());
+        match elements.get(&id) {
+            None => report(format!("filter directory: entry for {block}/{offset}, which is not an element")),
+            Some(e) if !e.filter.as_deref().is_some_and(|own| page::same_filter_values(own, values)) => {
+                report(format!("filter directory: the entry for {block}/{offset} differs from the element's filter values"))
+            }
+            Some(_) => *entries.entry(id).or_default() += 1,
+        }
+        true
+    });
+    if meta.filter_directory {
+        for (id, element) in &elements {
+            let live = !element.header.deleted && !element.header.heap_tids.is_empty();
+            match entries.get(id) {
+                None if live && element.filter.is_some() => report(format!(
+                    "filter directory: element {}/{} has no entry",
+                    id.block(),
+                    id.offset()
+                )),
+                Some(&count) if count > 1 => report(format!(
+                    "filter directory: element {}/{} has {count} entries",
+                    id.block(),
+                    id.offset()
+                )),
+                _ => {}
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 //! on them (its scan keys) before it hands a row out, so a row the `WHERE`
 //! rejects costs no heap fetch. The walk still goes through such elements.
 
+use crate::page::filter_values::{self, ArrayTest, Comparison, Value, ValueKind};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -79,6 +80,38 @@ struct Key {
     function: *mut pg_sys::FmgrInfo,
     collation: pg_sys::Oid,
     test: Test,
+    /// The same test on a tuple without nulls, without a function call.
+    native: Option<NativeTest>,
+}
+
+/// A key checked in place (`filter_values`).
+enum NativeTest {
+    /// The value at `offset` of the tuple's data compares so with any of
+    /// the arguments.
+    Compare { offset: usize, kind: ValueKind, comparison: Comparison, arguments: Vec<Value> },
+    /// IS NULL or IS NOT NULL on a tuple without nulls.
+    Constant(bool),
+    /// `&&`, `@>` or `<@` on an integer array column that starts (the
+    /// previous column ends) at `cursor`.
+    Array { cursor: usize, align: usize, kind: ValueKind, test: ArrayTest, arguments: Vec<Value>, argument_has_null: bool },
+}
+
+impl NativeTest {
+    /// None when the value is not one to read in place (a compressed
+    /// array, or one with nulls): the function decides.
+    fn holds(&self, data: &[u8]) -> Option<bool> {
+        match self {
+            NativeTest::Constant(result) => Some(*result),
+            NativeTest::Compare { offset, kind, comparison, arguments } => {
+                let value = data.get(*offset..).and_then(|b| Value::read(*kind, b))?;
+                Some(arguments.iter().any(|&argument| filter_values::compare(*comparison, value, argument)))
+            }
+            NativeTest::Array { cursor, align, kind, test, arguments, argument_has_null } => {
+                let elements = filter_values::array_elements(filter_values::varlena_at(data, *cursor, *align)?, *kind)?;
+                Some(filter_values::array_holds(*test, elements, *kind, arguments, *argument_has_null))
+            }
+        }
+    }
 }
 
 /// The conditions of one scan on the filter columns.
@@ -91,6 +124,8 @@ pub struct ScanFilter {
     nulls: Vec<bool>,
     /// An element's filter values, copied 8-byte aligned for deforming.
     aligned: Vec<u64>,
+    /// Whether every key has a native test.
+    all_native: bool,
 }
 
 impl ScanFilter {
@@ -110,8 +145,11 @@ impl ScanFilter {
             values: vec![pg_sys::Datum::from(0usize); columns.count],
             nulls: vec![false; columns.count],
             aligned: Vec::new(),
+            all_native: true,
             columns,
         };
+        // SAFETY: the descriptor has `count` attributes.
+        let offsets = unsafe { fixed_offsets(columns) };
         for i in 0..count {
             // SAFETY: the caller's promise.
             let key = unsafe { &mut *keys.add(i) };
@@ -139,12 +177,11 @@ impl ScanFilter {
             } else {
                 Test::Compare(key.sk_argument)
             };
-            filter.keys.push(Key {
-                column: key.sk_attno as usize - 2,
-                function: &mut key.sk_func,
-                collation: key.sk_collation,
-                test,
-            });
+            let column = key.sk_attno as usize - 2;
+            // SAFETY: the key's function is initialized; the column is the descriptor's.
+            let native = unsafe { native_test(&test, &key.sk_func, offsets[column], filter.columns.type_of(column)) };
+            filter.all_native &= native.is_some();
+            filter.keys.push(Key { column, function: &mut key.sk_func, collation: key.sk_collation, test, native });
         }
         Some(filter)
     }
@@ -152,23 +189,43 @@ impl ScanFilter {
     /// Whether an element with these filter values (empty: it has none)
     /// meets every condition.
     pub fn matches(&mut self, stored: &[u8]) -> bool {
-        if self.never || stored.is_empty() {
+        if self.never || stored.len() < INDEX_TUPLE_HEADER {
             return false;
         }
-        self.aligned.clear();
-        self.aligned.resize(stored.len().div_ceil(8), 0);
-        // SAFETY: `aligned` has room for `stored`; the bytes are an index
-        // tuple of the filter columns (the element's own, written by `form`).
-        unsafe {
-            std::ptr::copy_nonoverlapping(stored.as_ptr(), self.aligned.as_mut_ptr().cast::<u8>(), stored.len());
-            pg_sys::index_deform_tuple(
-                self.aligned.as_mut_ptr().cast(),
-                self.columns.desc,
-                self.values.as_mut_ptr(),
-                self.nulls.as_mut_ptr(),
-            );
+        let no_nulls = u16::from_ne_bytes([stored[6], stored[7]]) as u32 & pg_sys::INDEX_NULL_MASK == 0;
+        // Whether every key with a native test was decided by it.
+        let mut decided = no_nulls;
+        if no_nulls {
+            let data = &stored[INDEX_TUPLE_HEADER..];
+            for test in self.keys.iter().filter_map(|k| k.native.as_ref()) {
+                match test.holds(data) {
+                    Some(false) => return false,
+                    Some(true) => {}
+                    None => decided = false,
+                }
+            }
+            if self.all_native && decided {
+                return true;
+            }
         }
-        self.keys.iter().all(|key| {
+        // Values in a filter directory page are aligned already; an
+        // element's, after its vector, are copied.
+        let tuple = if stored.as_ptr().align_offset(8) == 0 {
+            stored.as_ptr()
+        } else {
+            self.aligned.clear();
+            self.aligned.resize(stored.len().div_ceil(8), 0);
+            // SAFETY: `aligned` has room for `stored`.
+            unsafe { std::ptr::copy_nonoverlapping(stored.as_ptr(), self.aligned.as_mut_ptr().cast::<u8>(), stored.len()) };
+            self.aligned.as_ptr().cast::<u8>()
+        };
+        // SAFETY: the bytes are an index tuple of the filter columns (an
+        // element's own, written by `form`), 8-byte aligned.
+        unsafe {
+            pg_sys::index_deform_tuple(tuple.cast_mut().cast(), self.columns.desc, self.values.as_mut_ptr(), self.nulls.as_mut_ptr());
+        }
+        // Keys checked in place above need no second check.
+        self.keys.iter().filter(|k| !(decided && k.native.is_some())).all(|key| {
             let (value, null) = (self.values[key.column], self.nulls[key.column]);
             // SAFETY: the key's function takes the column's type and the argument's.
             let holds = |argument| unsafe {
@@ -185,11 +242,40 @@ impl ScanFilter {
     }
 }
 
+/// An array test done in place, for arrays of int2, int4 and int8.
+///
+/// # Safety
+/// For `Test::Compare`, the argument is a non-null array of the column's type.
+unsafe fn native_array_test(test: &Test, array_test: ArrayTest, cursor: usize, type_id: pg_sys::Oid, length: i16) -> Option<NativeTest> {
+    let Test::Compare(argument) = test else { return None };
+    // SAFETY: a catalog lookup of the column's type.
+    let element_type = unsafe { pg_sys::get_element_type(type_id) };
+    let kind = match element_type {
+        pg_sys::INT2OID => ValueKind::Int16,
+        pg_sys::INT4OID => ValueKind::Int32,
+        pg_sys::INT8OID => ValueKind::Int64,
+        _ => return None,
+    };
+    // SAFETY: the caller's promise.
+    let (elements, argument_has_null) = unsafe { array_values(*argument) };
+    let align = if kind == ValueKind::Int64 { 8 } else { 4 };
+    let arguments = elements.iter().map(|e| Value::from_datum(kind, e.value() as u64)).collect();
+    (length == -1).then_some(NativeTest::Array { cursor, align, kind, test: array_test, arguments, argument_has_null })
+}
+
 /// The non-null elements of an array datum.
 ///
 /// # Safety
 /// `datum` is a non-null array.
 unsafe fn array_elements(datum: pg_sys::Datum) -> Vec<pg_sys::Datum> {
+    unsafe { array_values(datum) }.0
+}
+
+/// The non-null elements of an array datum, and whether it had nulls.
+///
+/// # Safety
+/// `datum` is a non-null array.
+unsafe fn array_values(datum: pg_sys::Datum) -> (Vec<pg_sys::Datum>, bool) {
     // SAFETY: the caller's promise; the detoasted array lives in the scan's context.
     unsafe {
         let array = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()).cast::<pg_sys::ArrayType>();
@@ -198,6 +284,89 @@ unsafe fn array_elements(datum: pg_sys::Datum) -> Vec<pg_sys::Datum> {
         pg_sys::get_typlenbyvalalign(element_type, &mut length, &mut by_value, &mut align);
         let (mut elements, mut nulls, mut count) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
         pg_sys::deconstruct_array(array, element_type, length as i32, by_value, align, &mut elements, &mut nulls, &mut count);
-        (0..count as usize).filter(|&i| !*nulls.add(i)).map(|i| *elements.add(i)).collect()
+        let has_null = (0..count as usize).any(|i| *nulls.add(i));
+        ((0..count as usize).filter(|&i| !*nulls.add(i)).map(|i| *elements.add(i)).collect(), has_null)
     }
+}
+
+/// An index tuple's header (item pointer and t_info); in a tuple without
+/// nulls the data follows at once (MAXALIGN of it is itself).
+const INDEX_TUPLE_HEADER: usize = 8;
+
+/// Where each filter column's value starts in a tuple without nulls, when fixed.
+///
+/// # Safety
+/// `columns.desc` is a valid descriptor of `columns.count` attributes.
+unsafe fn fixed_offsets(columns: FilterColumns) -> Vec<Option<usize>> {
+    let shapes: Vec<(i16, usize)> = (0..columns.count)
+        .map(|i| {
+            // SAFETY: the caller's promise.
+            let attribute = unsafe { &*(*columns.desc).attrs.as_ptr().add(i) };
+            let align = match attribute.attalign as u8 {
+                b'c' => 1,
+                b's' => 2,
+                b'i' => 4,
+                _ => 8,
+            };
+            (attribute.attlen, align)
+        })
+        .collect();
+    filter_values::fixed_offsets(&shapes)
+}
+
+impl FilterColumns {
+    fn type_of(&self, column: usize) -> (pg_sys::Oid, i16) {
+        // SAFETY: column < count, the descriptor's attributes.
+        let attribute = unsafe { &*(*self.desc).attrs.as_ptr().add(column) };
+        (attribute.atttypid, attribute.attlen)
+    }
+}
+
+/// The key's test done in place, when its function is a built-in
+/// comparison of fixed-width values (known by name: functions with oids
+/// below FirstNormalObjectId are the system's own) on a column at a fixed place.
+///
+/// # Safety
+/// `function` is the key's initialized FmgrInfo.
+unsafe fn native_test(test: &Test, function: &pg_sys::FmgrInfo, offset: Option<usize>, (type_id, length): (pg_sys::Oid, i16)) -> Option<NativeTest> {
+    match test {
+        Test::IsNull => return Some(NativeTest::Constant(false)),
+        Test::IsNotNull => return Some(NativeTest::Constant(true)),
+        Test::Compare(_) | Test::AnyOf(_) => {}
+    }
+    let offset = offset?;
+    if function.fn_oid.to_u32() >= pg_sys::FirstNormalObjectId {
+        return None;
+    }
+    // SAFETY: a catalog lookup of a function that exists (the scan key calls it).
+    let name = unsafe {
+        let name = pg_sys::get_func_name(function.fn_oid);
+        if name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(name).to_str().ok()?.to_owned()
+    };
+    if let Some(array_test) = filter_values::builtin_array_test(&name) {
+        // SAFETY: as above; the argument of an array operator is an array.
+        return unsafe { native_array_test(test, array_test, offset, type_id, length) };
+    }
+    let (kind, argument_kind, comparison) = filter_values::builtin_comparison(&name)?;
+    // The function takes the column's type as its left argument.
+    let expected = match kind {
+        ValueKind::Int16 => [pg_sys::INT2OID].as_slice(),
+        ValueKind::Int32 => &[pg_sys::INT4OID, pg_sys::DATEOID],
+        ValueKind::Int64 => &[pg_sys::INT8OID, pg_sys::TIMESTAMPOID, pg_sys::TIMESTAMPTZOID],
+        ValueKind::Float32 => &[pg_sys::FLOAT4OID],
+        ValueKind::Float64 => &[pg_sys::FLOAT8OID],
+        ValueKind::Bool => &[pg_sys::BOOLOID],
+    };
+    if !expected.contains(&type_id) || length as usize != kind.size() {
+        return None;
+    }
+    let arguments = match test {
+        Test::Compare(argument) => vec![Value::from_datum(argument_kind, argument.value() as u64)],
+        Test::AnyOf(elements) => elements.iter().map(|e| Value::from_datum(argument_kind, e.value() as u64)).collect(),
+        Test::IsNull | Test::IsNotNull => return None,
+    };
+    Some(NativeTest::Compare { offset, kind, comparison, arguments })
 }

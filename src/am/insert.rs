@@ -5,6 +5,7 @@ use super::filter::FilterColumns;
 use super::{check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, with_insert_lock_shared, IndexSpec};
 use crate::hnsw::{self, Candidate, SearchScratch};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
+use crate::storage::filters;
 use crate::storage::graph::{add_node, read_meta, update_meta, PageGraph};
 use crate::storage::xlog::Logging;
 use pgrx::pg_sys;
@@ -85,6 +86,7 @@ pub fn insert_on_disk(
     };
     if meta.entry.is_none() {
         let id = add_node(index, meta, header, spec.stored(vector), filter, &page::new_neighbor_tuple(level, meta.list_shape()), logging);
+        add_filter_entry(index, meta, id, filter, logging);
         let insert_block = meta.insert_block;
         update_meta(index, logging, |stored| {
             stored.entry = id;
@@ -137,6 +139,7 @@ pub fn insert_on_disk(
     let id = add_node(index, meta, header, spec.stored(vector), filter, &neighbor_tuple, logging);
     hnsw::link_new_node(&mut graph, &params, id, &per_layer, old_entry);
     drop(graph);
+    add_filter_entry(index, meta, id, filter, logging);
 
     // The meta page is written only when what it says changes: a write per
     // insert would make concurrent inserts queue on its lock and log it each
@@ -154,5 +157,13 @@ pub fn insert_on_disk(
             new_meta = *stored;
         });
         *meta = new_meta;
+    }
+}
+
+/// The directory's entry of a new element with filter values, in an index
+/// whose directory is complete (one built before it existed has none).
+fn add_filter_entry(index: pg_sys::Relation, meta: &Meta, id: NodeId, filter: &[u8], logging: Logging) {
+    if !filter.is_empty() && meta.filter_directory {
+        filters::add_entry(index, id, filter, logging);
     }
 }

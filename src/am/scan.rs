@@ -6,6 +6,7 @@
 use super::filter::{FilterColumns, ScanFilter};
 use super::options::{self, IterativeScan};
 use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
+use crate::hnsw::cost;
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
 use crate::hnsw::rerank::Rerank;
 use crate::hnsw::{Candidate, SearchScratch};
@@ -38,6 +39,9 @@ struct ScanState {
     filter: Option<ScanFilter>,
     filter_values: Vec<u8>,
     rejected_count: usize,
+    /// The scan measured the elements the filter directory says pass,
+    /// instead of walking: (entries read, elements passing).
+    exact: Option<(usize, usize)>,
     /// The index's filter columns, read once per scan, not per rescan.
     filter_columns: Option<FilterColumns>,
     /// Where the scan's own allocations live (the filter's arrays).
@@ -84,6 +88,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
         filter: None,
         filter_values: Vec::new(),
         rejected_count: 0,
+        exact: None,
         filter_columns: FilterColumns::of(index),
         // SAFETY: a plain read of the current context, which holds the scan.
         context: unsafe { pg_sys::CurrentMemoryContext },
@@ -118,6 +123,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         state.filter = PgMemoryContexts::For(state.context).switch_to(|_| ScanFilter::new(columns, key_data, count));
     }
     state.started = false;
+    state.exact = None;
     state.coded = false;
     state.hold_back = 0;
     state.hand_out_limit = f32::INFINITY;
@@ -247,6 +253,13 @@ fn report(state: &ScanState) {
         return;
     }
     let (search, rerank) = (&state.scratch.search, &state.scratch.rerank);
+    if let Some((entries, passing)) = state.exact {
+        pgrx::debug1!(
+            "hnsw scan: {passing} of {entries} filter directory entries met the index's conditions and were measured, {} failed them at hand-out",
+            state.rejected_count
+        );
+        return;
+    }
     if state.coded {
         pgrx::debug1!(
             "hnsw scan: {} nodes estimated from codes, {} measured, {} skipped to keep strict order",
@@ -286,6 +299,13 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
             .graph
             .get_or_insert_with(|| PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false));
         graph.set_query(query);
+        if let (Some(filter), true) = (state.filter.as_mut(), meta.filter_directory) {
+            let limit = cost::exact_filter_limit(ef, meta.element_count as f64);
+            if let Some((entries, passing)) = passing_elements(index, &meta, filter, limit) {
+                state.exact = Some((entries, passing.len()));
+                return Some(measure_all(graph, passing));
+            }
+        }
         state.coded = graph.estimate_from_codes();
         // A standby replays VACUUM's frees without waiting for its scans (the
         // scan lock is not replayed): an entry point freed since the meta page
@@ -309,7 +329,7 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         return Some(search.next_batch(graph, 0, ef, order, Budget::UNLIMITED, check_for_interrupts));
     }
     let search = &mut state.scratch.search;
-    if mode == IterativeScan::Off || search.is_exhausted() {
+    if mode == IterativeScan::Off || search.is_exhausted() || state.exact.is_some() {
         return None;
     }
     let graph = state.graph.as_mut()?;
@@ -320,6 +340,41 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         max_memory_bytes: options::scan_memory_limit(),
     };
     Some(search.next_batch(graph, 0, ef, order, budget, check_for_interrupts))
+}
+
+/// The elements the filter directory says meet the scan's conditions, with
+/// the entries read; None once more than `limit` do.
+fn passing_elements(index: pg_sys::Relation, meta: &crate::page::Meta, filter: &mut ScanFilter, limit: f64) -> Option<(usize, Vec<NodeId>)> {
+    let (mut entries, mut passing) = (0, Vec::new());
+    let total = meta.element_count.max(1) as f64;
+    let complete = crate::storage::filters::for_each_entry(index, meta, |id, values| {
+        entries += 1;
+        if filter.matches(values) {
+            passing.push(id);
+        }
+        !cost::directory_says_walk(entries, passing.len(), total, limit)
+    });
+    complete.then_some((entries, passing))
+}
+
+/// All of `nodes`, measured, nearest first. Elements freed meanwhile (their
+/// distance infinite) are passed over at hand-out, as the walk's are; a
+/// distance that is infinite or NaN for a live element (a zero query under
+/// cosine) keeps the row, at the end.
+fn measure_all(graph: &mut PageGraph, mut nodes: Vec<NodeId>) -> Vec<Candidate<NodeId>> {
+    // A VACUUM under way may leave an element two entries for a moment.
+    nodes.sort_unstable();
+    nodes.dedup();
+    let mut found = Vec::with_capacity(nodes.len());
+    let mut distances = Vec::new();
+    // `measure` takes at most 256 nodes at a time.
+    for chunk in nodes.chunks(128) {
+        check_for_interrupts();
+        graph.measure(chunk, &mut distances);
+        found.extend(chunk.iter().zip(&distances).map(|(&id, &distance)| Candidate { distance, id }));
+    }
+    found.sort_unstable_by(|a, b| a.distance.total_cmp(&b.distance).then(a.id.cmp(&b.id)));
+    found
 }
 
 #[pg_guard]

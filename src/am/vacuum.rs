@@ -11,7 +11,8 @@ use super::{check_for_interrupts, wait_for_scans, with_insert_lock, IndexSpec, I
 use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::{repair, IdSet};
 use crate::page::{self, ElementHeader, NodeId};
-use crate::storage::buffer::{check_page, corrupted, item, item_of_kind, Lock, LockedBuffer};
+use crate::storage::buffer::{check_page, corrupted, item, item_of_kind, page_kind, Lock, LockedBuffer};
+use crate::storage::filters;
 use crate::storage::graph::{read_meta, update_meta, PageGraph};
 use crate::storage::port;
 use crate::storage::xlog::{Logging, PageWrite};
@@ -40,7 +41,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
         check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Exclusive);
         // SAFETY: pinned and exclusively locked.
-        if unsafe { port::is_new(buffer.page()) } {
+        if unsafe { port::is_new(buffer.page()) || page_kind(buffer.page()) == Some(page::PAGE_KIND_FILTERS) } {
             continue;
         }
         unsafe { check_page(index, buffer.page(), block, page::PAGE_KIND_GRAPH) };
@@ -101,7 +102,7 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
         let page = buffer.page();
         // SAFETY: pinned and share-locked.
         unsafe {
-            if port::is_new(page) {
+            if port::is_new(page) || page_kind(page) == Some(page::PAGE_KIND_FILTERS) {
                 continue;
             }
             for offset in 1..=port::max_offset(page) {
@@ -180,6 +181,21 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
         unsafe { pg_sys::RecordPageWithFreeSpace(index, block, free) };
     }
     lock.release();
+    remove_stale_entries(index, &spec, logging);
+}
+
+/// Takes out of the filter directory the entries of freed elements, of
+/// slots reused since by elements with other values, and repeats: each
+/// live element keeps one entry with its own values.
+fn remove_stale_entries(index: pg_sys::Relation, spec: &IndexSpec, logging: Logging) {
+    let meta = read_meta(index);
+    let mut graph = PageGraph::new(index, &meta, spec.distance(), logging, true);
+    let mut seen: IdSet<NodeId> = IdSet::default();
+    let mut values = Vec::new();
+    filters::remove_entries(index, logging, |id, filter| {
+        let current = graph.read_header_and_filter(id, &mut values);
+        current.is_some_and(|h| !h.deleted) && page::same_filter_values(&values, filter) && seen.insert(id)
+    });
 }
 
 /// For an index built with too few nodes to measure (or empty) that has

@@ -8,6 +8,8 @@
 //! their ids instead (a wide element).
 //! Every page's special space carries `PAGE_ID`; formats carry `FORMAT_VERSION`.
 
+pub mod filter_values;
+
 /// In each page's special space, for tools such as pg_filedump.
 pub const PAGE_ID: u16 = 0xFF97;
 pub const META_MAGIC: u32 = 0x5156_4853; // "QVHS"
@@ -18,8 +20,11 @@ pub const META_MAGIC: u32 = 0x5156_4853; // "QVHS"
 /// added wide elements, whose vector is stored in part tuples on other pages
 /// (older indexes have none, and read as version 5). Version 6 added filter
 /// values after an element's vector, for indexes with filter columns (a flag
-/// in each element says it has them; older indexes have none).
-pub const FORMAT_VERSION: u32 = 6;
+/// in each element says it has them; older indexes have none). Version 7
+/// added the filter directory: pages of (element, filter values) entries
+/// that a scan reads whole when its conditions pass few rows (the meta page
+/// says whether an index has a complete one; older indexes do not).
+pub const FORMAT_VERSION: u32 = 7;
 const OLDEST_READABLE_VERSION: u32 = 2;
 pub const META_BLOCK: u32 = 0;
 /// Heap rows one element can stand for (equal vectors share an element).
@@ -104,6 +109,8 @@ pub const PAGE_KIND_META: u8 = 1;
 pub const PAGE_KIND_GRAPH: u8 = 2;
 /// Pages right after the meta page that hold the quantizer of neighbor codes.
 pub const PAGE_KIND_CODES: u8 = 3;
+/// Pages of the filter directory, chained through their special space.
+pub const PAGE_KIND_FILTERS: u8 = 4;
 
 /// The special space of every page: its kind and the page id.
 pub fn encode_special(kind: u8) -> [u8; SPECIAL_SIZE] {
@@ -112,6 +119,15 @@ pub fn encode_special(kind: u8) -> [u8; SPECIAL_SIZE] {
     s[4] = kind;
     s[6..8].copy_from_slice(&PAGE_ID.to_le_bytes());
     s
+}
+
+/// The next page of a chain (filter directory pages), or INVALID_BLOCK.
+pub fn special_next(special: &[u8]) -> u32 {
+    u32_at(special, 0)
+}
+
+pub fn set_special_next(special: &mut [u8], next: u32) {
+    special[0..4].copy_from_slice(&next.to_le_bytes());
 }
 
 /// The page's kind, if the special space carries our page id.
@@ -178,6 +194,12 @@ pub struct Meta {
     pub code_bytes: u16,
     pub quantizer_blocks: u32,
     pub quantizer_bytes: u32,
+    /// The filter directory: its first page and the page inserts try first
+    /// (META_BLOCK for none yet), and whether it has an entry for every
+    /// element with filter values (indexes built before it existed do not).
+    pub filter_head: u32,
+    pub filter_insert_block: u32,
+    pub filter_directory: bool,
 }
 
 pub const META_SIZE: usize = 64;
@@ -201,6 +223,9 @@ impl Meta {
         b[50..52].copy_from_slice(&self.code_bytes.to_le_bytes());
         b[52..56].copy_from_slice(&self.quantizer_blocks.to_le_bytes());
         b[56..60].copy_from_slice(&self.quantizer_bytes.to_le_bytes());
+        b[49] = self.filter_directory as u8;
+        b[28..32].copy_from_slice(&self.filter_head.to_le_bytes());
+        b[60..64].copy_from_slice(&self.filter_insert_block.to_le_bytes());
         b
     }
 
@@ -246,6 +271,9 @@ impl Meta {
             code_bytes,
             quantizer_blocks: u32_at(b, 52),
             quantizer_bytes: u32_at(b, 56),
+            filter_head: u32_at(b, 28),
+            filter_insert_block: u32_at(b, 60),
+            filter_directory: b[49] & 1 != 0,
         })
     }
 }
@@ -506,6 +534,43 @@ pub fn element_filter(tuple: &[u8]) -> Result<Option<&[u8]>, FormatError> {
     }
     // `decode` checked that bytes follow the body.
     Ok(Some(&tuple[filter_offset(body_len)..]))
+}
+
+// ---- filter directory entries -------------------------------------------------------
+//
+// An entry is the element's filter values, the index tuple `form` made, with
+// the element's id written where the tuple's item pointer goes (its first 6
+// bytes, which the values never use).
+
+/// Bytes of an index tuple's header: an item pointer and t_info.
+pub const FILTER_TUPLE_HEADER: usize = 8;
+
+/// The entry of `element`, whose filter values (an index tuple) are `filter`.
+pub fn encode_filter_entry(element: NodeId, filter: &[u8]) -> Vec<u8> {
+    let mut entry = filter.to_vec();
+    if entry.len() >= ID_BYTES {
+        element.write(&mut entry[..ID_BYTES]);
+    }
+    entry
+}
+
+/// The element an entry names, and its filter values (the entry itself:
+/// the values are read past the item pointer).
+pub fn decode_filter_entry(entry: &[u8]) -> Result<(NodeId, &[u8]), FormatError> {
+    if entry.len() <= FILTER_TUPLE_HEADER {
+        return Err(FormatError::TooShort { needed: FILTER_TUPLE_HEADER + 1, found: entry.len() });
+    }
+    let element = NodeId::read(entry);
+    if element.is_none() {
+        return Err(FormatError::BadField("filter entry's element"));
+    }
+    Ok((element, entry))
+}
+
+/// Whether two index tuples of filter values hold the same values, whatever
+/// their item pointers say.
+pub fn same_filter_values(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.get(ID_BYTES..) == b.get(ID_BYTES..)
 }
 
 // ---- wide elements ---------------------------------------------------------------
@@ -951,6 +1016,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn filter_entries_round_trip_and_reject_garbage() {
+        let element = NodeId::new(7, 3);
+        let values = [0, 0, 0, 0, 0, 0, 12, 0, 1, 2, 3, 4];
+        let entry = encode_filter_entry(element, &values);
+        let (decoded, stored) = decode_filter_entry(&entry).unwrap();
+        assert_eq!(decoded, element);
+        assert!(same_filter_values(stored, &values));
+        assert!(!same_filter_values(stored, &[0, 0, 0, 0, 0, 0, 12, 0, 1, 2, 3, 5]));
+        assert!(decode_filter_entry(&entry[..FILTER_TUPLE_HEADER]).is_err());
+        assert!(decode_filter_entry(&encode_filter_entry(NodeId::NONE, &values)).is_err());
+        let mut special = encode_special(PAGE_KIND_FILTERS);
+        assert_eq!(special_next(&special), INVALID_BLOCK);
+        set_special_next(&mut special, 42);
+        assert_eq!((special_next(&special), special_kind(&special)), (42, Some(PAGE_KIND_FILTERS)));
+    }
+
+    #[test]
     fn node_ids_pack_block_and_offset() {
         let id = NodeId::new(0xDEAD_BEEF, 0x1234);
         assert_eq!((id.block(), id.offset()), (0xDEAD_BEEF, 0x1234));
@@ -988,6 +1070,9 @@ mod tests {
             code_bytes: 136,
             quantizer_blocks: 2,
             quantizer_bytes: 9_000,
+            filter_head: 11,
+            filter_insert_block: 12,
+            filter_directory: true,
         };
         let bytes = meta.encode();
         assert_eq!(Meta::decode(&bytes), Ok(meta));
@@ -996,6 +1081,11 @@ mod tests {
         let mut version_2 = Meta { code_bits: 0, code_bytes: 0, quantizer_blocks: 0, quantizer_bytes: 0, ..meta }.encode();
         version_2[4] = 2;
         assert_eq!(Meta::decode(&version_2).map(|m| m.list_shape()), Ok(ListShape::plain(16)));
+        // Before version 7 no index had a filter directory.
+        let version_6 = Meta { filter_head: 0, filter_insert_block: 0, filter_directory: false, ..meta };
+        let mut version_6_bytes = version_6.encode();
+        version_6_bytes[4] = 6;
+        assert_eq!(Meta::decode(&version_6_bytes), Ok(version_6));
         let mut old = bytes;
         old[4] = 1;
         assert_eq!(Meta::decode(&old), Err(FormatError::UnsupportedVersion(1)));

@@ -101,6 +101,20 @@ pub unsafe fn init_page(page: pg_sys::Page, kind: u8) {
     }
 }
 
+/// The kind of a page of ours, None for a page of anyone else's.
+///
+/// # Safety
+/// `page` must point to a pinned, locked page.
+pub unsafe fn page_kind(page: pg_sys::Page) -> Option<u8> {
+    unsafe {
+        let special_offset = (*page.cast::<pg_sys::PageHeaderData>()).pd_special as usize;
+        if special_offset + page::SPECIAL_SIZE > pg_sys::BLCKSZ as usize {
+            return None;
+        }
+        page::special_kind(std::slice::from_raw_parts(page.cast::<u8>().add(special_offset), page::SPECIAL_SIZE))
+    }
+}
+
 /// Checks a page's special space, so that a page of another index is never
 /// read as ours.
 ///
@@ -157,21 +171,20 @@ pub unsafe fn item_of_kind<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block:
 ///
 /// # Safety
 /// As `item`.
+#[inline]
 unsafe fn slot<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16) -> Option<&'a mut [u8]> {
     unsafe {
         if offset == 0 || offset > port::max_offset(page) {
             return None;
         }
-        let item_id = port::item_id(page, offset);
-        if (*item_id).lp_flags() != pg_sys::LP_NORMAL {
+        let (start, flags, len) = port::line_pointer(page, offset);
+        if flags != pg_sys::LP_NORMAL {
             return None;
         }
-        let len = (*item_id).lp_len() as usize;
-        let start = (*item_id).lp_off() as usize;
         if start + len > pg_sys::BLCKSZ as usize {
             corrupted(rel, block, offset, "item extends past the page");
         }
-        Some(std::slice::from_raw_parts_mut(port::item(page, item_id), len))
+        Some(std::slice::from_raw_parts_mut(page.cast::<u8>().add(start), len))
     }
 }
 

@@ -76,7 +76,16 @@ pub fn read_meta(rel: pg_sys::Relation) -> Meta {
 pub fn update_meta(rel: pg_sys::Relation, logging: Logging, change: impl FnOnce(&mut Meta)) {
     let buffer = LockedBuffer::read(rel, page::META_BLOCK, Lock::Exclusive);
     let mut write = PageWrite::start(rel, logging);
-    let page = write.register(&buffer, false);
+    change_meta(&mut write, &buffer, change);
+    write.commit();
+}
+
+/// Registers the meta page, which `buffer` holds exclusively locked, in
+/// `write` and applies `change` to it, so that it changes atomically with
+/// the other pages of the write.
+pub fn change_meta(write: &mut PageWrite, buffer: &LockedBuffer, change: impl FnOnce(&mut Meta)) {
+    let rel = write.relation();
+    let page = write.register(buffer, false);
     // SAFETY: exclusively locked; `page` is the page to edit.
     unsafe { check_page(rel, page, page::META_BLOCK, page::PAGE_KIND_META) };
     let mut meta = Meta::decode(meta_bytes(page)).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e));
@@ -85,7 +94,6 @@ pub fn update_meta(rel: pg_sys::Relation, logging: Logging, change: impl FnOnce(
     // SAFETY: as above. An index written when the meta data was shorter has
     // pd_lower below its end, and WAL would not keep the bytes past it.
     unsafe { cover_meta(page) };
-    write.commit();
 }
 
 // ---- placing new elements ------------------------------------------------------------

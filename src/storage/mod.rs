@@ -2,6 +2,7 @@
 
 pub mod buffer;
 pub mod codes;
+pub mod filters;
 pub mod graph;
 pub mod port;
 pub mod xlog;

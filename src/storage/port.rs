@@ -48,6 +48,18 @@ pub unsafe fn item_id(page: pg_sys::Page, offset: u16) -> pg_sys::ItemId {
     page.cast::<u8>().wrapping_add(at).cast()
 }
 
+/// A line pointer's (lp_off, lp_flags, lp_len): bitfields of 15, 2 and 15
+/// bits from the lowest, read as one word. pgrx's accessors assemble each
+/// field bit by bit, which showed as 40% of a filter directory scan.
+///
+/// # Safety
+/// As `item_id`, with `offset` in range.
+#[inline(always)]
+pub unsafe fn line_pointer(page: pg_sys::Page, offset: u16) -> (usize, u32, usize) {
+    let raw = unsafe { item_id(page, offset).cast::<u32>().read_unaligned() };
+    ((raw & 0x7FFF) as usize, (raw >> 15) & 3, (raw >> 17) as usize)
+}
+
 /// PageGetItem(page, itemId): page + ItemIdGetOffset(itemId)
 ///
 /// # Safety
@@ -87,4 +99,24 @@ pub fn shm_toc_estimate_chunk(estimator: &mut pg_sys::shm_toc_estimator, bytes: 
 ///     ((e)->number_of_keys = add_size((e)->number_of_keys, cnt))
 pub fn shm_toc_estimate_keys(estimator: &mut pg_sys::shm_toc_estimator, keys: usize) {
     estimator.number_of_keys += keys;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn line_pointers_read_as_postgres_lays_them_out() {
+        let mut page = vec![0u64; pgrx::pg_sys::BLCKSZ as usize / 8];
+        let pointer: pgrx::pg_sys::Page = page.as_mut_ptr().cast();
+        // SAFETY: a zeroed page-sized buffer; offset 2 is inside it.
+        unsafe {
+            let id = &mut *super::item_id(pointer, 2);
+            id.set_lp_off(8000);
+            id.set_lp_flags(pgrx::pg_sys::LP_NORMAL);
+            id.set_lp_len(12345);
+            assert_eq!(super::line_pointer(pointer, 2), (8000, pgrx::pg_sys::LP_NORMAL, 12345));
+            id.set_lp_flags(pgrx::pg_sys::LP_DEAD);
+            id.set_lp_off(0x7FFF);
+            assert_eq!(super::line_pointer(pointer, 2), (0x7FFF, pgrx::pg_sys::LP_DEAD, 12345));
+        }
+    }
 }

@@ -59,6 +59,22 @@ SELECT c, filtered_matches_exact(c) FROM (VALUES
     ('tenant IS NULL'), ('tenant IS NOT NULL AND tenant = 0'), ('tenant = NULL'),
     ('tenant = 3 AND name = ''n1'' AND tags && ARRAY[2]'), ('tenant = 99')) v(c);
 
+-- Integer, float, boolean, date, timestamp and integer array conditions are
+-- checked on the values in place, without the operator's function, where a
+-- row has no NULLs; the rest, and rows with NULLs, through the function.
+-- Arrays holding NULLs, arguments holding NULLs, and a NaN follow PostgreSQL.
+INSERT INTO fc (id, small, tenant, score, tags, big_tags, embedding)
+VALUES (5001, 1, 7, 'NaN', ARRAY[1, NULL], ARRAY[NULL, 3::int8], '[1,0,0.5,0]'),
+       (5002, 2, 7, '-0', ARRAY[NULL]::int4[], ARRAY[]::int8[], '[1,0,0.5,0.01]'),
+       (5003, 3, 7, 0, ARRAY[]::int4[], NULL, '[1,0,0.5,0.02]');
+SELECT c, filtered_matches_exact(c) FROM (VALUES
+    ('tags && ARRAY[1]'), ('tags @> ARRAY[1]'), ('tags <@ ARRAY[1, 2]'), ('tags @> ARRAY[1, NULL]'),
+    ('tags && ARRAY[NULL, 4]'), ('tags <@ ARRAY[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, NULL]'), ('tags @> ''{}'''),
+    ('big_tags && ARRAY[3::int8]'), ('big_tags <@ ARRAY[0::int8, 1, 100, 101]'),
+    ('score = ''NaN'''), ('score > 1e308'), ('score = 0'), ('score <= -0.0::float4'),
+    ('small = ANY (ARRAY[1, 3])'), ('tenant = ANY (ARRAY[7::int8, 1])'), ('big > 3999000::int4')) v(c);
+SELECT quiver_check_index('fc_hnsw');
+
 -- IN lists and bare booleans, which PostgreSQL 15 and 16 leave in the scan's
 -- Filter, are moved into the index's conditions once the plan is made;
 -- expressions of a column stay in the Filter.
