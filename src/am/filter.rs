@@ -80,12 +80,15 @@ struct Key {
     function: *mut pg_sys::FmgrInfo,
     collation: pg_sys::Oid,
     test: Test,
-    /// The same test on a tuple without nulls, without a function call.
-    native: Option<NativeTest>,
+    /// Whether `ScanFilter::native` has the same test, done in place on a
+    /// tuple without nulls.
+    native: bool,
 }
 
 /// A key checked in place (`filter_values`).
 enum NativeTest {
+    /// The integer of `size` bytes at `offset` is in low..=high.
+    IntRange { offset: usize, size: usize, low: i64, high: i64 },
     /// The value at `offset` of the tuple's data compares so with any of
     /// the arguments.
     Compare { offset: usize, kind: ValueKind, comparison: Comparison, arguments: Vec<Value> },
@@ -101,6 +104,10 @@ impl NativeTest {
     /// array, or one with nulls): the function decides.
     fn holds(&self, data: &[u8]) -> Option<bool> {
         match self {
+            NativeTest::IntRange { offset, size, low, high } => {
+                let value = filter_values::read_int(data.get(*offset..)?, *size)?;
+                Some(*low <= value && value <= *high)
+            }
             NativeTest::Constant(result) => Some(*result),
             NativeTest::Compare { offset, kind, comparison, arguments } => {
                 let value = data.get(*offset..).and_then(|b| Value::read(*kind, b))?;
@@ -124,7 +131,9 @@ pub struct ScanFilter {
     nulls: Vec<bool>,
     /// An element's filter values, copied 8-byte aligned for deforming.
     aligned: Vec<u64>,
-    /// Whether every key has a native test.
+    /// The keys' tests done in place, in key order.
+    native: Vec<NativeTest>,
+    /// Whether every key has one.
     all_native: bool,
 }
 
@@ -145,6 +154,7 @@ impl ScanFilter {
             values: vec![pg_sys::Datum::from(0usize); columns.count],
             nulls: vec![false; columns.count],
             aligned: Vec::new(),
+            native: Vec::new(),
             all_native: true,
             columns,
         };
@@ -181,7 +191,9 @@ impl ScanFilter {
             // SAFETY: the key's function is initialized; the column is the descriptor's.
             let native = unsafe { native_test(&test, &key.sk_func, offsets[column], filter.columns.type_of(column)) };
             filter.all_native &= native.is_some();
-            filter.keys.push(Key { column, function: &mut key.sk_func, collation: key.sk_collation, test, native });
+            let has_native = native.is_some();
+            filter.native.extend(native);
+            filter.keys.push(Key { column, function: &mut key.sk_func, collation: key.sk_collation, test, native: has_native });
         }
         Some(filter)
     }
@@ -197,7 +209,7 @@ impl ScanFilter {
         let mut decided = no_nulls;
         if no_nulls {
             let data = &stored[INDEX_TUPLE_HEADER..];
-            for test in self.keys.iter().filter_map(|k| k.native.as_ref()) {
+            for test in &self.native {
                 match test.holds(data) {
                     Some(false) => return false,
                     Some(true) => {}
@@ -225,7 +237,7 @@ impl ScanFilter {
             pg_sys::index_deform_tuple(tuple.cast_mut().cast(), self.columns.desc, self.values.as_mut_ptr(), self.nulls.as_mut_ptr());
         }
         // Keys checked in place above need no second check.
-        self.keys.iter().filter(|k| !(decided && k.native.is_some())).all(|key| {
+        self.keys.iter().filter(|k| !(decided && k.native)).all(|key| {
             let (value, null) = (self.values[key.column], self.nulls[key.column]);
             // SAFETY: the key's function takes the column's type and the argument's.
             let holds = |argument| unsafe {
@@ -364,7 +376,13 @@ unsafe fn native_test(test: &Test, function: &pg_sys::FmgrInfo, offset: Option<u
         return None;
     }
     let arguments = match test {
-        Test::Compare(argument) => vec![Value::from_datum(argument_kind, argument.value() as u64)],
+        Test::Compare(argument) => match Value::from_datum(argument_kind, argument.value() as u64) {
+            Value::Int(argument) => {
+                let (low, high) = filter_values::int_range(comparison, argument);
+                return Some(NativeTest::IntRange { offset, size: kind.size(), low, high });
+            }
+            argument => vec![argument],
+        },
         Test::AnyOf(elements) => elements.iter().map(|e| Value::from_datum(argument_kind, e.value() as u64)).collect(),
         Test::IsNull | Test::IsNotNull => return None,
     };

@@ -349,8 +349,11 @@ fn passing_elements(index: pg_sys::Relation, meta: &crate::page::Meta, filter: &
     let total = meta.element_count.max(1) as f64;
     let complete = crate::storage::filters::for_each_entry(index, meta, |id, values| {
         entries += 1;
+        // Only a row that passes, or the end of the sample, can tip it.
         if filter.matches(values) {
             passing.push(id);
+        } else if entries != cost::DIRECTORY_SAMPLE {
+            return true;
         }
         !cost::directory_says_walk(entries, passing.len(), total, limit)
     });

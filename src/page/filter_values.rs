@@ -138,6 +138,29 @@ pub fn builtin_comparison(name: &str) -> Option<(ValueKind, ValueKind, Compariso
     Some((left, right, comparison))
 }
 
+/// The integers `value <comparison> argument` holds for, as an inclusive
+/// range (empty when low > high): one check per row instead of a dispatch.
+pub fn int_range(comparison: Comparison, argument: i64) -> (i64, i64) {
+    match comparison {
+        Comparison::Less => argument.checked_sub(1).map_or((0, -1), |high| (i64::MIN, high)),
+        Comparison::LessOrEqual => (i64::MIN, argument),
+        Comparison::Equal => (argument, argument),
+        Comparison::GreaterOrEqual => (argument, i64::MAX),
+        Comparison::Greater => argument.checked_add(1).map_or((0, -1), |low| (low, i64::MAX)),
+    }
+}
+
+/// A native-order signed integer of 2, 4 or 8 bytes at the
+/// start of `bytes`.
+#[inline]
+pub fn read_int(bytes: &[u8], size: usize) -> Option<i64> {
+    Some(match size {
+        2 => i16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?) as i64,
+        4 => i32::from_ne_bytes(bytes.get(..4)?.try_into().ok()?) as i64,
+        _ => i64::from_ne_bytes(bytes.get(..8)?.try_into().ok()?),
+    })
+}
+
 /// Whether `left <comparison> right` holds for the values.
 pub fn compare(comparison: Comparison, left: Value, right: Value) -> bool {
     left.order(right).is_some_and(|order| comparison.holds(order))
@@ -256,6 +279,27 @@ mod tests {
         assert!(compare(Comparison::Less, Value::Bool(false), Value::Bool(true)));
         // Different kinds never compare: the caller matched them by the function.
         assert!(!compare(Comparison::Equal, i(1), f(1.0)));
+    }
+
+    #[test]
+    fn integer_comparisons_become_ranges() {
+        for argument in [i64::MIN, -5, 0, 7, i64::MAX] {
+            for comparison in [
+                Comparison::Less,
+                Comparison::LessOrEqual,
+                Comparison::Equal,
+                Comparison::GreaterOrEqual,
+                Comparison::Greater,
+            ] {
+                let (low, high) = int_range(comparison, argument);
+                for value in [i64::MIN, i64::MIN + 1, -6, -5, -4, -1, 0, 1, 6, 7, 8, i64::MAX - 1, i64::MAX] {
+                    let expected = compare(comparison, Value::Int(value), Value::Int(argument));
+                    assert_eq!(low <= value && value <= high, expected, "{value} {comparison:?} {argument}");
+                }
+            }
+        }
+        assert_eq!(read_int(&(-3i16).to_ne_bytes(), 2), Some(-3));
+        assert_eq!(read_int(&(-3i32).to_ne_bytes()[..3], 4), None);
     }
 
     #[test]
