@@ -358,12 +358,13 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
         quantizer_blocks,
         quantizer_bytes: quantizer_bytes.len() as u32,
         filter_head: if directory_pages.is_empty() { page::META_BLOCK } else { first_directory_block },
-        filter_insert_block: (first_directory_block + directory_pages.len() as u32).saturating_sub(1),
+        // The last page, where the room is.
+        filter_insert_block: match directory_pages.len() as u32 {
+            0 => page::META_BLOCK,
+            pages => first_directory_block + pages - 1,
+        },
         filter_directory: true,
     };
-    if directory_pages.is_empty() {
-        meta.filter_insert_block = page::META_BLOCK;
-    }
     if let Some((entry, level)) = graph.entry() {
         meta.entry = plan.elements[entry as usize];
         meta.entry_level = level as u8;

@@ -3,7 +3,7 @@
 //! when the index is sound). For users who suspect an index, and for tests.
 
 use crate::page::{self, ElementHeader, Meta, NodeId};
-use crate::storage::buffer::{item, Lock, LockedBuffer};
+use crate::storage::buffer::{item, page_kind, Lock, LockedBuffer};
 use crate::storage::port;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -67,13 +67,7 @@ pub(super) fn for_each_graph_tuple(
             if port::is_new(page) {
                 continue;
             }
-            let header = page.cast::<pg_sys::PageHeaderData>();
-            let special = (*header).pd_special as usize;
-            let kind = if special + page::SPECIAL_SIZE <= pg_sys::BLCKSZ as usize {
-                page::special_kind(std::slice::from_raw_parts(page.cast::<u8>().add(special), page::SPECIAL_SIZE))
-            } else {
-                None
-            };
+            let kind = page_kind(page);
             // The filter directory's pages are read through its chain.
             if kind == Some(page::PAGE_KIND_FILTERS) {
                 continue;

@@ -133,8 +133,6 @@ pub struct ScanFilter {
     aligned: Vec<u64>,
     /// The keys' tests done in place, in key order.
     native: Vec<NativeTest>,
-    /// Whether every key has one.
-    all_native: bool,
 }
 
 impl ScanFilter {
@@ -155,7 +153,6 @@ impl ScanFilter {
             nulls: vec![false; columns.count],
             aligned: Vec::new(),
             native: Vec::new(),
-            all_native: true,
             columns,
         };
         // SAFETY: the descriptor has `count` attributes.
@@ -190,7 +187,6 @@ impl ScanFilter {
             let column = key.sk_attno as usize - 2;
             // SAFETY: the key's function is initialized; the column is the descriptor's.
             let native = unsafe { native_test(&test, &key.sk_func, offsets[column], filter.columns.type_of(column)) };
-            filter.all_native &= native.is_some();
             let has_native = native.is_some();
             filter.native.extend(native);
             filter.keys.push(Key { column, function: &mut key.sk_func, collation: key.sk_collation, test, native: has_native });
@@ -216,7 +212,7 @@ impl ScanFilter {
                     None => decided = false,
                 }
             }
-            if self.all_native && decided {
+            if decided && self.native.len() == self.keys.len() {
                 return true;
             }
         }

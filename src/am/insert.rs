@@ -164,6 +164,6 @@ pub fn insert_on_disk(
 /// whose directory is complete (one built before it existed has none).
 fn add_filter_entry(index: pg_sys::Relation, meta: &Meta, id: NodeId, filter: &[u8], logging: Logging) {
     if !filter.is_empty() && meta.filter_directory {
-        filters::add_entry(index, id, filter, logging);
+        filters::add_entry(index, meta, id, filter, logging);
     }
 }

@@ -9,7 +9,7 @@
 //! are found by reading the whole chain, so their place does not matter.
 
 use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, maxalign, Lock, LockedBuffer};
-use super::graph::{change_meta, read_meta, update_meta};
+use super::graph::{change_meta, meta_of, read_meta, update_meta};
 use super::port;
 use super::xlog::{Logging, PageWrite};
 use crate::page::{self, Meta, NodeId};
@@ -40,13 +40,16 @@ unsafe fn start_page(page: pg_sys::Page, entry: &[u8]) {
     }
 }
 
-/// Adds the entry of `element`, whose filter values are `filter`.
-pub fn add_entry(rel: pg_sys::Relation, element: NodeId, filter: &[u8], logging: Logging) {
+/// Adds the entry of `element`, whose filter values are `filter`. `meta` is
+/// the caller's copy of the meta page, which may be stale: a head it lacks
+/// is looked for again under the meta page's lock, and a page with room
+/// along the chain from the page it names.
+pub fn add_entry(rel: pg_sys::Relation, meta: &Meta, element: NodeId, filter: &[u8], logging: Logging) {
     let entry = page::encode_filter_entry(element, filter);
-    let mut meta = read_meta(rel);
+    let mut meta = *meta;
     if !has_directory(meta.filter_head) {
         let meta_buffer = LockedBuffer::read(rel, page::META_BLOCK, Lock::Exclusive);
-        meta = read_meta_locked(rel, &meta_buffer);
+        meta = meta_of(rel, &meta_buffer);
         if !has_directory(meta.filter_head) {
             // The first entry: its page and the meta page change together.
             let buffer = LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
@@ -100,13 +103,6 @@ pub fn add_entry(rel: pg_sys::Relation, element: NodeId, filter: &[u8], logging:
         }
         return;
     }
-}
-
-fn read_meta_locked(rel: pg_sys::Relation, buffer: &LockedBuffer) -> Meta {
-    // SAFETY: the meta page, pinned and locked by the caller.
-    unsafe { check_page(rel, buffer.page(), page::META_BLOCK, page::PAGE_KIND_META) };
-    let bytes = unsafe { std::slice::from_raw_parts(port::contents(buffer.page()), page::META_SIZE) };
-    Meta::decode(bytes).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e))
 }
 
 /// A chain that leaves the relation, or is longer than the relation has

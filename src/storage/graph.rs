@@ -66,8 +66,12 @@ unsafe fn cover_meta(page: pg_sys::Page) {
 }
 
 pub fn read_meta(rel: pg_sys::Relation) -> Meta {
-    let buffer = LockedBuffer::read(rel, page::META_BLOCK, Lock::Share);
-    // SAFETY: pinned and share-locked.
+    meta_of(rel, &LockedBuffer::read(rel, page::META_BLOCK, Lock::Share))
+}
+
+/// The meta data of the meta page, which `buffer` holds pinned and locked.
+pub fn meta_of(rel: pg_sys::Relation, buffer: &LockedBuffer) -> Meta {
+    // SAFETY: pinned and locked.
     unsafe { check_page(rel, buffer.page(), page::META_BLOCK, page::PAGE_KIND_META) };
     Meta::decode(meta_bytes(buffer.page())).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e))
 }
