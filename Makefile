@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install install-as-vector demo examples scaleout-demo test unit-test pg-test regress-test cluster-test bench bench-codes bench-filters bench-planner
+.PHONY: setup install install-as-vector demo examples scaleout-demo soak test unit-test pg-test regress-test cluster-test fuzz bench bench-codes bench-filters bench-planner
 
 setup:
 	@bash .ci/setup.sh
@@ -34,6 +34,14 @@ examples: install-as-vector
 scaleout-demo: install
 	@bash examples/scaleout_demo.sh
 
+# Repeated crashes under load: 8 clients write and query for SOAK_MINUTES
+# while the postmaster is SIGKILLed every 30-90 s; every committed row, the
+# index check, recall and size after each recovery (tests/soak/run.sh),
+# recorded in bench/results/soak.md. Not part of make test: it is long.
+SOAK_MINUTES ?= 10
+soak: install
+	@SOAK_MINUTES=$(SOAK_MINUTES) bash tests/soak/run.sh
+
 # Every suite; ends non-zero if any fails.
 test: setup
 	@bash tests/run_all.sh
@@ -49,6 +57,14 @@ regress-test: setup
 
 cluster-test: setup
 	@bash tests/run_all.sh cluster
+
+# Coverage-guided fuzzing of every decoder of outside data (text and binary
+# input, typmods, index options, page tuples, code pages, filter values) on
+# stable Rust: FUZZ_SECONDS per target (default 60), FUZZ_TARGETS to pick
+# some (tests/fuzz/run.sh; crashes land in tests/fuzz/artifacts).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # Quiver against pgvector in one PostgreSQL 16 server; QUICK=1 for a subset,
 # FILTERED_ONLY=1, FILTER_COLUMNS_ONLY=1, INSERTS_ONLY=1, BUILDS_ONLY=1 or HALFVEC_ONLY=1 to measure

@@ -19,16 +19,21 @@ COMMENT ON FUNCTION @extschema@.quiver_recall(regclass, anyarray, integer) IS
 COMMENT ON FUNCTION @extschema@.quiver_recall_of_query(regclass, integer, text, anyelement) IS
     'recall@k of an index for one query (used by quiver_recall)';
 
+-- With search_path pg_catalog, pg_temp, restored at the end, as in
+-- hnsw_filters.sql; the extension's types are named without their schema.
 DO $$
 DECLARE
-    extension oid := (SELECT refobjid FROM pg_depend
-                      WHERE classid = 'pg_type'::regclass AND objid = '@extschema@.vector'::regtype AND deptype = 'e');
+    saved_path text := pg_catalog.current_setting('search_path');
+    extension oid;
     object record;
     what text;
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    extension := (SELECT refobjid FROM pg_depend
+                  WHERE classid = 'pg_type'::regclass AND objid = '@extschema@.vector'::regtype AND deptype = 'e');
     FOR object IN
-        SELECT p.oid, p.proname AS name, p.prokind, format_type(p.prorettype, NULL) AS returns,
-               format_type(p.proargtypes[0], NULL) AS first
+        SELECT p.oid, p.proname AS name, p.prokind, replace(format_type(p.prorettype, NULL), '@extschema@.', '') AS returns,
+               replace(format_type(p.proargtypes[0], NULL), '@extschema@.', '') AS first
         FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
         WHERE d.refobjid = extension AND d.deptype = 'e' AND obj_description(p.oid, 'pg_proc') IS NULL
     LOOP
@@ -77,7 +82,7 @@ BEGIN
     END LOOP;
 
     FOR object IN
-        SELECT o.oid, o.oprname AS name, format_type(o.oprleft, NULL) AS left_type
+        SELECT o.oid, o.oprname AS name, replace(format_type(o.oprleft, NULL), '@extschema@.', '') AS left_type
         FROM pg_operator o JOIN pg_depend d ON d.classid = 'pg_operator'::regclass AND d.objid = o.oid
         WHERE d.refobjid = extension AND d.deptype = 'e'
     LOOP
@@ -100,7 +105,7 @@ BEGIN
     END LOOP;
 
     FOR object IN
-        SELECT c.opcname AS name, c.opcfamily, a.amname, format_type(c.opcintype, NULL) AS type
+        SELECT c.opcname AS name, c.opcfamily, a.amname, replace(format_type(c.opcintype, NULL), '@extschema@.', '') AS type
         FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
         JOIN pg_depend d ON d.classid = 'pg_opclass'::regclass AND d.objid = c.oid
         WHERE d.refobjid = extension AND d.deptype = 'e'
@@ -128,8 +133,9 @@ BEGIN
           AND NOT EXISTS (SELECT 1 FROM pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname)
     LOOP
         EXECUTE format('COMMENT ON OPERATOR FAMILY @extschema@.%I USING hnsw IS %L', object.name,
-            'hnsw filter columns of the types ' || (SELECT string_agg(format_type(c.opcintype, NULL), ', ' ORDER BY c.opcname)
+            'hnsw filter columns of the types ' || (SELECT string_agg(replace(format_type(c.opcintype, NULL), '@extschema@.', ''), ', ' ORDER BY c.opcname)
                 FROM pg_opclass c JOIN pg_opfamily f ON f.oid = c.opcfamily WHERE f.opfname = object.name)
             || ', which compare with each other');
     END LOOP;
+    PERFORM pg_catalog.set_config('search_path', saved_path, true);
 END $$;

@@ -121,12 +121,21 @@ CREATE FUNCTION quiver_index_stats(regclass,
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'quiver_index_stats_wrapper' LANGUAGE C STRICT ROWS 1;
 
+-- The recall functions run with the caller's rights (not SECURITY DEFINER)
+-- and a search_path of their own, pg_catalog then pg_temp, so that no
+-- function, operator or table of a schema in the caller's search_path is
+-- picked up instead of PostgreSQL's; extension objects are named with
+-- @extschema@, the distance operator as OPERATOR(schema.op), and names in
+-- the SQL they build come from pg_get_indexdef, pg_get_expr and regclass,
+-- schema-qualified under that search_path.
+
 -- How many of an index scan's k nearest rows to one query are no farther than
 -- an exact scan's k-th (ties count either way), over the exact scan's row
--- count. The query is SQL with $1 bound to `arg`. An ERROR if the planner
--- serves the index scan with another index.
+-- count. The query is SQL with $1 bound to `arg`, read with the search_path
+-- above (qualify its names). An ERROR if the planner serves the index scan
+-- with another index.
 CREATE FUNCTION quiver_recall_of_query(index regclass, k integer, query text, arg anyelement)
-RETURNS double precision LANGUAGE plpgsql AS $$
+RETURNS double precision LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     tab regclass;
     expr text;
@@ -181,7 +190,7 @@ END $$;
 -- it by: the average over `sample` rows of the table, taken at random as
 -- queries, of quiver_recall_of_query.
 CREATE FUNCTION quiver_recall(index regclass, k integer DEFAULT 10, sample integer DEFAULT 100)
-RETURNS double precision LANGUAGE plpgsql AS $$
+RETURNS double precision LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     tab regclass;
     expr text;
@@ -207,7 +216,7 @@ END $$;
 
 -- The same for the given queries, of the indexed expression's type.
 CREATE FUNCTION quiver_recall(index regclass, queries anyarray, k integer DEFAULT 10)
-RETURNS double precision LANGUAGE plpgsql AS $$
+RETURNS double precision LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     total double precision := 0;
 BEGIN

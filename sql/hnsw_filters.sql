@@ -5,14 +5,20 @@
 -- 5 >, and for arrays 6 && (overlap), 7 @> (contains), 8 <@ (is contained by).
 -- Types of one family compare with each other (int8_col = 5 is int8 = int4),
 -- as in btree's families, so such conditions reach the index too.
+-- The block runs with search_path pg_catalog, pg_temp, so that the
+-- operators and functions it calls are PostgreSQL's even when the target
+-- schema holds others of the same names (a trusted extension's script runs
+-- as a superuser); it restores the script's path for what follows.
 DO $$
 DECLARE
+    saved_path text := pg_catalog.current_setting('search_path');
     family record;
     left_type text;
     right_type text;
     operators text[] := ARRAY['<', '<=', '=', '>=', '>'];
     i int;
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     FOR family IN
         SELECT * FROM (VALUES
             ('integer_filter_ops', ARRAY['int2', 'int4', 'int8']),
@@ -38,6 +44,7 @@ BEGIN
             END LOOP;
         END LOOP;
     END LOOP;
+    PERFORM pg_catalog.set_config('search_path', saved_path, true);
 END $$;
 
 -- Arrays of any element type: label columns such as int4[] or text[].

@@ -18,16 +18,69 @@ struct Element {
     code: Vec<u8>,
     /// Its filter values, when it has them.
     filter: Option<Vec<u8>>,
+    /// A hash of its vector as stored, to compare with its row's.
+    vector_hash: Option<u64>,
 }
 
 #[pg_extern(sql = false)]
 fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
-    with_hnsw_index(index_oid, check)
+    // The table first, as PostgreSQL locks them, and against VACUUM: it
+    // would free heap TIDs that the comparison with rows still holds.
+    // SAFETY: IndexGetRelation only reads the catalog; missing_ok.
+    let heap_oid = unsafe { pg_sys::IndexGetRelation(index_oid, true) };
+    if heap_oid != pg_sys::InvalidOid {
+        unsafe { pg_sys::LockRelationOid(heap_oid, pg_sys::ShareUpdateExclusiveLock as i32) };
+    }
+    with_hnsw_index(index_oid, |index| {
+        let mut problems = Vec::new();
+        // A corruption that stops the check (a loop in a chain, a page that
+        // cannot be read as ours) is reported as the last problem found.
+        let stopped = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+            check(index, &mut problems);
+            None
+        }))
+        .catch_when(PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED, |caught| match caught {
+            pg_sys::panic::CaughtError::PostgresError(report)
+            | pg_sys::panic::CaughtError::ErrorReport(report)
+            | pg_sys::panic::CaughtError::RustPanic { ereport: report, .. } => Some(report.message().to_string()),
+        })
+        .execute();
+        problems.extend(stopped);
+        problems
+    })
 }
 
 /// Runs `f` on the index `index_oid`, open under AccessShareLock; an ERROR
-/// if it is not an hnsw index.
+/// if it is not an hnsw index, or if the user may not read its table.
 pub(super) fn with_hnsw_index<R>(index_oid: pg_sys::Oid, f: impl FnOnce(pg_sys::Relation) -> R) -> R {
+    // The index holds its table's vectors and filter values: reading it takes
+    // what reading the table takes (SELECT, or owning it). Checked before the
+    // lock, so that a user without rights cannot queue behind DDL; an OID
+    // that is no index is left to index_open's ERROR.
+    // SAFETY: catalog lookups; no lock is needed to read privileges.
+    unsafe {
+        let heap = pg_sys::IndexGetRelation(index_oid, true);
+        let user = pg_sys::GetUserId();
+        #[cfg(feature = "pg15")]
+        let owns = |heap| pg_sys::pg_class_ownercheck(heap, user);
+        #[cfg(not(feature = "pg15"))]
+        let owns = |heap| pg_sys::object_ownercheck(pg_sys::RelationRelationId, heap, user);
+        if heap != pg_sys::InvalidOid
+            && pg_sys::pg_class_aclcheck(heap, user, pg_sys::ACL_SELECT as pg_sys::AclMode) != pg_sys::AclResult::ACLCHECK_OK
+            && !owns(heap)
+        {
+            let name = |oid| {
+                let name = pg_sys::get_rel_name(oid);
+                if name.is_null() { String::new() } else { std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned() }
+            };
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("permission denied for index \"{}\"", name(index_oid)),
+                format!("Reading an hnsw index takes SELECT privilege on its table \"{}\".", name(heap))
+            );
+        }
+    }
     // SAFETY: index_open raises an ERROR for a missing relation; AccessShareLock
     // keeps it from being dropped while we read it.
     let index = unsafe { pg_sys::index_open(index_oid, pg_sys::AccessShareLock as i32) };
@@ -86,8 +139,7 @@ pub(super) fn for_each_graph_tuple(
     }
 }
 
-fn check(index: pg_sys::Relation) -> Vec<String> {
-    let mut problems = Vec::new();
+fn check(index: pg_sys::Relation, problems: &mut Vec<String>) {
     let mut report = |problem: String| {
         if problems.len() < MAX_PROBLEMS {
             problems.push(problem);
@@ -97,9 +149,9 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
     let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
     if blocks == 0 {
         report("the index has no meta page".into());
-        return problems;
+        return;
     }
-    let Some(meta) = read_meta(index, &mut report) else { return problems };
+    let Some(meta) = read_meta(index, &mut report) else { return };
     let shape = meta.list_shape();
     // SAFETY: index is open.
     let filter_columns = unsafe { (*(*index).rd_index).indnkeyatts } as usize - 1;
@@ -119,7 +171,7 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
             vector.extend_into(&mut widened);
             codes.encode(&widened, &mut code);
         }
-        code
+        (code, vector.map(vector_hash))
     };
     // Wide elements with their parts' ids, and every part's position.
     let mut wide: Vec<(NodeId, Vec<NodeId>)> = Vec::new();
@@ -141,12 +193,12 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                         if !own_length && header.dimensions as u32 != meta.dimensions {
                             report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
                         }
-                        let code = if header.wide {
+                        let (code, vector_hash) = if header.wide {
                             match page::element_parts(tuple) {
                                 Ok(parts) => wide.push((id, parts)),
                                 Err(e) => report(format!("element {block}/{offset}: {e}")),
                             }
-                            Vec::new()
+                            (Vec::new(), None)
                         } else {
                             check_vector(id, page::element_vector(tuple, header.dimensions as usize), &mut report)
                         };
@@ -165,7 +217,7 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                                 None
                             }
                         };
-                        elements.insert(id, Element { header, code, filter });
+                        elements.insert(id, Element { header, code, filter, vector_hash });
                     }
                     Err(e) => report(format!("element {block}/{offset}: {e}")),
                 },
@@ -234,9 +286,10 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
         }
         if let Some(element) = elements.get_mut(id) {
             let vector = if whole { page::stored_vector(gathered.bytes(), element.header.width, element.header.dimensions as usize) } else { None };
-            element.code = check_vector(*id, vector, &mut report);
+            (element.code, element.vector_hash) = check_vector(*id, vector, &mut report);
         }
     }
+    compare_with_rows(index, &elements, &mut report);
 
     // The filter directory: one entry per element with filter values,
     // repeating them (deleted elements may keep theirs until VACUUM frees them).
@@ -311,7 +364,7 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
         if !meta.entry.is_none() {
             report("the meta page names an entry point, but the index has no elements".into());
         }
-        return problems;
+        return;
     }
     match elements.get(&meta.entry) {
         None => report(format!("the entry point {}/{} is not an element", meta.entry.block(), meta.entry.offset())),
@@ -334,14 +387,21 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
                     }
                 }
             }
+            // An insert cut off by a crash or an ERROR leaves its element
+            // without incoming links; its row is never visible, and VACUUM
+            // frees it. Only elements of rows this query sees must be found.
+            let mut rows = Rows::of_index(index);
+            // SAFETY: a function called in a query has an active snapshot.
+            let snapshot = unsafe { pg_sys::GetActiveSnapshot() };
             let unreachable: Vec<&NodeId> = elements
                 .iter()
-                .filter(|(id, e)| !e.header.deleted && !e.header.heap_tids.is_empty() && !seen.contains(id))
+                .filter(|(id, e)| !e.header.deleted && !seen.contains(id))
+                .filter(|(_, e)| e.header.heap_tids.iter().any(|&tid| rows.fetch(tid, snapshot)))
                 .map(|(id, _)| id)
                 .collect();
             if !unreachable.is_empty() {
                 report(format!(
-                    "{} live elements are unreachable from the entry point, e.g. {}/{}",
+                    "{} elements of visible rows are unreachable from the entry point, e.g. {}/{}",
                     unreachable.len(),
                     unreachable[0].block(),
                     unreachable[0].offset()
@@ -349,7 +409,112 @@ fn check(index: pg_sys::Relation) -> Vec<String> {
             }
         }
     }
-    problems
+}
+
+/// A hash of a stored vector's values.
+fn vector_hash(vector: page::StoredVector) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut widened = Vec::new();
+    vector.extend_into(&mut widened);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    widened.iter().for_each(|x| x.to_bits().hash(&mut hasher));
+    hasher.finish()
+}
+
+/// Compares each live element's vector with its first row's, prepared and
+/// stored as an insert would: a changed byte inside a vector breaks no
+/// structure, and only the table knows the right value. Rows VACUUM has
+/// pruned are skipped (the caller holds VACUUM off, so no TID is reused).
+fn compare_with_rows(index: pg_sys::Relation, elements: &HashMap<NodeId, Element>, report: &mut dyn FnMut(String)) {
+    // SAFETY: an open index has its pg_index row; indkey has indnatts entries.
+    let (heap_oid, column) = unsafe {
+        let form = (*index).rd_index;
+        ((*form).indrelid, (*form).indkey.values.as_slice((*form).indnatts as usize)[0])
+    };
+    // An expression's value is not in the row.
+    if column == 0 {
+        return;
+    }
+    let spec = super::IndexSpec::cached(index);
+    let width = spec.element_width();
+    let mut in_table_order: Vec<(&NodeId, &Element)> = elements.iter().collect();
+    in_table_order.sort_by_key(|(_, e)| e.header.heap_tids.first().copied());
+    let mut per_row = pgrx::PgMemoryContexts::new("quiver_check_index rows");
+    let mut rows = Rows::open(heap_oid);
+    // SAFETY: `rows.slot` holds the row just fetched.
+    unsafe {
+        for (id, element) in in_table_order {
+            let (Some(hash), Some(&tid)) = (element.vector_hash, element.header.heap_tids.first()) else { continue };
+            if element.header.deleted {
+                continue;
+            }
+            super::check_for_interrupts();
+            if !rows.fetch(tid, &raw mut pg_sys::SnapshotAnyData) {
+                continue;
+            }
+            let mut is_null = false;
+            let datum = pg_sys::slot_getattr(rows.slot, column as i32, &mut is_null);
+            // Detoasted and prepared copies go with the per-row context.
+            let row_hash = per_row.switch_to(|_| {
+                if is_null {
+                    return None;
+                }
+                let prepared = spec.prepare(datum)?;
+                let stored = spec.stored(&prepared);
+                let bytes = page::vector_bytes(width, stored);
+                page::stored_vector(&bytes, width, stored.len()).map(vector_hash)
+            });
+            per_row.reset();
+            if row_hash != Some(hash) {
+                report(format!(
+                    "element {}/{}: its vector differs from its row's (heap TID {}/{})",
+                    id.block(),
+                    id.offset(),
+                    tid.block(),
+                    tid.offset()
+                ));
+            }
+        }
+    }
+}
+
+/// The indexed table's rows, fetched by TID into one slot.
+struct Rows {
+    heap: pg_sys::Relation,
+    slot: *mut pg_sys::TupleTableSlot,
+}
+
+impl Rows {
+    fn open(heap_oid: pg_sys::Oid) -> Rows {
+        // SAFETY: the table of an open index, which the caller has locked.
+        unsafe {
+            let heap = pg_sys::table_open(heap_oid, pg_sys::AccessShareLock as i32);
+            Rows { heap, slot: pg_sys::table_slot_create(heap, std::ptr::null_mut()) }
+        }
+    }
+
+    fn of_index(index: pg_sys::Relation) -> Rows {
+        // SAFETY: an open index has its pg_index row.
+        Rows::open(unsafe { (*(*index).rd_index).indrelid })
+    }
+
+    /// Fetches the row at `tid` into the slot if `snapshot` sees it.
+    fn fetch(&mut self, tid: page::HeapTid, snapshot: pg_sys::Snapshot) -> bool {
+        let mut pointer = pg_sys::ItemPointerData::default();
+        super::set_item_pointer(&mut pointer, tid);
+        // SAFETY: an open table, its own slot, a valid snapshot.
+        unsafe { pg_sys::table_tuple_fetch_row_version(self.heap, &mut pointer, snapshot, self.slot) }
+    }
+}
+
+impl Drop for Rows {
+    fn drop(&mut self) {
+        // SAFETY: created in `open`, dropped once.
+        unsafe {
+            pg_sys::ExecDropSingleTupleTableSlot(self.slot);
+            pg_sys::table_close(self.heap, pg_sys::AccessShareLock as i32);
+        }
+    }
 }
 
 fn read_meta(index: pg_sys::Relation, report: &mut impl FnMut(String)) -> Option<Meta> {

@@ -5,6 +5,8 @@ use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod stored;
+
 pub static EF_SEARCH: GucSetting<i32> = GucSetting::<i32>::new(hnsw::DEFAULT_EF_SEARCH as i32);
 
 /// Whether a scan goes on past its first ef_search candidates (pgvector's
@@ -27,14 +29,23 @@ pub static SCAN_MEM_MULTIPLIER: GucSetting<f64> = GucSetting::<f64>::new(1.0);
 
 static RELOPT_KIND: AtomicU32 = AtomicU32::new(0);
 
-/// The options as `build_reloptions` lays them out.
+/// The options as `build_reloptions` lays them out (read by `stored::decode`).
 #[repr(C)]
+#[allow(dead_code)] // PostgreSQL fills the fields in; Rust reads them as bytes.
 struct Options {
     vl_len: i32,
     m: i32,
     ef_construction: i32,
     neighbor_codes: bool,
 }
+
+// `stored` reads the struct from its bytes at these places.
+const _: () = assert!(
+    std::mem::offset_of!(Options, m) == stored::M_AT
+        && std::mem::offset_of!(Options, ef_construction) == stored::EF_CONSTRUCTION_AT
+        && std::mem::offset_of!(Options, neighbor_codes) == stored::NEIGHBOR_CODES_AT
+        && std::mem::size_of::<Options>() == stored::SIZE
+);
 
 /// Called once from _PG_init.
 pub fn init() {
@@ -145,13 +156,10 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
 
 /// (m, ef_construction, neighbor_codes) of an index, defaults where not set.
 pub fn index_options(index: pg_sys::Relation) -> (usize, usize, bool) {
-    // SAFETY: rd_options is null or the struct amoptions built.
-    let options = unsafe { (*index).rd_options.cast::<Options>() };
-    if options.is_null() {
-        (hnsw::DEFAULT_M, hnsw::DEFAULT_EF_CONSTRUCTION, false)
-    } else {
-        unsafe { ((*options).m as usize, (*options).ef_construction as usize, (*options).neighbor_codes) }
-    }
+    // SAFETY: rd_options is null or the struct amoptions built, of size_of::<Options>() bytes.
+    let options = unsafe { (*index).rd_options.cast::<u8>() };
+    let bytes = (!options.is_null()).then(|| unsafe { std::slice::from_raw_parts(options, std::mem::size_of::<Options>()) });
+    stored::decode(bytes, (hnsw::DEFAULT_M, hnsw::DEFAULT_EF_CONSTRUCTION, false))
 }
 
 pub fn ef_search() -> usize {

@@ -67,7 +67,17 @@ impl ScalarQuantizer {
             };
             offset.push(low);
             // A constant dimension still gets a positive step: codes stay 0.
-            step.push(if high > low { (high - low) / levels } else { 1.0 });
+            // The stored quantizer must have finite positive steps, so a range
+            // wider than float4's largest value (-3e38 to 3e38), or one so narrow
+            // its step rounds to 0, gets its step from f64, clamped.
+            let spread = (high - low) / levels;
+            step.push(if !(high > low) {
+                1.0
+            } else if spread.is_finite() && spread > 0.0 {
+                spread
+            } else {
+                ((high as f64 - low as f64) / levels as f64).clamp(f32::MIN_POSITIVE as f64, f32::MAX as f64) as f32
+            });
         }
         ScalarQuantizer { bits, offset, step }
     }
@@ -769,6 +779,22 @@ mod tests {
     }
 
     #[test]
+    fn quantizers_of_extreme_ranges_read_back() {
+        // Found writing the property tests: a dimension from -3e38 to 3e38 got an
+        // infinite step, one spanning a single subnormal a step of 0, and
+        // from_bytes rejected the quantizer an index had stored for them.
+        for (low, high) in [(-3e38f32, 3e38f32), (-f32::MAX, f32::MAX), (0.0, f32::from_bits(1)), (-f32::from_bits(1), 0.0)] {
+            let rows = [vec![low, 1.0], vec![high, 2.0]];
+            for bits in [4, 8] {
+                let quantizer = Quantizer::Scalar(ScalarQuantizer::train(rows.iter().map(|r| r.as_slice()), 2, bits, 0.0));
+                let Quantizer::Scalar(scalar) = &quantizer else { unreachable!() };
+                assert!(scalar.step.iter().all(|&s| s.is_finite() && s > 0.0), "{low} {high}: {:?}", scalar.step);
+                assert_eq!(Quantizer::from_bytes(&quantizer.to_bytes()), Ok(quantizer.clone()), "{low} {high}");
+            }
+        }
+    }
+
+    #[test]
     fn constant_and_non_finite_dimensions_do_not_break_codes() {
         let data = [vec![1.0f32, 5.0, f32::NAN], vec![1.0, 6.0, 2.0]];
         let quantizer = ScalarQuantizer::train(data.iter().map(|r| r.as_slice()), 3, 4, 0.0);
@@ -904,5 +930,171 @@ mod tests {
             }
         }
         eprintln!("code sums tested: {isas:?}");
+    }
+
+    /// Codes against their stated bounds on random data of any spread, and
+    /// stored quantizers and codes (the index's code pages and neighbor
+    /// lists) read from any bytes.
+    mod properties {
+        use super::super::*;
+        use crate::kernels::scalar;
+        use proptest::prelude::*;
+
+        fn config(cases: u32) -> ProptestConfig {
+            ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        fn exact(metric: CodeMetric, a: &[f32], b: &[f32]) -> f32 {
+            match metric {
+                CodeMetric::L2Squared => scalar::l2_squared(a, b),
+                CodeMetric::NegativeDot => -scalar::dot(a, b),
+                CodeMetric::L1 => scalar::l1(a, b),
+            }
+        }
+
+        /// Rows of `dimensions` values; each dimension has its own center and
+        /// spread, and `scale` sets the magnitude of them all.
+        fn data(rows: usize) -> impl Strategy<Value = (usize, Vec<Vec<f32>>)> {
+            (1usize..48, 0.01f32..1000.0).prop_flat_map(move |(dimensions, scale)| {
+                let row = proptest::collection::vec(-1.0f32..1.0, dimensions);
+                (Just(dimensions), proptest::collection::vec(row, rows)).prop_map(move |(d, rows)| {
+                    let rows = rows.into_iter().map(|r| r.iter().enumerate().map(|(i, x)| scale * (x * (1.0 + (i % 5) as f32) + (i % 3) as f32 - 1.0)).collect()).collect();
+                    (d, rows)
+                })
+            })
+        }
+
+        proptest! {
+            #![proptest_config(config(64))]
+
+            /// Scalar codes' bound (`lower_bound`): the exact distance is never
+            /// below it. By the triangle inequality it holds on the other side
+            /// too, which is checked within the rounding of the sums.
+            #[test]
+            fn scalar_code_distances_are_within_their_bound(
+                (dimensions, rows) in data(40), bits in prop::sample::select(vec![4u8, 8]), trim in prop::sample::select(vec![0.0, 0.01, 0.2]),
+            ) {
+                // Trained on half the rows: the others may fall outside the ranges and clamp.
+                let quantizer = ScalarQuantizer::train(rows[..20].iter().map(|r| r.as_slice()), dimensions, bits, trim);
+                for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+                    for query in rows.iter().step_by(7) {
+                        let prepared = quantizer.prepare(query, metric);
+                        let query_norm = scalar::dot(query, query).sqrt();
+                        for row in &rows {
+                            let mut code = Vec::new();
+                            let residual = quantizer.encode(row, metric, &mut code);
+                            let estimate = prepared.estimate(&code);
+                            let distance = exact(metric, query, row);
+                            let bound = prepared.lower_bound(estimate, residual);
+                            prop_assert!(bound <= distance, "{:?} {} bits: bound {} above exact {}", metric, bits, bound, distance);
+                            // Magnitude of what the sums add, for their rounding.
+                            let mut decoded = Vec::new();
+                            quantizer.decode(&code, &mut decoded);
+                            let size: f32 = query.iter().zip(&decoded).map(|(q, x)| q.abs() * x.abs() + q * q + x * x).sum::<f32>();
+                            let rounding = 1e-5 * size + 1e-6;
+                            match metric {
+                                CodeMetric::L2Squared => prop_assert!(distance.sqrt() <= estimate.max(0.0).sqrt() + residual + rounding.sqrt()),
+                                CodeMetric::NegativeDot => prop_assert!(distance <= estimate + query_norm * residual + rounding),
+                                CodeMetric::L1 => prop_assert!(distance <= estimate + residual + rounding),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config(24))]
+
+            /// 1-bit codes' bound holds with high probability (`EPSILON`): about
+            /// 3% of exact distances fall below it on real embeddings.
+            #[test]
+            fn binary_code_distances_are_mostly_within_their_bound(dimensions in 16usize..400, seed in any::<u64>()) {
+                use rand::{Rng, SeedableRng};
+                let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+                let rows: Vec<Vec<f32>> = (0..120).map(|_| (0..dimensions).map(|d| rng.gen_range(-1.0f32..1.0) * (1.0 + (d % 5) as f32)).collect()).collect();
+                let quantizer = BinaryQuantizer::train(rows.iter().map(|r| r.as_slice()), dimensions, seed);
+                for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot] {
+                    let (mut outside, mut total) = (0, 0);
+                    for query in rows.iter().take(10) {
+                        let prepared = quantizer.prepare(query, metric);
+                        for row in &rows[10..] {
+                            let mut code = Vec::new();
+                            quantizer.encode(row, &mut code);
+                            let estimate = prepared.estimate(&code);
+                            prop_assert!(estimate.is_finite());
+                            outside += (prepared.lower_bound(&code, estimate) > exact(metric, query, row)) as usize;
+                            total += 1;
+                        }
+                    }
+                    prop_assert!(outside * 10 <= total, "{:?} d={}: {} of {} below the bound", metric, dimensions, outside, total);
+                }
+            }
+        }
+
+        /// Any finite float4, the extremes of the range often.
+        fn any_finite() -> impl Strategy<Value = f32> {
+            use proptest::num::f32::{NORMAL, SUBNORMAL, ZERO};
+            prop_oneof![3 => NORMAL | SUBNORMAL | ZERO, 1 => prop::sample::select(vec![f32::MAX, -f32::MAX, 3e38, -3e38, f32::from_bits(1), -f32::from_bits(1)])]
+        }
+
+        proptest! {
+            #![proptest_config(config(256))]
+
+            #[test]
+            fn stored_quantizers_never_panic_and_round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..400), header in (prop::sample::select(vec![0u8, 1, 2, 3]), prop::sample::select(vec![0u8, 1, 4, 8]), 0u32..40)) {
+                // Random bytes, and random bytes under a header that is nearly right.
+                let mut framed = vec![header.0, header.1, 0, 0];
+                framed.extend_from_slice(&header.2.to_le_bytes());
+                framed.extend_from_slice(&bytes);
+                for b in [&bytes, &framed] {
+                    let Ok(quantizer) = Quantizer::from_bytes(b) else { continue };
+                    prop_assert_eq!(Quantizer::from_bytes(&quantizer.to_bytes()), Ok(quantizer.clone()));
+                    // Codes read from a page are any bytes of the stored size.
+                    let d = quantizer.dimensions();
+                    let query: Vec<f32> = (0..d).map(|i| (i % 7) as f32 - 3.0).collect();
+                    let stored: Vec<u8> = b.iter().copied().cycle().take(quantizer.stored_bytes()).collect();
+                    for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+                        if metric == CodeMetric::L1 && quantizer.bits() == 1 {
+                            continue;
+                        }
+                        let prepared = quantizer.prepare(&query, metric);
+                        let estimate = prepared.estimate(&stored);
+                        let _ = prepared.lower_bound_stored(&stored, estimate);
+                        let mut code = Vec::new();
+                        quantizer.encode_stored(&query, metric, &mut code);
+                        prop_assert_eq!(code.len(), quantizer.stored_bytes());
+                    }
+                }
+            }
+
+            #[test]
+            fn quantizers_of_any_finite_values_read_back(rows in proptest::collection::vec(proptest::collection::vec(any_finite(), 3), 1..6), bits in prop::sample::select(vec![4u8, 8])) {
+                // What an index stores from its rows, whatever their range, it must read back.
+                let quantizer = Quantizer::Scalar(ScalarQuantizer::train(rows.iter().map(|r| r.as_slice()), 3, bits, 0.0));
+                prop_assert_eq!(Quantizer::from_bytes(&quantizer.to_bytes()), Ok(quantizer.clone()));
+                let prepared = quantizer.prepare(&rows[0], CodeMetric::L2Squared);
+                for row in &rows {
+                    let mut code = Vec::new();
+                    let residual = quantizer.encode(row, CodeMetric::L2Squared, &mut code);
+                    let _ = prepared.lower_bound(&code, prepared.estimate(&code), residual);
+                }
+            }
+
+            #[test]
+            fn trained_quantizers_round_trip((dimensions, rows) in data(8), kind in 0u8..3, seed in any::<u64>()) {
+                let sample = rows.iter().map(|r| r.as_slice());
+                let quantizer = match kind {
+                    0 => Quantizer::Scalar(ScalarQuantizer::train(sample, dimensions, 4, 0.0)),
+                    1 => Quantizer::Scalar(ScalarQuantizer::train(sample, dimensions, 8, 0.01)),
+                    _ => Quantizer::Binary(BinaryQuantizer::train(sample, dimensions, seed)),
+                };
+                prop_assert_eq!(Quantizer::from_bytes(&quantizer.to_bytes()), Ok(quantizer.clone()));
+                let bytes = quantizer.to_bytes();
+                for cut in [0, 7, 8, bytes.len() - 1] {
+                    prop_assert!(Quantizer::from_bytes(&bytes[..cut]).is_err());
+                }
+            }
+        }
     }
 }

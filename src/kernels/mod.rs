@@ -266,4 +266,138 @@ mod tests {
         assert_eq!(cosine_distance(&[1.0, 0.0], &[-1.0, 0.0]), 2.0);
         assert!((norm(&[3.0, 4.0]) - 5.0).abs() < 1e-12);
     }
+
+    /// Metric properties of every kernel (each instruction set, float16, sparse
+    /// and bits) on finite values of moderate range, as input checks let in.
+    mod properties {
+        use super::super::*;
+        use super::super::half as kh;
+        use ::half::f16;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        /// Three vectors of one length, over the lengths SIMD tails and blocks fall on.
+        fn triple(max_len: usize, range: f32) -> impl Strategy<Value = (Vec<f32>, Vec<f32>, Vec<f32>)> {
+            (1..max_len).prop_flat_map(move |n| {
+                let v = move || proptest::collection::vec(-range..range, n);
+                (v(), v(), v())
+            })
+        }
+
+        /// f32 rounding of a sum of `n` terms whose magnitudes add up to `scale`.
+        fn slack(n: usize, scale: f64) -> f64 {
+            2.0 * (n as f64 + 2.0) * f32::EPSILON as f64 * scale + 1e-30
+        }
+
+        fn f64_sum(a: &[f32], b: &[f32], term: impl Fn(f64, f64) -> f64) -> f64 {
+            a.iter().zip(b).map(|(&x, &y)| term(x as f64, y as f64)).sum()
+        }
+
+        fn check_metric(name: &str, d: impl Fn(&[f32], &[f32]) -> f64, (a, b, c): (&[f32], &[f32], &[f32]), tolerance: f64) -> Result<(), TestCaseError> {
+            prop_assert_eq!(d(a, b).to_bits(), d(b, a).to_bits(), "{}: not symmetric", name);
+            prop_assert_eq!(d(a, a), 0.0, "{}: distance to itself", name);
+            let (ab, bc, ac) = (d(a, b), d(b, c), d(a, c));
+            prop_assert!(ac <= ab + bc + tolerance, "{}: triangle {} > {} + {}", name, ac, ab, bc);
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn dense_kernels_are_metrics_and_match_f64((a, b, c) in triple(300, 1e3)) {
+                let n = a.len();
+                let l2_scale = f64_sum(&a, &b, |x, y| (x - y) * (x - y)) + f64_sum(&b, &c, |x, y| (x - y) * (x - y)) + f64_sum(&a, &c, |x, y| (x - y) * (x - y));
+                let l1_scale = f64_sum(&a, &b, |x, y| (x - y).abs()) + f64_sum(&b, &c, |x, y| (x - y).abs()) + f64_sum(&a, &c, |x, y| (x - y).abs());
+                for k in supported() {
+                    // L2 is a metric on the square root of the squared distance; the
+                    // rounding of a squared sum shows as at most half as much on its root.
+                    let l2 = |x: &[f32], y: &[f32]| ((k.l2_squared)(x, y) as f64).sqrt();
+                    check_metric(k.name, l2, (&a, &b, &c), slack(n, l2_scale).sqrt() * 2.0)?;
+                    let l1 = |x: &[f32], y: &[f32]| (k.l1)(x, y) as f64;
+                    check_metric(k.name, l1, (&a, &b, &c), slack(n, l1_scale))?;
+                    prop_assert_eq!((k.dot)(&a, &b).to_bits(), (k.dot)(&b, &a).to_bits());
+                    prop_assert_eq!((k.negative_dot)(&a, &b), -(k.dot)(&a, &b));
+                    let (ab, aa, bb) = (k.cosine_parts)(&a, &b);
+                    let (ba, bb2, aa2) = (k.cosine_parts)(&b, &a);
+                    prop_assert_eq!((ab.to_bits(), aa.to_bits(), bb.to_bits()), (ba.to_bits(), aa2.to_bits(), bb2.to_bits()));
+                    // Against sums in f64, within the rounding of n terms.
+                    let want = f64_sum(&a, &b, |x, y| x * y);
+                    prop_assert!(((k.dot)(&a, &b) as f64 - want).abs() <= slack(n, f64_sum(&a, &b, |x, y| (x * y).abs())), "{} dot", k.name);
+                    let want = f64_sum(&a, &b, |x, y| (x - y) * (x - y));
+                    prop_assert!(((k.l2_squared)(&a, &b) as f64 - want).abs() <= slack(n, want), "{} l2", k.name);
+                    let want = f64_sum(&a, &b, |x, y| (x - y).abs());
+                    prop_assert!(((k.l1)(&a, &b) as f64 - want).abs() <= slack(n, want), "{} l1", k.name);
+                    let (aa, _, _) = (k.cosine_parts)(&a, &a);
+                    if aa > 0.0 {
+                        let self_cosine = cosine_from_parts(aa, aa, aa);
+                        prop_assert!(self_cosine.abs() <= 1e-6, "{} cosine to itself {}", k.name, self_cosine);
+                    }
+                    let cosine = cosine_from_parts(ab, aa, bb);
+                    prop_assert!(cosine.is_nan() || (0.0..=2.0).contains(&cosine));
+                }
+            }
+
+            #[test]
+            fn half_kernels_are_metrics((a, b, c) in triple(600, 6e4)) {
+                let h = |v: &[f32]| v.iter().map(|&x| f16::from_f32(x)).collect::<Vec<f16>>();
+                let (ha, hb, hc) = (h(&a), h(&b), h(&c));
+                let w = |v: &[f16]| v.iter().map(|x| x.to_f32()).collect::<Vec<f32>>();
+                let (wa, wb, wc) = (w(&ha), w(&hb), w(&hc));
+                let n = a.len();
+                let l2_scale = f64_sum(&wa, &wb, |x, y| (x - y) * (x - y)) + f64_sum(&wb, &wc, |x, y| (x - y) * (x - y));
+                let l1_scale = f64_sum(&wa, &wb, |x, y| (x - y).abs()) + f64_sum(&wb, &wc, |x, y| (x - y).abs());
+                prop_assert_eq!(kh::l2_squared(&ha, &hb).to_bits(), kh::l2_squared(&hb, &ha).to_bits());
+                prop_assert_eq!(kh::l1(&ha, &hb).to_bits(), kh::l1(&hb, &ha).to_bits());
+                prop_assert_eq!(kh::dot(&ha, &hb).to_bits(), kh::dot(&hb, &ha).to_bits());
+                prop_assert_eq!((kh::l2_squared(&ha, &ha), kh::l1(&ha, &ha)), (0.0, 0.0));
+                let l2 = |x: &[f16], y: &[f16]| (kh::l2_squared(x, y) as f64).sqrt();
+                prop_assert!(l2(&ha, &hc) <= l2(&ha, &hb) + l2(&hb, &hc) + 2.0 * slack(n, l2_scale).sqrt());
+                let l1 = |x: &[f16], y: &[f16]| kh::l1(x, y) as f64;
+                prop_assert!(l1(&ha, &hc) <= l1(&ha, &hb) + l1(&hb, &hc) + slack(n, l1_scale));
+                let (ab, aa, bb) = kh::cosine_parts(&ha, &hb);
+                let (ba, bb2, aa2) = kh::cosine_parts(&hb, &ha);
+                prop_assert_eq!((ab, aa, bb), (ba, aa2, bb2));
+            }
+
+            #[test]
+            fn sparse_kernels_are_metrics((a, b, c) in triple(80, 1e3), zeros in proptest::collection::vec(any::<bool>(), 80)) {
+                // Sparse vectors: the dense ones with some elements zeroed.
+                let sparse = |v: &[f32], shift: usize| -> (Vec<i32>, Vec<f32>) {
+                    let kept: Vec<usize> = (0..v.len()).filter(|&i| !zeros[(i + shift) % zeros.len()]).collect();
+                    (kept.iter().map(|&i| i as i32).collect(), kept.iter().map(|&i| v[i]).collect())
+                };
+                let (sa, sb, sc) = (sparse(&a, 0), sparse(&b, 1), sparse(&c, 2));
+                let l2 = |x: &[f32], y: &[f32]| {
+                    let (x, y) = (sparse::unpack(x).expect("packed"), sparse::unpack(y).expect("packed"));
+                    (sparse::l2_squared(x, y) as f64).sqrt()
+                };
+                let l1 = |x: &[f32], y: &[f32]| sparse::l1(sparse::unpack(x).expect("packed"), sparse::unpack(y).expect("packed")) as f64;
+                let pack = |s: &(Vec<i32>, Vec<f32>)| { let mut out = Vec::new(); sparse::pack(&s.0, &s.1, 0, &mut out); out };
+                let (pa, pb, pc) = (pack(&sa), pack(&sb), pack(&sc));
+                let n = a.len();
+                let scale = 2.0 * n as f64 * 4e6;
+                check_metric("sparse l2", l2, (&pa, &pb, &pc), slack(n, scale).sqrt() * 2.0)?;
+                check_metric("sparse l1", l1, (&pa, &pb, &pc), slack(n, scale))?;
+                let (x, y) = (sparse::unpack(&pa).expect("packed"), sparse::unpack(&pb).expect("packed"));
+                prop_assert_eq!(sparse::dot(x, y), sparse::dot(y, x));
+                prop_assert_eq!(sparse::unpack(&pa), Some((&sa.0[..], &sa.1[..])));
+            }
+
+            #[test]
+            fn bit_kernels_are_metrics(bytes in (1usize..40).prop_flat_map(|n| proptest::collection::vec(proptest::collection::vec(any::<u8>(), n), 3))) {
+                let (a, b, c) = (&bytes[0], &bytes[1], &bytes[2]);
+                prop_assert_eq!(bits::hamming(a, b), bits::hamming(b, a));
+                prop_assert_eq!(bits::hamming(a, a), 0);
+                prop_assert!(bits::hamming(a, c) <= bits::hamming(a, b) + bits::hamming(b, c));
+                prop_assert_eq!(bits::jaccard(a, b), bits::jaccard(b, a));
+                // Jaccard distance is 1 between strings with no bit set in both, the empty one with itself too (pgvector's choice).
+                prop_assert_eq!(bits::jaccard(a, a), if a.iter().all(|&x| x == 0) { 1.0 } else { 0.0 });
+                prop_assert!(bits::jaccard(a, c) <= bits::jaccard(a, b) + bits::jaccard(b, c) + 1e-12);
+            }
+        }
+    }
 }

@@ -388,4 +388,126 @@ mod tests {
         assert_eq!(builtin_array_test("arraycontained"), Some(ArrayTest::ContainedIn));
         assert_eq!(builtin_array_test("array_eq"), None);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        fn kind() -> impl Strategy<Value = ValueKind> {
+            use ValueKind::*;
+            prop::sample::select(vec![Int16, Int32, Int64, Float32, Float64, Bool])
+        }
+
+        fn comparison() -> impl Strategy<Value = Comparison> {
+            use Comparison::*;
+            prop::sample::select(vec![Less, LessOrEqual, Equal, GreaterOrEqual, Greater])
+        }
+
+        /// An array's contents after its 4-byte varlena header, as PostgreSQL
+        /// lays out one without nulls, of `count` elements of `size` bytes.
+        fn array_contents(dims: &[i32], elements: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            out.extend_from_slice(&(dims.len() as i32).to_ne_bytes());
+            out.extend_from_slice(&0i32.to_ne_bytes());
+            out.extend_from_slice(&23u32.to_ne_bytes());
+            dims.iter().for_each(|d| out.extend_from_slice(&d.to_ne_bytes()));
+            dims.iter().for_each(|_| out.extend_from_slice(&1i32.to_ne_bytes()));
+            out.resize((16 + 8 * dims.len()).next_multiple_of(8) - 4, 0);
+            out.extend_from_slice(elements);
+            out
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn readers_never_panic(data in proptest::collection::vec(any::<u8>(), 0..64), kind in kind(), cursor in 0usize..80, align in 0usize..9, size in 0usize..9) {
+                let _ = Value::read(kind, &data);
+                let _ = read_int(&data, size);
+                if let Some(contents) = varlena_at(&data, cursor, align) {
+                    // In place: a slice of the data past the cursor.
+                    let start = contents.as_ptr() as usize - data.as_ptr() as usize;
+                    prop_assert!(start > cursor && start + contents.len() <= data.len());
+                    let _ = array_elements(contents, kind);
+                }
+                if let Some((bytes, count)) = array_elements(&data, kind) {
+                    prop_assert_eq!(bytes.len(), count * kind.size());
+                    for test in [ArrayTest::Overlaps, ArrayTest::Contains, ArrayTest::ContainedIn] {
+                        let _ = array_holds(test, (bytes, count), kind, &[Value::Int(1), Value::Float(f64::NAN), Value::Bool(true)], false);
+                    }
+                }
+            }
+
+            #[test]
+            fn fixed_offsets_are_aligned_and_in_order(columns in proptest::collection::vec((-2i16..12, 0usize..9), 0..12)) {
+                let offsets = fixed_offsets(&columns);
+                prop_assert_eq!(offsets.len(), columns.len());
+                let mut end = 0;
+                for (&(length, align), offset) in columns.iter().zip(&offsets) {
+                    let Some(offset) = *offset else { break };
+                    prop_assert!(offset >= end);
+                    if length > 0 {
+                        prop_assert_eq!(offset % align.max(1), 0);
+                        end = offset + length as usize;
+                    } else {
+                        break;
+                    }
+                }
+            }
+
+            #[test]
+            fn values_read_back_and_compare_as_integers_do(x in any::<i64>(), y in any::<i64>(), comparison in comparison()) {
+                for (kind, bytes) in [
+                    (ValueKind::Int16, (x as i16).to_ne_bytes().to_vec()),
+                    (ValueKind::Int32, (x as i32).to_ne_bytes().to_vec()),
+                    (ValueKind::Int64, x.to_ne_bytes().to_vec()),
+                ] {
+                    let read = Value::read(kind, &bytes);
+                    let want = match kind { ValueKind::Int16 => x as i16 as i64, ValueKind::Int32 => x as i32 as i64, _ => x };
+                    prop_assert_eq!(read, Some(Value::Int(want)));
+                    prop_assert_eq!(read_int(&bytes, kind.size()), Some(want));
+                    prop_assert_eq!(Value::from_datum(kind, want as u64), Value::Int(want));
+                }
+                let (low, high) = int_range(comparison, y);
+                prop_assert_eq!(compare(comparison, Value::Int(x), Value::Int(y)), low <= x && x <= high);
+                prop_assert_eq!(compare(comparison, Value::Int(y), Value::Int(y)), low <= y && y <= high);
+            }
+
+            #[test]
+            fn float_order_is_total(x in any::<f64>(), y in any::<f64>()) {
+                // One of <, =, > holds for any two floats, NaN included (PostgreSQL's order).
+                let (a, b) = (Value::Float(x), Value::Float(y));
+                let holds = |c| compare(c, a, b);
+                let exactly_one = [Comparison::Less, Comparison::Equal, Comparison::Greater].iter().filter(|&&c| holds(c)).count();
+                prop_assert_eq!(exactly_one, 1);
+                prop_assert_eq!(holds(Comparison::LessOrEqual), !holds(Comparison::Greater));
+                prop_assert_eq!(holds(Comparison::Less), compare(Comparison::Greater, b, a));
+                let narrow = Value::read(ValueKind::Float32, &(x as f32).to_ne_bytes());
+                prop_assert_eq!(narrow.map(|v| compare(Comparison::Equal, v, Value::Float(x as f32 as f64))), Some(true));
+            }
+
+            #[test]
+            fn arrays_read_back_and_test_like_sets(dims in proptest::collection::vec(0i32..4, 0..3), elements in proptest::collection::vec(-3i32..3, 0..64), arguments in proptest::collection::vec(-3i32..3, 0..4)) {
+                let count: usize = if dims.is_empty() { 0 } else { dims.iter().map(|&d| d as usize).product() };
+                let stored: Vec<i32> = elements.iter().copied().cycle().take(count).collect();
+                prop_assume!(stored.len() == count);
+                let bytes: Vec<u8> = stored.iter().flat_map(|x| x.to_ne_bytes()).collect();
+                let contents = array_contents(&dims, &bytes);
+                prop_assert_eq!(array_elements(&contents, ValueKind::Int32), Some((&bytes[..], count)));
+                if count > 0 {
+                    prop_assert!(array_elements(&contents[..contents.len() - 1], ValueKind::Int32).is_none());
+                }
+                let args: Vec<Value> = arguments.iter().map(|&a| Value::Int(a as i64)).collect();
+                let holds = |test| array_holds(test, (&bytes, count), ValueKind::Int32, &args, false);
+                prop_assert_eq!(holds(ArrayTest::Overlaps), stored.iter().any(|s| arguments.contains(s)));
+                prop_assert_eq!(holds(ArrayTest::Contains), arguments.iter().all(|a| stored.contains(a)));
+                prop_assert_eq!(holds(ArrayTest::ContainedIn), stored.iter().all(|s| arguments.contains(s)));
+                prop_assert!(!array_holds(ArrayTest::Contains, (&bytes, count), ValueKind::Int32, &args, true));
+            }
+        }
+    }
 }

@@ -121,9 +121,10 @@ pub fn encode_special(kind: u8) -> [u8; SPECIAL_SIZE] {
     s
 }
 
-/// The next page of a chain (filter directory pages), or INVALID_BLOCK.
+/// The next page of a chain (filter directory pages), or INVALID_BLOCK
+/// (also for a special space too short to hold one).
 pub fn special_next(special: &[u8]) -> u32 {
-    u32_at(special, 0)
+    special.get(..4).map_or(INVALID_BLOCK, |b| u32_at(b, 0))
 }
 
 pub fn set_special_next(special: &mut [u8], next: u32) {
@@ -132,7 +133,8 @@ pub fn set_special_next(special: &mut [u8], next: u32) {
 
 /// The page's kind, if the special space carries our page id.
 pub fn special_kind(special: &[u8]) -> Option<u8> {
-    (special.len() >= SPECIAL_SIZE && u16_at(special, 6) == PAGE_ID).then_some(special[4])
+    // `then`, not `then_some`: the kind byte is read only once the length is known.
+    (special.len() >= SPECIAL_SIZE && u16_at(special, 6) == PAGE_ID).then(|| special[4])
 }
 
 /// Whose index a page is, when it is pgvector's: its hnsw and ivfflat pages
@@ -256,6 +258,12 @@ impl Meta {
         if !matches!(code_bits, 0 | 1 | 4 | 8) || (code_bits == 0) != (code_bytes == 0) {
             return Err(FormatError::BadField("neighbor codes"));
         }
+        // The graph starts after the quantizer's pages, at a valid block number
+        // (`first_graph_block` adds them without overflow).
+        let quantizer_blocks = u32_at(b, 52);
+        if quantizer_blocks >= INVALID_BLOCK - (META_BLOCK + 1) {
+            return Err(FormatError::BadField("quantizer blocks"));
+        }
         Ok(Meta {
             dimensions: u32_at(b, 8),
             m: u16_at(b, 12),
@@ -269,7 +277,7 @@ impl Meta {
             walk_visits_per_row_milli: u32_at(b, 44),
             code_bits,
             code_bytes,
-            quantizer_blocks: u32_at(b, 52),
+            quantizer_blocks,
             quantizer_bytes: u32_at(b, 56),
             filter_head: u32_at(b, 28),
             filter_insert_block: u32_at(b, 60),
@@ -711,7 +719,10 @@ pub fn element_body(tuple: &[u8], dimensions: usize) -> Option<ElementBody<'_>> 
     if tuple.len() < ELEMENT_HEADER_SIZE || flags & WIDE_FLAG == 0 {
         return element_vector(tuple, dimensions).map(ElementBody::Inline);
     }
-    Some(ElementBody::Parts(element_parts(tuple).ok()?, element_width(tuple), dimensions))
+    // Parts of a wide element: at least one. A tuple of another kind whose
+    // byte 2 has the wide bit set has none, and is no element at all.
+    let parts = element_parts(tuple).ok().filter(|parts| !parts.is_empty())?;
+    Some(ElementBody::Parts(parts, element_width(tuple), dimensions))
 }
 
 /// The ids of a wide element's parts, in order; none for other elements.
@@ -750,12 +761,21 @@ pub fn stored_vector(bytes: &[u8], width: ElementWidth, dimensions: usize) -> Op
 /// otherwise, if the tuple is short, or if the element is wide.
 pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<StoredVector<'_>> {
     let header = tuple.get(..ELEMENT_HEADER_SIZE)?;
-    if header[2] & WIDE_FLAG != 0 {
+    if header[2] & WIDE_FLAG != 0 || !element_flags_valid(header) {
         return None;
     }
     let width = element_width(header);
     let dimensions = if width == ElementWidth::Sparse { u16_at(tuple, 10) as usize } else { dimensions };
     stored_vector(&tuple[ELEMENT_HEADER_SIZE..], width, dimensions)
+}
+
+/// Flags and TID count a build writes: checked on the hot path of a walk,
+/// which does not decode the whole header, so that a damaged element is not
+/// read at another width.
+fn element_flags_valid(header: &[u8]) -> bool {
+    header[2] & !(DELETED_FLAG | WIDE_FLAG | FILTER_FLAG | WIDTH_FLAGS) == 0
+        && (header[2] & WIDTH_FLAGS).count_ones() <= 1
+        && header[3] as usize <= HEAP_TIDS
 }
 
 /// Where the element's neighbor tuple is, read without decoding the rest:
@@ -1030,6 +1050,69 @@ mod tests {
         assert_eq!(special_next(&special), INVALID_BLOCK);
         set_special_next(&mut special, 42);
         assert_eq!((special_next(&special), special_kind(&special)), (42, Some(PAGE_KIND_FILTERS)));
+    }
+
+    #[test]
+    fn short_special_spaces_read_as_foreign() {
+        // Found by fuzzing: special_kind indexed its kind byte before checking the length.
+        for len in 0..SPECIAL_SIZE {
+            assert_eq!(special_kind(&encode_special(PAGE_KIND_GRAPH)[..len]), None);
+            assert_eq!(special_next(&encode_special(PAGE_KIND_GRAPH)[..len]), INVALID_BLOCK);
+        }
+        assert_eq!(special_next(&[7, 0, 0]), INVALID_BLOCK);
+        assert_eq!(special_next(&[7, 0, 0, 0]), 7);
+    }
+
+    #[test]
+    fn a_tuple_of_another_kind_has_no_parts() {
+        // Found by fuzzing (element_tuple): a neighbor tuple whose byte 2 has the
+        // wide bit set read as a wide element without parts.
+        let shape = ListShape::plain(8);
+        let tuple = new_neighbor_tuple(0, shape);
+        assert_eq!(tuple[2] & WIDE_FLAG, WIDE_FLAG, "16 slots: the wide bit");
+        assert_eq!(element_body(&tuple, 3), None);
+        let mut other = vec![0xF1u8; ELEMENT_HEADER_SIZE + 16];
+        other[0] = NEIGHBOR_KIND;
+        assert_eq!(element_body(&other, 3), None);
+    }
+
+    #[test]
+    fn meta_pages_with_impossible_quantizer_blocks_are_rejected() {
+        // Found by fuzzing (meta_page): first_graph_block overflowed, and
+        // without overflow checks wrapped to the meta page itself.
+        let meta = Meta::decode(&Meta { quantizer_blocks: 3, ..Meta::decode(&seed_meta()).unwrap() }.encode()).unwrap();
+        assert_eq!(meta.first_graph_block(), 4);
+        for blocks in [u32::MAX, u32::MAX - 1] {
+            let mut bytes = meta.encode();
+            bytes[52..56].copy_from_slice(&blocks.to_le_bytes());
+            assert_eq!(Meta::decode(&bytes), Err(FormatError::BadField("quantizer blocks")));
+        }
+        let mut bytes = meta.encode();
+        bytes[52..56].copy_from_slice(&(u32::MAX - 2).to_le_bytes());
+        assert_eq!(Meta::decode(&bytes).unwrap().first_graph_block(), u32::MAX - 1);
+    }
+
+    fn seed_meta() -> [u8; META_SIZE] {
+        Meta {
+            dimensions: 3,
+            m: 16,
+            ef_construction: 64,
+            metric: Metric::L2,
+            entry: NodeId::NONE,
+            entry_level: 0,
+            insert_block: 1,
+            element_count: 0,
+            walk_first_batch_visits: 0,
+            walk_visits_per_row_milli: 0,
+            code_bits: 0,
+            code_bytes: 0,
+            quantizer_blocks: 0,
+            quantizer_bytes: 0,
+            filter_head: 0,
+            filter_insert_block: 0,
+            filter_directory: false,
+        }
+        .encode()
     }
 
     #[test]
@@ -1400,5 +1483,270 @@ mod tests {
         assert_eq!(plan.elements[2].block(), plan.neighbors[2].block());
         let total: usize = plan.pages.iter().map(|p| p.len()).sum();
         assert_eq!(total, 6);
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+            proptest::collection::vec(any::<u8>(), 0..max)
+        }
+
+        fn node_id() -> impl Strategy<Value = NodeId> {
+            (any::<u32>(), 1u16..).prop_map(|(block, offset)| NodeId::new(block, offset))
+        }
+
+        fn width() -> impl Strategy<Value = ElementWidth> {
+            prop::sample::select(vec![ElementWidth::Float4, ElementWidth::Float2, ElementWidth::Bit, ElementWidth::Sparse])
+        }
+
+        fn header(wide: bool) -> impl Strategy<Value = ElementHeader> {
+            (any::<u8>(), any::<bool>(), width(), proptest::collection::vec(node_id(), 0..=HEAP_TIDS), any::<u64>(), 0u16..300, any::<u64>())
+                .prop_map(move |(level, deleted, width, heap_tids, neighbors, dimensions, anchor)| ElementHeader {
+                    level,
+                    deleted,
+                    width,
+                    heap_tids,
+                    neighbors: NodeId::from_u64(neighbors & 0xFFFF_FFFF_FFFF),
+                    dimensions,
+                    anchor: NodeId::from_u64(anchor & 0xFFFF_FFFF_FFFF),
+                    wide,
+                })
+        }
+
+        fn meta() -> impl Strategy<Value = Meta> {
+            let metric = prop::sample::select(vec![Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1, Metric::Hamming, Metric::Jaccard]);
+            let codes = prop_oneof![Just((0u8, 0u16)), (prop::sample::select(vec![1u8, 4, 8]), 1u16..)];
+            (
+                (any::<u32>(), any::<u16>(), any::<u16>(), metric, any::<u64>(), any::<u8>(), any::<u32>(), any::<u64>()),
+                (any::<u32>(), any::<u32>(), codes, 0..u32::MAX - 1, any::<u32>(), any::<u32>(), any::<u32>(), any::<bool>()),
+            )
+                .prop_map(|(a, b)| Meta {
+                    dimensions: a.0,
+                    m: a.1,
+                    ef_construction: a.2,
+                    metric: a.3,
+                    entry: NodeId::from_u64(a.4 & 0xFFFF_FFFF_FFFF),
+                    entry_level: a.5,
+                    insert_block: a.6,
+                    element_count: a.7,
+                    walk_first_batch_visits: b.0,
+                    walk_visits_per_row_milli: b.1,
+                    code_bits: b.2 .0,
+                    code_bytes: b.2 .1,
+                    quantizer_blocks: b.3,
+                    quantizer_bytes: b.4,
+                    filter_head: b.5,
+                    filter_insert_block: b.6,
+                    filter_directory: b.7,
+                })
+        }
+
+        /// A copy of `tuple` at a 4-byte aligned address, as tuples are on pages.
+        fn aligned(tuple: &[u8]) -> Gathered {
+            let mut copy = Gathered::default();
+            copy.push(tuple);
+            copy
+        }
+
+        /// Every reader of element, part and filter entry bytes, on the same bytes.
+        fn read_every_way(tuple: &[u8], dimensions: usize) {
+            let header = ElementHeader::decode(tuple);
+            let _ = element_filter(tuple);
+            let _ = element_neighbors(tuple);
+            let _ = element_anchor(tuple);
+            let _ = element_parts(tuple);
+            let _ = element_is_wide(tuple);
+            let _ = element_is_live(tuple);
+            let copy = aligned(tuple);
+            for dims in [dimensions, header.as_ref().map_or(0, |h| h.dimensions as usize)] {
+                if let Some(v) = element_vector(copy.bytes(), dims) {
+                    let mut out = Vec::new();
+                    v.extend_into(&mut out);
+                    let _ = v.all_finite();
+                }
+                let _ = element_body(copy.bytes(), dims);
+            }
+            let _ = set_element_anchor(&mut tuple.to_vec(), NodeId::new(1, 1));
+            let _ = part_position(tuple);
+            let _ = part_piece(tuple, part_position(tuple).unwrap_or(0));
+            if let Ok((id, values)) = decode_filter_entry(tuple) {
+                assert!(!id.is_none() && values.len() > FILTER_TUPLE_HEADER);
+            }
+            let _ = special_kind(tuple);
+            let _ = foreign_index(tuple);
+            let _ = special_next(tuple);
+        }
+
+        /// Every reader and writer of neighbor tuples, over shapes near the tuple's own.
+        fn read_neighbors_every_way(tuple: &[u8], shape: ListShape) {
+            let (mut ids, mut codes) = (Vec::new(), Vec::new());
+            for layer in 0..4 {
+                let _ = read_layer(tuple, shape, layer, &mut ids);
+            }
+            let _ = read_layer_codes(tuple, shape, &mut ids, &mut codes);
+            assert_eq!(codes.len() % shape.code_bytes.max(1), 0);
+            let mut copy = tuple.to_vec();
+            let some: Vec<NodeId> = (1..4).map(|i| NodeId::new(i, 1)).collect();
+            for layer in 0..3 {
+                let code_bytes = if layer == 0 { shape.code_bytes } else { 0 };
+                let _ = write_layer(&mut copy, shape, layer, &some, &vec![7; some.len() * code_bytes]);
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn meta_decode_never_panics(b in bytes(80)) {
+                if let Ok(meta) = Meta::decode(&b) {
+                    prop_assert!(matches!(meta.code_bits, 0 | 1 | 4 | 8));
+                }
+            }
+
+            #[test]
+            fn meta_round_trips(meta in meta()) {
+                prop_assert_eq!(Meta::decode(&meta.encode()), Ok(meta));
+                // Damage anywhere is either rejected or read as some meta page: never a panic.
+                let encoded = meta.encode();
+                for cut in [0, 1, 8, 48, 63] {
+                    prop_assert!(Meta::decode(&encoded[..cut]).is_err());
+                }
+            }
+
+            #[test]
+            fn element_readers_never_panic_on_random_bytes(b in bytes(160), dimensions in 0usize..40) {
+                read_every_way(&b, dimensions);
+            }
+
+            #[test]
+            fn element_readers_never_panic_on_damaged_elements(
+                header in header(false), values in proptest::collection::vec(-1e4f32..1e4, 300),
+                filter in bytes(24), cut in any::<prop::sample::Index>(), flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+            ) {
+                let mut tuple = encode_element(&header, &values[..header.dimensions as usize]);
+                append_filter(&mut tuple, &filter);
+                for (at, byte) in flips {
+                    let at = at.index(tuple.len());
+                    tuple[at] ^= byte;
+                }
+                let cut = cut.index(tuple.len() + 1);
+                read_every_way(&tuple[..cut], header.dimensions as usize);
+                read_every_way(&tuple, header.dimensions as usize);
+            }
+
+            #[test]
+            fn elements_round_trip(header in header(false), values in proptest::collection::vec(-6e4f32..6e4, 300), filter in bytes(24)) {
+                let dimensions = header.dimensions as usize;
+                // Sparse elements hold a packed vector, as many float4 slots as their dimensions.
+                let vector = &values[..dimensions];
+                let mut tuple = encode_element(&header, vector);
+                prop_assert_eq!(tuple.len(), element_size(dimensions, header.width));
+                append_filter(&mut tuple, &filter);
+                prop_assert_eq!(ElementHeader::decode(&tuple), Ok(header.clone()));
+                prop_assert_eq!(element_filter(&tuple), Ok((!filter.is_empty()).then_some(&filter[..])));
+                prop_assert_eq!(element_neighbors(&tuple), Ok(header.neighbors));
+                prop_assert_eq!(element_anchor(&tuple), Ok(header.anchor));
+                prop_assert_eq!(element_is_live(&tuple), !header.deleted && !header.heap_tids.is_empty());
+                let copy = aligned(&tuple);
+                let stored = element_vector(copy.bytes(), dimensions).expect("an aligned element's vector");
+                let mut out = Vec::new();
+                stored.extend_into(&mut out);
+                let want: Vec<f32> = match header.width {
+                    ElementWidth::Float4 | ElementWidth::Sparse => vector.to_vec(),
+                    ElementWidth::Float2 => vector.iter().map(|&x| half::f16::from_f32(x).to_f32()).collect(),
+                    ElementWidth::Bit => vector.iter().map(|&x| if x != 0.0 { 1.0 } else { 0.0 }).collect(),
+                };
+                prop_assert_eq!(out, want);
+                // A header rewritten in place keeps the filter values.
+                let mut rewritten = header.clone();
+                rewritten.deleted = !header.deleted;
+                rewritten.encode_into(&mut tuple);
+                prop_assert_eq!(element_filter(&tuple), Ok((!filter.is_empty()).then_some(&filter[..])));
+            }
+
+            #[test]
+            fn wide_elements_and_parts_round_trip(header in header(true), parts in proptest::collection::vec(node_id(), 1..=MAX_PARTS), stored in bytes(3000), piece in 1usize..700) {
+                let tuple = encode_wide_element(&header, &parts);
+                prop_assert_eq!(ElementHeader::decode(&tuple), Ok(header));
+                prop_assert_eq!(element_parts(&tuple), Ok(parts.clone()));
+                prop_assert!(matches!(element_body(&tuple, 5), Some(ElementBody::Parts(ids, _, 5)) if ids == parts));
+                let mut gathered = Gathered::default();
+                for (position, part) in encode_parts(&stored, piece).iter().enumerate() {
+                    prop_assert_eq!(part_position(part), Some(position));
+                    gathered.push(part_piece(part, position).expect("a part's piece"));
+                    prop_assert!(part_piece(part, position + 1).is_err());
+                    prop_assert!(part_piece(&part[..part.len() - 1], position).is_err() || part.len() == PART_HEADER_SIZE);
+                }
+                prop_assert_eq!(gathered.bytes(), &stored[..]);
+            }
+
+            #[test]
+            fn filter_entries_round_trip(element in node_id(), filter in proptest::collection::vec(any::<u8>(), FILTER_TUPLE_HEADER + 1..64)) {
+                let entry = encode_filter_entry(element, &filter);
+                let (decoded, values) = decode_filter_entry(&entry).expect("an entry");
+                prop_assert_eq!(decoded, element);
+                prop_assert!(same_filter_values(values, &filter));
+            }
+
+            #[test]
+            fn neighbor_readers_never_panic_on_random_bytes(b in bytes(200), m in 0usize..8, code_bytes in 0usize..6) {
+                read_neighbors_every_way(&b, ListShape { m, code_bytes });
+            }
+
+            #[test]
+            fn neighbor_readers_never_panic_on_damaged_tuples(
+                level in 0usize..4, m in 1usize..8, code_bytes in 0usize..6, cut in any::<prop::sample::Index>(),
+                flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4), other_m in 0usize..8,
+            ) {
+                let shape = ListShape { m, code_bytes };
+                let mut tuple = new_neighbor_tuple(level, shape);
+                for (at, byte) in flips {
+                    let at = at.index(tuple.len());
+                    tuple[at] ^= byte;
+                }
+                let cut = cut.index(tuple.len() + 1);
+                for shape in [shape, ListShape { m: other_m, code_bytes }, ListShape { m, code_bytes: code_bytes + 1 }] {
+                    read_neighbors_every_way(&tuple[..cut], shape);
+                    read_neighbors_every_way(&tuple, shape);
+                }
+            }
+
+            #[test]
+            fn neighbor_layers_round_trip(level in 0usize..4, m in 1usize..10, code_bytes in 0usize..9, seed in any::<u32>()) {
+                let shape = ListShape { m, code_bytes };
+                let mut tuple = new_neighbor_tuple(level, shape);
+                prop_assert_eq!(tuple.len(), shape.tuple_size(level));
+                let mut written = Vec::new();
+                for layer in 0..=level {
+                    let count = (seed as usize + layer) % (shape.layer_slots(layer) + 1);
+                    let ids: Vec<NodeId> = (0..count).map(|i| NodeId::new(seed ^ i as u32, 1 + (i + layer) as u16)).collect();
+                    let code_bytes = if layer == 0 { code_bytes } else { 0 };
+                    let codes: Vec<u8> = (0..count * code_bytes).map(|i| (i as u32 ^ seed) as u8).collect();
+                    write_layer(&mut tuple, shape, layer, &ids, &codes).expect("ids fit their layer");
+                    written.push((ids, codes));
+                }
+                for (layer, (ids, codes)) in written.iter().enumerate() {
+                    let mut read = Vec::new();
+                    read_layer(&tuple, shape, layer, &mut read).expect("a layer of the node");
+                    prop_assert_eq!(&read, ids);
+                    if layer == 0 {
+                        let (mut read, mut read_codes) = (Vec::new(), Vec::new());
+                        read_layer_codes(&tuple, shape, &mut read, &mut read_codes).expect("layer 0");
+                        prop_assert_eq!(&read, ids);
+                        prop_assert_eq!(&read_codes, codes);
+                    }
+                }
+                prop_assert!(read_layer(&tuple, shape, level + 1, &mut Vec::new()).is_err());
+                let (wider, longer_codes) = (ListShape { m: m + 1, code_bytes }, ListShape { m, code_bytes: code_bytes + 1 });
+                prop_assert!(read_layer(&tuple, wider, 0, &mut Vec::new()).is_err());
+                prop_assert!(read_layer(&tuple, longer_codes, 0, &mut Vec::new()).is_err());
+            }
+        }
     }
 }

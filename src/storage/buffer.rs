@@ -34,6 +34,11 @@ pub fn read_buffer(rel: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block:
 
 impl LockedBuffer {
     pub fn read(rel: pg_sys::Relation, block: u32, lock: Lock) -> Self {
+        // An index always has its meta page: without it the file was
+        // truncated, which PostgreSQL would report as a read error.
+        if block == page::META_BLOCK && unsafe { pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM) } == 0 {
+            corrupted(rel, block, 0, "the index file is empty: it has no meta page");
+        }
         let buffer = read_buffer(rel, pg_sys::ForkNumber::MAIN_FORKNUM, block);
         // SAFETY: we hold a pin on buffer.
         unsafe { pg_sys::LockBuffer(buffer, lock.mode()) };
@@ -211,12 +216,11 @@ pub fn relation_name(rel: pg_sys::Relation) -> String {
 }
 
 pub fn corrupted(rel: pg_sys::Relation, block: u32, offset: u16, what: impl std::fmt::Display) -> ! {
-    ereport!(
-        ERROR,
-        PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
-        format!("index \"{}\" is corrupted at block {block}, item {offset}: {what}", relation_name(rel)),
-        "REINDEX the index to rebuild it."
-    );
+    let name = relation_name(rel);
+    pgrx::pg_sys::panic::ErrorReport::new(PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED, format!("index \"{name}\" is corrupted at block {block}, item {offset}: {what}"), function_name!())
+        .set_hint(format!("REINDEX INDEX \"{name}\" rebuilds it from the table."))
+        .report(PgLogLevel::ERROR);
+    unreachable!("an ERROR does not return")
 }
 
 /// Pins held across the reads of one scan or insert, so that revisiting a
@@ -224,7 +228,12 @@ pub fn corrupted(rel: pg_sys::Relation, block: u32, offset: u16, what: impl std:
 /// pages are pinned per access.
 pub struct PinCache {
     rel: pg_sys::Relation,
-    pins: std::collections::HashMap<u32, pg_sys::Buffer, std::hash::BuildHasherDefault<crate::hnsw::IdHasher>>,
+    /// Each pinned block's buffer, and whether its page kind has been checked.
+    pins: std::collections::HashMap<u32, (pg_sys::Buffer, bool), std::hash::BuildHasherDefault<crate::hnsw::IdHasher>>,
+    /// The relation's length as last read: node ids are read from pages, so
+    /// a block past it is corruption (not PostgreSQL's read error), unless
+    /// the index has grown since.
+    known_blocks: u32,
     /// Whether dropping the cache releases its pins. False for scans, whose
     /// state may be freed after an ERROR, when the resource owner has already
     /// released the pins; they call `release_all` from amendscan instead.
@@ -299,38 +308,34 @@ impl PinCache {
     pub fn new(rel: pg_sys::Relation, release_on_drop: bool) -> Self {
         let mut pins: std::collections::HashMap<_, _, _> = Default::default();
         pins.reserve(512);
-        PinCache { rel, pins, release_on_drop }
+        PinCache { rel, pins, known_blocks: 0, release_on_drop }
     }
 
-    /// Runs `f` on `block`'s page under a content lock.
+    /// Runs `f` on `block`'s page under a content lock. The first time a
+    /// block is used its special space is checked: a node id read from a
+    /// corrupted tuple must not make another kind of page read as a graph page.
     pub fn with_page<R>(&mut self, block: u32, lock: Lock, f: impl FnOnce(pg_sys::Page) -> R) -> R {
-        let (buffer, cached) = match self.pins.get(&block) {
-            Some(&buffer) => (buffer, true),
-            None => {
-                if self.pins.len() >= MAX_CACHED_PINS {
-                    self.release_all();
-                }
-                let buffer = read_buffer_recent(self.rel, block);
-                self.pins.insert(block, buffer);
-                (buffer, true)
-            }
+        let (buffer, checked) = match self.pins.get(&block) {
+            Some(&pinned) => pinned,
+            None => (self.pin_new(block), false),
         };
         struct Held {
             buffer: pg_sys::Buffer,
-            release: bool,
         }
         impl Drop for Held {
             fn drop(&mut self) {
                 lock_buffer(self.buffer, pg_sys::BUFFER_LOCK_UNLOCK as i32);
-                if self.release {
-                    // SAFETY: pinned by us.
-                    unsafe { pg_sys::ReleaseBuffer(self.buffer) };
-                }
             }
         }
         lock_buffer(buffer, lock.mode());
-        let held = Held { buffer, release: !cached };
-        let result = f(unsafe { pg_sys::BufferGetPage(buffer) });
+        let held = Held { buffer };
+        let page = unsafe { pg_sys::BufferGetPage(buffer) };
+        if !checked {
+            // SAFETY: pinned and locked.
+            unsafe { check_page(self.rel, page, block, page::PAGE_KIND_GRAPH) };
+            self.pins.insert(block, (buffer, true));
+        }
+        let result = f(page);
         drop(held);
         result
     }
@@ -338,19 +343,30 @@ impl PinCache {
     /// Pins `block`, without locking it. A full cache starts over (deep
     /// iterative scans touch more pages than it holds), so it never fails.
     pub fn pin(&mut self, block: u32) -> Option<pg_sys::Buffer> {
-        if let Some(&buffer) = self.pins.get(&block) {
-            return Some(buffer);
+        match self.pins.get(&block) {
+            Some(&(buffer, _)) => Some(buffer),
+            None => Some(self.pin_new(block)),
         }
+    }
+
+    fn pin_new(&mut self, block: u32) -> pg_sys::Buffer {
         if self.pins.len() >= MAX_CACHED_PINS {
             self.release_all();
         }
+        if block >= self.known_blocks {
+            // SAFETY: an open relation.
+            self.known_blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(self.rel, pg_sys::ForkNumber::MAIN_FORKNUM) };
+            if block >= self.known_blocks {
+                corrupted(self.rel, block, 0, format!("a node id points past the end of the index ({} blocks)", self.known_blocks));
+            }
+        }
         let buffer = read_buffer_recent(self.rel, block);
-        self.pins.insert(block, buffer);
-        Some(buffer)
+        self.pins.insert(block, (buffer, false));
+        buffer
     }
 
     pub fn release_all(&mut self) {
-        for (_, buffer) in self.pins.drain() {
+        for (_, (buffer, _)) in self.pins.drain() {
             // SAFETY: each cached buffer holds one pin of ours; see `unguarded`.
             unsafe { unguarded::ReleaseBuffer(buffer) };
         }

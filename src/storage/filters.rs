@@ -111,21 +111,24 @@ pub fn add_entry(rel: pg_sys::Relation, meta: &Meta, element: NodeId, filter: &[
 struct ChainGuard {
     rel: pg_sys::Relation,
     blocks: u32,
-    pages_read: u32,
+    /// Pages read so far: a chain that comes back to one loops. A page
+    /// holds hundreds of entries, so one set insert per page costs nothing.
+    seen: std::collections::HashSet<u32>,
 }
-
 impl ChainGuard {
     fn new(rel: pg_sys::Relation) -> Self {
-        ChainGuard { rel, blocks: 0, pages_read: 0 }
+        ChainGuard { rel, blocks: 0, seen: Default::default() }
     }
 
     fn step(&mut self, block: u32) {
-        self.pages_read += 1;
-        if block >= self.blocks || self.pages_read > self.blocks {
+        if !self.seen.insert(block) {
+            corrupted(self.rel, block, 0, "the filter directory's chain of pages loops");
+        }
+        if block >= self.blocks {
             // SAFETY: an open index.
             self.blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(self.rel, pg_sys::ForkNumber::MAIN_FORKNUM) };
-            if block >= self.blocks || self.pages_read > self.blocks {
-                corrupted(self.rel, block, 0, "the filter directory's chain of pages leaves the index or loops");
+            if block >= self.blocks {
+                corrupted(self.rel, block, 0, "the filter directory's chain of pages leaves the index");
             }
         }
     }

@@ -722,7 +722,7 @@ impl PageGraph {
                                 wide.push(i);
                                 f32::INFINITY
                             }
-                            None => corrupted(rel, block, offset, "element too short for its vector"),
+                            None => corrupted(rel, block, offset, "element's flags or length do not fit a vector"),
                         },
                         None => f32::INFINITY,
                     };
@@ -740,7 +740,7 @@ impl PageGraph {
     /// Appends `node`'s neighbors on `layer` to `out`, and on layer 0 their
     /// codes to `codes` when given (the index must have codes).
     fn read_list(&mut self, node: NodeId, layer: usize, out: &mut Vec<NodeId>, mut codes: Option<&mut Vec<u8>>) {
-        let (rel, shape, block) = (self.rel, self.shape, node.block());
+        let (rel, shape, block, first) = (self.rel, self.shape, node.block(), out.len());
         // The neighbor tuple is usually on the element's page: one lock for both.
         // A freed element has no neighbors, nor has one on a layer below the
         // one asked for: on a standby, whose scans VACUUM's replay does not
@@ -756,6 +756,11 @@ impl PageGraph {
                     None => page::read_layer(neighbors, shape, layer, out),
                 };
                 read.unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+                // A node never lists itself; one that does is a corrupted
+                // list (a walk would still end, but on a wrong graph).
+                if out[first..].contains(&node) {
+                    corrupted(rel, at.block(), at.offset(), "a node lists itself as its neighbor");
+                }
             }
         };
         let elsewhere = self.pins.with_page(block, Lock::Share, |page| {

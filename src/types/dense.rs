@@ -4,6 +4,7 @@
 
 use super::errors::*;
 use super::literal;
+use super::wire::{self, WireError};
 use super::varlena::{DenseArg, DenseOut, Element};
 use pgrx::datum::{AnyArray, Internal};
 use pgrx::pg_sys;
@@ -52,69 +53,86 @@ pub fn output<E: Element>(value: DenseArg<E>) -> CString {
     CString::new(literal::format(&to_f32s(&value))).expect("formatted floats contain no NUL")
 }
 
-pub fn typmod_in<E: Element>(modifiers: AnyArray) -> i32 {
+/// The integers of a `type(n, ...)` modifier list, as Postgres parses them.
+///
+/// # Safety
+/// `modifiers` must be the cstring[] Postgres passes a typmod_in function.
+pub unsafe fn integer_typmods(modifiers: AnyArray) -> Vec<i32> {
     let mut count = 0;
-    // SAFETY: Postgres passes the type modifiers as a cstring[]; this parses and validates them.
+    // SAFETY: a cstring[]; ArrayGetIntegerTypmods raises an ERROR on a non-integer.
     let values = unsafe { pg_sys::ArrayGetIntegerTypmods(modifiers.datum().cast_mut_ptr(), &mut count) };
-    if count != 1 {
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, "invalid type modifier");
+    if count <= 0 || values.is_null() {
+        return Vec::new();
     }
-    // SAFETY: count == 1, so one value was returned.
-    let dim = unsafe { *values };
-    if dim < 1 {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-            format!("dimensions for type {} must be at least 1", E::TYPE_NAME)
-        );
-    }
-    if dim as usize > literal::MAX_DIM {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-            format!("dimensions for type {} cannot exceed {}", E::TYPE_NAME, literal::MAX_DIM)
-        );
-    }
-    dim
+    // SAFETY: it returned `count` integers.
+    unsafe { std::slice::from_raw_parts(values, count as usize) }.to_vec()
 }
 
-/// Binary input: int16 dim, int16 unused (must be 0), dim big-endian elements.
+/// The bytes of a receive function's message not read yet.
+///
+/// # Safety
+/// `buf` must be a valid StringInfo, which outlives the slice.
+pub unsafe fn unread_bytes<'a>(buf: *const pg_sys::StringInfoData) -> &'a [u8] {
+    let (data, len, cursor) = unsafe { ((*buf).data, (*buf).len, (*buf).cursor) };
+    if data.is_null() || cursor >= len {
+        return &[];
+    }
+    // SAFETY: data holds len bytes, of which the first cursor are read.
+    unsafe { std::slice::from_raw_parts(data.add(cursor as usize).cast::<u8>(), (len - cursor) as usize) }
+}
+
+/// What pq_getmsgint raises on a message that ends early.
+pub fn insufficient_data() -> ! {
+    ereport!(ERROR, PgSqlErrorCode::ERRCODE_PROTOCOL_VIOLATION, "insufficient data left in message");
+}
+
+pub fn typmod_in<E: Element>(modifiers: AnyArray) -> i32 {
+    // SAFETY: Postgres passes the type modifiers as a cstring[]; this parses them into integers.
+    let modifiers = unsafe { integer_typmods(modifiers) };
+    wire::typmod(&modifiers, literal::MAX_DIM as i64).unwrap_or_else(|e| {
+        ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, e.message(E::TYPE_NAME, literal::MAX_DIM as i64));
+    })
+}
+
+/// Binary input: int16 dim, int16 unused (must be 0), dim big-endian elements
+/// (decoded by `wire::decode_dense`).
 pub fn receive<E: Element>(mut buf: Internal, typmod: i32) -> DenseOut<E> {
     // SAFETY: Postgres passes a StringInfo for the receive function's first argument.
     let buf: *mut pg_sys::StringInfoData = unsafe { buf.get_mut::<pg_sys::StringInfoData>() }
         .expect("a receive function gets a message buffer");
-    // pq_getmsg* raise "insufficient data left in message" on a short message.
-    let dim = unsafe { pg_sys::pq_getmsgint(buf, 2) } as u16 as i16;
-    let unused = unsafe { pg_sys::pq_getmsgint(buf, 2) } as u16 as i16;
-    if dim < 1 {
-        empty_vector(E::TYPE_NAME);
-    }
-    check_dim(dim as usize, E::TYPE_NAME);
-    check_expected_dim(typmod, dim as usize);
-    if unused != 0 {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
-            format!("expected unused to be 0, not {unused}")
-        );
-    }
     // SAFETY: buf is a valid StringInfo (see above).
-    let remaining = unsafe { (*buf).len - (*buf).cursor } as usize;
-    if remaining != E::WIRE_BYTES * dim as usize {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
-            format!(
-                "binary {} header says {dim} dimensions, but {remaining} bytes of elements follow",
-                E::TYPE_NAME
-            )
-        );
-    }
-    let mut out = DenseOut::<E>::zeroed(dim as usize);
-    for x in out.as_mut_slice() {
-        // SAFETY: buf is a valid StringInfo with enough bytes left (checked above).
-        *x = E::from_bits_u32(unsafe { pg_sys::pq_getmsgint(buf, E::WIRE_BYTES as i32) });
-        check_element(x.to_f32(), E::TYPE_NAME);
+    let bytes = unsafe { unread_bytes(buf) };
+    let bits = wire::decode_dense(bytes, E::WIRE_BYTES, typmod, |bits| E::from_bits_u32(bits).to_f32()).unwrap_or_else(|e| match e {
+        WireError::InsufficientData => insufficient_data(),
+        WireError::Empty => empty_vector(E::TYPE_NAME),
+        WireError::TooManyDimensions => too_many_dimensions(E::TYPE_NAME),
+        WireError::ExpectedDimensions { typmod, dim } => {
+            check_expected_dim(typmod, dim);
+            unreachable!("check_expected_dim raised an ERROR")
+        }
+        WireError::Unused(unused) => {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+                format!("expected unused to be 0, not {unused}")
+            );
+        }
+        WireError::Length { count, remaining } => {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION,
+                format!("binary {} header says {count} dimensions, but {remaining} bytes of elements follow", E::TYPE_NAME)
+            );
+        }
+        WireError::Element(e) => literal_error(e, "", E::TYPE_NAME),
+        WireError::Sparse(e) => unreachable!("a dense header has no sparse checks: {e:?}"),
+    });
+    // The whole message is the value, as when pq_getmsgint read it.
+    // SAFETY: buf is a valid StringInfo.
+    unsafe { (*buf).cursor = (*buf).len };
+    let mut out = DenseOut::<E>::zeroed(bits.len());
+    for (x, &b) in out.as_mut_slice().iter_mut().zip(&bits) {
+        *x = E::from_bits_u32(b);
     }
     out
 }

@@ -307,4 +307,64 @@ mod tests {
         }
         assert_eq!(format(&[1.0, 2.0, 3.0]), "[1,2,3]");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            // Failures are kept as unit tests by hand, not as files beside the source.
+            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        /// Every finite float4, of every magnitude.
+        fn finite() -> impl Strategy<Value = f32> {
+            use proptest::num::f32::*;
+            POSITIVE | NEGATIVE | NORMAL | SUBNORMAL | ZERO
+        }
+
+        /// Text made of what vector literals are made of, so that most of it
+        /// gets past the first bracket.
+        fn vectorish() -> impl Strategy<Value = String> {
+            let pieces = prop::sample::select(vec![
+                "[", "]", ",", " ", "\t", "1", "-", "+", ".", "e", "E", "5", "0", "nan", "inf", "Infinity", "1e39", "x", "é", "{", "}",
+            ]);
+            proptest::collection::vec(pieces, 0..24).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn parse_never_panics_and_accepts_only_finite_vectors(text in prop_oneof![any::<String>(), vectorish()]) {
+                if let Ok(values) = parse(&text) {
+                    prop_assert!(!values.is_empty() && values.len() <= MAX_DIM);
+                    prop_assert!(values.iter().all(|x| x.is_finite()));
+                }
+            }
+
+            #[test]
+            fn vector_text_round_trips(values in proptest::collection::vec(finite(), 1..40)) {
+                let text = format(&values);
+                let back = parse(&text).expect("formatted vectors parse");
+                prop_assert_eq!(back.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), values.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), "{}", text);
+            }
+
+            #[test]
+            fn halfvec_text_round_trips(bits in proptest::collection::vec(any::<u16>(), 1..40)) {
+                // halfvec prints its elements widened to float4 and reads them back narrowed.
+                let halves: Vec<half::f16> = bits.into_iter().map(half::f16::from_bits).filter(|h| h.is_finite()).collect();
+                prop_assume!(!halves.is_empty());
+                let text = format(&halves.iter().map(|h| h.to_f32()).collect::<Vec<_>>());
+                let back: Vec<half::f16> = parse(&text).expect("formatted halfvecs parse").into_iter().map(half::f16::from_f32).collect();
+                prop_assert_eq!(back.iter().map(|h| h.to_bits()).collect::<Vec<_>>(), halves.iter().map(|h| h.to_bits()).collect::<Vec<_>>(), "{}", text);
+            }
+
+            #[test]
+            fn spaces_around_elements_do_not_change_the_value(values in proptest::collection::vec(-1e6f32..1e6, 1..10), space in prop::sample::select(vec![" ", "\t", "\n", "  \r"])) {
+                let spaced = format!("{space}[{space}{}{space}]{space}", format(&values).trim_matches(['[', ']']).replace(',', &format!("{space},{space}")));
+                prop_assert_eq!(parse(&spaced), Ok(values));
+            }
+        }
+    }
 }

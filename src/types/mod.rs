@@ -1,15 +1,16 @@
-//! SQL types. `literal` is pure; the rest is pgrx glue.
+//! SQL types. `literal`, `sparse` and `wire` are pure; the rest is pgrx glue.
 
 mod bit;
 mod dense;
 mod errors;
 mod fast;
 pub mod literal;
-mod sparse;
+pub mod sparse;
 mod sparsevec;
 mod support;
 mod varlena;
 mod vector;
+pub mod wire;
 
 pub use bit::BitArg;
 pub use sparsevec::SparsevecArg;

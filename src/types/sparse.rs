@@ -289,4 +289,55 @@ mod tests {
         let (s, l) = ((&short.indices[..], &short.values[..]), (&long.indices[..], &long.values[..]));
         assert_eq!(compare(s, 2, l, 3), std::cmp::Ordering::Less);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        fn sparseish() -> impl Strategy<Value = String> {
+            let pieces = prop::sample::select(vec![
+                "{", "}", "/", ":", ",", " ", "1", "2", "-", "+", ".", "e", "0", "9", "nan", "inf", "1e39", "99999999999", "x",
+            ]);
+            proptest::collection::vec(pieces, 0..24).prop_map(|p| p.concat())
+        }
+
+        /// A valid sparse vector: ascending distinct in-bounds indices, non-zero finite values.
+        fn sparse_vector() -> impl Strategy<Value = Sparse> {
+            (1i32..1_000_000_000, proptest::collection::btree_map(0i32..2000, -1e20f32..1e20, 0..30)).prop_map(|(dim, elements)| {
+                let elements: Vec<(i32, f32)> = elements.into_iter().filter(|&(i, x)| i < dim && x != 0.0).collect();
+                Sparse { dim, indices: elements.iter().map(|e| e.0).collect(), values: elements.iter().map(|e| e.1).collect() }
+            })
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn parse_never_panics_and_accepts_only_valid_vectors(text in prop_oneof![any::<String>(), sparseish()]) {
+                if let Ok(s) = parse(&text) {
+                    prop_assert!(check_dim(s.dim as i64).is_ok());
+                    prop_assert_eq!(check_indices(&s.indices, s.dim), Ok(()));
+                    prop_assert!(s.values.iter().all(|&x| x.is_finite() && x != 0.0));
+                    prop_assert_eq!(s.indices.len(), s.values.len());
+                }
+            }
+
+            #[test]
+            fn sparse_text_round_trips(value in sparse_vector()) {
+                let text = format(&value.indices, &value.values, value.dim);
+                prop_assert_eq!(parse(&text), Ok(value), "{}", text);
+            }
+
+            #[test]
+            fn element_order_in_text_does_not_matter(value in sparse_vector()) {
+                let mut elements: Vec<String> = value.indices.iter().zip(&value.values).map(|(i, x)| format!("{}:{x}", i + 1)).collect();
+                elements.reverse();
+                prop_assert_eq!(parse(&format!("{{{}}}/{}", elements.join(","), value.dim)), Ok(value));
+            }
+        }
+    }
 }

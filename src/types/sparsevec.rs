@@ -3,8 +3,9 @@
 //! its SQL functions, and the ERRORs for `sparse::SparseError`.
 
 use super::dense;
-use super::errors::{check_element, check_expected_dim, literal_error, overflow};
+use super::errors::{check_expected_dim, literal_error, overflow};
 use super::sparse::{self, Side, Sparse, SparseError};
+use super::wire::{self, WireError};
 use super::varlena::{DenseArg, DenseOut, Element, HalfvecArg, HalfvecOut, VectorArg, VectorOut};
 use crate::kernels;
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
@@ -182,60 +183,46 @@ fn sparsevec_out(value: SparsevecArg) -> CString {
 
 #[pg_extern(sql = false)]
 fn sparsevec_typmod_in(modifiers: AnyArray) -> i32 {
-    let mut count = 0;
     // SAFETY: Postgres passes the type modifiers as a cstring[].
-    let values = unsafe { pg_sys::ArrayGetIntegerTypmods(modifiers.datum().cast_mut_ptr(), &mut count) };
-    if count != 1 {
-        ereport!(ERROR, ERRCODE_INVALID_PARAMETER_VALUE, "invalid type modifier");
-    }
-    // SAFETY: count == 1.
-    let dim = unsafe { *values };
-    if dim < 1 {
-        ereport!(ERROR, ERRCODE_INVALID_PARAMETER_VALUE, "dimensions for type sparsevec must be at least 1");
-    }
-    if dim as i64 > sparse::MAX_DIM {
-        ereport!(
-            ERROR,
-            ERRCODE_INVALID_PARAMETER_VALUE,
-            format!("dimensions for type sparsevec cannot exceed {}", sparse::MAX_DIM)
-        );
-    }
-    dim
+    let modifiers = unsafe { dense::integer_typmods(modifiers) };
+    wire::typmod(&modifiers, sparse::MAX_DIM).unwrap_or_else(|e| {
+        ereport!(ERROR, ERRCODE_INVALID_PARAMETER_VALUE, e.message(TYPE_NAME, sparse::MAX_DIM));
+    })
 }
 
-/// Binary input: int32 dim, int32 nnz, int32 unused, nnz 0-based indices, nnz float4s.
+/// Binary input: int32 dim, int32 nnz, int32 unused, nnz 0-based indices, nnz
+/// float4s (decoded by `wire::decode_sparse`).
 #[pg_extern(sql = false)]
 fn sparsevec_recv(mut buf: Internal, _typioparam: pg_sys::Oid, typmod: i32) -> SparsevecOut {
-    // SAFETY: Postgres passes a StringInfo; pq_getmsg* raise an ERROR on a short message.
+    // SAFETY: Postgres passes a StringInfo for the receive function's first argument.
     let buf: *mut pg_sys::StringInfoData =
         unsafe { buf.get_mut::<pg_sys::StringInfoData>() }.expect("a receive function gets a message buffer");
-    let read_i32 = || unsafe { pg_sys::pq_getmsgint(buf, 4) } as i32;
-    let (dim, nnz, unused) = (read_i32(), read_i32(), read_i32());
-    or_error(sparse::check_dim(dim as i64));
-    or_error(sparse::check_nnz(nnz as i64, dim as i64));
-    check_expected_dim(typmod, dim as usize);
-    if unused != 0 {
-        ereport!(ERROR, ERRCODE_DATA_EXCEPTION, format!("expected unused to be 0, not {unused}"));
-    }
     // SAFETY: buf is a valid StringInfo.
-    let remaining = unsafe { (*buf).len - (*buf).cursor } as usize;
-    if remaining != 8 * nnz as usize {
-        ereport!(
-            ERROR,
-            ERRCODE_INVALID_BINARY_REPRESENTATION,
-            format!("binary sparsevec header says {nnz} elements, but {remaining} bytes of elements follow")
-        );
-    }
-    let indices: Vec<i32> = (0..nnz).map(|_| read_i32()).collect();
-    or_error(sparse::check_indices(&indices, dim));
-    let values: Vec<f32> = (0..nnz).map(|_| unsafe { pg_sys::pq_getmsgfloat4(buf) }).collect();
-    for &x in &values {
-        check_element(x, TYPE_NAME);
-        if x == 0.0 {
-            sparse_error(SparseError::ZeroInBinary, "");
+    let bytes = unsafe { dense::unread_bytes(buf) };
+    let value = wire::decode_sparse(bytes, typmod).unwrap_or_else(|e| match e {
+        WireError::InsufficientData => dense::insufficient_data(),
+        WireError::Sparse(e) => sparse_error(e, ""),
+        WireError::ExpectedDimensions { typmod, dim } => {
+            check_expected_dim(typmod, dim);
+            unreachable!("check_expected_dim raised an ERROR")
         }
-    }
-    SparsevecOut::new(dim, &indices, &values)
+        WireError::Unused(unused) => {
+            ereport!(ERROR, ERRCODE_DATA_EXCEPTION, format!("expected unused to be 0, not {unused}"));
+        }
+        WireError::Length { count, remaining } => {
+            ereport!(
+                ERROR,
+                ERRCODE_INVALID_BINARY_REPRESENTATION,
+                format!("binary sparsevec header says {count} elements, but {remaining} bytes of elements follow")
+            );
+        }
+        WireError::Element(e) => literal_error(e, "", TYPE_NAME),
+        WireError::Empty | WireError::TooManyDimensions => unreachable!("sparse dimensions fail as SparseError"),
+    });
+    // The whole message is the value, as when pq_getmsgint read it.
+    // SAFETY: buf is a valid StringInfo.
+    unsafe { (*buf).cursor = (*buf).len };
+    SparsevecOut::from_sparse(&value)
 }
 
 #[pg_extern(sql = false)]
