@@ -423,8 +423,8 @@ fn vector_hash(vector: page::StoredVector) -> u64 {
 
 /// Compares each live element's vector with its first row's, prepared and
 /// stored as an insert would: a changed byte inside a vector breaks no
-/// structure, and only the table knows the right value. Rows VACUUM has
-/// pruned are skipped (the caller holds VACUUM off, so no TID is reused).
+/// structure, and only the table knows the right value. Rows the query does
+/// not see are skipped (the caller holds VACUUM off, so no TID is reused).
 fn compare_with_rows(index: pg_sys::Relation, elements: &HashMap<NodeId, Element>, report: &mut dyn FnMut(String)) {
     // SAFETY: an open index has its pg_index row; indkey has indnatts entries.
     let (heap_oid, column) = unsafe {
@@ -441,6 +441,10 @@ fn compare_with_rows(index: pg_sys::Relation, elements: &HashMap<NodeId, Element
     in_table_order.sort_by_key(|(_, e)| e.header.heap_tids.first().copied());
     let mut per_row = pgrx::PgMemoryContexts::new("quiver_check_index rows");
     let mut rows = Rows::open(heap_oid);
+    // Only rows the query sees: a dead version may have lost its TOAST
+    // chunks to VACUUM already, and its element goes with the next one.
+    // SAFETY: a function called in a query has an active snapshot.
+    let snapshot = unsafe { pg_sys::GetActiveSnapshot() };
     // SAFETY: `rows.slot` holds the row just fetched.
     unsafe {
         for (id, element) in in_table_order {
@@ -449,7 +453,7 @@ fn compare_with_rows(index: pg_sys::Relation, elements: &HashMap<NodeId, Element
                 continue;
             }
             super::check_for_interrupts();
-            if !rows.fetch(tid, &raw mut pg_sys::SnapshotAnyData) {
+            if !rows.fetch(tid, snapshot) {
                 continue;
             }
             let mut is_null = false;
