@@ -27,16 +27,19 @@ fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
     // The table first, as PostgreSQL locks them, and against VACUUM: it
     // would free heap TIDs that the comparison with rows still holds.
     // SAFETY: IndexGetRelation only reads the catalog; missing_ok.
+    // A standby takes no such lock (its VACUUM is replayed): it compares no rows.
     let heap_oid = unsafe { pg_sys::IndexGetRelation(index_oid, true) };
+    let on_standby = unsafe { pg_sys::RecoveryInProgress() };
     if heap_oid != pg_sys::InvalidOid {
-        unsafe { pg_sys::LockRelationOid(heap_oid, pg_sys::ShareUpdateExclusiveLock as i32) };
+        let mode = if on_standby { pg_sys::AccessShareLock } else { pg_sys::ShareUpdateExclusiveLock };
+        unsafe { pg_sys::LockRelationOid(heap_oid, mode as i32) };
     }
     with_hnsw_index(index_oid, |index| {
         let mut problems = Vec::new();
         // A corruption that stops the check (a loop in a chain, a page that
         // cannot be read as ours) is reported as the last problem found.
         let stopped = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
-            check(index, &mut problems);
+            check(index, !on_standby, &mut problems);
             None
         }))
         .catch_when(PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED, |caught| match caught {
@@ -139,7 +142,7 @@ pub(super) fn for_each_graph_tuple(
     }
 }
 
-fn check(index: pg_sys::Relation, problems: &mut Vec<String>) {
+fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>) {
     let mut report = |problem: String| {
         if problems.len() < MAX_PROBLEMS {
             problems.push(problem);
@@ -289,7 +292,9 @@ fn check(index: pg_sys::Relation, problems: &mut Vec<String>) {
             (element.code, element.vector_hash) = check_vector(*id, vector, &mut report);
         }
     }
-    compare_with_rows(index, &elements, &mut report);
+    if compare_rows {
+        compare_with_rows(index, &elements, &mut report);
+    }
 
     // The filter directory: one entry per element with filter values,
     // repeating them (deleted elements may keep theirs until VACUUM frees them).
