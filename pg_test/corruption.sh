@@ -53,7 +53,7 @@ corrupted_error() {
     if grep -q "ERROR:  XX002: index \"$2\" is corrupted" <<<"$1" && grep -q "HINT:  REINDEX" <<<"$1"; then
         echo t
     else
-        echo "$1" | head -5 >&2
+        echo "$1" | sed -n 1,5p >&2
         echo f
     fi
 }
@@ -75,7 +75,8 @@ for damage in "${structural[@]}"; do
     fi
     reported=$(sql -At -c "SELECT coalesce(array_length(quiver_check_index('$index'), 1), 0) > 0" 2>&1 || true)
     check "$damage: quiver_check_index reports it" "$reported"
-    sql -At -c "SELECT unnest(quiver_check_index('$index'))" 2>&1 | head -2 | sed 's/^/    /'
+    # The first two lines (cut in SQL: head would end psql with SIGPIPE under pipefail).
+    sql -At -c "SELECT p FROM unnest(quiver_check_index('$index')) p LIMIT 2" 2>&1 | sed 's/^/    /' || true
     check "$damage: the server is still up" "$(sql -At -c "SELECT true")"
 done
 
@@ -83,7 +84,7 @@ done
 # vector), and quiver_check_index names the element that differs from its row.
 table=$(table_of vector-byte)
 problems=$(sql -At -c "SELECT unnest(quiver_check_index('${table}_idx'))")
-echo "$problems" | head -2 | sed 's/^/    /'
+echo "$problems" | sed -n "1,2s/^/    /p"
 check "vector-byte: quiver_check_index finds the vector that differs from its row" \
     "$(grep -q "differs from its row" <<<"$problems" && echo t || echo f)"
 

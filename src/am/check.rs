@@ -292,8 +292,9 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
             (element.code, element.vector_hash) = check_vector(*id, vector, &mut report);
         }
     }
+    let mut rows = Rows::of_index(index);
     if compare_rows {
-        compare_with_rows(index, &elements, &mut report);
+        compare_with_rows(index, &mut rows, &elements, &mut report);
     }
 
     // The filter directory: one entry per element with filter values,
@@ -395,7 +396,6 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
             // An insert cut off by a crash or an ERROR leaves its element
             // without incoming links; its row is never visible, and VACUUM
             // frees it. Only elements of rows this query sees must be found.
-            let mut rows = Rows::of_index(index);
             // SAFETY: a function called in a query has an active snapshot.
             let snapshot = unsafe { pg_sys::GetActiveSnapshot() };
             let unreachable: Vec<&NodeId> = elements
@@ -430,11 +430,11 @@ fn vector_hash(vector: page::StoredVector) -> u64 {
 /// stored as an insert would: a changed byte inside a vector breaks no
 /// structure, and only the table knows the right value. Rows the query does
 /// not see are skipped (the caller holds VACUUM off, so no TID is reused).
-fn compare_with_rows(index: pg_sys::Relation, elements: &HashMap<NodeId, Element>, report: &mut dyn FnMut(String)) {
+fn compare_with_rows(index: pg_sys::Relation, rows: &mut Rows, elements: &HashMap<NodeId, Element>, report: &mut dyn FnMut(String)) {
     // SAFETY: an open index has its pg_index row; indkey has indnatts entries.
-    let (heap_oid, column) = unsafe {
+    let column = unsafe {
         let form = (*index).rd_index;
-        ((*form).indrelid, (*form).indkey.values.as_slice((*form).indnatts as usize)[0])
+        (*form).indkey.values.as_slice((*form).indnatts as usize)[0]
     };
     // An expression's value is not in the row.
     if column == 0 {
@@ -445,7 +445,6 @@ fn compare_with_rows(index: pg_sys::Relation, elements: &HashMap<NodeId, Element
     let mut in_table_order: Vec<(&NodeId, &Element)> = elements.iter().collect();
     in_table_order.sort_by_key(|(_, e)| e.header.heap_tids.first().copied());
     let mut per_row = pgrx::PgMemoryContexts::new("quiver_check_index rows");
-    let mut rows = Rows::open(heap_oid);
     // Only rows the query sees: a dead version may have lost its TOAST
     // chunks to VACUUM already, and its element goes with the next one.
     // SAFETY: a function called in a query has an active snapshot.
@@ -494,17 +493,12 @@ struct Rows {
 }
 
 impl Rows {
-    fn open(heap_oid: pg_sys::Oid) -> Rows {
-        // SAFETY: the table of an open index, which the caller has locked.
+    fn of_index(index: pg_sys::Relation) -> Rows {
+        // SAFETY: an open index has its pg_index row; its table is locked by the caller.
         unsafe {
-            let heap = pg_sys::table_open(heap_oid, pg_sys::AccessShareLock as i32);
+            let heap = pg_sys::table_open((*(*index).rd_index).indrelid, pg_sys::AccessShareLock as i32);
             Rows { heap, slot: pg_sys::table_slot_create(heap, std::ptr::null_mut()) }
         }
-    }
-
-    fn of_index(index: pg_sys::Relation) -> Rows {
-        // SAFETY: an open index has its pg_index row.
-        Rows::open(unsafe { (*(*index).rd_index).indrelid })
     }
 
     /// Fetches the row at `tid` into the slot if `snapshot` sees it.
