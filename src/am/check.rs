@@ -332,8 +332,19 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
 
     // Pass 2: links between them.
     let top = elements.values().map(|e| e.header.level).max();
+    // A deleted element's links may name elements VACUUM freed already
+    // (a crash stopped it before it freed this one too): harmless while no
+    // search reaches it, so reported only if one does.
+    let mut of_deleted: Vec<(NodeId, String)> = Vec::new();
     for (&id, element) in &elements {
         let (block, offset) = (id.block(), id.offset());
+        let mut report = |problem: String| {
+            if element.header.deleted {
+                of_deleted.push((id, problem));
+            } else {
+                report(problem);
+            }
+        };
         let Some(layers) = neighbor_lists.get(&element.header.neighbors) else {
             report(format!("element {block}/{offset}: its neighbor tuple {:?} is missing", element.header.neighbors));
             continue;
@@ -366,14 +377,35 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
     }
 
     // The entry point, and every live element reachable from it.
+    let reached = check_reachability(&meta, &elements, &neighbor_lists, top, &mut rows, &mut report);
+    for (id, problem) in of_deleted {
+        if reached.as_ref().is_none_or(|seen| seen.contains(&id)) {
+            report(problem);
+        }
+    }
+}
+
+/// The entry point, and every live element reachable from it. Returns
+/// the elements the walk from the entry point reached, if it could walk.
+fn check_reachability(
+    meta: &Meta,
+    elements: &HashMap<NodeId, Element>,
+    neighbor_lists: &HashMap<NodeId, Vec<Vec<NodeId>>>,
+    top: Option<u8>,
+    rows: &mut Rows,
+    report: &mut dyn FnMut(String),
+) -> Option<std::collections::HashSet<NodeId>> {
     if elements.is_empty() {
         if !meta.entry.is_none() {
             report("the meta page names an entry point, but the index has no elements".into());
         }
-        return;
+        return None;
     }
     match elements.get(&meta.entry) {
-        None => report(format!("the entry point {}/{} is not an element", meta.entry.block(), meta.entry.offset())),
+        None => {
+            report(format!("the entry point {}/{} is not an element", meta.entry.block(), meta.entry.offset()));
+            None
+        }
         Some(entry) => {
             if entry.header.level != meta.entry_level || Some(entry.header.level) != top {
                 report(format!(
@@ -412,6 +444,7 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
                     unreachable[0].offset()
                 ));
             }
+            Some(seen)
         }
     }
 }

@@ -94,8 +94,13 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
     let mut deleted: IdSet<NodeId> = IdSet::default();
     let mut live = Vec::new();
     let mut live_tuples = 0u64;
-    // Per page, the offsets of the tuples to free.
-    let mut to_free: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
+    // Per page, the offsets of the tuples to free: deleted elements first,
+    // then their neighbor tuples and parts. A crash between the two leaves
+    // pieces no element names (space lost until a REINDEX), never an
+    // element whose pieces are freed, which the next VACUUM would free again
+    // after an insert reused their slots.
+    let mut elements_to_free: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
+    let mut pieces_to_free: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
     for block in meta.first_graph_block()..block_count(index) {
         check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Share);
@@ -111,10 +116,10 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
                 let id = NodeId::new(block, offset);
                 if header.deleted {
                     deleted.insert(id);
-                    to_free.entry(block).or_default().push(offset);
-                    to_free.entry(header.neighbors.block()).or_default().push(header.neighbors.offset());
+                    elements_to_free.entry(block).or_default().push(offset);
+                    pieces_to_free.entry(header.neighbors.block()).or_default().push(header.neighbors.offset());
                     for part in page::element_parts(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e)) {
-                        to_free.entry(part.block()).or_default().push(part.offset());
+                        pieces_to_free.entry(part.block()).or_default().push(part.offset());
                     }
                 } else {
                     live.push((id, header.level as usize));
@@ -131,7 +136,19 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
     let entry = (meta.entry, meta.entry_level as usize);
     let mut lock = InsertLockBatch::new(index);
     let exclusive = |change: &mut dyn FnMut()| lock.run(change);
-    let new_entry = repair::remove_nodes(graph, &spec.params, &deleted, entry, &live, check_for_interrupts, exclusive);
+    // Runs inside `exclusive`, which holds the insert lock. An insert may
+    // have raised the entry point meanwhile: that one stays.
+    let move_entry = |(id, level): (NodeId, usize)| {
+        let mut now = (id, level);
+        update_meta(index, logging, |stored| {
+            if deleted.contains(&stored.entry) {
+                (stored.entry, stored.entry_level) = (id, level as u8);
+            }
+            now = (stored.entry, stored.entry_level as usize);
+        });
+        now
+    };
+    let new_entry = repair::remove_nodes(graph, &spec.params, &deleted, entry, &live, check_for_interrupts, exclusive, move_entry);
     lock.release();
     with_insert_lock(index, || {
         update_meta(index, logging, |stored| {
@@ -149,13 +166,13 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
     if WalkCost::decode(meta.walk_first_batch_visits, meta.walk_visits_per_row_milli).is_none() {
         measure_walk(index, &spec, logging, &live);
     }
-    if to_free.is_empty() {
+    if elements_to_free.is_empty() {
         return;
     }
 
     // Scans that read the old entry point may still be on their way from it.
     wait_for_scans(index);
-    for (block, mut offsets) in to_free {
+    for (block, mut offsets) in elements_to_free.into_iter().chain(pieces_to_free) {
         check_for_interrupts();
         offsets.sort_unstable_by(|a, b| b.cmp(a));
         offsets.dedup();

@@ -561,22 +561,50 @@ fn add_to_list<G: GraphMut>(
     if layer != 0 {
         return Some((kept, kept_verdicts));
     }
-    // Usually one node is dropped, rarely one `node` anchors: that one takes
-    // the place of the furthest kept that `node` does not anchor.
+    match keep_anchored(graph, node, candidates, &mut kept, max) {
+        Kept::AsChosen => {}
+        // Not the heuristic's choice any more: its verdicts no longer hold.
+        Kept::Changed => kept_verdicts = None,
+        Kept::NoRoom => return None,
+    }
+    Some((kept, kept_verdicts))
+}
+
+pub(crate) enum Kept {
+    AsChosen,
+    Changed,
+    /// More nodes are anchored to it than a list holds.
+    NoRoom,
+}
+
+/// Puts back into `kept`, a layer-0 list of at most `max` chosen from
+/// `candidates`, each candidate `node` anchors: pruning must not drop the
+/// one link that keeps a node reachable (see `add_link`). Usually one node
+/// is dropped, rarely one `node` anchors: that one takes the place of the
+/// furthest kept that `node` does not anchor.
+pub(crate) fn keep_anchored<G: GraphMut>(
+    graph: &mut G,
+    node: G::Id,
+    candidates: &[Candidate<G::Id>],
+    kept: &mut Vec<Candidate<G::Id>>,
+    max: usize,
+) -> Kept {
     let dropped_protected: Vec<Candidate<G::Id>> = candidates
         .iter()
         .filter(|c| !kept.iter().any(|k| k.id == c.id))
         .filter(|c| graph.anchor(c.id) == Some(node))
         .copied()
         .collect();
+    let mut result = Kept::AsChosen;
     for protected in dropped_protected {
-        let victim = kept.iter().rposition(|k| graph.anchor(k.id) != Some(node))?;
-        kept.remove(victim);
-        insert_sorted(&mut kept, protected);
-        // Not the heuristic's choice any more: its verdicts no longer hold.
-        kept_verdicts = None;
+        if kept.len() >= max {
+            let Some(victim) = kept.iter().rposition(|k| graph.anchor(k.id) != Some(node)) else { return Kept::NoRoom };
+            kept.remove(victim);
+        }
+        insert_sorted(kept, protected);
+        result = Kept::Changed;
     }
-    Some((kept, kept_verdicts))
+    result
 }
 
 /// Links `node` back from each of `chosen`, its neighbors on `layer`, as
@@ -602,7 +630,9 @@ pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer
     let nearest = chosen[0];
     let mut list = Vec::new();
     graph.neighbors_with_distances(nearest.id, 0, &mut list);
-    let Some(&handed) = list.last() else { return };
+    // Not a deleted one: VACUUM may be cutting those out, and `node` is
+    // new to it, so a link from `node` would outlive the element.
+    let Some(&handed) = list.iter().rev().find(|c| !graph.is_deleted(c.id)) else { return };
     // `handed` joins `node`'s list (which other inserts may be adding to).
     let mut own = Vec::new();
     loop {

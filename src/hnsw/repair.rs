@@ -32,13 +32,29 @@ pub fn reconnect_unreachable<G: GraphMut>(
     entry: G::Id,
     entry_level: usize,
     nodes: &[G::Id],
+    check_interrupts: impl FnMut(),
+    exclusive: impl FnMut(&mut dyn FnMut()),
+) -> usize {
+    relink_unreachable(graph, params, (entry, entry_level), nodes, check_interrupts, exclusive, |graph, orphan, targets| {
+        link_back(graph, params, orphan, 0, targets)
+    })
+}
+
+/// `reconnect_unreachable`, with `link` making the links: it links the
+/// orphan back from the targets found for it, all of them reached.
+fn relink_unreachable<G: GraphMut>(
+    graph: &mut G,
+    params: &Params,
+    entry: (G::Id, usize),
+    nodes: &[G::Id],
     mut check_interrupts: impl FnMut(),
     mut exclusive: impl FnMut(&mut dyn FnMut()),
+    mut link: impl FnMut(&mut G, G::Id, &[Candidate<G::Id>]),
 ) -> usize {
     let mut scratch: SearchScratch<G::Id> = SearchScratch::default();
     let mut relinked = 0;
     for round in 0..=ROUNDS {
-        let mut reached = restore_anchors(graph, entry, &mut check_interrupts, &mut exclusive);
+        let mut reached = restore_anchors(graph, entry.0, &mut check_interrupts, &mut exclusive);
         let orphans: Vec<G::Id> = nodes.iter().copied().filter(|id| !reached.contains(id)).collect();
         if orphans.is_empty() || round == ROUNDS {
             break;
@@ -50,15 +66,15 @@ pub fn reconnect_unreachable<G: GraphMut>(
             let mut linked = false;
             exclusive(&mut || {
                 graph.set_query_to(orphan);
-                let start = Candidate { distance: graph.distance(entry), id: entry };
-                let chosen = find_neighbors(&mut *graph, params, start, entry_level, 0, &mut scratch, &mut check_interrupts);
+                let start = Candidate { distance: graph.distance(entry.0), id: entry.0 };
+                let chosen = find_neighbors(&mut *graph, params, start, entry.1, 0, &mut scratch, &mut check_interrupts);
                 let targets: Vec<Candidate<G::Id>> = chosen[0]
                     .iter()
                     .copied()
                     .filter(|c| c.id != orphan && reached.contains(&c.id))
                     .collect();
                 if !targets.is_empty() {
-                    link_back(&mut *graph, params, orphan, 0, &targets);
+                    link(&mut *graph, orphan, &targets);
                     linked = true;
                 }
             });
@@ -124,6 +140,9 @@ pub fn restore_anchors<G: GraphMut>(
 pub struct WithoutRemoved<'a, G: Graph> {
     pub graph: G,
     pub removed: &'a IdSet<G::Id>,
+    /// Whether lists are read, and so written back, without the removed
+    /// nodes; when false only anchors on removed nodes are hidden.
+    pub hide_links: bool,
 }
 
 impl<G: Graph> Graph for WithoutRemoved<'_, G> {
@@ -135,7 +154,9 @@ impl<G: Graph> Graph for WithoutRemoved<'_, G> {
 
     fn neighbors(&mut self, node: G::Id, layer: usize, out: &mut Vec<G::Id>) {
         self.graph.neighbors(node, layer, out);
-        out.retain(|id| !self.removed.contains(id));
+        if self.hide_links {
+            out.retain(|id| !self.removed.contains(id));
+        }
     }
 
     fn distances(&mut self, nodes: &[G::Id], out: &mut Vec<f32>) {
@@ -175,24 +196,53 @@ impl<G: GraphMut> GraphMut for WithoutRemoved<'_, G> {
 }
 
 /// Cuts the `removed` nodes out of the graph, so their space can be freed:
-/// the entry point moves to the highest remaining node if it was removed;
 /// every remaining node that linked to a removed one gets its lists
 /// rebuilt from its remaining neighbors and a fresh search, as an insert of
-/// it would choose; then nodes left unreachable are linked back in.
-/// `live` lists every remaining node with its level. Each change runs
-/// inside `exclusive`, so inserts can go on between them. Returns the new
-/// entry point and its level, or None when nothing remains.
+/// it would choose. `live` lists every remaining node with its level. Each
+/// change runs inside `exclusive`, so inserts can go on between them.
+///
+/// Each change is its own WAL record on pages, so a crash may stop this
+/// between any two, and every remaining node must be reachable then. So
+/// first the entry point moves off a removed node (`move_entry` writes the
+/// new one and returns the entry the index names then), keeping the old one
+/// in its list; then every remaining node is anchored over remaining nodes
+/// alone, and the few reached only through removed ones are linked in;
+/// only then are links to removed nodes cut, which never drops a link that
+/// anchors. Returns the entry point and its level, or None when nothing remains.
+#[allow(clippy::too_many_arguments)]
 pub fn remove_nodes<G: GraphMut>(
-    graph: G,
+    mut graph: G,
     params: &Params,
     removed: &IdSet<G::Id>,
     entry: (G::Id, usize),
     live: &[(G::Id, usize)],
     mut check_interrupts: impl FnMut(),
     mut exclusive: impl FnMut(&mut dyn FnMut()),
+    mut move_entry: impl FnMut((G::Id, usize)) -> (G::Id, usize),
 ) -> Option<(G::Id, usize)> {
-    let entry = if removed.contains(&entry.0) { *live.iter().max_by_key(|(_, level)| *level)? } else { entry };
-    let mut view = WithoutRemoved { graph, removed };
+    let new_entry = if removed.contains(&entry.0) { *live.iter().max_by_key(|(_, level)| *level)? } else { entry };
+    let mut root = entry;
+    if new_entry != entry {
+        exclusive(&mut || {
+            // The old entry still leads to every node: the new one keeps it
+            // (anchors it) until every node is anchored without it.
+            graph.set_anchor(entry.0, Some(new_entry.0));
+            let distance = graph.distance_between(new_entry.0, entry.0);
+            if add_link(&mut graph, params, new_entry.0, 0, entry.0, distance) {
+                root = move_entry(new_entry);
+            }
+        });
+    }
+    let mut view = WithoutRemoved { graph, removed, hide_links: true };
+    let nodes: Vec<G::Id> = live.iter().map(|(id, _)| *id).collect();
+    // Links to the orphans are made in the full lists: dropping a removed
+    // node from one could cut the way to another orphan.
+    relink_unreachable(&mut view, params, root, &nodes, &mut check_interrupts, &mut exclusive, |view, orphan, targets| {
+        view.hide_links = false;
+        link_back(&mut *view, params, orphan, 0, targets);
+        view.hide_links = true;
+    });
+
     let mut list = Vec::new();
     let mut scratch: SearchScratch<G::Id> = SearchScratch::default();
     let mut touches_removed = |view: &mut WithoutRemoved<G>, node, level| {
@@ -210,11 +260,13 @@ pub fn remove_nodes<G: GraphMut>(
         }
         exclusive(&mut || {
             if touches_removed(&mut view, node, level) {
-                rebuild_lists(&mut view, params, node, level, entry, &mut scratch, &mut check_interrupts);
+                rebuild_lists(&mut view, params, node, level, new_entry, &mut scratch, &mut check_interrupts);
             }
         });
     }
-    let nodes: Vec<G::Id> = live.iter().map(|(id, _)| *id).collect();
+    // What inserts meanwhile, or a move of the entry point that found no
+    // room (the caller moves it then), left unreachable.
+    let entry = if root == entry { new_entry } else { root };
     reconnect_unreachable(&mut view, params, entry.0, entry.1, &nodes, check_interrupts, exclusive);
     Some(entry)
 }
@@ -258,9 +310,12 @@ fn rebuild_lists<G: GraphMut>(
             }
         }
         merged.sort_unstable();
-        // Nodes this one anchors may go: keeping them cost recall, and
-        // `restore_anchors` anchors them again afterwards.
-        let chosen = select_neighbors(&mut *view, &merged, params.max_neighbors(layer));
+        let mut chosen = select_neighbors(&mut *view, &merged, params.max_neighbors(layer));
+        if layer == 0 {
+            // Every other list may change before this change is followed
+            // by the next: the nodes this one anchors stay.
+            keep_anchored(&mut *view, node, &merged, &mut chosen, params.max_neighbors(0));
+        }
         view.set_neighbors_with_distances(node, layer, &chosen);
         // Links back, as an insert adds them: the removed nodes took
         // incoming links with them.
