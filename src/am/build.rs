@@ -119,7 +119,7 @@ fn serial_build(
             write_graph(index, &spec, &mut graph, &state.heap_tids, &state.filters);
         }
         None => {
-            super::vacuum::repair_graph(index, Logging::Build);
+            super::vacuum::repair_graph(index, Logging::Build, pg_sys::DEBUG2 as i32);
             update_meta(index, Logging::Build, |meta| meta.element_count = state.index_tuples as u64);
         }
     }

@@ -331,7 +331,6 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
     }
 
     // Pass 2: links between them.
-    let top = elements.values().map(|e| e.header.level).max();
     // A deleted element's links may name elements VACUUM freed already
     // (a crash stopped it before it freed this one too): harmless while no
     // search reaches it, so reported only if one does.
@@ -377,7 +376,7 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
     }
 
     // The entry point, and every live element reachable from it.
-    let reached = check_reachability(&meta, &elements, &neighbor_lists, top, &mut rows, &mut report);
+    let reached = check_reachability(&meta, &elements, &neighbor_lists, &mut rows, &mut report);
     for (id, problem) in of_deleted {
         if reached.as_ref().is_none_or(|seen| seen.contains(&id)) {
             report(problem);
@@ -391,7 +390,6 @@ fn check_reachability(
     meta: &Meta,
     elements: &HashMap<NodeId, Element>,
     neighbor_lists: &HashMap<NodeId, Vec<Vec<NodeId>>>,
-    top: Option<u8>,
     rows: &mut Rows,
     report: &mut dyn FnMut(String),
 ) -> Option<std::collections::HashSet<NodeId>> {
@@ -407,12 +405,24 @@ fn check_reachability(
             None
         }
         Some(entry) => {
-            if entry.header.level != meta.entry_level || Some(entry.header.level) != top {
+            // SAFETY: a function called in a query has an active snapshot.
+            let snapshot = unsafe { pg_sys::GetActiveSnapshot() };
+            // Above it may be elements of rows that are gone (VACUUM moved
+            // the entry point off one, and a crash came before it was
+            // freed) or never committed (an insert cut off before it moved
+            // the entry point up): only elements of visible rows count.
+            let top = elements
+                .values()
+                .filter(|e| e.header.level > entry.header.level && !e.header.deleted)
+                .filter(|e| e.header.heap_tids.iter().any(|&tid| rows.fetch(tid, snapshot)))
+                .map(|e| e.header.level)
+                .max();
+            if entry.header.level != meta.entry_level || top.is_some() {
                 report(format!(
-                    "the entry point is on layer {} (meta says {}), the highest element on layer {}",
+                    "the entry point is on layer {} (meta says {}), an element of a visible row on layer {}",
                     entry.header.level,
                     meta.entry_level,
-                    top.unwrap_or(0)
+                    top.unwrap_or(entry.header.level)
                 ));
             }
             let mut seen: std::collections::HashSet<NodeId> = [meta.entry].into();
@@ -428,8 +438,6 @@ fn check_reachability(
             // An insert cut off by a crash or an ERROR leaves its element
             // without incoming links; its row is never visible, and VACUUM
             // frees it. Only elements of rows this query sees must be found.
-            // SAFETY: a function called in a query has an active snapshot.
-            let snapshot = unsafe { pg_sys::GetActiveSnapshot() };
             let unreachable: Vec<&NodeId> = elements
                 .iter()
                 .filter(|(id, e)| !e.header.deleted && !seen.contains(id))

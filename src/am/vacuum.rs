@@ -2,7 +2,9 @@
 //! their elements; an element left without any is deleted: scans skip it at
 //! once and inserts no longer link to it. Then it is cut out of the graph
 //! (`hnsw::repair::remove_nodes`), one change at a time under the insert
-//! lock, so inserts go on in between, and its tuples are freed. The free
+//! lock, so inserts go on in between, in an order that keeps every other
+//! element reachable whichever change a crash stops it at; then its tuples
+//! are freed, the element before its pieces. The free
 //! space map hands the space to later inserts, so the index does not grow
 //! without bound under updates. Every VACUUM also links back nodes left
 //! unreachable.
@@ -75,7 +77,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
             write.commit();
         }
     }
-    repair_graph(index, Logging::Wal);
+    repair_graph(index, Logging::Wal, unsafe { (*info).message_level });
     unsafe {
         (*stats).num_index_tuples = live;
         (*stats).num_pages = block_count(index);
@@ -85,8 +87,10 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
 
 /// Cuts the deleted elements out of the graph, frees their tuples, and links
 /// unreachable elements back in. Also run after a build that continued on
-/// disk. Inserts may run meanwhile.
-pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
+/// disk. Inserts may run meanwhile. What it did is reported at the
+/// `message_level` VACUUM passes (DEBUG2: `SET client_min_messages = debug2`
+/// shows it).
+pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i32) {
     let spec = IndexSpec::cached(index);
     // Inserts that began before their neighbors were marked deleted may link
     // to them: wait for those. Later ones do not (`Graph::is_deleted`).
@@ -110,6 +114,9 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
             if port::is_new(page) || page_kind(page) == Some(page::PAGE_KIND_FILTERS) {
                 continue;
             }
+            // The free space map is not WAL-logged: what a VACUUM before a
+            // crash recorded may be lost, and the space it freed with it.
+            pg_sys::RecordPageWithFreeSpace(index, block, pg_sys::PageGetFreeSpace(page));
             for offset in 1..=port::max_offset(page) {
                 let Some(tuple) = item_of_kind(index, page, block, offset, page::ELEMENT_KIND) else { continue };
                 let header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
@@ -148,8 +155,24 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging) {
         });
         now
     };
-    let new_entry = repair::remove_nodes(graph, &spec.params, &deleted, entry, &live, check_for_interrupts, exclusive, move_entry);
+    let removal = repair::remove_nodes(graph, &spec.params, &deleted, entry, &live, check_for_interrupts, exclusive, move_entry);
     lock.release();
+    let new_entry = removal.entry;
+    if !deleted.is_empty() || removal.linked_after > 0 {
+        // SAFETY: an open index.
+        let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::get_rel_name((*index).rd_id)) }.to_string_lossy();
+        let message = format!(
+            "index \"{name}\": cut {} deleted elements out of the graph: {} nodes reached only through them linked in ({:.1} s), {} lists rebuilt ({:.1} s), {} nodes relinked after ({:.1} s)",
+            deleted.len(),
+            removal.linked_before,
+            removal.anchoring.as_secs_f64(),
+            removal.rebuilt,
+            removal.cutting.as_secs_f64(),
+            removal.linked_after,
+            removal.relinking.as_secs_f64()
+        );
+        pgrx::ereport!(PgLogLevel::from(message_level as isize), PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, message);
+    }
     with_insert_lock(index, || {
         update_meta(index, logging, |stored| {
             // Inserts meanwhile may have raised the entry point. They do not
@@ -258,7 +281,7 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
         }
         // No bulk delete ran (nothing to delete): relink what inserts left
         // unreachable, and report the size.
-        repair_graph(index, Logging::Wal);
+        repair_graph(index, Logging::Wal, (*info).message_level);
         pg_sys::IndexFreeSpaceMapVacuum(index);
         let stats = PgBox::<pg_sys::IndexBulkDeleteResult>::alloc0().into_pg();
         (*stats).num_pages = block_count(index);

@@ -135,7 +135,7 @@ impl MemoryGraph {
         let live: Vec<(u32, usize)> =
             (0..self.len() as u32).filter(|id| !removed.contains(id)).map(|id| (id, self.level(id))).collect();
         let params = self.params;
-        self.entry = super::repair::remove_nodes(&mut *self, &params, removed, entry, &live, || {}, |change| change(), |to| to);
+        self.entry = super::repair::remove_nodes(&mut *self, &params, removed, entry, &live, || {}, |change| change(), |to| to).entry;
     }
 
     /// Sets the vector `Graph::distance` measures from.

@@ -74,6 +74,8 @@ fn relink_unreachable<G: GraphMut>(
                     .filter(|c| c.id != orphan && reached.contains(&c.id))
                     .collect();
                 if !targets.is_empty() {
+                    // Its anchor, if any, is not reached: it must take one that is.
+                    graph.set_anchor(orphan, None);
                     link(&mut *graph, orphan, &targets);
                     linked = true;
                 }
@@ -208,7 +210,8 @@ impl<G: GraphMut> GraphMut for WithoutRemoved<'_, G> {
 /// in its list; then every remaining node is anchored over remaining nodes
 /// alone, and the few reached only through removed ones are linked in;
 /// only then are links to removed nodes cut, which never drops a link that
-/// anchors. Returns the entry point and its level, or None when nothing remains.
+/// anchors. Returns the entry point and its level (None when nothing
+/// remains), with what each step did.
 #[allow(clippy::too_many_arguments)]
 pub fn remove_nodes<G: GraphMut>(
     mut graph: G,
@@ -219,8 +222,17 @@ pub fn remove_nodes<G: GraphMut>(
     mut check_interrupts: impl FnMut(),
     mut exclusive: impl FnMut(&mut dyn FnMut()),
     mut move_entry: impl FnMut((G::Id, usize)) -> (G::Id, usize),
-) -> Option<(G::Id, usize)> {
-    let new_entry = if removed.contains(&entry.0) { *live.iter().max_by_key(|(_, level)| *level)? } else { entry };
+) -> Removal<G::Id> {
+    let started = std::time::Instant::now();
+    let mut done = Removal::default();
+    let new_entry = if removed.contains(&entry.0) {
+        match live.iter().max_by_key(|(_, level)| *level) {
+            Some(&top) => top,
+            None => return done,
+        }
+    } else {
+        entry
+    };
     let mut root = entry;
     if new_entry != entry {
         exclusive(&mut || {
@@ -237,11 +249,12 @@ pub fn remove_nodes<G: GraphMut>(
     let nodes: Vec<G::Id> = live.iter().map(|(id, _)| *id).collect();
     // Links to the orphans are made in the full lists: dropping a removed
     // node from one could cut the way to another orphan.
-    relink_unreachable(&mut view, params, root, &nodes, &mut check_interrupts, &mut exclusive, |view, orphan, targets| {
+    done.linked_before = relink_unreachable(&mut view, params, root, &nodes, &mut check_interrupts, &mut exclusive, |view, orphan, targets| {
         view.hide_links = false;
         link_back(&mut *view, params, orphan, 0, targets);
         view.hide_links = true;
     });
+    done.anchoring = started.elapsed();
 
     let mut list = Vec::new();
     let mut scratch: SearchScratch<G::Id> = SearchScratch::default();
@@ -261,14 +274,46 @@ pub fn remove_nodes<G: GraphMut>(
         exclusive(&mut || {
             if touches_removed(&mut view, node, level) {
                 rebuild_lists(&mut view, params, node, level, new_entry, &mut scratch, &mut check_interrupts);
+                done.rebuilt += 1;
             }
         });
     }
+    done.cutting = started.elapsed() - done.anchoring;
     // What inserts meanwhile, or a move of the entry point that found no
     // room (the caller moves it then), left unreachable.
     let entry = if root == entry { new_entry } else { root };
-    reconnect_unreachable(&mut view, params, entry.0, entry.1, &nodes, check_interrupts, exclusive);
-    Some(entry)
+    done.linked_after = reconnect_unreachable(&mut view, params, entry.0, entry.1, &nodes, check_interrupts, exclusive);
+    done.relinking = started.elapsed() - done.anchoring - done.cutting;
+    done.entry = Some(entry);
+    done
+}
+
+/// What `remove_nodes` did, for VACUUM's report.
+pub struct Removal<Id> {
+    pub entry: Option<(Id, usize)>,
+    /// Nodes reached only through removed ones, linked in before the cut.
+    pub linked_before: usize,
+    /// Nodes whose lists were rebuilt without the removed ones.
+    pub rebuilt: usize,
+    /// Nodes left unreachable by inserts meanwhile, linked in at the end.
+    pub linked_after: usize,
+    pub anchoring: std::time::Duration,
+    pub cutting: std::time::Duration,
+    pub relinking: std::time::Duration,
+}
+
+impl<Id> Default for Removal<Id> {
+    fn default() -> Self {
+        Removal {
+            entry: None,
+            linked_before: 0,
+            rebuilt: 0,
+            linked_after: 0,
+            anchoring: Default::default(),
+            cutting: Default::default(),
+            relinking: Default::default(),
+        }
+    }
 }
 
 /// Rebuilds `node`'s lists from its remaining neighbors, those of the
