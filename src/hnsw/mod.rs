@@ -508,13 +508,6 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
 /// `repair::restore_anchors`), so pruning never makes a node unreachable.
 pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, new: G::Id, distance: f32) -> bool {
     let (mut old, mut candidates, mut verdicts) = (Vec::new(), Vec::new(), Vec::new());
-    // Whether it is there already, before measuring the list (VACUUM's
-    // relinking asks this mostly of lists that hold it).
-    let mut ids = Vec::new();
-    graph.neighbors(node, layer, &mut ids);
-    if ids.contains(&new) {
-        return true;
-    }
     loop {
         graph.neighbors_with_distances(node, layer, &mut old);
         if old.iter().any(|c| c.id == new) {
