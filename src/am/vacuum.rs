@@ -3,15 +3,16 @@
 //! once and inserts no longer link to it. Then it is cut out of the graph
 //! (`hnsw::repair::remove_nodes`), one change at a time under the insert
 //! lock, so inserts go on in between, in an order that keeps every other
-//! element reachable whichever change a crash stops it at; then its tuples
-//! are freed, the element before its pieces. The free
+//! element reachable whichever change a crash stops it at. Its tuples are
+//! freed, the element before its pieces, in batches as soon as no list
+//! names it, so a VACUUM stopped half way keeps what it freed. The free
 //! space map hands the space to later inserts, so the index does not grow
 //! without bound under updates. Every VACUUM also links back nodes left
 //! unreachable.
 
 use super::{check_for_interrupts, wait_for_scans, with_insert_lock, IndexSpec, InsertLockBatch};
 use crate::hnsw::cost::{self, WalkCost};
-use crate::hnsw::{repair, IdSet};
+use crate::hnsw::{repair, IdMap, IdSet};
 use crate::page::{self, ElementHeader, NodeId};
 use crate::storage::buffer::{check_page, corrupted, item, item_of_kind, page_kind, Lock, LockedBuffer};
 use crate::storage::filters;
@@ -20,6 +21,7 @@ use crate::storage::port;
 use crate::storage::xlog::{Logging, PageWrite};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 fn block_count(index: pg_sys::Relation) -> u32 {
@@ -95,16 +97,11 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
     // Inserts that began before their neighbors were marked deleted may link
     // to them: wait for those. Later ones do not (`Graph::is_deleted`).
     let meta = with_insert_lock(index, || read_meta(index));
-    let mut deleted: IdSet<NodeId> = IdSet::default();
+    let mut removed = Vec::new();
+    // Each deleted element's neighbor tuple and parts, freed after it.
+    let mut pieces: IdMap<NodeId, Vec<NodeId>> = IdMap::default();
     let mut live = Vec::new();
     let mut live_tuples = 0u64;
-    // Per page, the offsets of the tuples to free: deleted elements first,
-    // then their neighbor tuples and parts. A crash between the two leaves
-    // pieces no element names (space lost until a REINDEX), never an
-    // element whose pieces are freed, which the next VACUUM would free again
-    // after an insert reused their slots.
-    let mut elements_to_free: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
-    let mut pieces_to_free: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
     for block in meta.first_graph_block()..block_count(index) {
         check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Share);
@@ -122,12 +119,10 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
                 let header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
                 let id = NodeId::new(block, offset);
                 if header.deleted {
-                    deleted.insert(id);
-                    elements_to_free.entry(block).or_default().push(offset);
-                    pieces_to_free.entry(header.neighbors.block()).or_default().push(header.neighbors.offset());
-                    for part in page::element_parts(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e)) {
-                        pieces_to_free.entry(part.block()).or_default().push(part.offset());
-                    }
+                    removed.push((id, header.level as usize));
+                    let mut own = vec![header.neighbors];
+                    own.extend(page::element_parts(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e)));
+                    pieces.insert(id, own);
                 } else {
                     live.push((id, header.level as usize));
                     live_tuples += header.heap_tids.len() as u64;
@@ -135,38 +130,54 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
             }
         }
     }
+    // SAFETY: an open index. See `free_elements`.
+    unsafe { pg_sys::IndexFreeSpaceMapVacuum(index) };
     if meta.entry.is_none() {
         return;
     }
 
     let graph = PageGraph::new(index, &meta, spec.distance(), logging, true);
-    let entry = (meta.entry, meta.entry_level as usize);
-    let mut lock = InsertLockBatch::new(index);
-    let exclusive = |change: &mut dyn FnMut()| lock.run(change);
-    // Runs inside `exclusive`, which holds the insert lock. An insert may
-    // have raised the entry point meanwhile: that one stays.
-    let move_entry = |(id, level): (NodeId, usize)| {
-        let mut now = (id, level);
-        update_meta(index, logging, |stored| {
-            if deleted.contains(&stored.entry) {
-                (stored.entry, stored.entry_level) = (id, level as u8);
-            }
-            now = (stored.entry, stored.entry_level as usize);
-        });
-        now
+    let lock = RefCell::new(InsertLockBatch::new(index));
+    let freed: RefCell<IdSet<NodeId>> = RefCell::default();
+    let free = |nodes: &[NodeId]| {
+        free_elements(index, logging, &mut lock.borrow_mut(), nodes, &pieces);
+        freed.borrow_mut().extend(nodes.iter().copied());
     };
-    let removal = repair::remove_nodes(graph, &spec.params, &deleted, entry, &live, check_for_interrupts, exclusive, move_entry);
-    lock.release();
+    let removing = repair::Removing {
+        removed: &removed,
+        live: &live,
+        entry: (meta.entry, meta.entry_level as usize),
+        check_interrupts: check_for_interrupts,
+        exclusive: |change: &mut dyn FnMut()| lock.borrow_mut().run(change),
+        // Runs inside `exclusive`, which holds the insert lock. An insert
+        // may have raised the entry point meanwhile: that one stays.
+        move_entry: |(id, level): (NodeId, usize)| {
+            let mut now = (id, level);
+            update_meta(index, logging, |stored| {
+                if pieces.contains_key(&stored.entry) {
+                    (stored.entry, stored.entry_level) = (id, level as u8);
+                }
+                now = (stored.entry, stored.entry_level as usize);
+            });
+            now
+        },
+        free,
+    };
+    let removal = repair::remove_nodes(graph, &spec.params, removing);
+    lock.borrow_mut().release();
     let new_entry = removal.entry;
-    if !deleted.is_empty() || removal.linked_after > 0 {
+    // Ids of freed elements may name new ones by now.
+    let pending: Vec<NodeId> = removed.iter().map(|(id, _)| *id).filter(|id| !freed.borrow().contains(id)).collect();
+    if !removed.is_empty() || removal.linked_after > 0 {
         // SAFETY: an open index.
         let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::get_rel_name((*index).rd_id)) }.to_string_lossy();
         let message = format!(
-            "index \"{name}\": cut {} deleted elements out of the graph: {} nodes reached only through them linked in ({:.1} s), {} lists rebuilt ({:.1} s), {} nodes relinked after ({:.1} s)",
-            deleted.len(),
+            "index \"{name}\": cut {} deleted elements out of the graph: {} nodes reached only through them linked in ({:.1} s), {} lists rebuilt and {} elements freed on the way ({:.1} s), {} nodes relinked after ({:.1} s)",
+            removed.len(),
             removal.linked_before,
             removal.anchoring.as_secs_f64(),
             removal.rebuilt,
+            removal.freed,
             removal.cutting.as_secs_f64(),
             removal.linked_after,
             removal.relinking.as_secs_f64()
@@ -177,7 +188,7 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
         update_meta(index, logging, |stored| {
             // Inserts meanwhile may have raised the entry point. They do not
             // count elements (that would write this page each time).
-            if deleted.contains(&stored.entry) {
+            if pending.contains(&stored.entry) {
                 (stored.entry, stored.entry_level) = match new_entry {
                     Some((id, level)) => (id, level as u8),
                     None => (NodeId::NONE, 0),
@@ -189,13 +200,39 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
     if WalkCost::decode(meta.walk_first_batch_visits, meta.walk_visits_per_row_milli).is_none() {
         measure_walk(index, &spec, logging, &live);
     }
-    if elements_to_free.is_empty() {
-        return;
+    if !pending.is_empty() {
+        free_elements(index, logging, &mut lock.borrow_mut(), &pending, &pieces);
     }
+    if !removed.is_empty() {
+        remove_stale_entries(index, &spec, logging);
+    }
+}
 
-    // Scans that read the old entry point may still be on their way from it.
+/// Frees deleted elements no node links to any longer, then their neighbor
+/// tuples and parts. A crash between the two leaves pieces no element names
+/// (space lost until a REINDEX), never an element whose pieces are freed,
+/// which the next VACUUM would free again after an insert reused their
+/// slots.
+fn free_elements(
+    index: pg_sys::Relation,
+    logging: Logging,
+    lock: &mut InsertLockBatch,
+    nodes: &[NodeId],
+    pieces: &IdMap<NodeId, Vec<NodeId>>,
+) {
+    let mut elements: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
+    let mut their_pieces: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
+    for id in nodes {
+        elements.entry(id.block()).or_default().push(id.offset());
+        for piece in &pieces[id] {
+            their_pieces.entry(piece.block()).or_default().push(piece.offset());
+        }
+    }
+    // Scans that read the old entry point, or a list not yet rebuilt, may
+    // still be on their way to these.
+    lock.release();
     wait_for_scans(index);
-    for (block, mut offsets) in elements_to_free.into_iter().chain(pieces_to_free) {
+    for (block, mut offsets) in elements.into_iter().chain(their_pieces) {
         check_for_interrupts();
         offsets.sort_unstable_by(|a, b| b.cmp(a));
         offsets.dedup();
@@ -221,7 +258,11 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
         unsafe { pg_sys::RecordPageWithFreeSpace(index, block, free) };
     }
     lock.release();
-    remove_stale_entries(index, &spec, logging);
+    // Inserts search the map from its upper levels, which only this
+    // updates: without it they would find the space after VACUUM's end,
+    // which a crash may never reach.
+    // SAFETY: an open index.
+    unsafe { pg_sys::IndexFreeSpaceMapVacuum(index) };
 }
 
 /// Takes out of the filter directory the entries of freed elements, of

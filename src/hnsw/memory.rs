@@ -132,10 +132,19 @@ impl MemoryGraph {
     /// stay stored, but no remaining node links to them.
     pub fn remove(&mut self, removed: &IdSet<u32>) {
         let Some(entry) = self.entry else { return };
-        let live: Vec<(u32, usize)> =
-            (0..self.len() as u32).filter(|id| !removed.contains(id)).map(|id| (id, self.level(id))).collect();
+        let (gone, live): (Vec<(u32, usize)>, Vec<(u32, usize)>) =
+            (0..self.len() as u32).map(|id| (id, self.level(id))).partition(|(id, _)| removed.contains(id));
         let params = self.params;
-        self.entry = super::repair::remove_nodes(&mut *self, &params, removed, entry, &live, || {}, |change| change(), |to| to).entry;
+        let removing = super::repair::Removing {
+            removed: &gone,
+            live: &live,
+            entry,
+            check_interrupts: || {},
+            exclusive: |change: &mut dyn FnMut()| change(),
+            move_entry: |to| to,
+            free: |_: &[u32]| {},
+        };
+        self.entry = super::repair::remove_nodes(&mut *self, &params, removing).entry;
     }
 
     /// Sets the vector `Graph::distance` measures from.

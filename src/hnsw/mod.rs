@@ -170,6 +170,12 @@ pub trait GraphMut: Graph {
     fn anchor(&mut self, node: Self::Id) -> Option<Self::Id>;
 
     fn set_anchor(&mut self, node: Self::Id, anchor: Option<Self::Id>);
+
+    /// Forgets what the store keeps of `nodes`, just freed: from now on
+    /// their ids may name new nodes.
+    fn forget(&mut self, nodes: &[Self::Id]) {
+        let _ = nodes;
+    }
 }
 
 /// A borrowed graph is a graph, so algorithms can take either.
@@ -219,6 +225,10 @@ impl<G: GraphMut> GraphMut for &mut G {
     }
     fn set_anchor(&mut self, node: G::Id, anchor: Option<G::Id>) {
         (**self).set_anchor(node, anchor)
+    }
+
+    fn forget(&mut self, nodes: &[G::Id]) {
+        (**self).forget(nodes)
     }
 }
 

@@ -795,10 +795,19 @@ impl GraphMut for PageGraph {
         self.change_element(node, |header| std::mem::replace(&mut header.anchor, anchor) != anchor);
     }
 
+    fn forget(&mut self, nodes: &[NodeId]) {
+        for id in nodes {
+            self.deleted.remove(id);
+            if self.other_id == *id {
+                self.other_id = NodeId::NONE;
+            }
+        }
+    }
+
     fn distance_between(&mut self, a: NodeId, b: NodeId) -> f32 {
         if self.other_id != a {
-            // Elements never change their vector, nor are freed while a graph
-            // that inserts or repairs is in use.
+            // Elements never change their vector; one freed while a graph
+            // that repairs is in use is forgotten (`forget`).
             let mut other = std::mem::take(&mut self.other);
             self.read_vector(a, &mut other);
             self.other = other;
