@@ -203,9 +203,9 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
     if !pending.is_empty() {
         free_elements(index, logging, &mut lock.borrow_mut(), &pending, &pieces);
     }
-    if !removed.is_empty() {
-        remove_stale_entries(index, &spec, logging);
-    }
+    // Also when nothing was deleted: a VACUUM stopped half way leaves the
+    // entries of the elements it freed.
+    remove_stale_entries(index, &spec, logging);
 }
 
 /// Frees deleted elements no node links to any longer, then their neighbor

@@ -367,6 +367,10 @@ fn cutting_order<G: Graph>(
     removed: &[(G::Id, usize)],
     check_interrupts: &mut impl FnMut(),
 ) -> CuttingOrder<G::Id> {
+    if removed.is_empty() {
+        // Nothing to rebuild: no need to read every list.
+        return CuttingOrder { by_rank: Vec::new(), to_rebuild: Vec::new() };
+    }
     let mut linked_to: IdSet<G::Id> = IdSet::default();
     // Each remaining node that links to removed ones, with the lowest id of those.
     let mut touching: Vec<(G::Id, usize, G::Id)> = Vec::new();
