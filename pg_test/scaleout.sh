@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 source tests/lib/cluster.sh
 source tests/lib/check.sh
 source tests/lib/scaleout.sh
+source tests/lib/venv.sh
 
 port=${SCALEOUT_PORT:-54350}
 rows=30000
@@ -121,9 +122,7 @@ check "and answers again once it is back" \
 
 # Read scaling: a streaming standby of shard 0, and one libpq connection
 # string over both with load_balance_hosts=random (libpq 16+, from psycopg).
-venv=tests/.venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c "import psycopg" 2>/dev/null || "$venv/bin/pip" install -q "psycopg[binary]"
+venv=$(clients_venv)
 primary_dir=$SCALEOUT_DIR/shard0 primary_port=$((port + 1)) standby_port=$((port + 4))
 standby_dir=$SCALEOUT_DIR/standby0
 mkdir -p "$standby_dir" && chown postgres:postgres "$standby_dir"

@@ -73,22 +73,22 @@ fashion_mnist_cluster() {
 # with Quiver and two real data sets, each a table and held-out queries:
 # `glove` (100,000 GloVe 6B 50-d word vectors, cosine) with `glove_q` (500),
 # and `fmnist` (the 60,000 Fashion-MNIST training images, L2) with `fmnist_q`
-# (500 test images). Columns: id int, v vector(n).
+# (500 test images). Columns: id int, v vector(n). REAL_DATA="glove" or
+# "fmnist" loads only that one.
 real_data_cluster() {
     local name=$1 port=$2
     shift 2
     throwaway_cluster "$name" "$port" "shared_buffers = 1GB" "maintenance_work_mem = 1GB" "$@"
     local sql=(cluster_psql "$CLUSTER_DIR" "$port" postgres -q)
     "${sql[@]}" -c "CREATE EXTENSION quiver"
-    local table dims dataset
-    for table in glove:50:glove fmnist:784:fashion-mnist; do
-        IFS=: read -r table dims dataset <<<"$table"
+    local table dims dataset count
+    for table in glove:50:glove:100000 fmnist:784:fashion-mnist:60000; do
+        IFS=: read -r table dims dataset count <<<"$table"
+        [[ " ${REAL_DATA:-glove fmnist} " == *" $table "* ]] || continue
         "${sql[@]}" -c "CREATE TABLE $table (id int PRIMARY KEY, v vector($dims))" \
                     -c "CREATE TABLE ${table}_q (id int PRIMARY KEY, v vector($dims))"
+        python3 tests/lib/datasets.py "$dataset" base --count "$count" | "${sql[@]}" -c "COPY $table FROM STDIN"
+        python3 tests/lib/datasets.py "$dataset" queries --count 500 | "${sql[@]}" -c "COPY ${table}_q FROM STDIN"
     done
-    python3 tests/lib/datasets.py glove base --count 100000 | "${sql[@]}" -c "COPY glove FROM STDIN"
-    python3 tests/lib/datasets.py glove queries --count 500 | "${sql[@]}" -c "COPY glove_q FROM STDIN"
-    python3 tests/lib/datasets.py fashion-mnist base | "${sql[@]}" -c "COPY fmnist FROM STDIN"
-    python3 tests/lib/datasets.py fashion-mnist queries --count 500 | "${sql[@]}" -c "COPY fmnist_q FROM STDIN"
     "${sql[@]}" -c "VACUUM ANALYZE"
 }

@@ -16,12 +16,15 @@ timed() {
     return $status
 }
 
-# timing_table FILE: the steps, longest first, and the total of the top-level
-# ones (nested steps, named "outer > inner", are inside their outer step's time).
+# timing_table FILE START: the steps, longest first; the sum of the top-level
+# ones (a step named "outer > inner" is inside its outer step's time); and the
+# wall time since START (bash's SECONDS), less than the sum where steps ran
+# at once.
 timing_table() {
-    local file=$1
+    local file=$1 wall=$((SECONDS - $2))
     [ -s "$file" ] || return 0
     echo "=== wall time per step (seconds, longest first; 'a > b' is part of a)"
     sort -t$'\t' -k1,1 -rn "$file" | awk -F'\t' '{ printf "%8.1f  %-4s %s\n", $1, ($2 == 0 ? "ok" : "FAIL"), $3 }'
-    awk -F'\t' '$3 !~ / > / { total += $1 } END { printf "%8.1f       total (%d min %d s)\n", total, total / 60, total % 60 }' "$file"
+    awk -F'\t' '$3 !~ / > / { total += $1 } END { printf "%8.1f       sum of the steps\n", total }' "$file"
+    printf '%8d       wall time (%d min %d s)\n' "$wall" $((wall / 60)) $((wall % 60))
 }

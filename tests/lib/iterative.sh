@@ -1,4 +1,7 @@
-#!/usr/bin/env bash
+# The row-count checks of iterative scans (pg_test/iterative_*.sh), one real
+# data set at a time. Source this file after tests/lib/check.sh, with sql()
+# defined for a real_data_cluster that holds the table.
+#
 # Rows returned by ORDER BY ... LIMIT 10, counted for every query, on real
 # data at a scale where short scans showed: 100,000 GloVe vectors (cosine) and
 # 60,000 Fashion-MNIST images (L2), 500 held-out queries each.
@@ -11,26 +14,22 @@
 # printed); off returns exactly min(10, ef_search) unfiltered and at most
 # that filtered. strict_order returns rows in non-decreasing distance.
 # Recall@10 against exact answers is printed (README's filtering table).
-# Quiver must be installed.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source tests/lib/cluster.sh
 
-port=${ITERATIVE_PORT:-54334}
-real_data_cluster iterative "$port" "max_parallel_workers_per_gather = 0"
-dir=$CLUSTER_DIR
-sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
-source tests/lib/check.sh
+# iterative_setup: the helpers and the table's header.
+iterative_setup() {
+    # Distances may differ from the index's own in the last float4 bit.
+    sql -c "CREATE FUNCTION nondecreasing(float8[]) RETURNS bool IMMUTABLE LANGUAGE sql AS \$\$
+                SELECT coalesce(bool_and(d >= previous - 1e-6 * abs(previous)), true)
+                FROM (SELECT d, lag(d) OVER (ORDER BY i) AS previous FROM unnest(\$1) WITH ORDINALITY u(d, i)) pairs \$\$"
 
-# Distances may differ from the index's own in the last float4 bit.
-sql -c "CREATE FUNCTION nondecreasing(float8[]) RETURNS bool IMMUTABLE LANGUAGE sql AS \$\$
-            SELECT coalesce(bool_and(d >= previous - 1e-6 * abs(previous)), true)
-            FROM (SELECT d, lag(d) OVER (ORDER BY i) AS previous FROM unnest(\$1) WITH ORDINALITY u(d, i)) pairs \$\$"
+    printf "%-7s %-6s %-14s %3s %8s %8s %8s %7s %9s %8s %8s\n" \
+        data filter mode ef matching avg_rows min_rows short recall@10 ordered ms/query
+}
 
-printf "%-7s %-6s %-14s %3s %8s %8s %8s %7s %9s %8s %8s\n" \
-    data filter mode ef matching avg_rows min_rows short recall@10 ordered ms/query
-for spec in glove:'<=>' fmnist:'<->'; do
-    IFS=: read -r table op <<<"$spec"
+# iterative_runs TABLE OPERATOR: every mode, ef_search and filter on TABLE.
+iterative_runs() {
+    local table=$1 op=$2 filters filter index options modes mode runs run ef max_scan settings truth recall start row us
+    local matching avg_rows min_rows short short_of_ef over_ef ordered name label
     # Filters independent of the vectors, on exactly 10%, 1% and 0.1% of the rows.
     sql -c "ALTER TABLE $table ADD f10 bool GENERATED ALWAYS AS (id % 10 = 3) STORED,
                                 ADD f1 bool GENERATED ALWAYS AS (id % 100 = 37) STORED,
@@ -111,13 +110,4 @@ for spec in glove:'<=>' fmnist:'<->'; do
         done
     done
     done
-done
-
-# The bound holds: a scan for a 0.1% filter that may measure only 1,000
-# nodes comes back short.
-bounded=$(sql -At -c "SET hnsw.max_scan_tuples = 1000" -c "SET enable_seqscan = off" -c "
-    SELECT round(avg((SELECT count(*) FROM (SELECT 1 FROM glove b WHERE f01 ORDER BY b.v <=> q.v LIMIT 10) s)), 2)
-    FROM glove_q q")
-check "hnsw.max_scan_tuples = 1000 ends 0.1% scans early (avg $bounded rows)" "$(awk "BEGIN {print ($bounded < 5) ? \"t\" : \"f\"}")"
-
-check_summary iterative
+}
