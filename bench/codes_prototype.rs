@@ -28,7 +28,12 @@ struct Variant {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (base, queries, dimensions, metric) = (&args[1], &args[2], args[3].parse::<usize>().unwrap(), args[4].as_str());
+    let (base, queries, dimensions, metric) = (
+        &args[1],
+        &args[2],
+        args[3].parse::<usize>().unwrap(),
+        args[4].as_str(),
+    );
     let efs: Vec<usize> = args[5..].iter().map(|a| a.parse().unwrap()).collect();
     let cosine = metric == "cosine";
     let (distance, code_metric) = if cosine {
@@ -45,7 +50,11 @@ fn main() {
     let truth: Vec<Vec<u32>> = queries
         .iter()
         .map(|q| {
-            let mut all: Vec<(f32, u32)> = data.iter().enumerate().map(|(i, v)| (distance(q, v), i as u32)).collect();
+            let mut all: Vec<(f32, u32)> = data
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (distance(q, v), i as u32))
+                .collect();
             all.select_nth_unstable_by(K, |a, b| a.0.total_cmp(&b.0));
             all.truncate(K);
             all.into_iter().map(|p| p.1).collect()
@@ -58,15 +67,60 @@ fn main() {
         NodeCodes::encode(&graph, code_metric, 1, 0.0, 20_000),
     ];
     let variants = [
-        Variant { name: "whole vectors (today)".into(), codes: None, rerank: Rerank::Bounded, beam: 1.0 },
-        Variant { name: "8-bit, rerank ef".into(), codes: Some(0), rerank: Rerank::Nearest(usize::MAX), beam: 1.0 },
-        Variant { name: "8-bit, rerank bounded".into(), codes: Some(0), rerank: Rerank::Bounded, beam: 1.0 },
-        Variant { name: "4-bit, rerank ef".into(), codes: Some(1), rerank: Rerank::Nearest(usize::MAX), beam: 1.0 },
-        Variant { name: "4-bit, rerank bounded".into(), codes: Some(1), rerank: Rerank::Bounded, beam: 1.0 },
-        Variant { name: "4-bit, beam 1.5 ef, bounded".into(), codes: Some(1), rerank: Rerank::Bounded, beam: 1.5 },
-        Variant { name: "1-bit, rerank ef".into(), codes: Some(2), rerank: Rerank::Nearest(usize::MAX), beam: 1.0 },
-        Variant { name: "1-bit, rerank bounded".into(), codes: Some(2), rerank: Rerank::Bounded, beam: 1.0 },
-        Variant { name: "1-bit, beam 2 ef, rerank bounded".into(), codes: Some(2), rerank: Rerank::Bounded, beam: 2.0 },
+        Variant {
+            name: "whole vectors (today)".into(),
+            codes: None,
+            rerank: Rerank::Bounded,
+            beam: 1.0,
+        },
+        Variant {
+            name: "8-bit, rerank ef".into(),
+            codes: Some(0),
+            rerank: Rerank::Nearest(usize::MAX),
+            beam: 1.0,
+        },
+        Variant {
+            name: "8-bit, rerank bounded".into(),
+            codes: Some(0),
+            rerank: Rerank::Bounded,
+            beam: 1.0,
+        },
+        Variant {
+            name: "4-bit, rerank ef".into(),
+            codes: Some(1),
+            rerank: Rerank::Nearest(usize::MAX),
+            beam: 1.0,
+        },
+        Variant {
+            name: "4-bit, rerank bounded".into(),
+            codes: Some(1),
+            rerank: Rerank::Bounded,
+            beam: 1.0,
+        },
+        Variant {
+            name: "4-bit, beam 1.5 ef, bounded".into(),
+            codes: Some(1),
+            rerank: Rerank::Bounded,
+            beam: 1.5,
+        },
+        Variant {
+            name: "1-bit, rerank ef".into(),
+            codes: Some(2),
+            rerank: Rerank::Nearest(usize::MAX),
+            beam: 1.0,
+        },
+        Variant {
+            name: "1-bit, rerank bounded".into(),
+            codes: Some(2),
+            rerank: Rerank::Bounded,
+            beam: 1.0,
+        },
+        Variant {
+            name: "1-bit, beam 2 ef, rerank bounded".into(),
+            codes: Some(2),
+            rerank: Rerank::Bounded,
+            beam: 2.0,
+        },
     ];
     // Index bytes per node, layer 0 (the upper layers add about 1/(m-1) of it):
     // today an element (72-byte header and the vector) and a list of 2m
@@ -76,7 +130,11 @@ fn main() {
     println!("|---|---|---|");
     for (name, c) in ["8-bit", "4-bit", "1-bit"].iter().zip(&codes) {
         let code = c.stored_bytes();
-        println!("| {name} | {code} | {today} / {} / {} |", today + code, today + code + 2 * params.m * code);
+        println!(
+            "| {name} | {code} | {today} / {} / {} |",
+            today + code,
+            today + code + 2 * params.m * code
+        );
     }
     println!();
     let vector_bytes = dimensions * 4;
@@ -90,8 +148,17 @@ fn main() {
             let beam = (ef as f64 * variant.beam).round() as usize;
             let (mut total, mut worst, mut counts) = (0.0, 1.0f64, WalkCounts::default());
             for (query, truth) in queries.iter().zip(&truth) {
-                let (found, work) = search_counted(&mut graph, node_codes, query, beam, K, variant.rerank, &mut scratch);
-                let recall = found.iter().filter(|c| truth.contains(&c.id)).count() as f64 / K as f64;
+                let (found, work) = search_counted(
+                    &mut graph,
+                    node_codes,
+                    query,
+                    beam,
+                    K,
+                    variant.rerank,
+                    &mut scratch,
+                );
+                let recall =
+                    found.iter().filter(|c| truth.contains(&c.id)).count() as f64 / K as f64;
                 total += recall;
                 worst = worst.min(recall);
                 counts += work;
@@ -105,12 +172,21 @@ fn main() {
                     [t, t, t]
                 }
                 Some(_) => [
-                    Touched::vectors_in_elements(&WalkCounts { estimates: 0, exact: counts.exact + counts.estimates, ..counts }, vector_bytes, list_bytes),
+                    Touched::vectors_in_elements(
+                        &WalkCounts {
+                            estimates: 0,
+                            exact: counts.exact + counts.estimates,
+                            ..counts
+                        },
+                        vector_bytes,
+                        list_bytes,
+                    ),
                     Touched::codes_in_elements(&counts, vector_bytes, code_bytes, list_bytes),
                     Touched::codes_in_lists(&counts, vector_bytes, code_bytes, list_bytes),
                 ],
             };
-            let cell = |t: &Touched| format!("{:.0} / {:.0}", t.page_accesses / n, t.bytes / n / 1024.0);
+            let cell =
+                |t: &Touched| format!("{:.0} / {:.0}", t.page_accesses / n, t.bytes / n / 1024.0);
             println!(
                 "| {ef} | {} | {:.4} / {:.1} | {:.0} | {:.0} | {:.0} | {} | {} | {} |",
                 variant.name,
@@ -120,8 +196,16 @@ fn main() {
                 per(counts.exact),
                 per(counts.expansions),
                 cell(&layouts[0]),
-                if node_codes.is_some() { cell(&layouts[1]) } else { "-".into() },
-                if node_codes.is_some() { cell(&layouts[2]) } else { "-".into() },
+                if node_codes.is_some() {
+                    cell(&layouts[1])
+                } else {
+                    "-".into()
+                },
+                if node_codes.is_some() {
+                    cell(&layouts[2])
+                } else {
+                    "-".into()
+                },
             );
         }
     }

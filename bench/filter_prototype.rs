@@ -42,11 +42,23 @@ struct Tally {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (base, queries, dimensions, metric) = (&args[1], &args[2], args[3].parse::<usize>().unwrap(), args[4].as_str());
+    let (base, queries, dimensions, metric) = (
+        &args[1],
+        &args[2],
+        args[3].parse::<usize>().unwrap(),
+        args[4].as_str(),
+    );
     let cosine = metric == "cosine";
-    let distance = if cosine { kernels::best().negative_dot } else { kernels::best().l2_squared };
+    let distance = if cosine {
+        kernels::best().negative_dot
+    } else {
+        kernels::best().l2_squared
+    };
     let data = read_rows(base, dimensions, cosine);
-    let queries: Vec<Vec<f32>> = read_rows(queries, dimensions, cosine).into_iter().take(300).collect();
+    let queries: Vec<Vec<f32>> = read_rows(queries, dimensions, cosine)
+        .into_iter()
+        .take(300)
+        .collect();
 
     let mut graph = build_graph(&data, dimensions, distance);
     let (entry, entry_level) = graph.entry().expect("built");
@@ -62,27 +74,45 @@ fn main() {
         let truth: Vec<Vec<u32>> = queries
             .iter()
             .map(|q| {
-                let mut all: Vec<(f32, u32)> = passing.iter().map(|&n| (distance(q, &data[n as usize]), n)).collect();
+                let mut all: Vec<(f32, u32)> = passing
+                    .iter()
+                    .map(|&n| (distance(q, &data[n as usize]), n))
+                    .collect();
                 all.sort_by(|a, b| a.0.total_cmp(&b.0));
                 all.into_iter().take(K).map(|p| p.1).collect()
             })
             .collect();
-        let walks: [(&str, usize, usize); 4] =
-            [("today: every node, passing ones handed out", 0, 0), ("two hops, ef 40", EF, 32), ("two hops, ef 80", 2 * EF, 32), ("two hops, ef 160", 4 * EF, 32)];
+        let walks: [(&str, usize, usize); 4] = [
+            ("today: every node, passing ones handed out", 0, 0),
+            ("two hops, ef 40", EF, 32),
+            ("two hops, ef 80", 2 * EF, 32),
+            ("two hops, ef 160", 4 * EF, 32),
+        ];
         for (walk, ef, wanted) in walks {
-            let mut tally = Tally { worst: 1.0, min_rows: usize::MAX, ..Tally::default() };
+            let mut tally = Tally {
+                worst: 1.0,
+                min_rows: usize::MAX,
+                ..Tally::default()
+            };
             for (query, truth) in queries.iter().zip(&truth) {
                 graph.set_query(query);
                 let started = Instant::now();
-                let mut counting = Counting { graph: &mut graph, work: WalkWork::default() };
+                let mut counting = Counting {
+                    graph: &mut graph,
+                    work: WalkWork::default(),
+                };
                 let found: Vec<u32> = if ef == 0 {
                     // As a scan does: batches in strict order until K pass,
                     // within hnsw.max_scan_tuples' default of 20,000 nodes.
                     search.start_from_top(&mut counting, entry, entry_level, &mut descent, || {});
-                    let budget = Budget { max_visited: 20_000, max_memory_bytes: usize::MAX };
+                    let budget = Budget {
+                        max_visited: 20_000,
+                        max_memory_bytes: usize::MAX,
+                    };
                     let mut found = Vec::new();
                     while found.len() < K {
-                        let batch = search.next_batch(&mut counting, 0, EF, Order::Strict, budget, || {});
+                        let batch =
+                            search.next_batch(&mut counting, 0, EF, Order::Strict, budget, || {});
                         if batch.is_empty() {
                             break;
                         }
@@ -91,14 +121,27 @@ fn main() {
                     found.truncate(K);
                     found
                 } else {
-                    let top = Candidate { distance: counting.distance(entry), id: entry };
-                    let start = greedy_descent(&mut counting, top, entry_level, 1, &mut descent, || {});
-                    let found = search_passing(&mut counting, &[start], ef, wanted, 20_000, passes, &mut passing_scratch);
+                    let top = Candidate {
+                        distance: counting.distance(entry),
+                        id: entry,
+                    };
+                    let start =
+                        greedy_descent(&mut counting, top, entry_level, 1, &mut descent, || {});
+                    let found = search_passing(
+                        &mut counting,
+                        &[start],
+                        ef,
+                        wanted,
+                        20_000,
+                        passes,
+                        &mut passing_scratch,
+                    );
                     found.iter().take(K).map(|c| c.id).collect()
                 };
                 tally.seconds += started.elapsed().as_secs_f64();
                 tally.work += counting.work;
-                let recall = found.iter().filter(|id| truth.contains(id)).count() as f64 / truth.len().min(K) as f64;
+                let recall = found.iter().filter(|id| truth.contains(id)).count() as f64
+                    / truth.len().min(K) as f64;
                 tally.recall += recall;
                 tally.worst = tally.worst.min(recall);
                 tally.min_rows = tally.min_rows.min(found.len());

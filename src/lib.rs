@@ -14,12 +14,29 @@ pgrx::pg_module_magic!(name, version);
 // script is exactly what a pgvector user would read; the Rust functions only
 // export their C symbols (`#[pg_extern(sql = false)]`).
 pgrx::extension_sql_file!("../sql/vector.sql", name = "vector", bootstrap);
-pgrx::extension_sql_file!("../sql/halfvec.sql", name = "halfvec", requires = ["vector"]);
+pgrx::extension_sql_file!(
+    "../sql/halfvec.sql",
+    name = "halfvec",
+    requires = ["vector"]
+);
 pgrx::extension_sql_file!("../sql/bit.sql", name = "bit", requires = ["halfvec"]);
-pgrx::extension_sql_file!("../sql/sparsevec.sql", name = "sparsevec", requires = ["bit"]);
+pgrx::extension_sql_file!(
+    "../sql/sparsevec.sql",
+    name = "sparsevec",
+    requires = ["bit"]
+);
 pgrx::extension_sql_file!("../sql/hnsw.sql", name = "hnsw", requires = ["sparsevec"]);
-pgrx::extension_sql_file!("../sql/hnsw_filters.sql", name = "hnsw_filters", requires = ["hnsw"]);
-pgrx::extension_sql_file!("../sql/comments.sql", name = "comments", requires = ["hnsw_filters"], finalize);
+pgrx::extension_sql_file!(
+    "../sql/hnsw_filters.sql",
+    name = "hnsw_filters",
+    requires = ["hnsw"]
+);
+pgrx::extension_sql_file!(
+    "../sql/comments.sql",
+    name = "comments",
+    requires = ["hnsw_filters"],
+    finalize
+);
 
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -13,9 +13,9 @@ use crate::hnsw::memory::{BuiltGraph, Inserted, MemoryGraph};
 use crate::hnsw::GraphMut;
 use crate::kernels::codes::Quantizer;
 use crate::page::{self, ElementHeader, HeapTid, ListShape, Meta, NodeId, PlannedItem};
+use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
 use crate::storage::codes::{self, IndexCodes};
 use crate::storage::filters;
-use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
 use crate::storage::graph::{needs_parts, piece_bytes, update_meta, write_meta_page};
 use crate::storage::xlog::{Logging, PageWrite};
 use pgrx::pg_sys;
@@ -46,19 +46,32 @@ pub unsafe extern "C-unwind" fn ambuild(
     index_info: *mut pg_sys::IndexInfo,
 ) -> *mut pg_sys::IndexBuildResult {
     // SAFETY: Postgres passes open relations.
-    if unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) } != 0 {
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, "index already contains data");
+    if unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) }
+        != 0
+    {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            "index already contains data"
+        );
     }
     let spec = IndexSpec::of(index);
     unsafe {
-        pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_SUBPHASE as i32, PHASE_LOADING);
+        pg_sys::pgstat_progress_update_param(
+            pg_sys::PROGRESS_CREATEIDX_SUBPHASE as i32,
+            PHASE_LOADING,
+        );
         let total = (*(*heap).rd_rel).reltuples.max(0.0) as i64;
         pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL as i32, total);
     }
     let rows = parallel::estimate_rows(heap, spec.dimensions);
     // Workers keep no filter values in their shared graph: an index with
     // filter columns is built by one process.
-    let workers = if spec.filter_columns > 0 { 0 } else { parallel::workers_for(heap, index_info, rows) };
+    let workers = if spec.filter_columns > 0 {
+        0
+    } else {
+        parallel::workers_for(heap, index_info, rows)
+    };
     let counts = (workers > 0)
         .then(|| parallel::build(heap, index, index_info, &spec, workers, rows))
         .flatten()
@@ -66,8 +79,10 @@ pub unsafe extern "C-unwind" fn ambuild(
     // SAFETY: index is open; every page was written without WAL, so log them
     // all now, once, when the relation needs WAL at all.
     unsafe {
-        if (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_PERMANENT as std::ffi::c_char {
-            let blocks = pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
+        if (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_PERMANENT as std::ffi::c_char
+        {
+            let blocks =
+                pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
             pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, blocks, true);
         }
         let mut result = PgBox::<pg_sys::IndexBuildResult>::alloc0();
@@ -86,7 +101,11 @@ fn serial_build(
 ) -> BuildCounts {
     let mut state = BuildState {
         spec,
-        graph: Some(MemoryGraph::new(spec.params, spec.dimensions, spec.distance())),
+        graph: Some(MemoryGraph::new(
+            spec.params,
+            spec.dimensions,
+            spec.distance(),
+        )),
         heap_tids: Vec::new(),
         filter_columns: FilterColumns::of(index),
         filters: Vec::new(),
@@ -98,7 +117,9 @@ fn serial_build(
     };
     // table_index_build_scan is a static inline function: call the table AM directly.
     let heap_tuples = unsafe {
-        let scan = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM can scan for index builds");
+        let scan = (*(*heap).rd_tableam)
+            .index_build_range_scan
+            .expect("table AM can scan for index builds");
         scan(
             heap,
             index,
@@ -120,10 +141,15 @@ fn serial_build(
         }
         None => {
             super::vacuum::repair_graph(index, Logging::Build, pg_sys::DEBUG2 as i32);
-            update_meta(index, Logging::Build, |meta| meta.element_count = state.index_tuples as u64);
+            update_meta(index, Logging::Build, |meta| {
+                meta.element_count = state.index_tuples as u64
+            });
         }
     }
-    BuildCounts { heap_tuples, index_tuples: state.index_tuples }
+    BuildCounts {
+        heap_tuples,
+        index_tuples: state.index_tuples,
+    }
 }
 
 #[pg_guard]
@@ -144,10 +170,17 @@ unsafe extern "C-unwind" fn build_callback(
     check_for_interrupts();
     let datum = unsafe { *values };
     let tid = heap_tid(tid);
-    let mut row_context = std::mem::replace(&mut state.row_context, PgMemoryContexts::CurrentMemoryContext);
+    let mut row_context = std::mem::replace(
+        &mut state.row_context,
+        PgMemoryContexts::CurrentMemoryContext,
+    );
     row_context.switch_to(|_| {
         // SAFETY: as above.
-        let filter = state.filter_columns.as_ref().map(|columns| unsafe { columns.form(values, isnull) }).unwrap_or_default();
+        let filter = state
+            .filter_columns
+            .as_ref()
+            .map(|columns| unsafe { columns.form(values, isnull) })
+            .unwrap_or_default();
         state.add_row(index, datum, filter, tid)
     });
     row_context.reset();
@@ -155,18 +188,39 @@ unsafe extern "C-unwind" fn build_callback(
 }
 
 impl BuildState {
-    fn add_row(&mut self, index: pg_sys::Relation, datum: pg_sys::Datum, filter: Vec<u8>, tid: HeapTid) {
+    fn add_row(
+        &mut self,
+        index: pg_sys::Relation,
+        datum: pg_sys::Datum,
+        filter: Vec<u8>,
+        tid: HeapTid,
+    ) {
         // SAFETY: the indexed column is a non-null vector.
-        let Some(vector) = (unsafe { self.spec.prepare(datum) }) else { return };
+        let Some(vector) = (unsafe { self.spec.prepare(datum) }) else {
+            return;
+        };
         let level = level_for_tid(&self.spec.params, tid, 0);
         if let Some(meta) = self.on_disk.as_mut() {
-            insert::insert_on_disk(index, &self.spec, meta, &vector, &filter, tid, level, Logging::Build);
+            insert::insert_on_disk(
+                index,
+                &self.spec,
+                meta,
+                &vector,
+                &filter,
+                tid,
+                level,
+                Logging::Build,
+            );
         } else {
-            let graph = self.graph.as_mut().expect("graph is in memory until it spills");
+            let graph = self
+                .graph
+                .as_mut()
+                .expect("graph is in memory until it spills");
             let (heap_tids, filters) = (&mut self.heap_tids, &mut self.filters);
             // An equal vector joins a node with room, and with the same filter values.
             let joins = |node: u32| {
-                heap_tids[node as usize].len() < page::HEAP_TIDS && filters.get(node as usize).is_none_or(|f| *f == filter)
+                heap_tids[node as usize].len() < page::HEAP_TIDS
+                    && filters.get(node as usize).is_none_or(|f| *f == filter)
             };
             match graph.insert(&vector, level, joins, check_for_interrupts) {
                 Inserted::New(_) => {
@@ -198,7 +252,13 @@ impl BuildState {
             "Building will take significantly more time. Increase maintenance_work_mem to speed up builds."
         );
         graph.reconnect_unreachable(check_for_interrupts);
-        self.on_disk = Some(write_graph(index, &self.spec, &mut graph, &self.heap_tids, &self.filters));
+        self.on_disk = Some(write_graph(
+            index,
+            &self.spec,
+            &mut graph,
+            &self.heap_tids,
+            &self.filters,
+        ));
         self.heap_tids = Vec::new();
         self.filters = Vec::new();
     }
@@ -207,7 +267,12 @@ impl BuildState {
 /// Reports rows inserted so far to pg_stat_progress_create_index.
 pub(super) fn insert_progress(index_tuples: f64) {
     // SAFETY: reporting progress is always allowed.
-    unsafe { pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE as i32, index_tuples as i64) };
+    unsafe {
+        pg_sys::pgstat_progress_update_param(
+            pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE as i32,
+            index_tuples as i64,
+        )
+    };
 }
 
 /// Nodes in breadth-first order from the entry point on layer 0, so that
@@ -236,8 +301,12 @@ fn breadth_first_order(graph: &impl BuiltGraph) -> Vec<u32> {
 /// Sample scans for the planner's cost model (`hnsw::cost`), from nodes
 /// spread over the build order; some tens of milliseconds.
 fn measure_walk<G: GraphMut<Id = u32> + BuiltGraph>(graph: &mut G) -> Option<WalkCost> {
-    let (entry, level) = graph.entry().filter(|_| graph.len() >= cost::MIN_NODES_TO_MEASURE)?;
-    let samples: Vec<u32> = cost::sample_positions(graph.len()).map(|n| n as u32).collect();
+    let (entry, level) = graph
+        .entry()
+        .filter(|_| graph.len() >= cost::MIN_NODES_TO_MEASURE)?;
+    let samples: Vec<u32> = cost::sample_positions(graph.len())
+        .map(|n| n as u32)
+        .collect();
     let walk = cost::measure_walk_cost(graph, entry, level, &samples, check_for_interrupts)?;
     super::cost::report_walk("build", &walk);
     Some(walk)
@@ -265,16 +334,26 @@ fn train_codes(spec: &IndexSpec, graph: &impl BuiltGraph) -> Option<IndexCodes> 
         return None;
     }
     let stride = graph.len().div_ceil(QUANTIZER_SAMPLE).max(1);
-    let sample = (0..graph.len() as u32).step_by(stride).map(|node| graph.vector(node));
+    let sample = (0..graph.len() as u32)
+        .step_by(stride)
+        .map(|node| graph.vector(node));
     let slot_bytes = MAX_CODED_LIST_BYTES / (2 * spec.params.m);
     let metric = codes::code_metric(spec.metric);
-    match Quantizer::choose(sample, spec.dimensions, metric, slot_bytes.saturating_sub(6)) {
+    match Quantizer::choose(
+        sample,
+        spec.dimensions,
+        metric,
+        slot_bytes.saturating_sub(6),
+    ) {
         Some(quantizer) => Some(IndexCodes { quantizer, metric }),
         None => {
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                format!("neighbor codes of {} dimensions do not fit neighbor lists of m = {}", spec.dimensions, spec.params.m),
+                format!(
+                    "neighbor codes of {} dimensions do not fit neighbor lists of m = {}",
+                    spec.dimensions, spec.params.m
+                ),
                 "Use a smaller m, or build the index without neighbor_codes."
             );
         }
@@ -291,13 +370,20 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     heap_tids: &[Vec<HeapTid>],
     filters: &[Vec<u8>],
 ) -> Meta {
-    let (walk_first_batch_visits, walk_visits_per_row_milli) = WalkCost::encode(measure_walk(graph));
+    let (walk_first_batch_visits, walk_visits_per_row_milli) =
+        WalkCost::encode(measure_walk(graph));
     let graph = &*graph;
     let m = spec.params.m;
     let index_codes = train_codes(spec, graph);
-    let quantizer_bytes = index_codes.as_ref().map(|c| c.quantizer.to_bytes()).unwrap_or_default();
+    let quantizer_bytes = index_codes
+        .as_ref()
+        .map(|c| c.quantizer.to_bytes())
+        .unwrap_or_default();
     let quantizer_blocks = codes::chunks(&quantizer_bytes).count() as u32;
-    let shape = ListShape { m, code_bytes: index_codes.as_ref().map_or(0, |c| c.stored_bytes()) };
+    let shape = ListShape {
+        m,
+        code_bytes: index_codes.as_ref().map_or(0, |c| c.stored_bytes()),
+    };
     // Every node's stored code, in node order.
     let mut node_codes = Vec::with_capacity(graph.len() * shape.code_bytes);
     if let Some(index_codes) = &index_codes {
@@ -330,11 +416,23 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
         };
         page::with_filter_size(body_len, filter_of(n).len())
     };
-    let sizes: Vec<(usize, usize)> = (0..graph.len() as u32).map(|n| (element_len(n), shape.tuple_size(graph.level(n)))).collect();
+    let sizes: Vec<(usize, usize)> = (0..graph.len() as u32)
+        .map(|n| (element_len(n), shape.tuple_size(graph.level(n))))
+        .collect();
     let first_graph_block = page::META_BLOCK + 1 + quantizer_blocks;
-    let plan = page::plan_pages(&order, &sizes, page_capacity(), item_footprint, first_graph_block);
-    let (part_pages, part_ids) =
-        page::pack_in_order(&part_lengths, page_capacity(), item_footprint, first_graph_block + plan.pages.len() as u32);
+    let plan = page::plan_pages(
+        &order,
+        &sizes,
+        page_capacity(),
+        item_footprint,
+        first_graph_block,
+    );
+    let (part_pages, part_ids) = page::pack_in_order(
+        &part_lengths,
+        page_capacity(),
+        item_footprint,
+        first_graph_block + plan.pages.len() as u32,
+    );
     // The filter directory follows the parts: an entry per node with filter values.
     let entries: Vec<Vec<u8>> = (0..graph.len() as u32)
         .filter(|&n| !filter_of(n).is_empty())
@@ -357,7 +455,11 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
         code_bytes: shape.code_bytes as u16,
         quantizer_blocks,
         quantizer_bytes: quantizer_bytes.len() as u32,
-        filter_head: if directory_pages.is_empty() { page::META_BLOCK } else { first_directory_block },
+        filter_head: if directory_pages.is_empty() {
+            page::META_BLOCK
+        } else {
+            first_directory_block
+        },
         // The last page, where the room is.
         filter_insert_block: match directory_pages.len() as u32 {
             0 => page::META_BLOCK,
@@ -372,12 +474,18 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     if !plan.pages.is_empty() {
         meta.insert_block = first_graph_block - 1 + plan.pages.len() as u32;
     }
-    write_new_page(index, page::META_BLOCK, |page| unsafe { write_meta_page(page, &meta) });
+    write_new_page(index, page::META_BLOCK, |page| unsafe {
+        write_meta_page(page, &meta)
+    });
     for (i, chunk) in codes::chunks(&quantizer_bytes).enumerate() {
         write_new_page(index, page::META_BLOCK + 1 + i as u32, |page| unsafe {
             // SAFETY: a new page, exclusively locked; a chunk fits a page.
             init_page(page, page::PAGE_KIND_CODES);
-            assert_eq!(add_item(page, chunk), Some(1), "a quantizer chunk fills one page");
+            assert_eq!(
+                add_item(page, chunk),
+                Some(1),
+                "a quantizer chunk fills one page"
+            );
         });
     }
 
@@ -398,11 +506,16 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
                             heap_tids: heap_tids[node as usize].clone(),
                             neighbors: plan.neighbors[node as usize],
                             dimensions: spec.stored(graph.vector(node)).len() as u16,
-                            anchor: graph.anchor_of(node).map_or(NodeId::NONE, |a| plan.elements[a as usize]),
+                            anchor: graph
+                                .anchor_of(node)
+                                .map_or(NodeId::NONE, |a| plan.elements[a as usize]),
                             wide: !node_parts[node as usize].is_empty(),
                         };
                         let mut tuple = if header.wide {
-                            page::encode_wide_element(&header, &part_ids[node_parts[node as usize].clone()])
+                            page::encode_wide_element(
+                                &header,
+                                &part_ids[node_parts[node as usize].clone()],
+                            )
                         } else {
                             page::encode_element(&header, spec.stored(graph.vector(node)))
                         };
@@ -414,23 +527,39 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
                         let mut tuple = page::new_neighbor_tuple(level, shape);
                         for layer in 0..=level {
                             neighbor_ids.clear();
-                            neighbor_ids.extend(graph.layer_neighbors(node, layer).map(|n| plan.elements[n as usize]));
+                            neighbor_ids.extend(
+                                graph
+                                    .layer_neighbors(node, layer)
+                                    .map(|n| plan.elements[n as usize]),
+                            );
                             neighbor_codes.clear();
                             if layer == 0 {
                                 let stored = shape.code_bytes;
                                 for n in graph.layer_neighbors(node, 0) {
-                                    neighbor_codes.extend_from_slice(&node_codes[n as usize * stored..(n as usize + 1) * stored]);
+                                    neighbor_codes.extend_from_slice(
+                                        &node_codes[n as usize * stored..(n as usize + 1) * stored],
+                                    );
                                 }
                             }
-                            page::write_layer(&mut tuple, shape, layer, &neighbor_ids, &neighbor_codes)
-                                .expect("planned tuple has every layer");
+                            page::write_layer(
+                                &mut tuple,
+                                shape,
+                                layer,
+                                &neighbor_ids,
+                                &neighbor_codes,
+                            )
+                            .expect("planned tuple has every layer");
                         }
                         tuple
                     }
                 };
                 // SAFETY: exclusively locked; the plan sized the page to fit.
                 let offset = unsafe { add_item(page, &bytes) };
-                assert_eq!(offset, Some(position as u16 + 1), "page {block} holds what was planned");
+                assert_eq!(
+                    offset,
+                    Some(position as u16 + 1),
+                    "page {block} holds what was planned"
+                );
             }
         });
     }
@@ -450,16 +579,26 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
                 }
                 // SAFETY: exclusively locked; the plan sized the page to fit.
                 let offset = unsafe { add_item(page, &encoded.1[position]) };
-                assert_eq!(offset.map(|o| NodeId::new(block, o)), Some(part_ids[item]), "page {block} holds what was planned");
+                assert_eq!(
+                    offset.map(|o| NodeId::new(block, o)),
+                    Some(part_ids[item]),
+                    "page {block} holds what was planned"
+                );
             }
         });
     }
     for (i, items) in directory_pages.iter().enumerate() {
         check_for_interrupts();
         let block = first_directory_block + i as u32;
-        let next = if i + 1 < directory_pages.len() { block + 1 } else { page::INVALID_BLOCK };
+        let next = if i + 1 < directory_pages.len() {
+            block + 1
+        } else {
+            page::INVALID_BLOCK
+        };
         // SAFETY: a new page, exclusively locked; the plan sized it.
-        write_new_page(index, block, |page| unsafe { filters::fill_built_page(page, items.iter().map(|&e| &entries[e]), next) });
+        write_new_page(index, block, |page| unsafe {
+            filters::fill_built_page(page, items.iter().map(|&e| &entries[e]), next)
+        });
     }
     meta
 }

@@ -31,7 +31,11 @@ fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
     let heap_oid = unsafe { pg_sys::IndexGetRelation(index_oid, true) };
     let on_standby = unsafe { pg_sys::RecoveryInProgress() };
     if heap_oid != pg_sys::InvalidOid {
-        let mode = if on_standby { pg_sys::AccessShareLock } else { pg_sys::ShareUpdateExclusiveLock };
+        let mode = if on_standby {
+            pg_sys::AccessShareLock
+        } else {
+            pg_sys::ShareUpdateExclusiveLock
+        };
         unsafe { pg_sys::LockRelationOid(heap_oid, mode as i32) };
     }
     with_hnsw_index(index_oid, |index| {
@@ -42,11 +46,16 @@ fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
             check(index, !on_standby, &mut problems);
             None
         }))
-        .catch_when(PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED, |caught| match caught {
-            pg_sys::panic::CaughtError::PostgresError(report)
-            | pg_sys::panic::CaughtError::ErrorReport(report)
-            | pg_sys::panic::CaughtError::RustPanic { ereport: report, .. } => Some(report.message().to_string()),
-        })
+        .catch_when(
+            PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+            |caught| match caught {
+                pg_sys::panic::CaughtError::PostgresError(report)
+                | pg_sys::panic::CaughtError::ErrorReport(report)
+                | pg_sys::panic::CaughtError::RustPanic {
+                    ereport: report, ..
+                } => Some(report.message().to_string()),
+            },
+        )
         .execute();
         problems.extend(stopped);
         problems
@@ -55,7 +64,10 @@ fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
 
 /// Runs `f` on the index `index_oid`, open under AccessShareLock; an ERROR
 /// if it is not an hnsw index, or if the user may not read its table.
-pub(super) fn with_hnsw_index<R>(index_oid: pg_sys::Oid, f: impl FnOnce(pg_sys::Relation) -> R) -> R {
+pub(super) fn with_hnsw_index<R>(
+    index_oid: pg_sys::Oid,
+    f: impl FnOnce(pg_sys::Relation) -> R,
+) -> R {
     // The index holds its table's vectors and filter values: reading it takes
     // what reading the table takes (SELECT, or owning it). Checked before the
     // lock, so that a user without rights cannot queue behind DDL; an OID
@@ -69,18 +81,28 @@ pub(super) fn with_hnsw_index<R>(index_oid: pg_sys::Oid, f: impl FnOnce(pg_sys::
         #[cfg(not(feature = "pg15"))]
         let owns = |heap| pg_sys::object_ownercheck(pg_sys::RelationRelationId, heap, user);
         if heap != pg_sys::InvalidOid
-            && pg_sys::pg_class_aclcheck(heap, user, pg_sys::ACL_SELECT as pg_sys::AclMode) != pg_sys::AclResult::ACLCHECK_OK
+            && pg_sys::pg_class_aclcheck(heap, user, pg_sys::ACL_SELECT as pg_sys::AclMode)
+                != pg_sys::AclResult::ACLCHECK_OK
             && !owns(heap)
         {
             let name = |oid| {
                 let name = pg_sys::get_rel_name(oid);
-                if name.is_null() { String::new() } else { std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned() }
+                if name.is_null() {
+                    String::new()
+                } else {
+                    std::ffi::CStr::from_ptr(name)
+                        .to_string_lossy()
+                        .into_owned()
+                }
             };
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("permission denied for index \"{}\"", name(index_oid)),
-                format!("Reading an hnsw index takes SELECT privilege on its table \"{}\".", name(heap))
+                format!(
+                    "Reading an hnsw index takes SELECT privilege on its table \"{}\".",
+                    name(heap)
+                )
             );
         }
     }
@@ -91,12 +113,17 @@ pub(super) fn with_hnsw_index<R>(index_oid: pg_sys::Oid, f: impl FnOnce(pg_sys::
     let is_hnsw = unsafe {
         let handler = (*index).rd_amhandler;
         handler != pg_sys::InvalidOid
-            && std::ffi::CStr::from_ptr(pg_sys::get_func_name(handler)).to_bytes() == b"hnsw_handler"
+            && std::ffi::CStr::from_ptr(pg_sys::get_func_name(handler)).to_bytes()
+                == b"hnsw_handler"
     };
     if !is_hnsw {
         let name = crate::storage::buffer::relation_name(index);
         unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE, format!("\"{name}\" is not an hnsw index"));
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+            format!("\"{name}\" is not an hnsw index")
+        );
     }
     let result = f(index);
     unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
@@ -113,7 +140,8 @@ pub(super) fn for_each_graph_tuple(
     mut other: impl FnMut(u32),
 ) {
     // SAFETY: index is open.
-    let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    let blocks =
+        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
     for block in meta.first_graph_block()..blocks {
         super::check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Share);
@@ -149,12 +177,15 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
         }
     };
     // SAFETY: index is open.
-    let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    let blocks =
+        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
     if blocks == 0 {
         report("the index has no meta page".into());
         return;
     }
-    let Some(meta) = read_meta(index, &mut report) else { return };
+    let Some(meta) = read_meta(index, &mut report) else {
+        return;
+    };
     let shape = meta.list_shape();
     // SAFETY: index is open.
     let filter_columns = unsafe { (*(*index).rd_index).indnkeyatts } as usize - 1;
@@ -164,18 +195,23 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
 
     // An element's vector must be readable and finite; its code, to compare
     // with the ones its neighbors' lists hold.
-    let check_vector = |id: NodeId, vector: Option<page::StoredVector>, report: &mut dyn FnMut(String)| {
-        if vector.is_none_or(|v| !v.all_finite()) {
-            report(format!("element {}/{}: vector unreadable or not finite", id.block(), id.offset()));
-        }
-        let mut code = Vec::new();
-        if let (Some(codes), Some(vector)) = (&codes, vector) {
-            let mut widened = Vec::new();
-            vector.extend_into(&mut widened);
-            codes.encode(&widened, &mut code);
-        }
-        (code, vector.map(vector_hash))
-    };
+    let check_vector =
+        |id: NodeId, vector: Option<page::StoredVector>, report: &mut dyn FnMut(String)| {
+            if vector.is_none_or(|v| !v.all_finite()) {
+                report(format!(
+                    "element {}/{}: vector unreadable or not finite",
+                    id.block(),
+                    id.offset()
+                ));
+            }
+            let mut code = Vec::new();
+            if let (Some(codes), Some(vector)) = (&codes, vector) {
+                let mut widened = Vec::new();
+                vector.extend_into(&mut widened);
+                codes.encode(&widened, &mut code);
+            }
+            (code, vector.map(vector_hash))
+        };
     // Wide elements with their parts' ids, and every part's position.
     let mut wide: Vec<(NodeId, Vec<NodeId>)> = Vec::new();
     let mut part_positions: HashMap<NodeId, usize> = HashMap::new();
@@ -194,7 +230,10 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
                     Ok(header) => {
                         let own_length = header.width == page::ElementWidth::Sparse;
                         if !own_length && header.dimensions as u32 != meta.dimensions {
-                            report(format!("element {block}/{offset}: {} dimensions, index has {}", header.dimensions, meta.dimensions));
+                            report(format!(
+                                "element {block}/{offset}: {} dimensions, index has {}",
+                                header.dimensions, meta.dimensions
+                            ));
                         }
                         let (code, vector_hash) = if header.wide {
                             match page::element_parts(tuple) {
@@ -203,7 +242,11 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
                             }
                             (Vec::new(), None)
                         } else {
-                            check_vector(id, page::element_vector(tuple, header.dimensions as usize), &mut report)
+                            check_vector(
+                                id,
+                                page::element_vector(tuple, header.dimensions as usize),
+                                &mut report,
+                            )
                         };
                         // Elements of an index with filter columns carry their values.
                         let filter = match page::element_filter(tuple) {
@@ -220,7 +263,15 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
                                 None
                             }
                         };
-                        elements.insert(id, Element { header, code, filter, vector_hash });
+                        elements.insert(
+                            id,
+                            Element {
+                                header,
+                                code,
+                                filter,
+                                vector_hash,
+                            },
+                        );
                     }
                     Err(e) => report(format!("element {block}/{offset}: {e}")),
                 },
@@ -259,7 +310,9 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
         |block| other_pages.push(block),
     );
     for block in other_pages {
-        report(format!("block {block}: not a graph page (page id or kind wrong)"));
+        report(format!(
+            "block {block}: not a graph page (page id or kind wrong)"
+        ));
     }
 
     // Pass 1b: wide elements' vectors, copied together from their parts.
@@ -269,7 +322,11 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
         gathered.clear();
         let mut whole = true;
         for (position, &part) in parts.iter().enumerate() {
-            let at = format!("element {block}/{offset}: part {position} at {}/{}", part.block(), part.offset());
+            let at = format!(
+                "element {block}/{offset}: part {position} at {}/{}",
+                part.block(),
+                part.offset()
+            );
             if part_positions.get(&part) != Some(&position) {
                 report(format!("{at} is missing or out of place"));
                 whole = false;
@@ -288,7 +345,15 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
             }
         }
         if let Some(element) = elements.get_mut(id) {
-            let vector = if whole { page::stored_vector(gathered.bytes(), element.header.width, element.header.dimensions as usize) } else { None };
+            let vector = if whole {
+                page::stored_vector(
+                    gathered.bytes(),
+                    element.header.width,
+                    element.header.dimensions as usize,
+                )
+            } else {
+                None
+            };
             (element.code, element.vector_hash) = check_vector(*id, vector, &mut report);
         }
     }
@@ -345,11 +410,18 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
             }
         };
         let Some(layers) = neighbor_lists.get(&element.header.neighbors) else {
-            report(format!("element {block}/{offset}: its neighbor tuple {:?} is missing", element.header.neighbors));
+            report(format!(
+                "element {block}/{offset}: its neighbor tuple {:?} is missing",
+                element.header.neighbors
+            ));
             continue;
         };
         if layers.len() != element.header.level as usize + 1 {
-            report(format!("element {block}/{offset}: level {} but {} neighbor layers", element.header.level, layers.len()));
+            report(format!(
+                "element {block}/{offset}: level {} but {} neighbor layers",
+                element.header.level,
+                layers.len()
+            ));
         }
         let stored = list_codes.get(&element.header.neighbors);
         for (layer, ids) in layers.iter().enumerate() {
@@ -401,7 +473,11 @@ fn check_reachability(
     }
     match elements.get(&meta.entry) {
         None => {
-            report(format!("the entry point {}/{} is not an element", meta.entry.block(), meta.entry.offset()));
+            report(format!(
+                "the entry point {}/{} is not an element",
+                meta.entry.block(),
+                meta.entry.offset()
+            ));
             None
         }
         Some(entry) => {
@@ -414,7 +490,12 @@ fn check_reachability(
             let top = elements
                 .values()
                 .filter(|e| e.header.level > entry.header.level && !e.header.deleted)
-                .filter(|e| e.header.heap_tids.iter().any(|&tid| rows.fetch(tid, snapshot)))
+                .filter(|e| {
+                    e.header
+                        .heap_tids
+                        .iter()
+                        .any(|&tid| rows.fetch(tid, snapshot))
+                })
                 .map(|e| e.header.level)
                 .max();
             if entry.header.level != meta.entry_level || top.is_some() {
@@ -428,7 +509,12 @@ fn check_reachability(
             let mut seen: std::collections::HashSet<NodeId> = [meta.entry].into();
             let mut stack = vec![meta.entry];
             while let Some(id) = stack.pop() {
-                let Some(layers) = elements.get(&id).and_then(|e| neighbor_lists.get(&e.header.neighbors)) else { continue };
+                let Some(layers) = elements
+                    .get(&id)
+                    .and_then(|e| neighbor_lists.get(&e.header.neighbors))
+                else {
+                    continue;
+                };
                 for &n in layers.iter().flatten() {
                     if elements.contains_key(&n) && seen.insert(n) {
                         stack.push(n);
@@ -441,7 +527,12 @@ fn check_reachability(
             let unreachable: Vec<&NodeId> = elements
                 .iter()
                 .filter(|(id, e)| !e.header.deleted && !seen.contains(id))
-                .filter(|(_, e)| e.header.heap_tids.iter().any(|&tid| rows.fetch(tid, snapshot)))
+                .filter(|(_, e)| {
+                    e.header
+                        .heap_tids
+                        .iter()
+                        .any(|&tid| rows.fetch(tid, snapshot))
+                })
                 .map(|(id, _)| id)
                 .collect();
             if !unreachable.is_empty() {
@@ -471,7 +562,12 @@ fn vector_hash(vector: page::StoredVector) -> u64 {
 /// stored as an insert would: a changed byte inside a vector breaks no
 /// structure, and only the table knows the right value. Rows the query does
 /// not see are skipped (the caller holds VACUUM off, so no TID is reused).
-fn compare_with_rows(index: pg_sys::Relation, rows: &mut Rows, elements: &HashMap<NodeId, Element>, report: &mut dyn FnMut(String)) {
+fn compare_with_rows(
+    index: pg_sys::Relation,
+    rows: &mut Rows,
+    elements: &HashMap<NodeId, Element>,
+    report: &mut dyn FnMut(String),
+) {
     // SAFETY: an open index has its pg_index row; indkey has indnatts entries.
     let column = unsafe {
         let form = (*index).rd_index;
@@ -493,7 +589,10 @@ fn compare_with_rows(index: pg_sys::Relation, rows: &mut Rows, elements: &HashMa
     // SAFETY: `rows.slot` holds the row just fetched.
     unsafe {
         for (id, element) in in_table_order {
-            let (Some(hash), Some(&tid)) = (element.vector_hash, element.header.heap_tids.first()) else { continue };
+            let (Some(hash), Some(&tid)) = (element.vector_hash, element.header.heap_tids.first())
+            else {
+                continue;
+            };
             if element.header.deleted {
                 continue;
             }
@@ -537,8 +636,14 @@ impl Rows {
     fn of_index(index: pg_sys::Relation) -> Rows {
         // SAFETY: an open index has its pg_index row; its table is locked by the caller.
         unsafe {
-            let heap = pg_sys::table_open((*(*index).rd_index).indrelid, pg_sys::AccessShareLock as i32);
-            Rows { heap, slot: pg_sys::table_slot_create(heap, std::ptr::null_mut()) }
+            let heap = pg_sys::table_open(
+                (*(*index).rd_index).indrelid,
+                pg_sys::AccessShareLock as i32,
+            );
+            Rows {
+                heap,
+                slot: pg_sys::table_slot_create(heap, std::ptr::null_mut()),
+            }
         }
     }
 
@@ -547,7 +652,9 @@ impl Rows {
         let mut pointer = pg_sys::ItemPointerData::default();
         super::set_item_pointer(&mut pointer, tid);
         // SAFETY: an open table, its own slot, a valid snapshot.
-        unsafe { pg_sys::table_tuple_fetch_row_version(self.heap, &mut pointer, snapshot, self.slot) }
+        unsafe {
+            pg_sys::table_tuple_fetch_row_version(self.heap, &mut pointer, snapshot, self.slot)
+        }
     }
 }
 
@@ -564,7 +671,9 @@ impl Drop for Rows {
 fn read_meta(index: pg_sys::Relation, report: &mut impl FnMut(String)) -> Option<Meta> {
     let buffer = LockedBuffer::read(index, page::META_BLOCK, Lock::Share);
     // SAFETY: the meta page's contents hold META_SIZE bytes; pinned and locked.
-    let bytes = unsafe { std::slice::from_raw_parts(port::contents(buffer.page()).cast::<u8>(), page::META_SIZE) };
+    let bytes = unsafe {
+        std::slice::from_raw_parts(port::contents(buffer.page()).cast::<u8>(), page::META_SIZE)
+    };
     match Meta::decode(bytes) {
         Ok(meta) => Some(meta),
         Err(e) => {

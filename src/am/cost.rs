@@ -35,11 +35,19 @@ pub fn microseconds_to_cost(microseconds: f64) -> f64 {
 
 /// Rows the executor takes from the scan: the query's LIMIT over the share
 /// of rows its filter passes, or all of them.
-unsafe fn rows_handed_out(root: *mut pg_sys::PlannerInfo, path: *mut pg_sys::IndexPath, tuples: f64) -> f64 {
+unsafe fn rows_handed_out(
+    root: *mut pg_sys::PlannerInfo,
+    path: *mut pg_sys::IndexPath,
+    tuples: f64,
+) -> f64 {
     unsafe {
         let limit = (*root).limit_tuples;
         let passing = (*path).path.rows.max(1.0);
-        if limit > 0.0 { (limit * tuples / passing).clamp(1.0, tuples) } else { tuples }
+        if limit > 0.0 {
+            (limit * tuples / passing).clamp(1.0, tuples)
+        } else {
+            tuples
+        }
     }
 }
 
@@ -50,15 +58,26 @@ unsafe fn rows_handed_out(root: *mut pg_sys::PlannerInfo, path: *mut pg_sys::Ind
 /// (fewer once pages repeat). They are priced as a bitmap heap scan prices
 /// the pages of as many rows, so that the index and a btree-plus-sort plan
 /// pay the same for the same pages.
-unsafe fn heap_fetch_cost(root: *mut pg_sys::PlannerInfo, path: *mut pg_sys::IndexPath, tuples: f64) -> f64 {
+unsafe fn heap_fetch_cost(
+    root: *mut pg_sys::PlannerInfo,
+    path: *mut pg_sys::IndexPath,
+    tuples: f64,
+) -> f64 {
     unsafe {
         let rel = (*(*path).indexinfo).rel;
         let pages = ((*rel).pages as f64).max(1.0);
         let (random, sequential) = (pg_sys::random_page_cost, pg_sys::seq_page_cost);
         let handed_out = rows_handed_out(root, path, tuples);
-        let fetched = pg_sys::index_pages_fetched(handed_out, pages as pg_sys::BlockNumber, 0.0, root);
-        let per_page = if fetched >= 2.0 { random - (random - sequential) * (fetched / pages).min(1.0).sqrt() } else { random };
-        let charged = pg_sys::index_pages_fetched(tuples, pages as pg_sys::BlockNumber, 0.0, root) * random / tuples;
+        let fetched =
+            pg_sys::index_pages_fetched(handed_out, pages as pg_sys::BlockNumber, 0.0, root);
+        let per_page = if fetched >= 2.0 {
+            random - (random - sequential) * (fetched / pages).min(1.0).sqrt()
+        } else {
+            random
+        };
+        let charged = pg_sys::index_pages_fetched(tuples, pages as pg_sys::BlockNumber, 0.0, root)
+            * random
+            / tuples;
         (fetched * per_page / handed_out - charged).max(0.0)
     }
 }
@@ -94,7 +113,8 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let meta = read_meta(index);
         pg_sys::index_close(index, pg_sys::NoLock as i32);
 
-        let walk = WalkCost::decode(meta.walk_first_batch_visits, meta.walk_visits_per_row_milli).unwrap_or(WalkCost::UNMEASURED);
+        let walk = WalkCost::decode(meta.walk_first_batch_visits, meta.walk_visits_per_row_milli)
+            .unwrap_or(WalkCost::UNMEASURED);
         let ef = options::ef_search();
         let scan = cost::scan_cost(walk, meta.dimensions as usize, meta.m as usize, tuples, ef);
         let startup = microseconds_to_cost(scan.startup);
@@ -105,12 +125,15 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let index_rows = (tuples * passing).max(1.0);
         let checks = pg_sys::list_length((*path).indexclauses) as f64 * pg_sys::cpu_operator_cost;
         let heap_fetch = heap_fetch_cost(root, path, index_rows);
-        let exact = meta.filter_directory && checks > 0.0 && index_rows <= cost::exact_filter_limit(ef, tuples);
+        let exact = meta.filter_directory
+            && checks > 0.0
+            && index_rows <= cost::exact_filter_limit(ef, tuples);
         if exact {
             // The scan checks every directory entry and measures the rows
             // that pass before it hands out the nearest (`scan::passing_elements`).
             let entries = meta.element_count.max(1) as f64;
-            let work = cost::exact_filter_microseconds(entries, index_rows, meta.dimensions as usize);
+            let work =
+                cost::exact_filter_microseconds(entries, index_rows, meta.dimensions as usize);
             // Its pages: the directory (about 100 entries a page) and an
             // element's page per passing row, both read in block order, at
             // seq_page_cost. Calibrated on 60,000 rows at 1%: where a btree
@@ -121,20 +144,31 @@ pub unsafe extern "C-unwind" fn amcostestimate(
             // and 4,242). Without the pages the first went wrong; with
             // element pages at random_page_cost, the second.
             let index_pages = ((*info).pages as f64).max(1.0);
-            let element_pages = pg_sys::index_pages_fetched(index_rows, index_pages as pg_sys::BlockNumber, 0.0, root);
+            let element_pages = pg_sys::index_pages_fetched(
+                index_rows,
+                index_pages as pg_sys::BlockNumber,
+                0.0,
+                root,
+            );
             let pages = ((entries / 100.0).ceil() + element_pages) * pg_sys::seq_page_cost;
             *startup_cost = microseconds_to_cost(work) + pages;
-            *total_cost = *startup_cost + index_rows * (microseconds_to_cost(cost::HANDOUT_MICROSECONDS) + heap_fetch);
+            *total_cost = *startup_cost
+                + index_rows * (microseconds_to_cost(cost::HANDOUT_MICROSECONDS) + heap_fetch);
         } else {
             let per_row = (microseconds_to_cost(scan.per_row) + checks) / passing + heap_fetch;
             // With iterative scans off, a scan ends after its first batch.
             let off = options::ITERATIVE_SCAN.get() == IterativeScan::Off;
-            let rows = if off { (ef as f64 * passing).min(index_rows) } else { index_rows };
+            let rows = if off {
+                (ef as f64 * passing).min(index_rows)
+            } else {
+                index_rows
+            };
             *startup_cost = startup;
             *total_cost = startup + rows * per_row;
         }
         *selectivity = costs.indexSelectivity;
         // Index pages a first batch reads, for the planner's cache estimates.
-        *pages = (costs.numIndexPages * scan.startup_visits / tuples).clamp(1.0, costs.numIndexPages.max(1.0));
+        *pages = (costs.numIndexPages * scan.startup_visits / tuples)
+            .clamp(1.0, costs.numIndexPages.max(1.0));
     }
 }

@@ -33,7 +33,12 @@ impl FilterColumns {
             let count = columns - 1;
             let desc = pg_sys::CreateTemplateTupleDesc(count as i32);
             for column in 0..count {
-                pg_sys::TupleDescCopyEntry(desc, (column + 1) as i16, (*index).rd_att, (column + 2) as i16);
+                pg_sys::TupleDescCopyEntry(
+                    desc,
+                    (column + 1) as i16,
+                    (*index).rd_att,
+                    (column + 2) as i16,
+                );
             }
             Some(FilterColumns { desc, count })
         }
@@ -47,7 +52,11 @@ impl FilterColumns {
     pub unsafe fn form(&self, values: *const pg_sys::Datum, isnull: *const bool) -> Vec<u8> {
         // SAFETY: the caller's promise; index_form_tuple detoasts and copies.
         unsafe {
-            let tuple = pg_sys::index_form_tuple(self.desc, values.add(1).cast_mut(), isnull.add(1).cast_mut());
+            let tuple = pg_sys::index_form_tuple(
+                self.desc,
+                values.add(1).cast_mut(),
+                isnull.add(1).cast_mut(),
+            );
             let size = ((*tuple).t_info as u32 & pg_sys::INDEX_SIZE_MASK) as usize;
             if size > MAX_FILTER_BYTES {
                 ereport!(
@@ -88,15 +97,32 @@ struct Key {
 /// A key checked in place (`filter_values`).
 enum NativeTest {
     /// The integer of `size` bytes at `offset` is in low..=high.
-    IntRange { offset: usize, size: usize, low: i64, high: i64 },
+    IntRange {
+        offset: usize,
+        size: usize,
+        low: i64,
+        high: i64,
+    },
     /// The value at `offset` of the tuple's data compares so with any of
     /// the arguments.
-    Compare { offset: usize, kind: ValueKind, comparison: Comparison, arguments: Vec<Value> },
+    Compare {
+        offset: usize,
+        kind: ValueKind,
+        comparison: Comparison,
+        arguments: Vec<Value>,
+    },
     /// IS NULL or IS NOT NULL on a tuple without nulls.
     Constant(bool),
     /// `&&`, `@>` or `<@` on an integer array column that starts (the
     /// previous column ends) at `cursor`.
-    Array { cursor: usize, align: usize, kind: ValueKind, test: ArrayTest, arguments: Vec<Value>, argument_has_null: bool },
+    Array {
+        cursor: usize,
+        align: usize,
+        kind: ValueKind,
+        test: ArrayTest,
+        arguments: Vec<Value>,
+        argument_has_null: bool,
+    },
 }
 
 impl NativeTest {
@@ -104,18 +130,48 @@ impl NativeTest {
     /// array, or one with nulls): the function decides.
     fn holds(&self, data: &[u8]) -> Option<bool> {
         match self {
-            NativeTest::IntRange { offset, size, low, high } => {
+            NativeTest::IntRange {
+                offset,
+                size,
+                low,
+                high,
+            } => {
                 let value = filter_values::read_int(data.get(*offset..)?, *size)?;
                 Some(*low <= value && value <= *high)
             }
             NativeTest::Constant(result) => Some(*result),
-            NativeTest::Compare { offset, kind, comparison, arguments } => {
+            NativeTest::Compare {
+                offset,
+                kind,
+                comparison,
+                arguments,
+            } => {
                 let value = data.get(*offset..).and_then(|b| Value::read(*kind, b))?;
-                Some(arguments.iter().any(|&argument| filter_values::compare(*comparison, value, argument)))
+                Some(
+                    arguments
+                        .iter()
+                        .any(|&argument| filter_values::compare(*comparison, value, argument)),
+                )
             }
-            NativeTest::Array { cursor, align, kind, test, arguments, argument_has_null } => {
-                let elements = filter_values::array_elements(filter_values::varlena_at(data, *cursor, *align)?, *kind)?;
-                Some(filter_values::array_holds(*test, elements, *kind, arguments, *argument_has_null))
+            NativeTest::Array {
+                cursor,
+                align,
+                kind,
+                test,
+                arguments,
+                argument_has_null,
+            } => {
+                let elements = filter_values::array_elements(
+                    filter_values::varlena_at(data, *cursor, *align)?,
+                    *kind,
+                )?;
+                Some(filter_values::array_holds(
+                    *test,
+                    elements,
+                    *kind,
+                    arguments,
+                    *argument_has_null,
+                ))
             }
         }
     }
@@ -141,7 +197,11 @@ impl ScanFilter {
     ///
     /// # Safety
     /// `keys` points at `count` initialized scan keys of the index `columns` belong to.
-    pub unsafe fn new(columns: Option<FilterColumns>, keys: pg_sys::ScanKey, count: usize) -> Option<ScanFilter> {
+    pub unsafe fn new(
+        columns: Option<FilterColumns>,
+        keys: pg_sys::ScanKey,
+        count: usize,
+    ) -> Option<ScanFilter> {
         if count == 0 {
             return None;
         }
@@ -165,7 +225,10 @@ impl ScanFilter {
                 ereport!(
                     ERROR,
                     PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                    format!("hnsw cannot check a condition on index column {}", key.sk_attno)
+                    format!(
+                        "hnsw cannot check a condition on index column {}",
+                        key.sk_attno
+                    )
                 );
             }
             let test = if flags & pg_sys::SK_ISNULL != 0 {
@@ -186,10 +249,23 @@ impl ScanFilter {
             };
             let column = key.sk_attno as usize - 2;
             // SAFETY: the key's function is initialized; the column is the descriptor's.
-            let native = unsafe { native_test(&test, &key.sk_func, offsets[column], filter.columns.type_of(column)) };
+            let native = unsafe {
+                native_test(
+                    &test,
+                    &key.sk_func,
+                    offsets[column],
+                    filter.columns.type_of(column),
+                )
+            };
             let has_native = native.is_some();
             filter.native.extend(native);
-            filter.keys.push(Key { column, function: &mut key.sk_func, collation: key.sk_collation, test, native: has_native });
+            filter.keys.push(Key {
+                column,
+                function: &mut key.sk_func,
+                collation: key.sk_collation,
+                test,
+                native: has_native,
+            });
         }
         Some(filter)
     }
@@ -200,7 +276,8 @@ impl ScanFilter {
         if self.never || stored.len() < INDEX_TUPLE_HEADER {
             return false;
         }
-        let no_nulls = u16::from_ne_bytes([stored[6], stored[7]]) as u32 & pg_sys::INDEX_NULL_MASK == 0;
+        let no_nulls =
+            u16::from_ne_bytes([stored[6], stored[7]]) as u32 & pg_sys::INDEX_NULL_MASK == 0;
         // Whether every key with a native test was decided by it.
         let mut decided = no_nulls;
         if no_nulls {
@@ -224,29 +301,46 @@ impl ScanFilter {
             self.aligned.clear();
             self.aligned.resize(stored.len().div_ceil(8), 0);
             // SAFETY: `aligned` has room for `stored`.
-            unsafe { std::ptr::copy_nonoverlapping(stored.as_ptr(), self.aligned.as_mut_ptr().cast::<u8>(), stored.len()) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    stored.as_ptr(),
+                    self.aligned.as_mut_ptr().cast::<u8>(),
+                    stored.len(),
+                )
+            };
             self.aligned.as_ptr().cast::<u8>()
         };
         // SAFETY: the bytes are an index tuple of the filter columns (an
         // element's own, written by `form`), 8-byte aligned.
         unsafe {
-            pg_sys::index_deform_tuple(tuple.cast_mut().cast(), self.columns.desc, self.values.as_mut_ptr(), self.nulls.as_mut_ptr());
+            pg_sys::index_deform_tuple(
+                tuple.cast_mut().cast(),
+                self.columns.desc,
+                self.values.as_mut_ptr(),
+                self.nulls.as_mut_ptr(),
+            );
         }
         // Keys checked in place above need no second check.
-        self.keys.iter().filter(|k| !(decided && k.native)).all(|key| {
-            let (value, null) = (self.values[key.column], self.nulls[key.column]);
-            // SAFETY: the key's function takes the column's type and the argument's.
-            let holds = |argument| unsafe {
-                pg_sys::FunctionCall2Coll(key.function, key.collation, value, argument).value() != 0
-            };
-            match &key.test {
-                Test::IsNull => null,
-                Test::IsNotNull => !null,
-                // The operators are strict: NULL meets no comparison.
-                Test::Compare(argument) => !null && holds(*argument),
-                Test::AnyOf(elements) => !null && elements.iter().any(|&element| holds(element)),
-            }
-        })
+        self.keys
+            .iter()
+            .filter(|k| !(decided && k.native))
+            .all(|key| {
+                let (value, null) = (self.values[key.column], self.nulls[key.column]);
+                // SAFETY: the key's function takes the column's type and the argument's.
+                let holds = |argument| unsafe {
+                    pg_sys::FunctionCall2Coll(key.function, key.collation, value, argument).value()
+                        != 0
+                };
+                match &key.test {
+                    Test::IsNull => null,
+                    Test::IsNotNull => !null,
+                    // The operators are strict: NULL meets no comparison.
+                    Test::Compare(argument) => !null && holds(*argument),
+                    Test::AnyOf(elements) => {
+                        !null && elements.iter().any(|&element| holds(element))
+                    }
+                }
+            })
     }
 }
 
@@ -254,8 +348,16 @@ impl ScanFilter {
 ///
 /// # Safety
 /// For `Test::Compare`, the argument is a non-null array of the column's type.
-unsafe fn native_array_test(test: &Test, array_test: ArrayTest, cursor: usize, type_id: pg_sys::Oid, length: i16) -> Option<NativeTest> {
-    let Test::Compare(argument) = test else { return None };
+unsafe fn native_array_test(
+    test: &Test,
+    array_test: ArrayTest,
+    cursor: usize,
+    type_id: pg_sys::Oid,
+    length: i16,
+) -> Option<NativeTest> {
+    let Test::Compare(argument) = test else {
+        return None;
+    };
     // SAFETY: a catalog lookup of the column's type.
     let element_type = unsafe { pg_sys::get_element_type(type_id) };
     let kind = match element_type {
@@ -267,8 +369,18 @@ unsafe fn native_array_test(test: &Test, array_test: ArrayTest, cursor: usize, t
     // SAFETY: the caller's promise.
     let (elements, argument_has_null) = unsafe { array_values(*argument) };
     let align = if kind == ValueKind::Int64 { 8 } else { 4 };
-    let arguments = elements.iter().map(|e| Value::from_datum(kind, e.value() as u64)).collect();
-    (length == -1).then_some(NativeTest::Array { cursor, align, kind, test: array_test, arguments, argument_has_null })
+    let arguments = elements
+        .iter()
+        .map(|e| Value::from_datum(kind, e.value() as u64))
+        .collect();
+    (length == -1).then_some(NativeTest::Array {
+        cursor,
+        align,
+        kind,
+        test: array_test,
+        arguments,
+        argument_has_null,
+    })
 }
 
 /// The non-null elements of an array datum.
@@ -291,9 +403,24 @@ unsafe fn array_values(datum: pg_sys::Datum) -> (Vec<pg_sys::Datum>, bool) {
         let (mut length, mut by_value, mut align) = (0i16, false, 0 as std::ffi::c_char);
         pg_sys::get_typlenbyvalalign(element_type, &mut length, &mut by_value, &mut align);
         let (mut elements, mut nulls, mut count) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
-        pg_sys::deconstruct_array(array, element_type, length as i32, by_value, align, &mut elements, &mut nulls, &mut count);
+        pg_sys::deconstruct_array(
+            array,
+            element_type,
+            length as i32,
+            by_value,
+            align,
+            &mut elements,
+            &mut nulls,
+            &mut count,
+        );
         let has_null = (0..count as usize).any(|i| *nulls.add(i));
-        ((0..count as usize).filter(|&i| !*nulls.add(i)).map(|i| *elements.add(i)).collect(), has_null)
+        (
+            (0..count as usize)
+                .filter(|&i| !*nulls.add(i))
+                .map(|i| *elements.add(i))
+                .collect(),
+            has_null,
+        )
     }
 }
 
@@ -336,7 +463,12 @@ impl FilterColumns {
 ///
 /// # Safety
 /// `function` is the key's initialized FmgrInfo.
-unsafe fn native_test(test: &Test, function: &pg_sys::FmgrInfo, offset: Option<usize>, (type_id, length): (pg_sys::Oid, i16)) -> Option<NativeTest> {
+unsafe fn native_test(
+    test: &Test,
+    function: &pg_sys::FmgrInfo,
+    offset: Option<usize>,
+    (type_id, length): (pg_sys::Oid, i16),
+) -> Option<NativeTest> {
     match test {
         Test::IsNull => return Some(NativeTest::Constant(false)),
         Test::IsNotNull => return Some(NativeTest::Constant(true)),
@@ -363,7 +495,11 @@ unsafe fn native_test(test: &Test, function: &pg_sys::FmgrInfo, offset: Option<u
     let expected = match kind {
         ValueKind::Int16 => [pg_sys::INT2OID].as_slice(),
         ValueKind::Int32 => &[pg_sys::INT4OID, pg_sys::DATEOID],
-        ValueKind::Int64 => &[pg_sys::INT8OID, pg_sys::TIMESTAMPOID, pg_sys::TIMESTAMPTZOID],
+        ValueKind::Int64 => &[
+            pg_sys::INT8OID,
+            pg_sys::TIMESTAMPOID,
+            pg_sys::TIMESTAMPTZOID,
+        ],
         ValueKind::Float32 => &[pg_sys::FLOAT4OID],
         ValueKind::Float64 => &[pg_sys::FLOAT8OID],
         ValueKind::Bool => &[pg_sys::BOOLOID],
@@ -372,15 +508,30 @@ unsafe fn native_test(test: &Test, function: &pg_sys::FmgrInfo, offset: Option<u
         return None;
     }
     let arguments = match test {
-        Test::Compare(argument) => match Value::from_datum(argument_kind, argument.value() as u64) {
-            Value::Int(argument) => {
-                let (low, high) = filter_values::int_range(comparison, argument);
-                return Some(NativeTest::IntRange { offset, size: kind.size(), low, high });
+        Test::Compare(argument) => {
+            match Value::from_datum(argument_kind, argument.value() as u64) {
+                Value::Int(argument) => {
+                    let (low, high) = filter_values::int_range(comparison, argument);
+                    return Some(NativeTest::IntRange {
+                        offset,
+                        size: kind.size(),
+                        low,
+                        high,
+                    });
+                }
+                argument => vec![argument],
             }
-            argument => vec![argument],
-        },
-        Test::AnyOf(elements) => elements.iter().map(|e| Value::from_datum(argument_kind, e.value() as u64)).collect(),
+        }
+        Test::AnyOf(elements) => elements
+            .iter()
+            .map(|e| Value::from_datum(argument_kind, e.value() as u64))
+            .collect(),
         Test::IsNull | Test::IsNotNull => return None,
     };
-    Some(NativeTest::Compare { offset, kind, comparison, arguments })
+    Some(NativeTest::Compare {
+        offset,
+        kind,
+        comparison,
+        arguments,
+    })
 }

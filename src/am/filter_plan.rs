@@ -38,16 +38,25 @@ unsafe fn visit(plan: *mut pg_sys::Plan) {
         match (*plan).type_ {
             pg_sys::NodeTag::T_IndexScan => move_into(plan.cast()),
             pg_sys::NodeTag::T_Append => {
-                for child in PgList::<pg_sys::Plan>::from_pg((*plan.cast::<pg_sys::Append>()).appendplans).iter_ptr() {
+                for child in
+                    PgList::<pg_sys::Plan>::from_pg((*plan.cast::<pg_sys::Append>()).appendplans)
+                        .iter_ptr()
+                {
                     visit(child);
                 }
             }
             pg_sys::NodeTag::T_MergeAppend => {
-                for child in PgList::<pg_sys::Plan>::from_pg((*plan.cast::<pg_sys::MergeAppend>()).mergeplans).iter_ptr() {
+                for child in PgList::<pg_sys::Plan>::from_pg(
+                    (*plan.cast::<pg_sys::MergeAppend>()).mergeplans,
+                )
+                .iter_ptr()
+                {
                     visit(child);
                 }
             }
-            pg_sys::NodeTag::T_SubqueryScan => visit((*plan.cast::<pg_sys::SubqueryScan>()).subplan),
+            pg_sys::NodeTag::T_SubqueryScan => {
+                visit((*plan.cast::<pg_sys::SubqueryScan>()).subplan)
+            }
             _ => {}
         }
         visit((*plan).lefttree);
@@ -108,7 +117,9 @@ unsafe fn move_into(scan: *mut pg_sys::IndexScan) {
         if qual.is_null() {
             return;
         }
-        let Some(columns) = filter_columns((*scan).indexid) else { return };
+        let Some(columns) = filter_columns((*scan).indexid) else {
+            return;
+        };
         let relation = (*scan).scan.scanrelid as i32;
         let column_of = |node: *mut pg_sys::Node| -> Option<(&Column, *mut pg_sys::Var)> {
             if node.is_null() || (*node).type_ != pg_sys::NodeTag::T_Var {
@@ -118,10 +129,21 @@ unsafe fn move_into(scan: *mut pg_sys::IndexScan) {
             if (*var).varno != relation || (*var).varlevelsup != 0 {
                 return None;
             }
-            columns.iter().find(|(attno, _)| *attno == (*var).varattno).map(|(_, column)| (column, var))
+            columns
+                .iter()
+                .find(|(attno, _)| *attno == (*var).varattno)
+                .map(|(_, column)| (column, var))
         };
         let index_var = |column: &Column, var: *mut pg_sys::Var| {
-            pg_sys::makeVar(pg_sys::INDEX_VAR, column.position, column.type_oid, (*var).vartypmod, (*var).varcollid, 0).cast::<pg_sys::Expr>()
+            pg_sys::makeVar(
+                pg_sys::INDEX_VAR,
+                column.position,
+                column.type_oid,
+                (*var).vartypmod,
+                (*var).varcollid,
+                0,
+            )
+            .cast::<pg_sys::Expr>()
         };
         let mut kept = PgList::<pg_sys::Node>::new();
         let (mut index_qual, mut index_qual_orig) = ((*scan).indexqual, (*scan).indexqualorig);
@@ -130,15 +152,20 @@ unsafe fn move_into(scan: *mut pg_sys::IndexScan) {
                 pg_sys::NodeTag::T_ScalarArrayOpExpr => {
                     let saop = clause.cast::<pg_sys::ScalarArrayOpExpr>();
                     let args = PgList::<pg_sys::Node>::from_pg((*saop).args);
-                    match (args.get_ptr(0).and_then(|left| column_of(left)), args.get_ptr(1)) {
+                    match (
+                        args.get_ptr(0).and_then(|left| column_of(left)),
+                        args.get_ptr(1),
+                    ) {
                         (Some((column, var)), Some(array))
                             if (*saop).useOr
                                 && pg_sys::op_in_opfamily((*saop).opno, column.opfamily)
-                                && (column.collation == pg_sys::InvalidOid || column.collation == (*saop).inputcollid)
+                                && (column.collation == pg_sys::InvalidOid
+                                    || column.collation == (*saop).inputcollid)
                                 && !pg_sys::contain_var_clause(array)
                                 && !pg_sys::contain_volatile_functions(array) =>
                         {
-                            let copy = pg_sys::copyObjectImpl(saop.cast()).cast::<pg_sys::ScalarArrayOpExpr>();
+                            let copy = pg_sys::copyObjectImpl(saop.cast())
+                                .cast::<pg_sys::ScalarArrayOpExpr>();
                             let mut copy_args = PgList::<pg_sys::Node>::new();
                             copy_args.push(index_var(column, var).cast());
                             copy_args.push(pg_sys::copyObjectImpl(array.cast()).cast());
@@ -156,14 +183,22 @@ unsafe fn move_into(scan: *mut pg_sys::IndexScan) {
                         let not = clause.cast::<pg_sys::BoolExpr>();
                         let args = PgList::<pg_sys::Node>::from_pg((*not).args);
                         match args.get_ptr(0) {
-                            Some(arg) if (*not).boolop == pg_sys::BoolExprType::NOT_EXPR && args.len() == 1 => (arg, false),
+                            Some(arg)
+                                if (*not).boolop == pg_sys::BoolExprType::NOT_EXPR
+                                    && args.len() == 1 =>
+                            {
+                                (arg, false)
+                            }
                             _ => (std::ptr::null_mut(), false),
                         }
                     };
                     match column_of(var_node) {
                         Some((column, var))
                             if (*var).vartype == pg_sys::BOOLOID
-                                && pg_sys::op_in_opfamily(pg_sys::Oid::from(pg_sys::BooleanEqualOperator), column.opfamily) =>
+                                && pg_sys::op_in_opfamily(
+                                    pg_sys::Oid::from(pg_sys::BooleanEqualOperator),
+                                    column.opfamily,
+                                ) =>
                         {
                             let equals = |left: *mut pg_sys::Expr| {
                                 let op = pg_sys::make_opclause(
@@ -175,10 +210,15 @@ unsafe fn move_into(scan: *mut pg_sys::IndexScan) {
                                     pg_sys::InvalidOid,
                                     pg_sys::InvalidOid,
                                 );
-                                (*op.cast::<pg_sys::OpExpr>()).opfuncid = pg_sys::get_opcode(pg_sys::Oid::from(pg_sys::BooleanEqualOperator));
+                                (*op.cast::<pg_sys::OpExpr>()).opfuncid = pg_sys::get_opcode(
+                                    pg_sys::Oid::from(pg_sys::BooleanEqualOperator),
+                                );
                                 op
                             };
-                            Some((equals(index_var(column, var)), equals(pg_sys::copyObjectImpl(var.cast()).cast())))
+                            Some((
+                                equals(index_var(column, var)),
+                                equals(pg_sys::copyObjectImpl(var.cast()).cast()),
+                            ))
                         }
                         _ => None,
                     }

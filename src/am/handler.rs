@@ -7,7 +7,8 @@ use pgrx::prelude::*;
 #[pg_extern(sql = false)]
 fn hnsw_handler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutine> {
     // SAFETY: allocates a zeroed node of the right tag in the current context.
-    let mut am = unsafe { PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine) };
+    let mut am =
+        unsafe { PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine) };
     am.amstrategies = 0;
     am.amsupport = 3;
     am.amoptsprocnum = 0;

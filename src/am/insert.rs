@@ -2,7 +2,10 @@
 //! outgrows memory.
 
 use super::filter::FilterColumns;
-use super::{check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, with_insert_lock_shared, IndexSpec};
+use super::{
+    check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, with_insert_lock_shared,
+    IndexSpec,
+};
 use crate::hnsw::{self, Candidate, SearchScratch};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
 use crate::storage::filters;
@@ -33,9 +36,13 @@ pub unsafe extern "C-unwind" fn aminsert(
     let spec = IndexSpec::cached(index);
     PgMemoryContexts::new("quiver hnsw insert").switch_to(|_| {
         // SAFETY: a non-null vector datum.
-        let Some(vector) = (unsafe { spec.prepare(datum) }) else { return };
+        let Some(vector) = (unsafe { spec.prepare(datum) }) else {
+            return;
+        };
         // SAFETY: as above, a value per key column.
-        let filter = FilterColumns::of(index).map(|columns| unsafe { columns.form(values, isnull) }).unwrap_or_default();
+        let filter = FilterColumns::of(index)
+            .map(|columns| unsafe { columns.form(values, isnull) })
+            .unwrap_or_default();
         let level = level_for_tid(&spec.params, tid, 0);
         // Inserts run at once under the shared lock; one that moves the entry
         // point (rare: a new top layer, or the first node) runs alone.
@@ -43,14 +50,32 @@ pub unsafe extern "C-unwind" fn aminsert(
             let mut meta = read_meta(index);
             let moves_entry = meta.entry.is_none() || level > meta.entry_level as usize;
             if !moves_entry {
-                insert_on_disk(index, &spec, &mut meta, &vector, &filter, tid, level, Logging::Wal);
+                insert_on_disk(
+                    index,
+                    &spec,
+                    &mut meta,
+                    &vector,
+                    &filter,
+                    tid,
+                    level,
+                    Logging::Wal,
+                );
             }
             !moves_entry
         });
         if !inserted {
             with_insert_lock(index, || {
                 let mut meta = read_meta(index);
-                insert_on_disk(index, &spec, &mut meta, &vector, &filter, tid, level, Logging::Wal);
+                insert_on_disk(
+                    index,
+                    &spec,
+                    &mut meta,
+                    &vector,
+                    &filter,
+                    tid,
+                    level,
+                    Logging::Wal,
+                );
             });
         }
     });
@@ -85,7 +110,15 @@ pub fn insert_on_disk(
         wide: false,
     };
     if meta.entry.is_none() {
-        let id = add_node(index, meta, header, spec.stored(vector), filter, &page::new_neighbor_tuple(level, meta.list_shape()), logging);
+        let id = add_node(
+            index,
+            meta,
+            header,
+            spec.stored(vector),
+            filter,
+            &page::new_neighbor_tuple(level, meta.list_shape()),
+            logging,
+        );
         add_filter_entry(index, meta, id, filter, logging);
         let insert_block = meta.insert_block;
         update_meta(index, logging, |stored| {
@@ -93,26 +126,48 @@ pub fn insert_on_disk(
             stored.entry_level = level as u8;
             stored.insert_block = insert_block;
         });
-        *meta = Meta { entry: id, entry_level: level as u8, ..*meta };
+        *meta = Meta {
+            entry: id,
+            entry_level: level as u8,
+            ..*meta
+        };
         return;
     }
 
     let mut graph = PageGraph::new(index, meta, spec.distance(), logging, true);
     graph.set_query(vector);
-    let entry = Candidate { distance: hnsw::Graph::distance(&mut graph, meta.entry), id: meta.entry };
+    let entry = Candidate {
+        distance: hnsw::Graph::distance(&mut graph, meta.entry),
+        id: meta.entry,
+    };
     let mut scratch: SearchScratch<NodeId> = SearchScratch::default();
-    let mut per_layer =
-        hnsw::find_neighbors(&mut graph, &params, entry, meta.entry_level as usize, level, &mut scratch, check_for_interrupts);
+    let mut per_layer = hnsw::find_neighbors(
+        &mut graph,
+        &params,
+        entry,
+        meta.entry_level as usize,
+        level,
+        &mut scratch,
+        check_for_interrupts,
+    );
 
     // Any equal vector among the neighbors with room takes the row: the
     // nearest alone may be full already.
     let (mut stored, mut stored_filter) = (Vec::new(), Vec::new());
-    for equal in per_layer.first().into_iter().flatten().take_while(|c| c.distance == 0.0) {
+    for equal in per_layer
+        .first()
+        .into_iter()
+        .flatten()
+        .take_while(|c| c.distance == 0.0)
+    {
         graph.read_vector(equal.id, &mut stored);
         if stored != spec.stored(vector) {
             continue;
         }
-        let same_filter = graph.read_header_and_filter(equal.id, &mut stored_filter).is_some() && stored_filter == filter;
+        let same_filter = graph
+            .read_header_and_filter(equal.id, &mut stored_filter)
+            .is_some()
+            && stored_filter == filter;
         if same_filter && graph.add_heap_tid(equal.id, tid) {
             return;
         }
@@ -120,23 +175,41 @@ pub fn insert_on_disk(
 
     // A new entry point anchors the old one (see `hnsw::include_old_entry`);
     // one VACUUM is cutting out is left to it.
-    let old_entry = (level > meta.entry_level as usize && !hnsw::Graph::is_deleted(&mut graph, meta.entry)).then_some(entry);
+    let old_entry = (level > meta.entry_level as usize
+        && !hnsw::Graph::is_deleted(&mut graph, meta.entry))
+    .then_some(entry);
     if let Some(old_entry) = old_entry {
         hnsw::include_old_entry(&mut per_layer[0], &params, old_entry);
     }
     // The nearest neighbor anchors the node from the start (see `hnsw::link_back`).
-    let header = ElementHeader { anchor: per_layer[0].first().map_or(NodeId::NONE, |c| c.id), ..header };
+    let header = ElementHeader {
+        anchor: per_layer[0].first().map_or(NodeId::NONE, |c| c.id),
+        ..header
+    };
     let shape = meta.list_shape();
     let mut neighbor_tuple = page::new_neighbor_tuple(level, shape);
     let mut ids = Vec::new();
     for (layer, chosen) in per_layer.iter().enumerate() {
         ids.clear();
         ids.extend(chosen.iter().map(|c| c.id));
-        let codes = if layer == 0 { graph.codes_for(None, &ids) } else { Vec::new() };
-        page::write_layer(&mut neighbor_tuple, shape, layer, &ids, &codes).expect("a new node has every layer up to its level");
+        let codes = if layer == 0 {
+            graph.codes_for(None, &ids)
+        } else {
+            Vec::new()
+        };
+        page::write_layer(&mut neighbor_tuple, shape, layer, &ids, &codes)
+            .expect("a new node has every layer up to its level");
     }
     let read_insert_block = meta.insert_block;
-    let id = add_node(index, meta, header, spec.stored(vector), filter, &neighbor_tuple, logging);
+    let id = add_node(
+        index,
+        meta,
+        header,
+        spec.stored(vector),
+        filter,
+        &neighbor_tuple,
+        logging,
+    );
     hnsw::link_new_node(&mut graph, &params, id, &per_layer, old_entry);
     drop(graph);
     add_filter_entry(index, meta, id, filter, logging);
@@ -162,7 +235,13 @@ pub fn insert_on_disk(
 
 /// The directory's entry of a new element with filter values, in an index
 /// whose directory is complete (one built before it existed has none).
-fn add_filter_entry(index: pg_sys::Relation, meta: &Meta, id: NodeId, filter: &[u8], logging: Logging) {
+fn add_filter_entry(
+    index: pg_sys::Relation,
+    meta: &Meta,
+    id: NodeId,
+    filter: &[u8],
+    logging: Logging,
+) {
     if !filter.is_empty() && meta.filter_directory {
         filters::add_entry(index, meta, id, filter, logging);
     }

@@ -15,7 +15,8 @@ const USE_HNSW: &str = "Create the index USING hnsw with the same operator class
 #[pg_extern(sql = false)]
 fn ivfflat_handler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutine> {
     // SAFETY: allocates a zeroed node of the right tag in the current context.
-    let mut am = unsafe { PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine) };
+    let mut am =
+        unsafe { PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine) };
     am.amsupport = 5;
     am.amcanorderbyop = true;
     am.amoptionalkey = true;
@@ -51,12 +52,22 @@ unsafe extern "C-unwind" fn refuse_build(
     _index: pg_sys::Relation,
     _info: *mut pg_sys::IndexInfo,
 ) -> *mut pg_sys::IndexBuildResult {
-    ereport!(ERROR, PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED, "Quiver has no ivfflat index; use hnsw", USE_HNSW);
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+        "Quiver has no ivfflat index; use hnsw",
+        USE_HNSW
+    );
 }
 
 #[pg_guard]
 unsafe extern "C-unwind" fn refuse_build_empty(_index: pg_sys::Relation) {
-    ereport!(ERROR, PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED, "Quiver has no ivfflat index; use hnsw", USE_HNSW);
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+        "Quiver has no ivfflat index; use hnsw",
+        USE_HNSW
+    );
 }
 
 #[pg_guard]
@@ -116,7 +127,10 @@ unsafe extern "C-unwind" fn never_chosen(
 
 /// `lists` and whatever else pgvector took: nothing is built from them.
 #[pg_guard]
-unsafe extern "C-unwind" fn any_options(_reloptions: pg_sys::Datum, _validate: bool) -> *mut pg_sys::bytea {
+unsafe extern "C-unwind" fn any_options(
+    _reloptions: pg_sys::Datum,
+    _validate: bool,
+) -> *mut pg_sys::bytea {
     std::ptr::null_mut()
 }
 
@@ -145,7 +159,10 @@ unsafe extern "C-unwind" fn no_rescan(
 }
 
 #[pg_guard]
-unsafe extern "C-unwind" fn no_tuple(_scan: pg_sys::IndexScanDesc, _direction: pg_sys::ScanDirection::Type) -> bool {
+unsafe extern "C-unwind" fn no_tuple(
+    _scan: pg_sys::IndexScanDesc,
+    _direction: pg_sys::ScanDirection::Type,
+) -> bool {
     false
 }
 

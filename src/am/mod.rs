@@ -10,8 +10,8 @@ mod filter_plan;
 mod handler;
 mod insert;
 mod ivfflat;
-mod parallel;
 pub mod options;
+mod parallel;
 mod scan;
 mod similarity;
 pub use similarity::init as init_similarity_order;
@@ -88,7 +88,10 @@ impl IndexSpec {
                 ERROR,
                 PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
                 "ef_construction must be greater than or equal to 2 * m",
-                format!("m = {m} needs ef_construction >= {}; it is {ef_construction}.", 2 * m)
+                format!(
+                    "m = {m} needs ef_construction >= {}; it is {ef_construction}.",
+                    2 * m
+                )
             );
         }
         let filter_columns = filter_columns_of(index);
@@ -97,7 +100,10 @@ impl IndexSpec {
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                format!("neighbor_codes is not supported for {}", indexed_type.name()),
+                format!(
+                    "neighbor_codes is not supported for {}",
+                    indexed_type.name()
+                ),
                 "Codes are for dense vectors; a bit string or a sparse vector is already compact."
             );
         }
@@ -105,7 +111,11 @@ impl IndexSpec {
             indexed_type,
             metric: metric_of(index),
             // A sparse vector's dimensions may be any; the index holds its packed slots.
-            dimensions: if indexed_type == IndexedType::Sparsevec { SPARSE_SLOTS } else { dimensions_of(index, indexed_type) },
+            dimensions: if indexed_type == IndexedType::Sparsevec {
+                SPARSE_SLOTS
+            } else {
+                dimensions_of(index, indexed_type)
+            },
             params: Params { m, ef_construction },
             neighbor_codes,
             filter_columns,
@@ -120,8 +130,11 @@ impl IndexSpec {
         unsafe {
             if (*index).rd_amcache.is_null() {
                 let spec = Self::of(index);
-                let slot = pg_sys::MemoryContextAlloc((*index).rd_indexcxt, std::mem::size_of::<IndexSpec>())
-                    .cast::<IndexSpec>();
+                let slot = pg_sys::MemoryContextAlloc(
+                    (*index).rd_indexcxt,
+                    std::mem::size_of::<IndexSpec>(),
+                )
+                .cast::<IndexSpec>();
                 slot.write(spec);
                 (*index).rd_amcache = slot.cast();
             }
@@ -160,7 +173,9 @@ impl IndexSpec {
     /// of normalized vectors.
     pub fn element_width(&self) -> ElementWidth {
         match self.indexed_type {
-            IndexedType::Halfvec if !(self.metric == Metric::Cosine && self.neighbor_codes) => ElementWidth::Float2,
+            IndexedType::Halfvec if !(self.metric == Metric::Cosine && self.neighbor_codes) => {
+                ElementWidth::Float2
+            }
             IndexedType::Bit => ElementWidth::Bit,
             IndexedType::Sparsevec => ElementWidth::Sparse,
             _ => ElementWidth::Float4,
@@ -182,7 +197,10 @@ impl IndexSpec {
             }
             let (indices, sparse_values) = kernels::sparse::unpack(values)?;
             let norm = kernels::norm(sparse_values);
-            let normalized: Vec<f32> = sparse_values.iter().map(|&x| (x as f64 / norm) as f32).collect();
+            let normalized: Vec<f32> = sparse_values
+                .iter()
+                .map(|&x| (x as f64 / norm) as f32)
+                .collect();
             let mut packed = Vec::new();
             kernels::sparse::pack(indices, &normalized, values.len(), &mut packed);
             return (norm > 0.0).then_some(packed);
@@ -208,7 +226,9 @@ impl IndexSpec {
         let values = unsafe {
             match self.indexed_type {
                 IndexedType::Vector => VectorArg::from_datum_unchecked(datum).as_slice().to_vec(),
-                IndexedType::Halfvec => widened(StoredVector::Float2(HalfvecArg::from_datum_unchecked(datum).as_slice())),
+                IndexedType::Halfvec => widened(StoredVector::Float2(
+                    HalfvecArg::from_datum_unchecked(datum).as_slice(),
+                )),
                 IndexedType::Bit => {
                     let bits = BitArg::from_datum_unchecked(datum);
                     widened(StoredVector::Bit(bits.bytes(), bits.len()))
@@ -223,7 +243,12 @@ impl IndexSpec {
                         );
                     }
                     let mut packed = Vec::with_capacity(SPARSE_SLOTS);
-                    kernels::sparse::pack(sparse.indices(), sparse.values(), SPARSE_SLOTS, &mut packed);
+                    kernels::sparse::pack(
+                        sparse.indices(),
+                        sparse.values(),
+                        SPARSE_SLOTS,
+                        &mut packed,
+                    );
                     packed
                 }
             }
@@ -243,7 +268,11 @@ impl IndexSpec {
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
-                format!("expected {} dimensions, not {}", self.dimensions, values.len())
+                format!(
+                    "expected {} dimensions, not {}",
+                    self.dimensions,
+                    values.len()
+                )
             );
         }
         self.prepare_values(&values)
@@ -275,21 +304,37 @@ pub fn distance_for(metric: Metric) -> fn(&[f32], &[f32]) -> f32 {
 /// The metric, told by the operator class's support functions.
 fn metric_of(index: pg_sys::Relation) -> Metric {
     // SAFETY: index is an open index; missing procs give InvalidOid.
-    let (distance, norm) = unsafe { (pg_sys::index_getprocid(index, 1, 1), pg_sys::index_getprocid(index, 1, 2)) };
+    let (distance, norm) = unsafe {
+        (
+            pg_sys::index_getprocid(index, 1, 1),
+            pg_sys::index_getprocid(index, 1, 2),
+        )
+    };
     let name = if distance == pg_sys::InvalidOid {
         String::new()
     } else {
         // SAFETY: a valid function OID.
-        unsafe { std::ffi::CStr::from_ptr(pg_sys::get_func_name(distance)) }.to_string_lossy().into_owned()
+        unsafe { std::ffi::CStr::from_ptr(pg_sys::get_func_name(distance)) }
+            .to_string_lossy()
+            .into_owned()
     };
     match (name.as_str(), norm != pg_sys::InvalidOid) {
-        ("vector_l2_squared_distance" | "halfvec_l2_squared_distance" | "sparsevec_l2_squared_distance", _) => Metric::L2,
         (
-            "vector_negative_inner_product" | "halfvec_negative_inner_product" | "sparsevec_negative_inner_product",
+            "vector_l2_squared_distance"
+            | "halfvec_l2_squared_distance"
+            | "sparsevec_l2_squared_distance",
+            _,
+        ) => Metric::L2,
+        (
+            "vector_negative_inner_product"
+            | "halfvec_negative_inner_product"
+            | "sparsevec_negative_inner_product",
             true,
         ) => Metric::Cosine,
         (
-            "vector_negative_inner_product" | "halfvec_negative_inner_product" | "sparsevec_negative_inner_product",
+            "vector_negative_inner_product"
+            | "halfvec_negative_inner_product"
+            | "sparsevec_negative_inner_product",
             false,
         ) => Metric::InnerProduct,
         ("l1_distance", _) => Metric::L1,
@@ -337,7 +382,9 @@ fn indexed_type_of(index: pg_sys::Relation) -> IndexedType {
     // format_type_be returns a palloc'd name, qualified if not on search_path.
     let name = unsafe {
         let oid = *(*index).rd_opcintype;
-        std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)).to_string_lossy().into_owned()
+        std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid))
+            .to_string_lossy()
+            .into_owned()
     };
     match name.rsplit('.').next() {
         Some("vector") => IndexedType::Vector,
@@ -463,7 +510,10 @@ impl InsertLockBatch {
             self.since = Some(std::time::Instant::now());
         }
         change();
-        if self.since.is_some_and(|since| since.elapsed() >= Self::HOLD) {
+        if self
+            .since
+            .is_some_and(|since| since.elapsed() >= Self::HOLD)
+        {
             self.release();
         }
     }

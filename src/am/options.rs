@@ -23,7 +23,8 @@ pub enum IterativeScan {
     StrictOrder,
 }
 
-pub static ITERATIVE_SCAN: GucSetting<IterativeScan> = GucSetting::<IterativeScan>::new(IterativeScan::StrictOrder);
+pub static ITERATIVE_SCAN: GucSetting<IterativeScan> =
+    GucSetting::<IterativeScan>::new(IterativeScan::StrictOrder);
 pub static MAX_SCAN_TUPLES: GucSetting<i32> = GucSetting::<i32>::new(20_000);
 pub static SCAN_MEM_MULTIPLIER: GucSetting<f64> = GucSetting::<f64>::new(1.0);
 
@@ -123,7 +124,10 @@ pub fn init() {
 
 /// amoptions: parses and validates `WITH (...)`.
 #[pgrx::pg_guard]
-pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: bool) -> *mut pg_sys::bytea {
+pub unsafe extern "C-unwind" fn amoptions(
+    reloptions: pg_sys::Datum,
+    validate: bool,
+) -> *mut pg_sys::bytea {
     let table = [
         pg_sys::relopt_parse_elt {
             optname: c"m".as_ptr(),
@@ -158,8 +162,12 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
 pub fn index_options(index: pg_sys::Relation) -> (usize, usize, bool) {
     // SAFETY: rd_options is null or the struct amoptions built, of size_of::<Options>() bytes.
     let options = unsafe { (*index).rd_options.cast::<u8>() };
-    let bytes = (!options.is_null()).then(|| unsafe { std::slice::from_raw_parts(options, std::mem::size_of::<Options>()) });
-    stored::decode(bytes, (hnsw::DEFAULT_M, hnsw::DEFAULT_EF_CONSTRUCTION, false))
+    let bytes = (!options.is_null())
+        .then(|| unsafe { std::slice::from_raw_parts(options, std::mem::size_of::<Options>()) });
+    stored::decode(
+        bytes,
+        (hnsw::DEFAULT_M, hnsw::DEFAULT_EF_CONSTRUCTION, false),
+    )
 }
 
 pub fn ef_search() -> usize {

@@ -53,7 +53,10 @@ pub fn workers_for(heap: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, r
     // SAFETY: open relations; plain GUC variables.
     unsafe {
         let most = pg_sys::max_parallel_maintenance_workers;
-        if pg_sys::Mode != pg_sys::ProcessingMode::NormalProcessing || most == 0 || pg_sys::IsInParallelMode() {
+        if pg_sys::Mode != pg_sys::ProcessingMode::NormalProcessing
+            || most == 0
+            || pg_sys::IsInParallelMode()
+        {
             return 0;
         }
         if (*(*heap).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char {
@@ -63,7 +66,11 @@ pub fn workers_for(heap: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, r
             return 0;
         }
         let options = (*heap).rd_options.cast::<pg_sys::StdRdOptions>();
-        let table_setting = if options.is_null() { -1 } else { (*options).parallel_workers };
+        let table_setting = if options.is_null() {
+            -1
+        } else {
+            (*options).parallel_workers
+        };
         if table_setting >= 0 {
             table_setting.min(most)
         } else if rows >= MIN_ROWS_FOR_WORKERS {
@@ -85,12 +92,15 @@ unsafe fn expressions_parallel_safe(index_info: *mut pg_sys::IndexInfo) -> bool 
         if expressions.is_null() && predicate.is_null() {
             return true;
         }
-        let glob = pg_sys::palloc0(std::mem::size_of::<pg_sys::PlannerGlobal>()).cast::<pg_sys::PlannerGlobal>();
+        let glob = pg_sys::palloc0(std::mem::size_of::<pg_sys::PlannerGlobal>())
+            .cast::<pg_sys::PlannerGlobal>();
         (*glob).type_ = pg_sys::NodeTag::T_PlannerGlobal;
-        let root = pg_sys::palloc0(std::mem::size_of::<pg_sys::PlannerInfo>()).cast::<pg_sys::PlannerInfo>();
+        let root = pg_sys::palloc0(std::mem::size_of::<pg_sys::PlannerInfo>())
+            .cast::<pg_sys::PlannerInfo>();
         (*root).type_ = pg_sys::NodeTag::T_PlannerInfo;
         (*root).glob = glob;
-        pg_sys::is_parallel_safe(root, expressions.cast()) && pg_sys::is_parallel_safe(root, predicate.cast())
+        pg_sys::is_parallel_safe(root, expressions.cast())
+            && pg_sys::is_parallel_safe(root, predicate.cast())
     }
 }
 
@@ -99,7 +109,8 @@ unsafe fn expressions_parallel_safe(index_info: *mut pg_sys::IndexInfo) -> bool 
 pub fn estimate_rows(heap: pg_sys::Relation, dimensions: usize) -> f64 {
     // SAFETY: an open relation.
     unsafe {
-        let blocks = pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM) as f64;
+        let blocks =
+            pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM) as f64;
         let rel = &*(*heap).rd_rel;
         if rel.reltuples >= 0.0 && rel.relpages > 0 {
             return rel.reltuples as f64 / rel.relpages as f64 * blocks;
@@ -116,9 +127,16 @@ fn library_of(index: pg_sys::Relation) -> CString {
     // SAFETY: a syscache lookup of the handler function, released below.
     unsafe {
         let handler = (*index).rd_amhandler;
-        let tuple = pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::PROCOID as i32, pg_sys::Datum::from(handler));
+        let tuple = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::PROCOID as i32,
+            pg_sys::Datum::from(handler),
+        );
         if tuple.is_null() {
-            ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("cache lookup failed for function {handler:?}"));
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("cache lookup failed for function {handler:?}")
+            );
         }
         let mut isnull = false;
         let probin = pg_sys::SysCacheGetAttr(
@@ -152,7 +170,13 @@ pub fn build(
     let memory_limit = unsafe { pg_sys::maintenance_work_mem } as usize * 1024;
     // Room for a tenth more rows than estimated: tables grow, and statistics lag.
     let wanted = (rows * 1.1) as usize + 1000;
-    let layout = SharedLayout::for_nodes(spec.params, spec.dimensions, page::HEAP_TIDS, wanted, usize::MAX);
+    let layout = SharedLayout::for_nodes(
+        spec.params,
+        spec.dimensions,
+        page::HEAP_TIDS,
+        wanted,
+        usize::MAX,
+    );
     if layout.bytes > memory_limit {
         ereport!(
             DEBUG1,
@@ -167,7 +191,11 @@ pub fn build(
         let concurrent = (*index_info).ii_Concurrent;
         pg_sys::EnterParallelMode();
         let library = library_of(index);
-        let context = pg_sys::CreateParallelContext(library.as_ptr(), c"quiver_parallel_build_main".as_ptr(), workers);
+        let context = pg_sys::CreateParallelContext(
+            library.as_ptr(),
+            c"quiver_parallel_build_main".as_ptr(),
+            workers,
+        );
         let snapshot = if concurrent {
             pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot())
         } else {
@@ -192,7 +220,8 @@ pub fn build(
             return None;
         }
         let toc = (*context).toc;
-        let shared = pg_sys::shm_toc_allocate(toc, std::mem::size_of::<ParallelShared>()).cast::<ParallelShared>();
+        let shared = pg_sys::shm_toc_allocate(toc, std::mem::size_of::<ParallelShared>())
+            .cast::<ParallelShared>();
         shared.write(ParallelShared {
             heap: (*heap).rd_id,
             index: (*index).rd_id,
@@ -201,7 +230,8 @@ pub fn build(
             heap_tuples: AtomicU64::new(0),
             index_tuples: AtomicU64::new(0),
         });
-        let scan = pg_sys::shm_toc_allocate(toc, scan_bytes).cast::<pg_sys::ParallelTableScanDescData>();
+        let scan =
+            pg_sys::shm_toc_allocate(toc, scan_bytes).cast::<pg_sys::ParallelTableScanDescData>();
         pg_sys::table_parallelscan_initialize(heap, scan, snapshot);
         let graph_memory = pg_sys::shm_toc_allocate(toc, layout.bytes).cast::<u8>();
         SharedGraph::initialize(graph_memory, &layout);
@@ -212,7 +242,10 @@ pub fn build(
         ereport!(
             DEBUG1,
             PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
-            format!("hnsw build with {} parallel workers launched of {workers} planned", (*context).nworkers_launched)
+            format!(
+                "hnsw build with {} parallel workers launched of {workers} planned",
+                (*context).nworkers_launched
+            )
         );
         // The leader takes part too; with no worker launched it inserts every row.
         let started = std::time::Instant::now();
@@ -231,13 +264,23 @@ pub fn build(
             None
         } else {
             reconnect_unreachable_nodes(&mut graph, check_for_interrupts);
-            let heap_tids: Vec<Vec<HeapTid>> =
-                (0..graph.len() as u32).map(|node| graph.rows(node).into_iter().map(HeapTid::from_u64).collect()).collect();
+            let heap_tids: Vec<Vec<HeapTid>> = (0..graph.len() as u32)
+                .map(|node| {
+                    graph
+                        .rows(node)
+                        .into_iter()
+                        .map(HeapTid::from_u64)
+                        .collect()
+                })
+                .collect();
             write_graph(index, spec, &mut graph, &heap_tids, &[]);
             ereport!(
                 DEBUG2,
                 PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
-                format!("hnsw parallel build: inserts {inserted:?}, then written by {:?}", started.elapsed())
+                format!(
+                    "hnsw parallel build: inserts {inserted:?}, then written by {:?}",
+                    started.elapsed()
+                )
             );
             Some(BuildCounts {
                 heap_tuples: (*shared).heap_tuples.load(Ordering::Relaxed) as f64,
@@ -255,11 +298,15 @@ pub fn build(
 /// Called by Postgres' parallel worker startup with the build's segment.
 #[pg_guard]
 #[no_mangle]
-pub unsafe extern "C-unwind" fn quiver_parallel_build_main(_segment: *mut pg_sys::dsm_segment, toc: *mut pg_sys::shm_toc) {
+pub unsafe extern "C-unwind" fn quiver_parallel_build_main(
+    _segment: *mut pg_sys::dsm_segment,
+    toc: *mut pg_sys::shm_toc,
+) {
     // SAFETY: the leader put these keys in the table of contents.
     unsafe {
         let shared = &*pg_sys::shm_toc_lookup(toc, KEY_SHARED, false).cast::<ParallelShared>();
-        let scan = pg_sys::shm_toc_lookup(toc, KEY_SCAN, false).cast::<pg_sys::ParallelTableScanDescData>();
+        let scan = pg_sys::shm_toc_lookup(toc, KEY_SCAN, false)
+            .cast::<pg_sys::ParallelTableScanDescData>();
         let graph_memory = pg_sys::shm_toc_lookup(toc, KEY_GRAPH, false).cast::<u8>();
         // The leader's locks, as nbtree's workers take them.
         let (heap_lock, index_lock) = if shared.concurrent {
@@ -311,7 +358,9 @@ unsafe fn participate(
     // SAFETY: table_index_build_scan over a parallel scan, which it ends.
     let heap_tuples = unsafe {
         let table_scan = pg_sys::table_beginscan_parallel(heap, scan);
-        let build_scan = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM can scan for index builds");
+        let build_scan = (*(*heap).rd_tableam)
+            .index_build_range_scan
+            .expect("table AM can scan for index builds");
         build_scan(
             heap,
             index,
@@ -326,7 +375,9 @@ unsafe fn participate(
             table_scan,
         )
     };
-    shared.heap_tuples.fetch_add(heap_tuples as u64, Ordering::Relaxed);
+    shared
+        .heap_tuples
+        .fetch_add(heap_tuples as u64, Ordering::Relaxed);
 }
 
 #[pg_guard]
@@ -346,12 +397,22 @@ unsafe extern "C-unwind" fn parallel_callback(
     check_for_interrupts();
     let datum = unsafe { *values };
     let tid = heap_tid(tid);
-    let Participant { spec, graph, shared, leader, row_context } = participant;
+    let Participant {
+        spec,
+        graph,
+        shared,
+        leader,
+        row_context,
+    } = participant;
     row_context.switch_to(|_| {
         // SAFETY: the indexed column is a non-null vector.
-        let Some(vector) = (unsafe { spec.prepare(datum) }) else { return };
+        let Some(vector) = (unsafe { spec.prepare(datum) }) else {
+            return;
+        };
         let level = level_for_tid(&spec.params, tid, 0);
-        if let Ok(Inserted::New(_) | Inserted::Duplicate(_)) = graph.insert(&vector, level, tid.to_u64(), check_for_interrupts) {
+        if let Ok(Inserted::New(_) | Inserted::Duplicate(_)) =
+            graph.insert(&vector, level, tid.to_u64(), check_for_interrupts)
+        {
             let done = shared.index_tuples.fetch_add(1, Ordering::Relaxed) + 1;
             if *leader {
                 insert_progress(done as f64);

@@ -119,8 +119,13 @@ pub unsafe extern "C-unwind" fn amrescan(
         if !keys.is_null() && nkeys > 0 {
             std::ptr::copy(keys, (*scan).keyData, nkeys as usize);
         }
-        let (columns, key_data, count) = (state.filter_columns, (*scan).keyData, (*scan).numberOfKeys as usize);
-        state.filter = PgMemoryContexts::For(state.context).switch_to(|_| ScanFilter::new(columns, key_data, count));
+        let (columns, key_data, count) = (
+            state.filter_columns,
+            (*scan).keyData,
+            (*scan).numberOfKeys as usize,
+        );
+        state.filter = PgMemoryContexts::For(state.context)
+            .switch_to(|_| ScanFilter::new(columns, key_data, count));
     }
     state.started = false;
     state.exact = None;
@@ -152,14 +157,22 @@ pub unsafe extern "C-unwind" fn amrescan(
                 }
                 // A zero query under cosine is equally far from everything (NaN):
                 // any rows answer it, so search with the zero vector, where all tie.
-                state.query = Some(state.spec.prepare_values(&query).unwrap_or_else(|| vec![0.0; query.len()]));
+                state.query = Some(
+                    state
+                        .spec
+                        .prepare_values(&query)
+                        .unwrap_or_else(|| vec![0.0; query.len()]),
+                );
             }
         }
     }
 }
 
 #[pg_guard]
-pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _direction: pg_sys::ScanDirection::Type) -> bool {
+pub unsafe extern "C-unwind" fn amgettuple(
+    scan: pg_sys::IndexScanDesc,
+    _direction: pg_sys::ScanDirection::Type,
+) -> bool {
     // SAFETY: scan is ours.
     if unsafe { (*scan).numberOfOrderBys } == 0 {
         ereport!(
@@ -197,9 +210,11 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
                 None => graph.read_header(next.id),
                 Some(filter) => graph
                     .read_header_and_filter(next.id, &mut state.filter_values)
-                    .filter(|h| h.deleted || filter.matches(&state.filter_values) || {
-                        state.rejected_count += 1;
-                        false
+                    .filter(|h| {
+                        h.deleted || filter.matches(&state.filter_values) || {
+                            state.rejected_count += 1;
+                            false
+                        }
                     }),
             };
             if let Some(header) = header.filter(|h| !h.deleted) {
@@ -223,13 +238,20 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
                     let search = &state.scratch.search;
                     let graph = state.graph.as_ref().expect("a search made the graph");
                     let first = search.returned_count == batch.len();
-                    state.hold_back = if strict && first && !search.is_exhausted() { batch.len() / 2 } else { 0 };
+                    state.hold_back = if strict && first && !search.is_exhausted() {
+                        batch.len() / 2
+                    } else {
+                        0
+                    };
                     state.hand_out_limit = match search.nearest_left() {
                         Some(nearest) if strict && !first => nearest - graph.estimate_slack(),
                         _ => f32::INFINITY,
                     };
                     for c in batch {
-                        state.scratch.rerank.add(c.id, graph.lower_bound(c.id, c.distance));
+                        state
+                            .scratch
+                            .rerank
+                            .add(c.id, graph.lower_bound(c.id, c.distance));
                     }
                 } else {
                     state.batch = batch.into_iter();
@@ -286,7 +308,11 @@ const ENTRY_RETRIES: usize = 10;
 fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Candidate<NodeId>>> {
     let mode = options::ITERATIVE_SCAN.get();
     // Off runs one batch: all of it, as the classic search returns it.
-    let order = if mode == IterativeScan::StrictOrder { Order::Strict } else { Order::Relaxed };
+    let order = if mode == IterativeScan::StrictOrder {
+        Order::Strict
+    } else {
+        Order::Relaxed
+    };
     let ef = options::ef_search();
     if !state.started {
         state.started = true;
@@ -295,9 +321,9 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         if meta.entry.is_none() {
             return None;
         }
-        let graph = state
-            .graph
-            .get_or_insert_with(|| PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false));
+        let graph = state.graph.get_or_insert_with(|| {
+            PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false)
+        });
         graph.set_query(query);
         if let (Some(filter), true) = (state.filter.as_mut(), meta.filter_directory) {
             let limit = cost::exact_filter_limit(ef, meta.element_count as f64);
@@ -312,7 +338,10 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         // was read (or its slot taken by a new element) has been replaced
         // there first, so read it again.
         for _ in 0..ENTRY_RETRIES {
-            if graph.read_header(meta.entry).is_some_and(|h| h.level == meta.entry_level) {
+            if graph
+                .read_header(meta.entry)
+                .is_some_and(|h| h.level == meta.entry_level)
+            {
                 break;
             }
             meta = read_meta(index);
@@ -320,20 +349,41 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
                 return None;
             }
         }
-        let ef = graph.codes().filter(|_| state.coded).map_or(ef, |codes| codes.beam(ef));
+        let ef = graph
+            .codes()
+            .filter(|_| state.coded)
+            .map_or(ef, |codes| codes.beam(ef));
         // Over codes the rerank keeps the order: the walk hands it all it found.
         let order = if state.coded { Order::Relaxed } else { order };
-        let Scratch { descent, search, .. } = &mut state.scratch;
-        search.start_from_top(graph, meta.entry, meta.entry_level as usize, descent, check_for_interrupts);
+        let Scratch {
+            descent, search, ..
+        } = &mut state.scratch;
+        search.start_from_top(
+            graph,
+            meta.entry,
+            meta.entry_level as usize,
+            descent,
+            check_for_interrupts,
+        );
         // The first batch is the classic search: no budget but ef_search.
-        return Some(search.next_batch(graph, 0, ef, order, Budget::UNLIMITED, check_for_interrupts));
+        return Some(search.next_batch(
+            graph,
+            0,
+            ef,
+            order,
+            Budget::UNLIMITED,
+            check_for_interrupts,
+        ));
     }
     let search = &mut state.scratch.search;
     if mode == IterativeScan::Off || search.is_exhausted() || state.exact.is_some() {
         return None;
     }
     let graph = state.graph.as_mut()?;
-    let ef = graph.codes().filter(|_| state.coded).map_or(ef, |codes| codes.beam(ef));
+    let ef = graph
+        .codes()
+        .filter(|_| state.coded)
+        .map_or(ef, |codes| codes.beam(ef));
     let order = if state.coded { Order::Relaxed } else { order };
     let budget = Budget {
         max_visited: options::MAX_SCAN_TUPLES.get() as usize,
@@ -344,7 +394,12 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
 
 /// The elements the filter directory says meet the scan's conditions, with
 /// the entries read; None once more than `limit` do.
-fn passing_elements(index: pg_sys::Relation, meta: &crate::page::Meta, filter: &mut ScanFilter, limit: f64) -> Option<(usize, Vec<NodeId>)> {
+fn passing_elements(
+    index: pg_sys::Relation,
+    meta: &crate::page::Meta,
+    filter: &mut ScanFilter,
+    limit: f64,
+) -> Option<(usize, Vec<NodeId>)> {
     let (mut entries, mut passing) = (0, Vec::new());
     let total = meta.element_count.max(1) as f64;
     let complete = crate::storage::filters::for_each_entry(index, meta, |id, values| {
@@ -374,7 +429,12 @@ fn measure_all(graph: &mut PageGraph, mut nodes: Vec<NodeId>) -> Vec<Candidate<N
     for chunk in nodes.chunks(128) {
         check_for_interrupts();
         graph.measure(chunk, &mut distances);
-        found.extend(chunk.iter().zip(&distances).map(|(&id, &distance)| Candidate { distance, id }));
+        found.extend(
+            chunk
+                .iter()
+                .zip(&distances)
+                .map(|(&id, &distance)| Candidate { distance, id }),
+        );
     }
     found.sort_unstable_by(|a, b| a.distance.total_cmp(&b.distance).then(a.id.cmp(&b.id)));
     found

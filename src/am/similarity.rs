@@ -91,17 +91,48 @@ unsafe fn rewrite_order(query: *mut pg_sys::Query) {
         let sort = PgList::<pg_sys::SortGroupClause>::from_pg(q.sortClause);
         let Some(first) = sort.get_ptr(0) else { return };
         let targets = PgList::<pg_sys::TargetEntry>::from_pg(q.targetList);
-        let Some(target) = targets.iter_ptr().find(|t| (**t).ressortgroupref == (*first).tleSortGroupRef) else { return };
-        let (mut less, mut equal, mut greater, mut hashable) = (pg_sys::InvalidOid, pg_sys::InvalidOid, pg_sys::InvalidOid, false);
-        pg_sys::get_sort_group_operators(pg_sys::FLOAT8OID, true, true, true, &mut less, &mut equal, &mut greater, &mut hashable);
+        let Some(target) = targets
+            .iter_ptr()
+            .find(|t| (**t).ressortgroupref == (*first).tleSortGroupRef)
+        else {
+            return;
+        };
+        let (mut less, mut equal, mut greater, mut hashable) = (
+            pg_sys::InvalidOid,
+            pg_sys::InvalidOid,
+            pg_sys::InvalidOid,
+            false,
+        );
+        pg_sys::get_sort_group_operators(
+            pg_sys::FLOAT8OID,
+            true,
+            true,
+            true,
+            &mut less,
+            &mut equal,
+            &mut greater,
+            &mut hashable,
+        );
         if (*first).sortop != greater {
             return;
         }
-        let Some(distance) = distance_of_similarity((*target).expr.cast()) else { return };
+        let Some(distance) = distance_of_similarity((*target).expr.cast()) else {
+            return;
+        };
 
-        let next_ref = targets.iter_ptr().map(|t| (*t).ressortgroupref).max().unwrap_or(0) + 1;
+        let next_ref = targets
+            .iter_ptr()
+            .map(|t| (*t).ressortgroupref)
+            .max()
+            .unwrap_or(0)
+            + 1;
         let copied = pg_sys::copyObjectImpl(distance.cast()).cast::<pg_sys::Expr>();
-        let hidden = pg_sys::makeTargetEntry(copied, (targets.len() + 1) as pg_sys::AttrNumber, std::ptr::null_mut(), true);
+        let hidden = pg_sys::makeTargetEntry(
+            copied,
+            (targets.len() + 1) as pg_sys::AttrNumber,
+            std::ptr::null_mut(),
+            true,
+        );
         (*hidden).ressortgroupref = next_ref;
         q.targetList = pg_sys::lappend(q.targetList, hidden.cast());
         (*first).tleSortGroupRef = next_ref;
@@ -124,7 +155,11 @@ unsafe fn distance_of_similarity(expr: *mut pg_sys::Node) -> Option<*mut pg_sys:
         match (name.as_str(), a, b) {
             ("-", Some(only), None) => is_distance(only).then_some(only),
             ("-", Some(c), Some(d)) if constant(c).is_some() && is_distance(d) => Some(d),
-            ("*", Some(d), Some(c)) | ("*", Some(c), Some(d)) if constant(c).is_some_and(|v| v < 0.0) && is_distance(d) => Some(d),
+            ("*", Some(d), Some(c)) | ("*", Some(c), Some(d))
+                if constant(c).is_some_and(|v| v < 0.0) && is_distance(d) =>
+            {
+                Some(d)
+            }
             _ => None,
         }
     }
@@ -132,14 +167,20 @@ unsafe fn distance_of_similarity(expr: *mut pg_sys::Node) -> Option<*mut pg_sys:
 
 unsafe fn as_op(node: *mut pg_sys::Node) -> Option<*mut pg_sys::OpExpr> {
     // SAFETY: node is a valid node or null.
-    unsafe { (!node.is_null() && (*node).type_ == pg_sys::NodeTag::T_OpExpr).then_some(node.cast()) }
+    unsafe {
+        (!node.is_null() && (*node).type_ == pg_sys::NodeTag::T_OpExpr).then_some(node.cast())
+    }
 }
 
 fn operator_name(opno: pg_sys::Oid) -> String {
     // SAFETY: a syscache lookup; NULL for an unknown operator.
     unsafe {
         let name = pg_sys::get_opname(opno);
-        if name.is_null() { String::new() } else { CStr::from_ptr(name).to_string_lossy().into_owned() }
+        if name.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(name).to_string_lossy().into_owned()
+        }
     }
 }
 
@@ -149,7 +190,10 @@ unsafe fn is_distance(node: *mut pg_sys::Node) -> bool {
     unsafe {
         as_op(node).is_some_and(|op| {
             (*op).opresulttype == pg_sys::FLOAT8OID
-                && matches!(operator_name((*op).opno).as_str(), "<->" | "<#>" | "<=>" | "<+>" | "<~>" | "<%>")
+                && matches!(
+                    operator_name((*op).opno).as_str(),
+                    "<->" | "<#>" | "<=>" | "<+>" | "<~>" | "<%>"
+                )
         })
     }
 }
@@ -163,11 +207,15 @@ unsafe fn constant(node: *mut pg_sys::Node) -> Option<f64> {
         if node.is_null() {
             return None;
         }
-        let folded = pg_sys::eval_const_expressions(std::ptr::null_mut(), pg_sys::copyObjectImpl(node.cast()).cast());
+        let folded = pg_sys::eval_const_expressions(
+            std::ptr::null_mut(),
+            pg_sys::copyObjectImpl(node.cast()).cast(),
+        );
         if (*folded).type_ != pg_sys::NodeTag::T_Const {
             return None;
         }
         let c = folded.cast::<pg_sys::Const>();
-        ((*c).consttype == pg_sys::FLOAT8OID && !(*c).constisnull).then(|| f64::from_bits((*c).constvalue.value() as u64))
+        ((*c).consttype == pg_sys::FLOAT8OID && !(*c).constisnull)
+            .then(|| f64::from_bits((*c).constvalue.value() as u64))
     }
 }

@@ -8,7 +8,6 @@ use crate::page::{self, ElementHeader, Metric};
 use crate::storage::graph::read_meta;
 use pgrx::prelude::*;
 
-
 #[pg_extern(sql = false)]
 fn quiver_index_stats(
     index_oid: pg_sys::Oid,
@@ -44,8 +43,9 @@ fn quiver_index_stats(
             &meta,
             |id, tuple| match tuple.first() {
                 Some(&page::ELEMENT_KIND) => {
-                    let header = ElementHeader::decode(tuple)
-                        .unwrap_or_else(|e| crate::storage::buffer::corrupted(index, id.block(), id.offset(), e));
+                    let header = ElementHeader::decode(tuple).unwrap_or_else(|e| {
+                        crate::storage::buffer::corrupted(index, id.block(), id.offset(), e)
+                    });
                     if header.deleted || header.heap_tids.is_empty() {
                         deleted += 1;
                         return;
@@ -71,7 +71,9 @@ fn quiver_index_stats(
             |_| {},
         );
         // SAFETY: an open index.
-        let pages = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) } as i64;
+        let pages = unsafe {
+            pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM)
+        } as i64;
         let metric = match meta.metric {
             Metric::L2 => "l2",
             Metric::InnerProduct => "inner product",
@@ -82,7 +84,11 @@ fn quiver_index_stats(
         };
         let codes = match meta.code_bits {
             0 => "off".to_string(),
-            bits => format!("{bits} bit{} per dimension, {} bytes per neighbor", if bits == 1 { "" } else { "s" }, meta.code_bytes),
+            bits => format!(
+                "{bits} bit{} per dimension, {} bytes per neighbor",
+                if bits == 1 { "" } else { "s" },
+                meta.code_bytes
+            ),
         };
         (
             spec.indexed_type.name().to_string(),
@@ -94,7 +100,11 @@ fn quiver_index_stats(
             heap_tuples,
             deleted,
             per_layer,
-            if lists == 0 { 0.0 } else { links as f64 / lists as f64 },
+            if lists == 0 {
+                0.0
+            } else {
+                links as f64 / lists as f64
+            },
             wide,
             codes,
             pages,

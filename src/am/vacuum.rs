@@ -14,7 +14,9 @@ use super::{check_for_interrupts, wait_for_scans, with_insert_lock, IndexSpec, I
 use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::{repair, IdMap, IdSet};
 use crate::page::{self, ElementHeader, NodeId};
-use crate::storage::buffer::{check_page, corrupted, item, item_of_kind, page_kind, Lock, LockedBuffer};
+use crate::storage::buffer::{
+    check_page, corrupted, item, item_of_kind, page_kind, Lock, LockedBuffer,
+};
 use crate::storage::filters;
 use crate::storage::graph::{read_meta, update_meta, PageGraph};
 use crate::storage::port;
@@ -36,7 +38,11 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     callback: pg_sys::IndexBulkDeleteCallback,
     callback_state: *mut std::ffi::c_void,
 ) -> *mut pg_sys::IndexBulkDeleteResult {
-    let stats = if stats.is_null() { unsafe { PgBox::<pg_sys::IndexBulkDeleteResult>::alloc0().into_pg() } } else { stats };
+    let stats = if stats.is_null() {
+        unsafe { PgBox::<pg_sys::IndexBulkDeleteResult>::alloc0().into_pg() }
+    } else {
+        stats
+    };
     let index = unsafe { (*info).index };
     let callback = callback.expect("vacuum passes a callback");
     let mut live = 0.0;
@@ -45,7 +51,9 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
         check_for_interrupts();
         let buffer = LockedBuffer::read(index, block, Lock::Exclusive);
         // SAFETY: pinned and exclusively locked.
-        if unsafe { port::is_new(buffer.page()) || page_kind(buffer.page()) == Some(page::PAGE_KIND_FILTERS) } {
+        if unsafe {
+            port::is_new(buffer.page()) || page_kind(buffer.page()) == Some(page::PAGE_KIND_FILTERS)
+        } {
             continue;
         }
         unsafe { check_page(index, buffer.page(), block, page::PAGE_KIND_GRAPH) };
@@ -54,8 +62,13 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
         let mut changed = false;
         for offset in 1..=unsafe { port::max_offset(page) } {
             // SAFETY: `page` is locked (or GenericXLog's copy of it).
-            let Some(tuple) = (unsafe { item_of_kind(index, page, block, offset, page::ELEMENT_KIND) }) else { continue };
-            let mut header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
+            let Some(tuple) =
+                (unsafe { item_of_kind(index, page, block, offset, page::ELEMENT_KIND) })
+            else {
+                continue;
+            };
+            let mut header =
+                ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
             if header.deleted {
                 continue;
             }
@@ -115,13 +128,20 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
             // crash recorded may be lost, and the space it freed with it.
             pg_sys::RecordPageWithFreeSpace(index, block, pg_sys::PageGetFreeSpace(page));
             for offset in 1..=port::max_offset(page) {
-                let Some(tuple) = item_of_kind(index, page, block, offset, page::ELEMENT_KIND) else { continue };
-                let header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
+                let Some(tuple) = item_of_kind(index, page, block, offset, page::ELEMENT_KIND)
+                else {
+                    continue;
+                };
+                let header = ElementHeader::decode(tuple)
+                    .unwrap_or_else(|e| corrupted(index, block, offset, e));
                 let id = NodeId::new(block, offset);
                 if header.deleted {
                     removed.push((id, header.level as usize));
                     let mut own = vec![header.neighbors];
-                    own.extend(page::element_parts(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e)));
+                    own.extend(
+                        page::element_parts(tuple)
+                            .unwrap_or_else(|e| corrupted(index, block, offset, e)),
+                    );
                     pieces.insert(id, own);
                 } else {
                     live.push((id, header.level as usize));
@@ -167,10 +187,15 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
     lock.borrow_mut().release();
     let new_entry = removal.entry;
     // Ids of freed elements may name new ones by now.
-    let pending: Vec<NodeId> = removed.iter().map(|(id, _)| *id).filter(|id| !freed.borrow().contains(id)).collect();
+    let pending: Vec<NodeId> = removed
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !freed.borrow().contains(id))
+        .collect();
     if !removed.is_empty() || removal.linked_after > 0 {
         // SAFETY: an open index.
-        let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::get_rel_name((*index).rd_id)) }.to_string_lossy();
+        let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::get_rel_name((*index).rd_id)) }
+            .to_string_lossy();
         let message = format!(
             "index \"{name}\": cut {} deleted elements out of the graph: {} nodes reached only through them linked in ({:.1} s), {} lists rebuilt and {} elements freed on the way ({:.1} s), {} nodes relinked after ({:.1} s)",
             removed.len(),
@@ -182,7 +207,11 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
             removal.linked_after,
             removal.relinking.as_secs_f64()
         );
-        pgrx::ereport!(PgLogLevel::from(message_level as isize), PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, message);
+        pgrx::ereport!(
+            PgLogLevel::from(message_level as isize),
+            PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+            message
+        );
     }
     with_insert_lock(index, || {
         update_meta(index, logging, |stored| {
@@ -225,7 +254,10 @@ fn free_elements(
     for id in nodes {
         elements.entry(id.block()).or_default().push(id.offset());
         for piece in &pieces[id] {
-            their_pieces.entry(piece.block()).or_default().push(piece.offset());
+            their_pieces
+                .entry(piece.block())
+                .or_default()
+                .push(piece.offset());
         }
     }
     // Scans that read the old entry point, or a list not yet rebuilt, may
@@ -275,13 +307,20 @@ fn remove_stale_entries(index: pg_sys::Relation, spec: &IndexSpec, logging: Logg
     let mut values = Vec::new();
     filters::remove_entries(index, logging, |id, filter| {
         let current = graph.read_header_and_filter(id, &mut values);
-        current.is_some_and(|h| !h.deleted) && page::same_filter_values(&values, filter) && seen.insert(id)
+        current.is_some_and(|h| !h.deleted)
+            && page::same_filter_values(&values, filter)
+            && seen.insert(id)
     });
 }
 
 /// For an index built with too few nodes to measure (or empty) that has
 /// grown since: sample scans for the planner's cost model, as a build runs.
-fn measure_walk(index: pg_sys::Relation, spec: &IndexSpec, logging: Logging, live: &[(NodeId, usize)]) {
+fn measure_walk(
+    index: pg_sys::Relation,
+    spec: &IndexSpec,
+    logging: Logging,
+    live: &[(NodeId, usize)],
+) {
     if live.len() < cost::MIN_NODES_TO_MEASURE {
         return;
     }
@@ -289,10 +328,17 @@ fn measure_walk(index: pg_sys::Relation, spec: &IndexSpec, logging: Logging, liv
     if meta.entry.is_none() {
         return;
     }
-    let samples: Vec<NodeId> = cost::sample_positions(live.len()).map(|i| live[i].0).collect();
+    let samples: Vec<NodeId> = cost::sample_positions(live.len())
+        .map(|i| live[i].0)
+        .collect();
     let mut graph = PageGraph::new(index, &meta, spec.distance(), logging, true);
-    let Some(walk) = cost::measure_walk_cost(&mut graph, meta.entry, meta.entry_level as usize, &samples, check_for_interrupts)
-    else {
+    let Some(walk) = cost::measure_walk_cost(
+        &mut graph,
+        meta.entry,
+        meta.entry_level as usize,
+        &samples,
+        check_for_interrupts,
+    ) else {
         return;
     };
     drop(graph);

@@ -74,7 +74,11 @@ pub const HANDOUT_MICROSECONDS: f64 = 1.6;
 /// at 784-d (two chunks) when a bitmap scan of 1,200 rows feeds a sort.
 pub fn distance_call_microseconds(dimensions: usize, toast_chunks: usize) -> f64 {
     let call = 0.15 + 0.0007 * dimensions as f64;
-    let detoast = if toast_chunks > 0 { 2.0 + 0.8 * toast_chunks as f64 } else { 0.0 };
+    let detoast = if toast_chunks > 0 {
+        2.0 + 0.8 * toast_chunks as f64
+    } else {
+        0.0
+    };
     call + detoast
 }
 
@@ -122,13 +126,19 @@ impl WalkCost {
     /// MIN_NODES_TO_MEASURE nodes, or by a version that did not measure):
     /// between the easy and the hard data measured (first batch 411 and 936
     /// nodes, 3.0 and 12.9 per row).
-    pub const UNMEASURED: WalkCost = WalkCost { first_batch_visits: 600.0, visits_per_row: 6.0 };
+    pub const UNMEASURED: WalkCost = WalkCost {
+        first_batch_visits: 600.0,
+        visits_per_row: 6.0,
+    };
 
     /// As the meta page keeps it: whole nodes per first batch, thousandths
     /// of a node per row; (0, 0) for none.
     pub fn encode(walk: Option<WalkCost>) -> (u32, u32) {
         match walk {
-            Some(w) => (w.first_batch_visits.round().max(1.0) as u32, (w.visits_per_row * 1000.0).round().max(1.0) as u32),
+            Some(w) => (
+                w.first_batch_visits.round().max(1.0) as u32,
+                (w.visits_per_row * 1000.0).round().max(1.0) as u32,
+            ),
             None => (0, 0),
         }
     }
@@ -166,13 +176,20 @@ pub struct ScanCost {
 
 /// The cost of a scan at `ef_search` on a graph of `nodes` nodes with `m`
 /// neighbors per upper-layer node.
-pub fn scan_cost(walk: WalkCost, dimensions: usize, m: usize, nodes: f64, ef_search: usize) -> ScanCost {
+pub fn scan_cost(
+    walk: WalkCost,
+    dimensions: usize,
+    m: usize,
+    nodes: f64,
+    ef_search: usize,
+) -> ScanCost {
     let visit = visit_microseconds(dimensions);
     let layers = (nodes.max(1.0).ln() / (m.max(2) as f64).ln()).max(1.0);
     // The first batch grows with ef_search less than linearly (measured:
     // 936, 1,981 and 3,537 nodes at 40, 100 and 200 on GloVe; 411, 744 and
     // 1,174 on Fashion-MNIST): about as its 0.75th power.
-    let first_batch = walk.first_batch_visits * (ef_search as f64 / WALK_SAMPLE_EF as f64).powf(0.75);
+    let first_batch =
+        walk.first_batch_visits * (ef_search as f64 / WALK_SAMPLE_EF as f64).powf(0.75);
     let startup_visits = (first_batch + layers * m as f64).min(nodes.max(1.0));
     ScanCost {
         startup_visits,
@@ -195,13 +212,36 @@ pub fn measure_walk_cost<G: GraphMut>(
     let (mut first_visits, mut later_visits, mut later_rows) = (0usize, 0usize, 0usize);
     for &sample in samples {
         graph.set_query_to(sample);
-        search.start_from_top(graph, entry, entry_level, &mut descent, &mut check_interrupts);
+        search.start_from_top(
+            graph,
+            entry,
+            entry_level,
+            &mut descent,
+            &mut check_interrupts,
+        );
         let handed = |s: &IterativeSearch<G::Id>| s.returned_count + s.skipped_count;
-        search.next_batch(graph, 0, WALK_SAMPLE_EF, Order::Strict, Budget::UNLIMITED, &mut check_interrupts);
+        search.next_batch(
+            graph,
+            0,
+            WALK_SAMPLE_EF,
+            Order::Strict,
+            Budget::UNLIMITED,
+            &mut check_interrupts,
+        );
         let (visits, rows) = (search.visited_count, handed(&search));
         first_visits += visits;
         while handed(&search) < WALK_SAMPLE_ROWS {
-            if search.next_batch(graph, 0, WALK_SAMPLE_EF, Order::Strict, Budget::UNLIMITED, &mut check_interrupts).is_empty() {
+            if search
+                .next_batch(
+                    graph,
+                    0,
+                    WALK_SAMPLE_EF,
+                    Order::Strict,
+                    Budget::UNLIMITED,
+                    &mut check_interrupts,
+                )
+                .is_empty()
+            {
                 break;
             }
         }
@@ -212,7 +252,11 @@ pub fn measure_walk_cost<G: GraphMut>(
         first_batch_visits: first_visits as f64 / samples.len() as f64,
         // A graph the first batch covers whole has no later rows: nothing to
         // measure, and nothing left to cost.
-        visits_per_row: if later_rows == 0 { 1.0 } else { later_visits as f64 / later_rows as f64 },
+        visits_per_row: if later_rows == 0 {
+            1.0
+        } else {
+            later_visits as f64 / later_rows as f64
+        },
     })
 }
 
@@ -242,19 +286,34 @@ mod tests {
         // 500 queries, LIMIT 10, each plan's fastest of three runs. GloVe at
         // ef_search 40 and 100: 0.343 and 0.623 ms per query, of which about
         // 0.09 ms is the executor's own.
-        let glove = WalkCost { first_batch_visits: 936.0, visits_per_row: 12.9 };
+        let glove = WalkCost {
+            first_batch_visits: 936.0,
+            visits_per_row: 12.9,
+        };
         for (ef, ms) in [(40, 0.343), (100, 0.623)] {
             let cost = scan_cost(glove, 50, 16, 100_000.0, ef);
             let predicted = cost.startup / 1000.0 + 0.09;
-            assert!((predicted / ms - 1.0).abs() < 0.15, "ef {ef}: {predicted} ms, measured {ms}");
+            assert!(
+                (predicted / ms - 1.0).abs() < 0.15,
+                "ef {ef}: {predicted} ms, measured {ms}"
+            );
         }
         // A 1% filter: GloVe handed out 929 rows in 5.59 ms, Fashion-MNIST
         // 1,029 rows in 4.92 ms.
-        let fmnist = WalkCost { first_batch_visits: 411.0, visits_per_row: 2.97 };
-        for (walk, dimensions, nodes, rows, ms) in [(glove, 50, 1e5, 929.0, 5.59), (fmnist, 784, 6e4, 1029.0, 4.92)] {
+        let fmnist = WalkCost {
+            first_batch_visits: 411.0,
+            visits_per_row: 2.97,
+        };
+        for (walk, dimensions, nodes, rows, ms) in [
+            (glove, 50, 1e5, 929.0, 5.59),
+            (fmnist, 784, 6e4, 1029.0, 4.92),
+        ] {
             let cost = scan_cost(walk, dimensions, 16, nodes, 40);
             let predicted = (cost.startup + rows * cost.per_row) / 1000.0;
-            assert!((predicted / ms - 1.0).abs() < 0.2, "{dimensions}-d: {predicted} ms, measured {ms}");
+            assert!(
+                (predicted / ms - 1.0).abs() < 0.2,
+                "{dimensions}-d: {predicted} ms, measured {ms}"
+            );
         }
         assert!((distance_call_microseconds(50, 0) - 0.186).abs() < 0.02);
         assert!((distance_call_microseconds(784, 2) - 4.3).abs() < 0.4);
@@ -290,20 +349,35 @@ mod tests {
 
     #[test]
     fn walk_cost_round_trips_through_the_meta_page() {
-        let walk = WalkCost { first_batch_visits: 936.4, visits_per_row: 12.9 };
+        let walk = WalkCost {
+            first_batch_visits: 936.4,
+            visits_per_row: 12.9,
+        };
         let (first, milli) = WalkCost::encode(Some(walk));
         assert_eq!((first, milli), (936, 12_900));
-        assert_eq!(WalkCost::decode(first, milli), Some(WalkCost { first_batch_visits: 936.0, visits_per_row: 12.9 }));
+        assert_eq!(
+            WalkCost::decode(first, milli),
+            Some(WalkCost {
+                first_batch_visits: 936.0,
+                visits_per_row: 12.9
+            })
+        );
         assert_eq!(WalkCost::encode(None), (0, 0));
         assert_eq!(WalkCost::decode(0, 0), None);
         assert_eq!(sample_positions(100_000).count(), 50);
-        assert_eq!(sample_positions(7).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
+        assert_eq!(
+            sample_positions(7).collect::<Vec<_>>(),
+            (0..7).collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn walk_cost_is_measured_on_the_graph() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        let params = Params { m: 8, ef_construction: 32 };
+        let params = Params {
+            m: 8,
+            ef_construction: 32,
+        };
         let mut g = MemoryGraph::new(params, 8, crate::kernels::scalar::l2_squared);
         for _ in 0..3000 {
             let p: Vec<f32> = (0..8).map(|_| rng.gen_range(-1.0..1.0)).collect();
@@ -314,8 +388,14 @@ mod tests {
         let walk = measure_walk_cost(&mut g, entry, level, &samples, || {}).unwrap();
         // A first batch of 40 measures more than 40 nodes, and fewer than the
         // graph; each later row costs at least the node itself.
-        assert!(walk.first_batch_visits > 40.0 && walk.first_batch_visits < 3000.0, "{walk:?}");
-        assert!(walk.visits_per_row >= 1.0 && walk.visits_per_row < 2.0 * params.m as f64, "{walk:?}");
+        assert!(
+            walk.first_batch_visits > 40.0 && walk.first_batch_visits < 3000.0,
+            "{walk:?}"
+        );
+        assert!(
+            walk.visits_per_row >= 1.0 && walk.visits_per_row < 2.0 * params.m as f64,
+            "{walk:?}"
+        );
         assert_eq!(measure_walk_cost(&mut g, entry, level, &[], || {}), None);
     }
 }

@@ -104,7 +104,17 @@ pub fn search_passing<G: Graph, V: VisitedSet<G::Id>>(
     mut passes: impl FnMut(G::Id) -> bool,
     scratch: &mut PassingScratch<G::Id, V>,
 ) -> Vec<Candidate<G::Id>> {
-    let PassingScratch { visited, reached_through, candidates, detours, results, neighbors, second, failing, chosen } = scratch;
+    let PassingScratch {
+        visited,
+        reached_through,
+        candidates,
+        detours,
+        results,
+        neighbors,
+        second,
+        failing,
+        chosen,
+    } = scratch;
     visited.clear();
     reached_through.clear();
     candidates.clear();
@@ -127,7 +137,9 @@ pub fn search_passing<G: Graph, V: VisitedSet<G::Id>>(
             Some(Reverse(nearest)) => nearest,
             None if results.len() < ef => {
                 // Nothing that passes in reach: go through a failing node.
-                let Some(Reverse(detour)) = detours.pop() else { break };
+                let Some(Reverse(detour)) = detours.pop() else {
+                    break;
+                };
                 if !reached_through.insert(detour.id) {
                     continue;
                 }
@@ -157,7 +169,12 @@ pub fn search_passing<G: Graph, V: VisitedSet<G::Id>>(
         for (i, &through) in failing.iter().enumerate() {
             if passing >= wanted {
                 // The rest may still lead on, later.
-                detours.extend(failing[i..].iter().map(|&id| Reverse(Candidate { distance: nearest.distance, id })));
+                detours.extend(failing[i..].iter().map(|&id| {
+                    Reverse(Candidate {
+                        distance: nearest.distance,
+                        id,
+                    })
+                }));
                 break;
             }
             if !reached_through.insert(through) {
@@ -172,7 +189,10 @@ pub fn search_passing<G: Graph, V: VisitedSet<G::Id>>(
                         chosen.push(id);
                     }
                 } else {
-                    detours.push(Reverse(Candidate { distance: nearest.distance, id }));
+                    detours.push(Reverse(Candidate {
+                        distance: nearest.distance,
+                        id,
+                    }));
                 }
             }
         }
@@ -182,7 +202,10 @@ pub fn search_passing<G: Graph, V: VisitedSet<G::Id>>(
             chosen.extend(failing.iter().copied().filter(|&id| visited.insert(id)));
         }
         for &id in chosen.iter() {
-            let candidate = Candidate { distance: graph.distance(id), id };
+            let candidate = Candidate {
+                distance: graph.distance(id),
+                id,
+            };
             let furthest = results.peek().map_or(f32::INFINITY, |c| c.distance);
             if results.len() < ef || candidate.distance < furthest {
                 candidates.push(Reverse(candidate));
@@ -208,9 +231,16 @@ mod tests {
     use crate::kernels;
     use rand::{Rng, SeedableRng};
 
-    fn nearest_passing(data: &[Vec<f32>], query: &[f32], k: usize, passes: impl Fn(u32) -> bool) -> Vec<u32> {
-        let mut all: Vec<(f32, u32)> =
-            (0..data.len() as u32).filter(|&i| passes(i)).map(|i| (kernels::scalar::l2_squared(query, &data[i as usize]), i)).collect();
+    fn nearest_passing(
+        data: &[Vec<f32>],
+        query: &[f32],
+        k: usize,
+        passes: impl Fn(u32) -> bool,
+    ) -> Vec<u32> {
+        let mut all: Vec<(f32, u32)> = (0..data.len() as u32)
+            .filter(|&i| passes(i))
+            .map(|i| (kernels::scalar::l2_squared(query, &data[i as usize]), i))
+            .collect();
         all.sort_by(|a, b| a.0.total_cmp(&b.0));
         all.into_iter().take(k).map(|p| p.1).collect()
     }
@@ -219,8 +249,13 @@ mod tests {
     fn finds_the_nearest_passing_nodes_measuring_only_those() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         let dim = 8;
-        let data: Vec<Vec<f32>> = (0..4000).map(|_| (0..dim).map(|_| rng.gen::<f32>()).collect()).collect();
-        let params = Params { m: 16, ef_construction: 64 };
+        let data: Vec<Vec<f32>> = (0..4000)
+            .map(|_| (0..dim).map(|_| rng.gen::<f32>()).collect())
+            .collect();
+        let params = Params {
+            m: 16,
+            ef_construction: 64,
+        };
         let mut graph = MemoryGraph::new(params, dim, kernels::scalar::l2_squared);
         for v in &data {
             graph.insert(v, params.level_for(rng.gen::<f64>()), |_| false, || {});
@@ -234,22 +269,50 @@ mod tests {
             for _ in 0..50 {
                 let query: Vec<f32> = (0..dim).map(|_| rng.gen::<f32>()).collect();
                 graph.set_query(&query);
-                let top = Candidate { distance: Graph::distance(&mut graph, entry), id: entry };
+                let top = Candidate {
+                    distance: Graph::distance(&mut graph, entry),
+                    id: entry,
+                };
                 let start = greedy_descent(&mut graph, top, level, 1, &mut descent, || {});
-                let mut counting = Counting { graph: &mut graph, work: WalkWork::default() };
-                let found = search_passing(&mut counting, &[start], 40, 32, usize::MAX, passes, &mut scratch);
+                let mut counting = Counting {
+                    graph: &mut graph,
+                    work: WalkWork::default(),
+                };
+                let found = search_passing(
+                    &mut counting,
+                    &[start],
+                    40,
+                    32,
+                    usize::MAX,
+                    passes,
+                    &mut scratch,
+                );
                 measured += counting.work.measured;
-                assert!(found.iter().all(|c| passes(c.id)), "only nodes that pass are returned");
+                assert!(
+                    found.iter().all(|c| passes(c.id)),
+                    "only nodes that pass are returned"
+                );
                 assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
                 let truth = nearest_passing(&data, &query, 10, passes);
-                hits += found.iter().take(10).filter(|c| truth.contains(&c.id)).count();
+                hits += found
+                    .iter()
+                    .take(10)
+                    .filter(|c| truth.contains(&c.id))
+                    .count();
             }
             let recall = hits as f64 / 500.0;
             assert!(recall >= least_recall, "1/{modulus} pass: recall {recall}");
-            eprintln!("1/{modulus} pass: recall {recall}, {} measured per query", measured / 50);
+            eprintln!(
+                "1/{modulus} pass: recall {recall}, {} measured per query",
+                measured / 50
+            );
             // Far fewer distances than the nodes the filter would have the
             // unfiltered walk go through (ef * modulus of them at least).
-            assert!(measured / 50 < (40 * modulus as u64), "1/{modulus}: {} measured per query", measured / 50);
+            assert!(
+                measured / 50 < (40 * modulus as u64),
+                "1/{modulus}: {} measured per query",
+                measured / 50
+            );
         }
     }
 }

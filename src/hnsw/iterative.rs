@@ -42,7 +42,10 @@ pub struct Budget {
 }
 
 impl Budget {
-    pub const UNLIMITED: Budget = Budget { max_visited: usize::MAX, max_memory_bytes: usize::MAX };
+    pub const UNLIMITED: Budget = Budget {
+        max_visited: usize::MAX,
+        max_memory_bytes: usize::MAX,
+    };
 }
 
 pub struct IterativeSearch<Id, V = IdSet<Id>> {
@@ -114,7 +117,10 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
         descent: &mut SearchScratch<Id, D>,
         check_interrupts: impl FnMut(),
     ) {
-        let top = Candidate { distance: graph.distance(entry), id: entry };
+        let top = Candidate {
+            distance: graph.distance(entry),
+            id: entry,
+        };
         let nearest = greedy_descent(graph, top, entry_level, 1, descent, check_interrupts);
         self.start(&[nearest, top]);
     }
@@ -133,7 +139,10 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
         let frontier = self.frontier.peek().map(|c| c.0.distance);
         let overflow = self.overflow.peek().map(|c| c.0.distance);
         let window = self.window.iter().map(|c| c.distance).reduce(f32::min);
-        [frontier, overflow, window].into_iter().flatten().reduce(f32::min)
+        [frontier, overflow, window]
+            .into_iter()
+            .flatten()
+            .reduce(f32::min)
     }
 
     /// Whether anything is left to expand or hand out.
@@ -176,13 +185,22 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
     /// SEARCH-LAYER's loop: expands the nearest frontier node until it is
     /// farther than the window's farthest. Returns false if the budget
     /// closed the walk, which then expands nothing more.
-    fn expand<G: Graph<Id = Id>>(&mut self, graph: &mut G, layer: usize, ef: usize, budget: Budget, check_interrupts: &mut impl FnMut()) -> bool {
+    fn expand<G: Graph<Id = Id>>(
+        &mut self,
+        graph: &mut G,
+        layer: usize,
+        ef: usize,
+        budget: Budget,
+        check_interrupts: &mut impl FnMut(),
+    ) -> bool {
         while let Some(&Reverse(nearest)) = self.frontier.peek() {
             let far = self.window.peek().map_or(f32::INFINITY, |c| c.distance);
             if nearest.distance > far && self.window.len() >= ef {
                 break;
             }
-            if self.visited_count >= budget.max_visited || self.memory_bytes() > budget.max_memory_bytes {
+            if self.visited_count >= budget.max_visited
+                || self.memory_bytes() > budget.max_memory_bytes
+            {
                 self.frontier.clear();
                 return false;
             }
@@ -199,7 +217,10 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
             let mut distances = std::mem::take(&mut self.distances);
             graph.distances(&self.fresh, &mut distances);
             for i in 0..self.fresh.len() {
-                let candidate = Candidate { distance: distances[i], id: self.fresh[i] };
+                let candidate = Candidate {
+                    distance: distances[i],
+                    id: self.fresh[i],
+                };
                 self.add(candidate, ef);
             }
             self.distances = distances;
@@ -221,7 +242,8 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
     ) -> Vec<Candidate<Id>> {
         loop {
             self.fill_window(ef);
-            let open = self.expand(graph, layer, ef, budget, &mut check_interrupts) && !self.frontier.is_empty();
+            let open = self.expand(graph, layer, ef, budget, &mut check_interrupts)
+                && !self.frontier.is_empty();
             let mut batch: Vec<Candidate<Id>> = self.window.drain().collect();
             batch.sort_unstable();
             if order == Order::Strict {
@@ -259,9 +281,14 @@ mod tests {
 
     fn graph(count: usize) -> (MemoryGraph, Vec<Vec<f32>>) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(21);
-        let params = Params { m: 8, ef_construction: 32 };
+        let params = Params {
+            m: 8,
+            ef_construction: 32,
+        };
         let mut g = MemoryGraph::new(params, 8, crate::kernels::scalar::l2_squared);
-        let points: Vec<Vec<f32>> = (0..count).map(|_| (0..8).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect();
+        let points: Vec<Vec<f32>> = (0..count)
+            .map(|_| (0..8).map(|_| rng.gen_range(-1.0..1.0)).collect())
+            .collect();
         for p in &points {
             g.insert(p, params.level_for(rng.gen::<f64>()), |_| false, || {});
         }
@@ -271,14 +298,24 @@ mod tests {
     fn layer0_entry(g: &mut MemoryGraph, query: &[f32]) -> Candidate<u32> {
         g.set_query(query);
         let (entry, level) = g.entry().unwrap();
-        let start = Candidate { distance: g.distance(entry), id: entry };
+        let start = Candidate {
+            distance: g.distance(entry),
+            id: entry,
+        };
         let mut scratch: SearchScratch<u32, DenseVisited> = SearchScratch::default();
         greedy_descent(g, start, level, 1, &mut scratch, || {})
     }
 
     /// What an index scan makes of the batches: hands out nodes until `k`
     /// of them pass the executor's filter, or a batch comes back empty.
-    fn scan(g: &mut MemoryGraph, query: &[f32], ef: usize, order: Order, k: usize, filter: impl Fn(u32) -> bool) -> Vec<Candidate<u32>> {
+    fn scan(
+        g: &mut MemoryGraph,
+        query: &[f32],
+        ef: usize,
+        order: Order,
+        k: usize,
+        filter: impl Fn(u32) -> bool,
+    ) -> Vec<Candidate<u32>> {
         g.set_query(query);
         let (entry, level) = g.entry().unwrap();
         let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
@@ -301,7 +338,9 @@ mod tests {
 
     fn held_out_queries(count: usize) -> Vec<Vec<f32>> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-        (0..count).map(|_| (0..8).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect()
+        (0..count)
+            .map(|_| (0..8).map(|_| rng.gen_range(-1.0..1.0)).collect())
+            .collect()
     }
 
     #[test]
@@ -315,9 +354,16 @@ mod tests {
                 for order in [Order::Strict, Order::Relaxed] {
                     for (i, q) in held_out_queries(100).iter().enumerate() {
                         let rows = scan(&mut g, q, ef, order, 10, |id| id % modulo == 7 % modulo);
-                        assert_eq!(rows.len(), 10, "{matching} of rows, ef {ef}, {order:?}, query {i}");
+                        assert_eq!(
+                            rows.len(),
+                            10,
+                            "{matching} of rows, ef {ef}, {order:?}, query {i}"
+                        );
                         if order == Order::Strict {
-                            assert!(rows.windows(2).all(|w| w[0].distance <= w[1].distance), "query {i} out of order");
+                            assert!(
+                                rows.windows(2).all(|w| w[0].distance <= w[1].distance),
+                                "query {i} out of order"
+                            );
                         }
                     }
                 }
@@ -330,11 +376,18 @@ mod tests {
         let (mut g, points) = graph(3000);
         let mut skipped = 0;
         for ef in [1, 10, 40] {
-            for (i, q) in held_out_queries(50).iter().chain(points.iter().step_by(100)).enumerate() {
+            for (i, q) in held_out_queries(50)
+                .iter()
+                .chain(points.iter().step_by(100))
+                .enumerate()
+            {
                 // 6 rows match: ids 7, 507, ..., 2507.
                 let rows = scan(&mut g, q, ef, Order::Strict, 10, |id| id % 500 == 7);
                 skipped += 6 - rows.len();
-                assert!(rows.windows(2).all(|w| w[0].distance <= w[1].distance), "query {i} out of order");
+                assert!(
+                    rows.windows(2).all(|w| w[0].distance <= w[1].distance),
+                    "query {i} out of order"
+                );
             }
         }
         assert_eq!(skipped, 0);
@@ -365,7 +418,10 @@ mod tests {
         let entry = layer0_entry(&mut g, &points[3]);
         // Anchors lead from the entry point to every node, as scans start.
         let (top, _) = g.entry().unwrap();
-        let top = Candidate { distance: g.distance(top), id: top };
+        let top = Candidate {
+            distance: g.distance(top),
+            id: top,
+        };
         let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
         search.start(&[entry, top]);
         let mut seen = std::collections::HashSet::new();
@@ -387,7 +443,10 @@ mod tests {
         let (mut g, points) = graph(200);
         let entry = layer0_entry(&mut g, &points[5]);
         let (top, _) = g.entry().unwrap();
-        let top = Candidate { distance: g.distance(top), id: top };
+        let top = Candidate {
+            distance: g.distance(top),
+            id: top,
+        };
         let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
         search.start(&[entry, top]);
         let batch = search.next_batch(&mut g, 0, 1, Order::Relaxed, Budget::UNLIMITED, || {});
@@ -412,13 +471,23 @@ mod tests {
                 break;
             }
         }
-        assert!(returned.len() >= 150, "strict order returned only {}", returned.len());
+        assert!(
+            returned.len() >= 150,
+            "strict order returned only {}",
+            returned.len()
+        );
         // What it returned is nearly the true 150 nearest: few were skipped.
         let mut all: Vec<Candidate<u32>> = (0..1000u32)
-            .map(|id| Candidate { distance: crate::kernels::scalar::l2_squared(&points[9], g.vector(id)), id })
+            .map(|id| Candidate {
+                distance: crate::kernels::scalar::l2_squared(&points[9], g.vector(id)),
+                id,
+            })
             .collect();
         all.sort_unstable();
-        let found = all[..150].iter().filter(|c| returned.contains(&c.id)).count();
+        let found = all[..150]
+            .iter()
+            .filter(|c| returned.contains(&c.id))
+            .count();
         assert!(found >= 140, "{found} of the 150 nearest");
     }
 
@@ -429,7 +498,10 @@ mod tests {
         for order in [Order::Relaxed, Order::Strict] {
             let mut search: IterativeSearch<u32, DenseVisited> = IterativeSearch::default();
             search.start(&[entry]);
-            let budget = Budget { max_visited: 95, max_memory_bytes: usize::MAX };
+            let budget = Budget {
+                max_visited: 95,
+                max_memory_bytes: usize::MAX,
+            };
             let mut total = 0;
             let mut last = f32::NEG_INFINITY;
             loop {
@@ -444,8 +516,16 @@ mod tests {
                 total += batch.len();
             }
             // One expansion may pass the bound by a neighbor list (2m = 16).
-            assert!((95..95 + 16).contains(&search.visited_count), "{}", search.visited_count);
-            assert_eq!(total + search.skipped_count, search.visited_count, "{order:?}");
+            assert!(
+                (95..95 + 16).contains(&search.visited_count),
+                "{}",
+                search.visited_count
+            );
+            assert_eq!(
+                total + search.skipped_count,
+                search.visited_count,
+                "{order:?}"
+            );
             assert!(search.is_exhausted());
         }
     }

@@ -81,7 +81,11 @@ impl MemoryGraph {
         can_share: impl Fn(u32) -> bool,
         check_interrupts: impl FnMut(),
     ) -> Inserted {
-        assert_eq!(vector.len(), self.dim, "vector length differs from the graph's");
+        assert_eq!(
+            vector.len(),
+            self.dim,
+            "vector length differs from the graph's"
+        );
         self.query.clear();
         self.query.extend_from_slice(vector);
         let params = self.params;
@@ -89,17 +93,35 @@ impl MemoryGraph {
         let mut per_layer = match self.entry {
             None => Vec::new(),
             Some((entry, entry_level)) => {
-                let entry = Candidate { distance: self.distance(entry), id: entry };
+                let entry = Candidate {
+                    distance: self.distance(entry),
+                    id: entry,
+                };
                 let mut scratch = std::mem::take(&mut self.scratch);
-                let found = find_neighbors(self, &params, entry, entry_level, level, &mut scratch, check_interrupts);
+                let found = find_neighbors(
+                    self,
+                    &params,
+                    entry,
+                    entry_level,
+                    level,
+                    &mut scratch,
+                    check_interrupts,
+                );
                 self.scratch = scratch;
                 old_entry = (level > entry_level).then_some(entry);
                 found
             }
         };
         // Any equal vector among the neighbors may take it: the nearest alone may be full.
-        let equal = per_layer.first().into_iter().flatten().take_while(|c| c.distance == 0.0);
-        if let Some(equal) = equal.into_iter().find(|c| self.vector(c.id) == vector && can_share(c.id)) {
+        let equal = per_layer
+            .first()
+            .into_iter()
+            .flatten()
+            .take_while(|c| c.distance == 0.0);
+        if let Some(equal) = equal
+            .into_iter()
+            .find(|c| self.vector(c.id) == vector && can_share(c.id))
+        {
             return Inserted::Duplicate(equal.id);
         }
 
@@ -111,13 +133,21 @@ impl MemoryGraph {
         self.neighbors.push(vec![Vec::new(); level + 1]);
         self.verdicts.push(vec![Vec::new(); level + 1]);
         // The nearest neighbor anchors it, as on pages (see `link_back`).
-        self.anchors.push(per_layer.first().and_then(|layer0| layer0.first()).map_or(NO_ANCHOR, |c| c.id));
+        self.anchors.push(
+            per_layer
+                .first()
+                .and_then(|layer0| layer0.first())
+                .map_or(NO_ANCHOR, |c| c.id),
+        );
         self.memory_bytes += self.dim * 4 + 28 + (level + 1) * 48 + (level + 2) * params.m * 9;
         for (layer, chosen) in per_layer.iter().enumerate() {
             self.neighbors[id as usize][layer] = chosen.clone();
         }
         link_new_node(self, &params, id, &per_layer, old_entry);
-        if self.entry.is_none_or(|(_, entry_level)| level > entry_level) {
+        if self
+            .entry
+            .is_none_or(|(_, entry_level)| level > entry_level)
+        {
             self.entry = Some((id, level));
         }
         Inserted::New(id)
@@ -132,8 +162,9 @@ impl MemoryGraph {
     /// stay stored, but no remaining node links to them.
     pub fn remove(&mut self, removed: &IdSet<u32>) {
         let Some(entry) = self.entry else { return };
-        let (gone, live): (Vec<(u32, usize)>, Vec<(u32, usize)>) =
-            (0..self.len() as u32).map(|id| (id, self.level(id))).partition(|(id, _)| removed.contains(id));
+        let (gone, live): (Vec<(u32, usize)>, Vec<(u32, usize)>) = (0..self.len() as u32)
+            .map(|id| (id, self.level(id)))
+            .partition(|(id, _)| removed.contains(id));
         let params = self.params;
         let removing = super::repair::Removing {
             removed: &gone,
@@ -155,11 +186,16 @@ impl MemoryGraph {
 
     /// The `ef` nearest stored nodes to `query`, nearest first.
     pub fn search(&mut self, query: &[f32], ef: usize) -> Vec<Candidate<u32>> {
-        let Some((entry, entry_level)) = self.entry else { return Vec::new() };
+        let Some((entry, entry_level)) = self.entry else {
+            return Vec::new();
+        };
         self.query.clear();
         self.query.extend_from_slice(query);
         let mut scratch = std::mem::take(&mut self.scratch);
-        let start = Candidate { distance: self.distance(entry), id: entry };
+        let start = Candidate {
+            distance: self.distance(entry),
+            id: entry,
+        };
         let nearest = greedy_descent(self, start, entry_level, 1, &mut scratch, || {});
         let found = search_layer(self, &[nearest], ef, 0, &mut scratch, || {});
         self.scratch = scratch;
@@ -181,11 +217,24 @@ pub trait BuiltGraph {
 }
 
 /// Links nodes no search can reach back into the graph (see `repair`).
-pub fn reconnect_unreachable_nodes<G: GraphMut<Id = u32> + BuiltGraph>(graph: &mut G, check_interrupts: impl FnMut()) -> usize {
-    let Some((entry, entry_level)) = graph.entry() else { return 0 };
+pub fn reconnect_unreachable_nodes<G: GraphMut<Id = u32> + BuiltGraph>(
+    graph: &mut G,
+    check_interrupts: impl FnMut(),
+) -> usize {
+    let Some((entry, entry_level)) = graph.entry() else {
+        return 0;
+    };
     let nodes: Vec<u32> = (0..graph.len() as u32).collect();
     let params = graph.params();
-    super::repair::reconnect_unreachable(graph, &params, entry, entry_level, &nodes, check_interrupts, |change| change())
+    super::repair::reconnect_unreachable(
+        graph,
+        &params,
+        entry,
+        entry_level,
+        &nodes,
+        check_interrupts,
+        |change| change(),
+    )
 }
 
 impl BuiltGraph for MemoryGraph {
@@ -243,12 +292,18 @@ impl GraphMut for MemoryGraph {
     fn set_query_to(&mut self, node: u32) {
         let start = node as usize * self.dim;
         self.query.clear();
-        self.query.extend_from_slice(&self.vectors[start..start + self.dim]);
+        self.query
+            .extend_from_slice(&self.vectors[start..start + self.dim]);
     }
 
     fn set_neighbors(&mut self, node: u32, layer: usize, neighbors: &[u32]) {
-        let with_distances: Vec<Candidate<u32>> =
-            neighbors.iter().map(|&id| Candidate { distance: self.distance_between(node, id), id }).collect();
+        let with_distances: Vec<Candidate<u32>> = neighbors
+            .iter()
+            .map(|&id| Candidate {
+                distance: self.distance_between(node, id),
+                id,
+            })
+            .collect();
         self.neighbors[node as usize][layer] = with_distances;
         self.verdicts[node as usize][layer].clear();
     }
@@ -258,7 +313,12 @@ impl GraphMut for MemoryGraph {
         out.extend_from_slice(&self.neighbors[node as usize][layer]);
     }
 
-    fn set_neighbors_with_distances(&mut self, node: u32, layer: usize, neighbors: &[Candidate<u32>]) {
+    fn set_neighbors_with_distances(
+        &mut self,
+        node: u32,
+        layer: usize,
+        neighbors: &[Candidate<u32>],
+    ) {
         let list = &mut self.neighbors[node as usize][layer];
         list.clear();
         list.extend_from_slice(neighbors);

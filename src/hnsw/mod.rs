@@ -76,7 +76,9 @@ impl<Id: Ord> PartialOrd for Candidate<Id> {
 
 impl<Id: Ord> Ord for Candidate<Id> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.distance.total_cmp(&other.distance).then_with(|| other.id.cmp(&self.id))
+        self.distance
+            .total_cmp(&other.distance)
+            .then_with(|| other.id.cmp(&self.id))
     }
 }
 
@@ -121,7 +123,12 @@ pub trait GraphMut: Graph {
 
     /// The neighbors of `node` on `layer` with their distances to it. Stores
     /// that keep those distances override this to skip computing them.
-    fn neighbors_with_distances(&mut self, node: Self::Id, layer: usize, out: &mut Vec<Candidate<Self::Id>>) {
+    fn neighbors_with_distances(
+        &mut self,
+        node: Self::Id,
+        layer: usize,
+        out: &mut Vec<Candidate<Self::Id>>,
+    ) {
         let mut ids = Vec::new();
         self.neighbors(node, layer, &mut ids);
         out.clear();
@@ -132,7 +139,12 @@ pub trait GraphMut: Graph {
     }
 
     /// Like `set_neighbors`, for stores that keep the distances.
-    fn set_neighbors_with_distances(&mut self, node: Self::Id, layer: usize, neighbors: &[Candidate<Self::Id>]) {
+    fn set_neighbors_with_distances(
+        &mut self,
+        node: Self::Id,
+        layer: usize,
+        neighbors: &[Candidate<Self::Id>],
+    ) {
         let ids: Vec<Self::Id> = neighbors.iter().map(|c| c.id).collect();
         self.set_neighbors(node, layer, &ids);
     }
@@ -205,13 +217,29 @@ impl<G: GraphMut> GraphMut for &mut G {
     fn set_neighbors(&mut self, node: G::Id, layer: usize, neighbors: &[G::Id]) {
         (**self).set_neighbors(node, layer, neighbors)
     }
-    fn neighbors_with_distances(&mut self, node: G::Id, layer: usize, out: &mut Vec<Candidate<G::Id>>) {
+    fn neighbors_with_distances(
+        &mut self,
+        node: G::Id,
+        layer: usize,
+        out: &mut Vec<Candidate<G::Id>>,
+    ) {
         (**self).neighbors_with_distances(node, layer, out)
     }
-    fn set_neighbors_with_distances(&mut self, node: G::Id, layer: usize, neighbors: &[Candidate<G::Id>]) {
+    fn set_neighbors_with_distances(
+        &mut self,
+        node: G::Id,
+        layer: usize,
+        neighbors: &[Candidate<G::Id>],
+    ) {
         (**self).set_neighbors_with_distances(node, layer, neighbors)
     }
-    fn replace_neighbors(&mut self, node: G::Id, layer: usize, expected: &[Candidate<G::Id>], neighbors: &[Candidate<G::Id>]) -> bool {
+    fn replace_neighbors(
+        &mut self,
+        node: G::Id,
+        layer: usize,
+        expected: &[Candidate<G::Id>],
+        neighbors: &[Candidate<G::Id>],
+    ) -> bool {
         (**self).replace_neighbors(node, layer, expected, neighbors)
     }
     fn neighbor_verdicts(&mut self, node: G::Id, layer: usize, out: &mut Vec<bool>) {
@@ -342,7 +370,14 @@ pub fn search_layer<G: Graph, V: VisitedSet<G::Id>>(
     scratch: &mut SearchScratch<G::Id, V>,
     mut check_interrupts: impl FnMut(),
 ) -> Vec<Candidate<G::Id>> {
-    let SearchScratch { visited, candidates, results, neighbors, fresh, distances } = scratch;
+    let SearchScratch {
+        visited,
+        candidates,
+        results,
+        neighbors,
+        fresh,
+        distances,
+    } = scratch;
     visited.clear();
     candidates.clear();
     results.clear();
@@ -440,7 +475,9 @@ pub fn select_neighbors_with<G: GraphMut>(
             break;
         }
         let mut diverse_from = |taken: &[Candidate<G::Id>]| {
-            taken.iter().all(|chosen| graph.distance_between(candidate.id, chosen.id) > candidate.distance)
+            taken
+                .iter()
+                .all(|chosen| graph.distance_between(candidate.id, chosen.id) > candidate.distance)
         };
         let before = verdicts.get(i).copied().flatten();
         let diverse = match before {
@@ -465,7 +502,10 @@ pub fn select_neighbors_with<G: GraphMut>(
     pruned.truncate(max - selected.len());
     let mut merged = Vec::with_capacity(selected.len() + pruned.len());
     let mut taken = Vec::with_capacity(selected.len() + pruned.len());
-    let (mut a, mut b) = (selected.into_iter().peekable(), pruned.into_iter().peekable());
+    let (mut a, mut b) = (
+        selected.into_iter().peekable(),
+        pruned.into_iter().peekable(),
+    );
     loop {
         let from_selected = match (a.peek(), b.peek()) {
             (Some(x), Some(y)) => x <= y,
@@ -491,12 +531,30 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
     scratch: &mut SearchScratch<G::Id, V>,
     mut check_interrupts: impl FnMut(),
 ) -> Vec<Vec<Candidate<G::Id>>> {
-    let mut entries = vec![greedy_descent(graph, entry, entry_level, level + 1, scratch, &mut check_interrupts)];
+    let mut entries = vec![greedy_descent(
+        graph,
+        entry,
+        entry_level,
+        level + 1,
+        scratch,
+        &mut check_interrupts,
+    )];
     let mut per_layer = vec![Vec::new(); level.min(entry_level) + 1];
     for layer in (0..=level.min(entry_level)).rev() {
-        let found = search_layer(graph, &entries, params.ef_construction, layer, scratch, &mut check_interrupts);
+        let found = search_layer(
+            graph,
+            &entries,
+            params.ef_construction,
+            layer,
+            scratch,
+            &mut check_interrupts,
+        );
         per_layer[layer] = if found.iter().any(|c| graph.is_deleted(c.id)) {
-            let live: Vec<Candidate<G::Id>> = found.iter().copied().filter(|c| !graph.is_deleted(c.id)).collect();
+            let live: Vec<Candidate<G::Id>> = found
+                .iter()
+                .copied()
+                .filter(|c| !graph.is_deleted(c.id))
+                .collect();
             select_neighbors(graph, &live, params.max_neighbors(layer))
         } else {
             select_neighbors(graph, &found, params.max_neighbors(layer))
@@ -516,7 +574,14 @@ pub fn find_neighbors<G: GraphMut, V: VisitedSet<G::Id>>(
 /// one node whose list keeps it whatever the pruning says. Anchors link every
 /// node to the entry point (see `link_back`, `include_old_entry` and
 /// `repair::restore_anchors`), so pruning never makes a node unreachable.
-pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, new: G::Id, distance: f32) -> bool {
+pub fn add_link<G: GraphMut>(
+    graph: &mut G,
+    params: &Params,
+    node: G::Id,
+    layer: usize,
+    new: G::Id,
+    distance: f32,
+) -> bool {
     let (mut old, mut candidates, mut verdicts) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         graph.neighbors_with_distances(node, layer, &mut old);
@@ -525,9 +590,15 @@ pub fn add_link<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer:
         }
         graph.neighbor_verdicts(node, layer, &mut verdicts);
         candidates.clone_from(&old);
-        let Some((kept, kept_verdicts)) =
-            add_to_list(graph, params, node, layer, &mut candidates, &verdicts, Candidate { distance, id: new })
-        else {
+        let Some((kept, kept_verdicts)) = add_to_list(
+            graph,
+            params,
+            node,
+            layer,
+            &mut candidates,
+            &verdicts,
+            Candidate { distance, id: new },
+        ) else {
             return false;
         };
         if graph.replace_neighbors(node, layer, &old, &kept) {
@@ -608,7 +679,9 @@ pub(crate) fn keep_anchored<G: GraphMut>(
     let mut result = Kept::AsChosen;
     for protected in dropped_protected {
         if kept.len() >= max {
-            let Some(victim) = kept.iter().rposition(|k| graph.anchor(k.id) != Some(node)) else { return Kept::NoRoom };
+            let Some(victim) = kept.iter().rposition(|k| graph.anchor(k.id) != Some(node)) else {
+                return Kept::NoRoom;
+            };
             kept.remove(victim);
         }
         insert_sorted(kept, protected);
@@ -624,13 +697,27 @@ pub(crate) fn keep_anchored<G: GraphMut>(
 /// is set before the link is (re)made, so that concurrent pruning already
 /// keeps it. When every chosen list is full of nodes it anchors, the nearest
 /// hands its furthest to `node`, which anchors it, and takes `node` instead.
-pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer: usize, chosen: &[Candidate<G::Id>]) {
-    let kept: Vec<bool> = chosen.iter().map(|c| add_link(graph, params, c.id, layer, node, c.distance)).collect();
-    if layer != 0 || chosen.is_empty() || graph.anchor(node).is_some_and(|a| lists(graph, a, node)) {
+pub fn link_back<G: GraphMut>(
+    graph: &mut G,
+    params: &Params,
+    node: G::Id,
+    layer: usize,
+    chosen: &[Candidate<G::Id>],
+) {
+    let kept: Vec<bool> = chosen
+        .iter()
+        .map(|c| add_link(graph, params, c.id, layer, node, c.distance))
+        .collect();
+    if layer != 0 || chosen.is_empty() || graph.anchor(node).is_some_and(|a| lists(graph, a, node))
+    {
         return;
     }
     // Those that kept it first: their lists need not change.
-    let by_kept = chosen.iter().zip(&kept).filter(|(_, &k)| k).chain(chosen.iter().zip(&kept).filter(|(_, &k)| !k));
+    let by_kept = chosen
+        .iter()
+        .zip(&kept)
+        .filter(|(_, &k)| k)
+        .chain(chosen.iter().zip(&kept).filter(|(_, &k)| !k));
     for (c, _) in by_kept {
         graph.set_anchor(node, Some(c.id));
         if add_link(graph, params, c.id, 0, node, c.distance) {
@@ -642,7 +729,9 @@ pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer
     graph.neighbors_with_distances(nearest.id, 0, &mut list);
     // Not a deleted one: VACUUM may be cutting those out, and `node` is
     // new to it, so a link from `node` would outlive the element.
-    let Some(&handed) = list.iter().rev().find(|c| !graph.is_deleted(c.id)) else { return };
+    let Some(&handed) = list.iter().rev().find(|c| !graph.is_deleted(c.id)) else {
+        return;
+    };
     // `handed` joins `node`'s list (which other inserts may be adding to).
     let mut own = Vec::new();
     loop {
@@ -652,11 +741,22 @@ pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer
         }
         let mut changed = own.clone();
         if changed.len() >= params.max_neighbors(0) {
-            let Some(victim) = changed.iter().rposition(|e| graph.anchor(e.id) != Some(node)) else { return };
+            let Some(victim) = changed
+                .iter()
+                .rposition(|e| graph.anchor(e.id) != Some(node))
+            else {
+                return;
+            };
             changed.remove(victim);
         }
         let distance = graph.distance_between(node, handed.id);
-        insert_sorted(&mut changed, Candidate { distance, id: handed.id });
+        insert_sorted(
+            &mut changed,
+            Candidate {
+                distance,
+                id: handed.id,
+            },
+        );
         if graph.replace_neighbors(node, 0, &own, &changed) {
             break;
         }
@@ -670,7 +770,11 @@ pub fn link_back<G: GraphMut>(graph: &mut G, params: &Params, node: G::Id, layer
 /// For a new node that becomes the entry point: its layer-0 list must hold
 /// the old entry, which it then anchors, so that anchors still lead from the
 /// entry point to every node. `layer0` is the list `find_neighbors` chose.
-pub fn include_old_entry<Id: Copy + Ord>(layer0: &mut Vec<Candidate<Id>>, params: &Params, old_entry: Candidate<Id>) {
+pub fn include_old_entry<Id: Copy + Ord>(
+    layer0: &mut Vec<Candidate<Id>>,
+    params: &Params,
+    old_entry: Candidate<Id>,
+) {
     if layer0.iter().any(|c| c.id == old_entry.id) {
         return;
     }
@@ -730,6 +834,10 @@ mod hasher_tests {
             }
         }
         // 8192 ids into 4096 buckets: a good hash fills most of them.
-        assert!(buckets.len() > 3000, "{} of 4096 low-bit buckets used", buckets.len());
+        assert!(
+            buckets.len() > 3000,
+            "{} of 4096 low-bit buckets used",
+            buckets.len()
+        );
     }
 }

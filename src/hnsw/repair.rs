@@ -7,8 +7,17 @@ use super::*;
 
 /// Marks in `reached` every node reachable from `start` over layer-0 links
 /// (layer 0 holds every node, and every search ends there).
-pub fn mark_reachable<G: Graph>(graph: &mut G, start: &[G::Id], reached: &mut IdSet<G::Id>, mut check_interrupts: impl FnMut()) {
-    let mut stack: Vec<G::Id> = start.iter().copied().filter(|&id| reached.insert(id)).collect();
+pub fn mark_reachable<G: Graph>(
+    graph: &mut G,
+    start: &[G::Id],
+    reached: &mut IdSet<G::Id>,
+    mut check_interrupts: impl FnMut(),
+) {
+    let mut stack: Vec<G::Id> = start
+        .iter()
+        .copied()
+        .filter(|&id| reached.insert(id))
+        .collect();
     let mut neighbors = Vec::new();
     while let Some(node) = stack.pop() {
         check_interrupts();
@@ -35,9 +44,15 @@ pub fn reconnect_unreachable<G: GraphMut>(
     check_interrupts: impl FnMut(),
     exclusive: impl FnMut(&mut dyn FnMut()),
 ) -> usize {
-    relink_unreachable(graph, params, (entry, entry_level), nodes, check_interrupts, exclusive, |graph, orphan, targets| {
-        link_back(graph, params, orphan, 0, targets)
-    })
+    relink_unreachable(
+        graph,
+        params,
+        (entry, entry_level),
+        nodes,
+        check_interrupts,
+        exclusive,
+        |graph, orphan, targets| link_back(graph, params, orphan, 0, targets),
+    )
 }
 
 /// `reconnect_unreachable`, with `link` making the links: it links the
@@ -55,7 +70,11 @@ fn relink_unreachable<G: GraphMut>(
     let mut relinked = 0;
     for round in 0..=ROUNDS {
         let mut reached = restore_anchors(graph, entry.0, &mut check_interrupts, &mut exclusive);
-        let orphans: Vec<G::Id> = nodes.iter().copied().filter(|id| !reached.contains(id)).collect();
+        let orphans: Vec<G::Id> = nodes
+            .iter()
+            .copied()
+            .filter(|id| !reached.contains(id))
+            .collect();
         if orphans.is_empty() || round == ROUNDS {
             break;
         }
@@ -66,8 +85,19 @@ fn relink_unreachable<G: GraphMut>(
             let mut linked = false;
             exclusive(&mut || {
                 graph.set_query_to(orphan);
-                let start = Candidate { distance: graph.distance(entry.0), id: entry.0 };
-                let chosen = find_neighbors(&mut *graph, params, start, entry.1, 0, &mut scratch, &mut check_interrupts);
+                let start = Candidate {
+                    distance: graph.distance(entry.0),
+                    id: entry.0,
+                };
+                let chosen = find_neighbors(
+                    &mut *graph,
+                    params,
+                    start,
+                    entry.1,
+                    0,
+                    &mut scratch,
+                    &mut check_interrupts,
+                );
                 let targets: Vec<Candidate<G::Id>> = chosen[0]
                     .iter()
                     .copied()
@@ -102,7 +132,8 @@ pub fn restore_anchors<G: GraphMut>(
     mut exclusive: impl FnMut(&mut dyn FnMut()),
 ) -> IdSet<G::Id> {
     let mut anchors: IdMap<G::Id, Option<G::Id>> = IdMap::default();
-    let mut anchor_of = |graph: &mut G, id: G::Id| *anchors.entry(id).or_insert_with(|| graph.anchor(id));
+    let mut anchor_of =
+        |graph: &mut G, id: G::Id| *anchors.entry(id).or_insert_with(|| graph.anchor(id));
     let mut reached: IdSet<G::Id> = [entry].into_iter().collect();
     let mut order = vec![entry];
     let mut list = Vec::new();
@@ -184,13 +215,21 @@ impl<G: GraphMut> GraphMut for WithoutRemoved<G> {
         self.graph.set_neighbors(node, layer, neighbors)
     }
 
-    fn set_neighbors_with_distances(&mut self, node: G::Id, layer: usize, neighbors: &[Candidate<G::Id>]) {
-        self.graph.set_neighbors_with_distances(node, layer, neighbors)
+    fn set_neighbors_with_distances(
+        &mut self,
+        node: G::Id,
+        layer: usize,
+        neighbors: &[Candidate<G::Id>],
+    ) {
+        self.graph
+            .set_neighbors_with_distances(node, layer, neighbors)
     }
 
     /// A removed anchor is none.
     fn anchor(&mut self, node: G::Id) -> Option<G::Id> {
-        self.graph.anchor(node).filter(|a| !self.removed.contains(a))
+        self.graph
+            .anchor(node)
+            .filter(|a| !self.removed.contains(a))
     }
 
     fn set_anchor(&mut self, node: G::Id, anchor: Option<G::Id>) {
@@ -272,15 +311,27 @@ pub fn remove_nodes<G: GraphMut>(
             }
         });
     }
-    let mut view = WithoutRemoved { graph, removed, hide_links: true };
+    let mut view = WithoutRemoved {
+        graph,
+        removed,
+        hide_links: true,
+    };
     let nodes: Vec<G::Id> = live.iter().map(|(id, _)| *id).collect();
     // Links to the orphans are made in the full lists: dropping a removed
     // node from one could cut the way to another orphan.
-    done.linked_before = relink_unreachable(&mut view, params, root, &nodes, &mut *check_interrupts, &mut *exclusive, |view, orphan, targets| {
-        view.hide_links = false;
-        link_back(&mut *view, params, orphan, 0, targets);
-        view.hide_links = true;
-    });
+    done.linked_before = relink_unreachable(
+        &mut view,
+        params,
+        root,
+        &nodes,
+        &mut *check_interrupts,
+        &mut *exclusive,
+        |view, orphan, targets| {
+            view.hide_links = false;
+            link_back(&mut *view, params, orphan, 0, targets);
+            view.hide_links = true;
+        },
+    );
     done.anchoring = started.elapsed();
 
     // No remaining node needs a removed one to be reached now. Removed nodes
@@ -305,8 +356,11 @@ pub fn remove_nodes<G: GraphMut>(
     let free_batch = (removing.removed.len() / 16).max(64);
     let mut freed = 0;
     let mut free_up_to = |view: &mut WithoutRemoved<G>, rank: usize, at_least: usize| {
-        let batch: Vec<G::Id> =
-            order.by_rank[freed..rank].iter().copied().filter(|&id| id != root.0 && id != entry.0).collect();
+        let batch: Vec<G::Id> = order.by_rank[freed..rank]
+            .iter()
+            .copied()
+            .filter(|&id| id != root.0 && id != entry.0)
+            .collect();
         if rank - freed < at_least || batch.is_empty() {
             return;
         }
@@ -328,7 +382,15 @@ pub fn remove_nodes<G: GraphMut>(
         exclusive(&mut || {
             // Lists gain no removed nodes, but may have lost them since.
             if touches_removed(&mut view, node, level, &mut list) {
-                rebuild_lists(&mut view, params, node, level, new_entry, &mut scratch, &mut *check_interrupts);
+                rebuild_lists(
+                    &mut view,
+                    params,
+                    node,
+                    level,
+                    new_entry,
+                    &mut scratch,
+                    &mut *check_interrupts,
+                );
                 done.rebuilt += 1;
             }
         });
@@ -338,13 +400,26 @@ pub fn remove_nodes<G: GraphMut>(
     // What inserts meanwhile, or a move of the entry point that found no
     // room (the caller moves it then), left unreachable.
     let entry = if root == entry { new_entry } else { root };
-    done.linked_after = reconnect_unreachable(&mut view, params, entry.0, entry.1, &nodes, check_interrupts, exclusive);
+    done.linked_after = reconnect_unreachable(
+        &mut view,
+        params,
+        entry.0,
+        entry.1,
+        &nodes,
+        check_interrupts,
+        exclusive,
+    );
     done.relinking = started.elapsed() - done.anchoring - done.cutting;
     done.entry = Some(entry);
     done
 }
 
-fn touches_removed<G: Graph>(view: &mut WithoutRemoved<G>, node: G::Id, level: usize, list: &mut Vec<G::Id>) -> bool {
+fn touches_removed<G: Graph>(
+    view: &mut WithoutRemoved<G>,
+    node: G::Id,
+    level: usize,
+    list: &mut Vec<G::Id>,
+) -> bool {
     (0..=level).any(|layer| {
         view.graph.neighbors(node, layer, list);
         list.iter().any(|id| view.removed.contains(id))
@@ -369,7 +444,10 @@ fn cutting_order<G: Graph>(
 ) -> CuttingOrder<G::Id> {
     if removed.is_empty() {
         // Nothing to rebuild: no need to read every list.
-        return CuttingOrder { by_rank: Vec::new(), to_rebuild: Vec::new() };
+        return CuttingOrder {
+            by_rank: Vec::new(),
+            to_rebuild: Vec::new(),
+        };
     }
     let mut linked_to: IdSet<G::Id> = IdSet::default();
     // Each remaining node that links to removed ones, with the lowest id of those.
@@ -394,12 +472,21 @@ fn cutting_order<G: Graph>(
     // in another order and recall after it fell by 0.005 on average (the
     // tenth-removed unit test, eight seeds).
     by_rank.sort_unstable_by_key(|id| (linked_to.contains(id), *id));
-    let rank_of: IdMap<G::Id, usize> = by_rank.iter().enumerate().map(|(rank, &id)| (id, rank)).collect();
+    let rank_of: IdMap<G::Id, usize> = by_rank
+        .iter()
+        .enumerate()
+        .map(|(rank, &id)| (id, rank))
+        .collect();
     // Among the removed nodes linked to, rank follows id.
-    let mut to_rebuild: Vec<(G::Id, usize, usize)> =
-        touching.into_iter().map(|(node, level, lowest)| (node, level, rank_of[&lowest])).collect();
+    let mut to_rebuild: Vec<(G::Id, usize, usize)> = touching
+        .into_iter()
+        .map(|(node, level, lowest)| (node, level, rank_of[&lowest]))
+        .collect();
     to_rebuild.sort_by_key(|&(_, _, rank)| rank);
-    CuttingOrder { by_rank, to_rebuild }
+    CuttingOrder {
+        by_rank,
+        to_rebuild,
+    }
 }
 
 /// What `remove_nodes` did, for VACUUM's report.
@@ -446,8 +533,19 @@ fn rebuild_lists<G: GraphMut>(
     check_interrupts: &mut impl FnMut(),
 ) {
     view.set_query_to(node);
-    let start = Candidate { distance: view.distance(entry.0), id: entry.0 };
-    let found = find_neighbors(&mut *view, params, start, entry.1, level, scratch, check_interrupts);
+    let start = Candidate {
+        distance: view.distance(entry.0),
+        id: entry.0,
+    };
+    let found = find_neighbors(
+        &mut *view,
+        params,
+        start,
+        entry.1,
+        level,
+        scratch,
+        check_interrupts,
+    );
     let mut merged = Vec::new();
     let (mut old, mut beyond) = (Vec::new(), Vec::new());
     for layer in 0..=level {
@@ -477,7 +575,13 @@ fn rebuild_lists<G: GraphMut>(
         if layer == 0 {
             // Every other list may change before this change is followed
             // by the next: the nodes this one anchors stay.
-            keep_anchored(&mut *view, node, &merged, &mut chosen, params.max_neighbors(0));
+            keep_anchored(
+                &mut *view,
+                node,
+                &merged,
+                &mut chosen,
+                params.max_neighbors(0),
+            );
         }
         view.set_neighbors_with_distances(node, layer, &chosen);
         // Links back, as an insert adds them: the removed nodes took

@@ -27,7 +27,9 @@ impl<Id: Ord> PartialOrd for Bounded<Id> {
 }
 impl<Id: Ord> Ord for Bounded<Id> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.bound.total_cmp(&other.bound).then_with(|| self.id.cmp(&other.id))
+        self.bound
+            .total_cmp(&other.bound)
+            .then_with(|| self.id.cmp(&other.id))
     }
 }
 
@@ -84,7 +86,11 @@ impl<Id: Copy + Ord> Rerank<Id> {
     /// fills exact distances of the ids it is given) those whose bound says
     /// they could come first. None once every node added is handed out. In
     /// `strict` order a node measured nearer than one handed out is dropped.
-    pub fn next(&mut self, strict: bool, measure: impl FnMut(&[Id], &mut Vec<f32>)) -> Option<Candidate<Id>> {
+    pub fn next(
+        &mut self,
+        strict: bool,
+        measure: impl FnMut(&[Id], &mut Vec<f32>),
+    ) -> Option<Candidate<Id>> {
         self.next_within(strict, f32::INFINITY, measure)
     }
 
@@ -166,10 +172,17 @@ mod tests {
             }
             let mut sorted = exact.clone();
             sorted.sort_by(f32::total_cmp);
-            assert_eq!(out.iter().map(|c| c.distance).collect::<Vec<_>>(), sorted[..10]);
+            assert_eq!(
+                out.iter().map(|c| c.distance).collect::<Vec<_>>(),
+                sorted[..10]
+            );
             if slack < 1.0 {
                 // Tight bounds: the 10 nearest and a group or two more.
-                assert!(rerank.measured_count <= 10 + 2 * GROUP, "{} measured", rerank.measured_count);
+                assert!(
+                    rerank.measured_count <= 10 + 2 * GROUP,
+                    "{} measured",
+                    rerank.measured_count
+                );
             }
             while rerank.next(true, &mut measure).is_some() {}
             assert_eq!(rerank.measured_count, 500);
@@ -188,7 +201,9 @@ mod tests {
             assert_eq!(rerank.next(strict, &mut measure).map(|c| c.id), Some(0));
             // Found later, by a later batch of the walk.
             rerank.add(2, 0.4);
-            let rest: Vec<u32> = std::iter::from_fn(|| rerank.next(strict, &mut measure)).map(|c| c.id).collect();
+            let rest: Vec<u32> = std::iter::from_fn(|| rerank.next(strict, &mut measure))
+                .map(|c| c.id)
+                .collect();
             assert_eq!(rest, if strict { vec![1] } else { vec![2, 1] });
             assert_eq!(rerank.skipped_count, strict as usize);
         }
@@ -202,11 +217,22 @@ mod tests {
         for id in 0..3 {
             rerank.add(id, exact[id as usize] - 0.5);
         }
-        assert_eq!(rerank.next_within(true, 2.5, &mut measure).map(|c| c.id), Some(0));
-        assert_eq!(rerank.next_within(true, 2.5, &mut measure).map(|c| c.id), Some(1));
+        assert_eq!(
+            rerank.next_within(true, 2.5, &mut measure).map(|c| c.id),
+            Some(0)
+        );
+        assert_eq!(
+            rerank.next_within(true, 2.5, &mut measure).map(|c| c.id),
+            Some(1)
+        );
         assert_eq!(rerank.next_within(true, 2.5, &mut measure), None);
         assert_eq!(rerank.remaining(), 1);
-        assert_eq!(rerank.next_within(true, f32::INFINITY, &mut measure).map(|c| c.id), Some(2));
+        assert_eq!(
+            rerank
+                .next_within(true, f32::INFINITY, &mut measure)
+                .map(|c| c.id),
+            Some(2)
+        );
     }
 
     #[test]

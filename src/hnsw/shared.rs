@@ -50,8 +50,19 @@ fn align8(n: usize) -> usize {
 
 impl SharedLayout {
     /// A layout about large enough for `nodes` nodes, and at most `limit` bytes.
-    pub fn for_nodes(params: Params, dim: usize, rows_per_node: usize, nodes: usize, limit: usize) -> SharedLayout {
-        let mut layout = SharedLayout { params, dim, rows_per_node, bytes: 0 };
+    pub fn for_nodes(
+        params: Params,
+        dim: usize,
+        rows_per_node: usize,
+        nodes: usize,
+        limit: usize,
+    ) -> SharedLayout {
+        let mut layout = SharedLayout {
+            params,
+            dim,
+            rows_per_node,
+            bytes: 0,
+        };
         // Levels are geometric: a node has 1 / (m - 1) upper layers on average.
         let upper = layout.list_bytes(1) as f64 / (params.m as f64 - 1.0).max(1.0);
         let per_node = 8.0 + layout.node_bytes(0) as f64 + upper;
@@ -118,7 +129,10 @@ struct SpinGuard<'a>(&'a AtomicU32);
 impl<'a> SpinGuard<'a> {
     fn lock(lock: &'a AtomicU32) -> Self {
         let mut spins = 0u32;
-        while lock.compare_exchange_weak(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        while lock
+            .compare_exchange_weak(0, 1, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             spins += 1;
             if spins < 100 {
                 std::hint::spin_loop();
@@ -169,7 +183,14 @@ impl SharedGraph {
     /// # Safety
     /// As `initialize`, and the memory stays mapped while the handle lives.
     pub unsafe fn attach(base: *mut u8, layout: SharedLayout, distance: Distance) -> SharedGraph {
-        SharedGraph { layout, base, distance, query: Vec::new(), scratch: SearchScratch::default(), written: None }
+        SharedGraph {
+            layout,
+            base,
+            distance,
+            query: Vec::new(),
+            scratch: SearchScratch::default(),
+            written: None,
+        }
     }
 
     fn header(&self) -> &Header {
@@ -179,12 +200,20 @@ impl SharedGraph {
 
     fn offset_slot(&self, node: u32) -> &AtomicU64 {
         // SAFETY: node < max_nodes, so within the offsets table.
-        unsafe { &*self.base.add(HEADER_BYTES + node as usize * 8).cast::<AtomicU64>() }
+        unsafe {
+            &*self
+                .base
+                .add(HEADER_BYTES + node as usize * 8)
+                .cast::<AtomicU64>()
+        }
     }
 
     fn record(&self, node: u32) -> *mut u8 {
         // SAFETY: a node another node or the entry lists was published whole.
-        unsafe { self.base.add(self.offset_slot(node).load(Ordering::Acquire) as usize) }
+        unsafe {
+            self.base
+                .add(self.offset_slot(node).load(Ordering::Acquire) as usize)
+        }
     }
 
     fn lock(&self, node: u32) -> SpinGuard<'_> {
@@ -205,13 +234,20 @@ impl SharedGraph {
     fn stored_vector(&self, node: u32) -> &[f32] {
         // SAFETY: as `stored_level`.
         unsafe {
-            std::slice::from_raw_parts(self.record(node).add(self.layout.vector_at()).cast::<f32>(), self.layout.dim)
+            std::slice::from_raw_parts(
+                self.record(node).add(self.layout.vector_at()).cast::<f32>(),
+                self.layout.dim,
+            )
         }
     }
 
     /// The list of `node` on `layer`, or None above its level. The caller
     /// holds the node's lock.
-    fn list(&self, node: u32, layer: usize) -> Option<(*mut ListHeader, *mut Candidate<u32>, *mut bool)> {
+    fn list(
+        &self,
+        node: u32,
+        layer: usize,
+    ) -> Option<(*mut ListHeader, *mut Candidate<u32>, *mut bool)> {
         if layer > self.stored_level(node) {
             return None;
         }
@@ -226,11 +262,18 @@ impl SharedGraph {
 
     /// Calls `read` with `node`'s list on `layer` (empty above its level),
     /// under the node's lock.
-    fn with_list<R>(&self, node: u32, layer: usize, read: impl FnOnce(&[Candidate<u32>]) -> R) -> R {
+    fn with_list<R>(
+        &self,
+        node: u32,
+        layer: usize,
+        read: impl FnOnce(&[Candidate<u32>]) -> R,
+    ) -> R {
         let _guard = self.lock(node);
         match self.list(node, layer) {
             // SAFETY: under the node's lock; count <= slots.
-            Some((header, pairs, _)) => read(unsafe { std::slice::from_raw_parts(pairs, (*header).count as usize) }),
+            Some((header, pairs, _)) => {
+                read(unsafe { std::slice::from_raw_parts(pairs, (*header).count as usize) })
+            }
             None => read(&[]),
         }
     }
@@ -242,8 +285,13 @@ impl SharedGraph {
 
     /// Writes a list under the node's lock (held by the caller); returns its new version.
     fn write_list(&self, node: u32, layer: usize, neighbors: &[Candidate<u32>]) -> u32 {
-        let (header, pairs, _) = self.list(node, layer).expect("a node's lists go up to its level");
-        assert!(neighbors.len() <= self.layout.params.max_neighbors(layer), "a list holds at most its maximum");
+        let (header, pairs, _) = self
+            .list(node, layer)
+            .expect("a node's lists go up to its level");
+        assert!(
+            neighbors.len() <= self.layout.params.max_neighbors(layer),
+            "a list holds at most its maximum"
+        );
         // SAFETY: under the node's lock, within the list's slots.
         unsafe {
             std::ptr::copy_nonoverlapping(neighbors.as_ptr(), pairs, neighbors.len());
@@ -268,7 +316,11 @@ impl SharedGraph {
             if (*count as usize) >= self.layout.rows_per_node {
                 return false;
             }
-            record.add(NODE_FIXED_BYTES).cast::<u64>().add(*count as usize).write(row);
+            record
+                .add(NODE_FIXED_BYTES)
+                .cast::<u64>()
+                .add(*count as usize)
+                .write(row);
             *count += 1;
         }
         true
@@ -286,7 +338,13 @@ impl SharedGraph {
     }
 
     /// Stores a new node; None when the memory is full.
-    fn allocate(&self, vector: &[f32], level: usize, row: u64, per_layer: &[Vec<Candidate<u32>>]) -> Option<u32> {
+    fn allocate(
+        &self,
+        vector: &[f32],
+        level: usize,
+        row: u64,
+        per_layer: &[Vec<Candidate<u32>>],
+    ) -> Option<u32> {
         let header = self.header();
         let bytes = self.layout.node_bytes(level);
         let area = self.layout.node_area();
@@ -301,11 +359,18 @@ impl SharedGraph {
             let record = self.base.add(offset);
             std::ptr::write_bytes(record, 0, bytes);
             record.add(4).cast::<u32>().write(level as u32);
-            let anchor = per_layer.first().and_then(|layer0| layer0.first()).map_or(NO_ANCHOR, |c| c.id);
+            let anchor = per_layer
+                .first()
+                .and_then(|layer0| layer0.first())
+                .map_or(NO_ANCHOR, |c| c.id);
             record.add(8).cast::<u32>().write(anchor);
             record.add(12).cast::<u32>().write(1);
             record.add(NODE_FIXED_BYTES).cast::<u64>().write(row);
-            std::ptr::copy_nonoverlapping(vector.as_ptr(), record.add(self.layout.vector_at()).cast::<f32>(), vector.len());
+            std::ptr::copy_nonoverlapping(
+                vector.as_ptr(),
+                record.add(self.layout.vector_at()).cast::<f32>(),
+                vector.len(),
+            );
         }
         self.offset_slot(id).store(offset as u64, Ordering::Release);
         for (layer, chosen) in per_layer.iter().enumerate() {
@@ -317,8 +382,18 @@ impl SharedGraph {
 
     /// Inserts `vector`, a table row's, with top layer `level` (Algorithm 1),
     /// or adds the row to a node with an equal vector that has room.
-    pub fn insert(&mut self, vector: &[f32], level: usize, row: u64, check_interrupts: impl FnMut()) -> Result<Inserted, Full> {
-        assert_eq!(vector.len(), self.layout.dim, "vector length differs from the graph's");
+    pub fn insert(
+        &mut self,
+        vector: &[f32],
+        level: usize,
+        row: u64,
+        check_interrupts: impl FnMut(),
+    ) -> Result<Inserted, Full> {
+        assert_eq!(
+            vector.len(),
+            self.layout.dim,
+            "vector length differs from the graph's"
+        );
         if self.is_full() {
             return Err(Full);
         }
@@ -329,19 +404,35 @@ impl SharedGraph {
         // be held while the insert changes lists through `self`.
         let header = unsafe { &*self.base.cast::<Header>() };
         let raises = |entry: u64| entry == NO_ENTRY || level > (entry & 0xFF) as usize;
-        let entry_guard = raises(header.entry.load(Ordering::Acquire)).then(|| SpinGuard::lock(&header.entry_lock));
+        let entry_guard = raises(header.entry.load(Ordering::Acquire))
+            .then(|| SpinGuard::lock(&header.entry_lock));
         let entry = header.entry.load(Ordering::Acquire);
         let entry_guard = entry_guard.filter(|_| raises(entry));
         let (mut per_layer, mut old_entry) = (Vec::new(), None);
         if entry != NO_ENTRY {
             let (entry_id, entry_level) = ((entry >> 8) as u32, (entry & 0xFF) as usize);
-            let start = Candidate { distance: self.distance(entry_id), id: entry_id };
+            let start = Candidate {
+                distance: self.distance(entry_id),
+                id: entry_id,
+            };
             let mut scratch = std::mem::take(&mut self.scratch);
-            per_layer = find_neighbors(self, &params, start, entry_level, level, &mut scratch, check_interrupts);
+            per_layer = find_neighbors(
+                self,
+                &params,
+                start,
+                entry_level,
+                level,
+                &mut scratch,
+                check_interrupts,
+            );
             self.scratch = scratch;
             old_entry = (level > entry_level).then_some(start);
         }
-        let equal = per_layer.first().into_iter().flatten().take_while(|c| c.distance == 0.0);
+        let equal = per_layer
+            .first()
+            .into_iter()
+            .flatten()
+            .take_while(|c| c.distance == 0.0);
         let equal: Vec<u32> = equal.map(|c| c.id).collect();
         for node in equal {
             if self.stored_vector(node) == vector && self.add_row(node, row) {
@@ -354,7 +445,9 @@ impl SharedGraph {
         let id = self.allocate(vector, level, row, &per_layer).ok_or(Full)?;
         link_new_node(self, &params, id, &per_layer, old_entry);
         if entry_guard.is_some() {
-            header.entry.store((id as u64) << 8 | level as u64, Ordering::Release);
+            header
+                .entry
+                .store((id as u64) << 8 | level as u64, Ordering::Release);
         }
         Ok(Inserted::New(id))
     }
@@ -415,12 +508,18 @@ impl GraphMut for SharedGraph {
         self.query.clear();
         let vector = self.stored_vector(node).as_ptr();
         // SAFETY: the vector never changes; `query` is this handle's own.
-        self.query.extend_from_slice(unsafe { std::slice::from_raw_parts(vector, self.layout.dim) });
+        self.query
+            .extend_from_slice(unsafe { std::slice::from_raw_parts(vector, self.layout.dim) });
     }
 
     fn set_neighbors(&mut self, node: u32, layer: usize, neighbors: &[u32]) {
-        let with_distances: Vec<Candidate<u32>> =
-            neighbors.iter().map(|&id| Candidate { distance: self.distance_between(node, id), id }).collect();
+        let with_distances: Vec<Candidate<u32>> = neighbors
+            .iter()
+            .map(|&id| Candidate {
+                distance: self.distance_between(node, id),
+                id,
+            })
+            .collect();
         self.set_neighbors_with_distances(node, layer, &with_distances);
     }
 
@@ -428,7 +527,12 @@ impl GraphMut for SharedGraph {
         self.read_list(node, layer, out);
     }
 
-    fn set_neighbors_with_distances(&mut self, node: u32, layer: usize, neighbors: &[Candidate<u32>]) {
+    fn set_neighbors_with_distances(
+        &mut self,
+        node: u32,
+        layer: usize,
+        neighbors: &[Candidate<u32>],
+    ) {
         let version = {
             let _guard = self.lock(node);
             self.write_list(node, layer, neighbors)
@@ -436,10 +540,18 @@ impl GraphMut for SharedGraph {
         self.written = Some((node, layer, version));
     }
 
-    fn replace_neighbors(&mut self, node: u32, layer: usize, expected: &[Candidate<u32>], neighbors: &[Candidate<u32>]) -> bool {
+    fn replace_neighbors(
+        &mut self,
+        node: u32,
+        layer: usize,
+        expected: &[Candidate<u32>],
+        neighbors: &[Candidate<u32>],
+    ) -> bool {
         let version = {
             let _guard = self.lock(node);
-            let Some((header, pairs, _)) = self.list(node, layer) else { return false };
+            let Some((header, pairs, _)) = self.list(node, layer) else {
+                return false;
+            };
             // SAFETY: under the node's lock.
             let current = unsafe { std::slice::from_raw_parts(pairs, (*header).count as usize) };
             if current != expected {
@@ -458,7 +570,10 @@ impl GraphMut for SharedGraph {
             // SAFETY: under the node's lock; verdict_count <= slots.
             unsafe {
                 if (*header).verdict_count == (*header).count {
-                    out.extend_from_slice(std::slice::from_raw_parts(verdicts, (*header).verdict_count as usize));
+                    out.extend_from_slice(std::slice::from_raw_parts(
+                        verdicts,
+                        (*header).verdict_count as usize,
+                    ));
                 }
             }
         }
@@ -466,7 +581,9 @@ impl GraphMut for SharedGraph {
 
     fn set_neighbor_verdicts(&mut self, node: u32, layer: usize, verdicts: &[bool]) {
         let _guard = self.lock(node);
-        let Some((header, _, slots)) = self.list(node, layer) else { return };
+        let Some((header, _, slots)) = self.list(node, layer) else {
+            return;
+        };
         // SAFETY: under the node's lock; the length is checked against the list.
         unsafe {
             let unchanged = self.written == Some((node, layer, (*header).version));
@@ -482,7 +599,8 @@ impl GraphMut for SharedGraph {
     }
 
     fn set_anchor(&mut self, node: u32, anchor: Option<u32>) {
-        self.anchor_slot(node).store(anchor.unwrap_or(NO_ANCHOR), Ordering::Relaxed);
+        self.anchor_slot(node)
+            .store(anchor.unwrap_or(NO_ANCHOR), Ordering::Relaxed);
     }
 }
 
@@ -498,7 +616,9 @@ mod tests {
     fn random_vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
         let mut state = seed;
         let mut next = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
         };
         (0..n).map(|_| (0..dim).map(|_| next()).collect()).collect()
@@ -513,7 +633,12 @@ mod tests {
     }
 
     /// Builds a shared graph of `vectors` with `threads` inserting at once.
-    fn build(vectors: &[Vec<f32>], params: Params, threads: usize, bytes: usize) -> (Vec<u64>, SharedLayout, Vec<bool>) {
+    fn build(
+        vectors: &[Vec<f32>],
+        params: Params,
+        threads: usize,
+        bytes: usize,
+    ) -> (Vec<u64>, SharedLayout, Vec<bool>) {
         let dim = vectors[0].len();
         // A fifth more room than the average: levels are drawn at random.
         let layout = SharedLayout::for_nodes(params, dim, 2, vectors.len() * 6 / 5, bytes);
@@ -527,20 +652,30 @@ mod tests {
                         let mut graph = unsafe { SharedGraph::attach(base as *mut u8, layout, l2) };
                         (t..vectors.len())
                             .step_by(threads)
-                            .map(|i| graph.insert(&vectors[i], level_of(&params, i), i as u64, || {}).is_ok())
+                            .map(|i| {
+                                graph
+                                    .insert(&vectors[i], level_of(&params, i), i as u64, || {})
+                                    .is_ok()
+                            })
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            let per_thread: Vec<Vec<bool>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-            (0..vectors.len()).map(|i| per_thread[i % threads][i / threads]).collect()
+            let per_thread: Vec<Vec<bool>> =
+                handles.into_iter().map(|h| h.join().unwrap()).collect();
+            (0..vectors.len())
+                .map(|i| per_thread[i % threads][i / threads])
+                .collect()
         });
         (memory, layout, outcomes)
     }
 
     #[test]
     fn threads_inserting_at_once_build_a_graph_that_finds_the_nearest() {
-        let params = Params { m: 8, ef_construction: 64 };
+        let params = Params {
+            m: 8,
+            ef_construction: 64,
+        };
         let vectors = random_vectors(3000, 16, 7);
         let (mut memory, layout, outcomes) = build(&vectors, params, 4, usize::MAX);
         assert!(outcomes.iter().all(|&ok| ok));
@@ -561,7 +696,11 @@ mod tests {
                 assert_eq!(unique.len(), list.len());
             }
         }
-        assert_eq!(reconnect_unreachable_nodes(&mut graph, || {}), 0, "anchors keep every node reachable");
+        assert_eq!(
+            reconnect_unreachable_nodes(&mut graph, || {}),
+            0,
+            "anchors keep every node reachable"
+        );
         // Recall@10 at ef 64 against brute force, query by query.
         let queries = random_vectors(50, 16, 99);
         let mut scratch: SearchScratch<u32, DenseVisited> = SearchScratch::default();
@@ -569,22 +708,39 @@ mod tests {
         let mut total = 0;
         for query in &queries {
             graph.query.clone_from(query);
-            let start = Candidate { distance: graph.distance(entry), id: entry };
+            let start = Candidate {
+                distance: graph.distance(entry),
+                id: entry,
+            };
             let nearest = greedy_descent(&mut graph, start, entry_level, 1, &mut scratch, || {});
             let found = search_layer(&mut graph, &[nearest], 64, 0, &mut scratch, || {});
-            let mut exact: Vec<(f32, u32)> = vectors.iter().enumerate().map(|(i, v)| (l2(query, v), i as u32)).collect();
+            let mut exact: Vec<(f32, u32)> = vectors
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (l2(query, v), i as u32))
+                .collect();
             exact.sort_by(|a, b| a.0.total_cmp(&b.0));
             let truth: Vec<u32> = exact[..10].iter().map(|e| e.1).collect();
-            let hits = found[..10].iter().filter(|c| truth.contains(&(graph.rows(c.id)[0] as u32))).count();
+            let hits = found[..10]
+                .iter()
+                .filter(|c| truth.contains(&(graph.rows(c.id)[0] as u32)))
+                .count();
             assert!(hits >= 8, "recall@10 of a query is {hits}/10");
             total += hits;
         }
-        assert!(total as f64 / 500.0 > 0.97, "recall@10 {}", total as f64 / 500.0);
+        assert!(
+            total as f64 / 500.0 > 0.97,
+            "recall@10 {}",
+            total as f64 / 500.0
+        );
     }
 
     #[test]
     fn equal_vectors_share_a_node_up_to_its_rows() {
-        let params = Params { m: 4, ef_construction: 16 };
+        let params = Params {
+            m: 4,
+            ef_construction: 16,
+        };
         let vectors = vec![vec![1.0, 2.0]; 5];
         let (mut memory, layout, outcomes) = build(&vectors, params, 1, usize::MAX);
         assert!(outcomes.iter().all(|&ok| ok));
@@ -596,7 +752,10 @@ mod tests {
 
     #[test]
     fn a_full_memory_refuses_inserts_and_says_so() {
-        let params = Params { m: 4, ef_construction: 16 };
+        let params = Params {
+            m: 4,
+            ef_construction: 16,
+        };
         let vectors = random_vectors(200, 8, 3);
         let small = SharedLayout::for_nodes(params, 8, 2, 50, usize::MAX).bytes;
         let (mut memory, layout, outcomes) = build(&vectors, params, 2, small);
@@ -604,6 +763,9 @@ mod tests {
         let graph = unsafe { SharedGraph::attach(memory.as_mut_ptr().cast(), layout, l2) };
         assert!(graph.is_full());
         let stored = outcomes.iter().filter(|&&ok| ok).count();
-        assert!((40..100).contains(&stored), "{stored} of 200 stored in room for about 50");
+        assert!(
+            (40..100).contains(&stored),
+            "{stored} of 200 stored in room for about 50"
+        );
     }
 }

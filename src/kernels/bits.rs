@@ -5,12 +5,17 @@ fn words(a: &[u8]) -> impl Iterator<Item = u64> + '_ {
     let tail = chunks.remainder();
     let mut last = [0u8; 8];
     last[..tail.len()].copy_from_slice(tail);
-    chunks.map(|c| u64::from_ne_bytes(c.try_into().expect("8 bytes"))).chain((!tail.is_empty()).then(|| u64::from_ne_bytes(last)))
+    chunks
+        .map(|c| u64::from_ne_bytes(c.try_into().expect("8 bytes")))
+        .chain((!tail.is_empty()).then(|| u64::from_ne_bytes(last)))
 }
 
 /// Bits that differ.
 pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
-    words(a).zip(words(b)).map(|(x, y)| (x ^ y).count_ones() as u64).sum()
+    words(a)
+        .zip(words(b))
+        .map(|(x, y)| (x ^ y).count_ones() as u64)
+        .sum()
 }
 
 /// 1 - |a ∧ b| / |a ∨ b|; 1 when no bit is set in both, as pgvector.

@@ -44,7 +44,12 @@ impl ScalarQuantizer {
     /// values), trimming the `trim` fraction of values at each end so a few
     /// outliers do not coarsen every code; values outside the range clamp and
     /// their error shows in the residual.
-    pub fn train<'a>(sample: impl Iterator<Item = &'a [f32]>, dimensions: usize, bits: u8, trim: f64) -> Self {
+    pub fn train<'a>(
+        sample: impl Iterator<Item = &'a [f32]>,
+        dimensions: usize,
+        bits: u8,
+        trim: f64,
+    ) -> Self {
         assert!(bits == 4 || bits == 8, "codes have 4 or 8 bits");
         let mut columns: Vec<Vec<f32>> = vec![Vec::new(); dimensions];
         for row in sample {
@@ -55,7 +60,10 @@ impl ScalarQuantizer {
             }
         }
         let levels = ((1u32 << bits) - 1) as f32;
-        let (mut offset, mut step) = (Vec::with_capacity(dimensions), Vec::with_capacity(dimensions));
+        let (mut offset, mut step) = (
+            Vec::with_capacity(dimensions),
+            Vec::with_capacity(dimensions),
+        );
         for column in &mut columns {
             column.sort_unstable_by(f32::total_cmp);
             let (low, high) = match column.len() {
@@ -76,7 +84,8 @@ impl ScalarQuantizer {
             } else if spread.is_finite() && spread > 0.0 {
                 spread
             } else {
-                ((high as f64 - low as f64) / levels as f64).clamp(f32::MIN_POSITIVE as f64, f32::MAX as f64) as f32
+                ((high as f64 - low as f64) / levels as f64)
+                    .clamp(f32::MIN_POSITIVE as f64, f32::MAX as f64) as f32
             });
         }
         ScalarQuantizer { bits, offset, step }
@@ -104,7 +113,9 @@ impl ScalarQuantizer {
         let code = &mut out[start..];
         let (mut squared, mut absolute) = (0.0f64, 0.0f64);
         for (i, &x) in vector.iter().enumerate() {
-            let level = ((x - self.offset[i]) / self.step[i]).round().clamp(0.0, levels);
+            let level = ((x - self.offset[i]) / self.step[i])
+                .round()
+                .clamp(0.0, levels);
             let level = if level.is_nan() { 0.0 } else { level };
             let error = (x - (self.offset[i] + level * self.step[i])) as f64;
             squared += error * error;
@@ -112,26 +123,40 @@ impl ScalarQuantizer {
             set_level(code, self.bits, i, level as u8);
         }
         // Rounded up a little so the bound holds despite float rounding.
-        let residual = if metric == CodeMetric::L1 { absolute } else { squared.sqrt() };
+        let residual = if metric == CodeMetric::L1 {
+            absolute
+        } else {
+            squared.sqrt()
+        };
         (residual * (1.0 + 1e-5) + 1e-7) as f32
     }
 
     /// The vector a code stands for.
     pub fn decode(&self, code: &[u8], out: &mut Vec<f32>) {
         out.clear();
-        out.extend((0..self.dimensions()).map(|i| self.offset[i] + level(code, self.bits, i) as f32 * self.step[i]));
+        out.extend(
+            (0..self.dimensions())
+                .map(|i| self.offset[i] + level(code, self.bits, i) as f32 * self.step[i]),
+        );
     }
 
     pub fn prepare(&self, query: &[f32], metric: CodeMetric) -> PreparedQuery {
         let dimensions = self.dimensions();
-        let (mut target, mut weight) = (Vec::with_capacity(dimensions), Vec::with_capacity(dimensions));
+        let (mut target, mut weight) = (
+            Vec::with_capacity(dimensions),
+            Vec::with_capacity(dimensions),
+        );
         let mut constant = 0.0f32;
         for i in 0..dimensions {
             let (q, offset, step) = (query[i], self.offset[i], self.step[i]);
             match metric {
                 CodeMetric::L2Squared | CodeMetric::L1 => {
                     target.push((q - offset) / step);
-                    weight.push(if metric == CodeMetric::L1 { step } else { step * step });
+                    weight.push(if metric == CodeMetric::L1 {
+                        step
+                    } else {
+                        step * step
+                    });
                 }
                 CodeMetric::NegativeDot => {
                     target.push(q * step);
@@ -140,7 +165,14 @@ impl ScalarQuantizer {
             }
         }
         let query_norm = query.iter().map(|&x| x * x).sum::<f32>().sqrt();
-        PreparedQuery { metric, bits: self.bits, target, weight, constant, query_norm }
+        PreparedQuery {
+            metric,
+            bits: self.bits,
+            target,
+            weight,
+            constant,
+            query_norm,
+        }
     }
 }
 
@@ -236,15 +268,22 @@ impl PreparedQuery {
                 Term::WeightedAbsolute => weight[i] * (target[i] - c).abs(),
             }
         };
-        assert!(code.len() >= code_bytes(target.len(), bits), "code too short");
+        assert!(
+            code.len() >= code_bytes(target.len(), bits),
+            "code too short"
+        );
         let sum = match isa {
             CodeIsa::Scalar => (0..target.len()).map(one).sum(),
             // SAFETY: these are only reachable when the CPU has the feature
             // (`supported_isas`); the code is long enough for every level.
             #[cfg(target_arch = "x86_64")]
-            CodeIsa::Avx2 => unsafe { super::codes_x86::sum_avx2(term, bits, target, weight, code, one) },
+            CodeIsa::Avx2 => unsafe {
+                super::codes_x86::sum_avx2(term, bits, target, weight, code, one)
+            },
             #[cfg(target_arch = "x86_64")]
-            CodeIsa::Avx512 => unsafe { super::codes_x86::sum_avx512(term, bits, target, weight, code, one) },
+            CodeIsa::Avx512 => unsafe {
+                super::codes_x86::sum_avx512(term, bits, target, weight, code, one)
+            },
         };
         match self.metric {
             CodeMetric::NegativeDot => -(self.constant + sum),
@@ -269,7 +308,9 @@ impl PreparedQuery {
             }
             // -q·x = -q·x̂ - q·(x - x̂) >= -q·x̂ - |q| |x - x̂|
             CodeMetric::NegativeDot => {
-                estimate - self.query_norm * residual - SLACK * (estimate.abs() + self.query_norm * (1.0 + residual))
+                estimate
+                    - self.query_norm * residual
+                    - SLACK * (estimate.abs() + self.query_norm * (1.0 + residual))
             }
             CodeMetric::L1 => (estimate * (1.0 - SLACK) - residual - 10.0 * absolute).max(0.0),
         }
@@ -353,7 +394,11 @@ fn sign_bytes(dimensions: usize) -> usize {
 }
 
 impl BinaryQuantizer {
-    pub fn train<'a>(sample: impl Iterator<Item = &'a [f32]>, dimensions: usize, seed: u64) -> Self {
+    pub fn train<'a>(
+        sample: impl Iterator<Item = &'a [f32]>,
+        dimensions: usize,
+        seed: u64,
+    ) -> Self {
         let mut center = vec![0.0f64; dimensions];
         let mut count = 0usize;
         for row in sample {
@@ -364,9 +409,14 @@ impl BinaryQuantizer {
             }
             count += 1;
         }
-        let center = center.iter().map(|&c| (c / count.max(1) as f64) as f32).collect();
+        let center = center
+            .iter()
+            .map(|&c| (c / count.max(1) as f64) as f32)
+            .collect();
         let mut state = seed;
-        let signs = (0..sign_bytes(dimensions)).map(|_| split_mix(&mut state) as u8).collect();
+        let signs = (0..sign_bytes(dimensions))
+            .map(|_| split_mix(&mut state) as u8)
+            .collect();
         BinaryQuantizer { center, signs }
     }
 
@@ -394,13 +444,19 @@ impl BinaryQuantizer {
             }
             let start = if round % 2 == 0 { 0 } else { d - block };
             walsh_hadamard(&mut out[start..start + block]);
-            out[start..start + block].iter_mut().for_each(|x| *x *= scale);
+            out[start..start + block]
+                .iter_mut()
+                .for_each(|x| *x *= scale);
         }
     }
 
     /// Appends the code of `vector`: its bits, then the two factors.
     pub fn encode(&self, vector: &[f32], out: &mut Vec<u8>) {
-        let offset: Vec<f32> = vector.iter().zip(&self.center).map(|(x, c)| if x.is_finite() { x - c } else { 0.0 }).collect();
+        let offset: Vec<f32> = vector
+            .iter()
+            .zip(&self.center)
+            .map(|(x, c)| if x.is_finite() { x - c } else { 0.0 })
+            .collect();
         let mut rotated = Vec::with_capacity(self.dimensions());
         self.rotate(&offset, &mut rotated);
         let p = rotated.len();
@@ -413,13 +469,20 @@ impl BinaryQuantizer {
         }
         let norm = rotated.iter().map(|&x| x * x).sum::<f32>().sqrt();
         // <x̄, r/|r|> with x̄ the signs over sqrt(p): 1 when r lies on a diagonal.
-        let alignment = if norm > 0.0 { rotated.iter().map(|x| x.abs()).sum::<f32>() / ((p as f32).sqrt() * norm) } else { 1.0 };
+        let alignment = if norm > 0.0 {
+            rotated.iter().map(|x| x.abs()).sum::<f32>() / ((p as f32).sqrt() * norm)
+        } else {
+            1.0
+        };
         out.extend_from_slice(&norm.to_le_bytes());
         out.extend_from_slice(&alignment.to_le_bytes());
     }
 
     pub fn prepare(&self, query: &[f32], metric: CodeMetric) -> BinaryQuery {
-        assert!(metric != CodeMetric::L1, "1-bit codes do not estimate L1 distances");
+        assert!(
+            metric != CodeMetric::L1,
+            "1-bit codes do not estimate L1 distances"
+        );
         let mut rotated = Vec::new();
         let constant = if metric == CodeMetric::L2Squared {
             let offset: Vec<f32> = query.iter().zip(&self.center).map(|(x, c)| x - c).collect();
@@ -441,9 +504,23 @@ impl BinaryQuantizer {
         });
         let mut nibble_sums = Vec::with_capacity(rotated.len() * 4);
         for four in rotated.chunks_exact(4) {
-            nibble_sums.extend((0..16usize).map(|pattern| (0..4).filter(|b| pattern >> b & 1 == 1).map(|b| four[b]).sum::<f32>()));
+            nibble_sums.extend((0..16usize).map(|pattern| {
+                (0..4)
+                    .filter(|b| pattern >> b & 1 == 1)
+                    .map(|b| four[b])
+                    .sum::<f32>()
+            }));
         }
-        BinaryQuery { metric, dimensions, bit_bytes, nibble_sums, masked, sum, squared_norm, constant }
+        BinaryQuery {
+            metric,
+            dimensions,
+            bit_bytes,
+            nibble_sums,
+            masked,
+            sum,
+            squared_norm,
+            constant,
+        }
     }
 }
 
@@ -497,7 +574,10 @@ impl BinaryQuery {
         let d = self.dimensions as f32;
         let (norm, alignment) = self.factors(code);
         let alignment = alignment.clamp(1e-6, 1.0);
-        let error = norm * self.squared_norm.sqrt() * EPSILON * ((1.0 - alignment * alignment) / (alignment * alignment)).sqrt()
+        let error = norm
+            * self.squared_norm.sqrt()
+            * EPSILON
+            * ((1.0 - alignment * alignment) / (alignment * alignment)).sqrt()
             / (d - 1.0).max(1.0).sqrt();
         match self.metric {
             CodeMetric::NegativeDot => estimate - error,
@@ -572,17 +652,25 @@ impl Quantizer {
         metric: CodeMetric,
         max_stored_bytes: usize,
     ) -> Option<Quantizer> {
-        let binary_fits = metric != CodeMetric::L1 && dimensions.div_ceil(8) + BINARY_FACTOR_BYTES <= max_stored_bytes;
+        let binary_fits = metric != CodeMetric::L1
+            && dimensions.div_ceil(8) + BINARY_FACTOR_BYTES <= max_stored_bytes;
         if dimensions >= BINARY_FROM_DIMENSIONS && binary_fits {
-            return Some(Quantizer::Binary(BinaryQuantizer::train(sample, dimensions, 0x5156_4853)));
+            return Some(Quantizer::Binary(BinaryQuantizer::train(
+                sample,
+                dimensions,
+                0x5156_4853,
+            )));
         }
         for bits in [8u8, 4] {
             if code_bytes(dimensions, bits) + 4 <= max_stored_bytes {
                 // A 1% trim: a few outliers do not coarsen every code.
-                return Some(Quantizer::Scalar(ScalarQuantizer::train(sample, dimensions, bits, 0.01)));
+                return Some(Quantizer::Scalar(ScalarQuantizer::train(
+                    sample, dimensions, bits, 0.01,
+                )));
             }
         }
-        binary_fits.then(|| Quantizer::Binary(BinaryQuantizer::train(sample, dimensions, 0x5156_4853)))
+        binary_fits
+            .then(|| Quantizer::Binary(BinaryQuantizer::train(sample, dimensions, 0x5156_4853)))
     }
 
     pub fn dimensions(&self) -> usize {
@@ -621,7 +709,11 @@ impl Quantizer {
         let mut out = vec![0u8; QUANTIZER_HEADER];
         out[1] = self.bits();
         out[4..8].copy_from_slice(&(self.dimensions() as u32).to_le_bytes());
-        let floats = |out: &mut Vec<u8>, values: &[f32]| values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        let floats = |out: &mut Vec<u8>, values: &[f32]| {
+            values
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()))
+        };
         match self {
             Quantizer::Scalar(q) => {
                 out[0] = KIND_SCALAR;
@@ -647,9 +739,18 @@ impl Quantizer {
         }
         let body = &bytes[QUANTIZER_HEADER..];
         let floats = |at: usize| -> Result<Vec<f32>, BadQuantizer> {
-            let raw = body.get(at * 4..(at + dimensions) * 4).ok_or(BadQuantizer("too short"))?;
-            let values: Vec<f32> = raw.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
-            if values.iter().all(|v| v.is_finite()) { Ok(values) } else { Err(BadQuantizer("non-finite value")) }
+            let raw = body
+                .get(at * 4..(at + dimensions) * 4)
+                .ok_or(BadQuantizer("too short"))?;
+            let values: Vec<f32> = raw
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+                .collect();
+            if values.iter().all(|v| v.is_finite()) {
+                Ok(values)
+            } else {
+                Err(BadQuantizer("non-finite value"))
+            }
         };
         match (bytes[0], bytes[1]) {
             (KIND_SCALAR, bits @ (4 | 8)) => {
@@ -694,7 +795,10 @@ impl Prepared {
         match self {
             Prepared::Scalar(p) => {
                 let at = stored.len() - 4;
-                p.lower_bound(estimate, f32::from_le_bytes(stored[at..].try_into().unwrap()))
+                p.lower_bound(
+                    estimate,
+                    f32::from_le_bytes(stored[at..].try_into().unwrap()),
+                )
             }
             Prepared::Binary(p) => p.lower_bound(stored, estimate),
         }
@@ -717,7 +821,13 @@ mod tests {
 
     fn rows(rng: &mut rand::rngs::StdRng, count: usize, dimensions: usize) -> Vec<Vec<f32>> {
         // Dimensions of different spread, as real embeddings have.
-        (0..count).map(|_| (0..dimensions).map(|d| rng.gen_range(-1.0f32..1.0) * (1.0 + d as f32 % 5.0)).collect()).collect()
+        (0..count)
+            .map(|_| {
+                (0..dimensions)
+                    .map(|d| rng.gen_range(-1.0f32..1.0) * (1.0 + d as f32 % 5.0))
+                    .collect()
+            })
+            .collect()
     }
 
     /// Found by the property test: a row equal to the query, among values
@@ -733,7 +843,11 @@ mod tests {
             let prepared = quantizer.prepare(&row, metric);
             let mut code = Vec::new();
             let residual = quantizer.encode(&row, metric, &mut code);
-            assert_eq!(prepared.lower_bound(prepared.estimate(&code), residual), 0.0, "{metric:?}");
+            assert_eq!(
+                prepared.lower_bound(prepared.estimate(&code), residual),
+                0.0,
+                "{metric:?}"
+            );
         }
     }
 
@@ -743,8 +857,17 @@ mod tests {
         for dimensions in [1, 2, 3, 7, 16, 33, 50] {
             let data = rows(&mut rng, 200, dimensions);
             for bits in [4, 8] {
-                let quantizer = ScalarQuantizer::train(data.iter().map(|r| r.as_slice()), dimensions, bits, 0.01);
-                for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+                let quantizer = ScalarQuantizer::train(
+                    data.iter().map(|r| r.as_slice()),
+                    dimensions,
+                    bits,
+                    0.01,
+                );
+                for metric in [
+                    CodeMetric::L2Squared,
+                    CodeMetric::NegativeDot,
+                    CodeMetric::L1,
+                ] {
                     let query = &data[0];
                     let prepared = quantizer.prepare(query, metric);
                     let (mut code, mut decoded) = (Vec::new(), Vec::new());
@@ -753,8 +876,12 @@ mod tests {
                         quantizer.encode(row, metric, &mut code);
                         assert_eq!(code.len(), code_bytes(dimensions, bits));
                         quantizer.decode(&code, &mut decoded);
-                        let (got, want) = (prepared.estimate(&code), exact(metric, query, &decoded));
-                        assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{metric:?} {bits} bits d={dimensions}: {got} vs {want}");
+                        let (got, want) =
+                            (prepared.estimate(&code), exact(metric, query, &decoded));
+                        assert!(
+                            (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                            "{metric:?} {bits} bits d={dimensions}: {got} vs {want}"
+                        );
                     }
                 }
             }
@@ -767,8 +894,13 @@ mod tests {
         let data = rows(&mut rng, 500, 24);
         // Trimmed ranges make some values clamp: the residual must cover them.
         for (bits, trim) in [(4, 0.05), (8, 0.0), (8, 0.2)] {
-            let quantizer = ScalarQuantizer::train(data.iter().take(100).map(|r| r.as_slice()), 24, bits, trim);
-            for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+            let quantizer =
+                ScalarQuantizer::train(data.iter().take(100).map(|r| r.as_slice()), 24, bits, trim);
+            for metric in [
+                CodeMetric::L2Squared,
+                CodeMetric::NegativeDot,
+                CodeMetric::L1,
+            ] {
                 for query in data.iter().take(20) {
                     let prepared = quantizer.prepare(query, metric);
                     let mut code = Vec::new();
@@ -777,7 +909,10 @@ mod tests {
                         let residual = quantizer.encode(row, metric, &mut code);
                         let bound = prepared.lower_bound(prepared.estimate(&code), residual);
                         let distance = exact(metric, query, row);
-                        assert!(bound <= distance, "{metric:?} {bits} bits trim {trim}: bound {bound} > {distance}");
+                        assert!(
+                            bound <= distance,
+                            "{metric:?} {bits} bits trim {trim}: bound {bound} > {distance}"
+                        );
                     }
                 }
             }
@@ -794,8 +929,12 @@ mod tests {
         for row in &data[1..] {
             code.clear();
             quantizer.encode(row, CodeMetric::L2Squared, &mut code);
-            let (estimate, distance) = (prepared.estimate(&code), scalar::l2_squared(&data[0], row));
-            assert!((estimate - distance).abs() <= 0.01 * distance, "{estimate} vs {distance}");
+            let (estimate, distance) =
+                (prepared.estimate(&code), scalar::l2_squared(&data[0], row));
+            assert!(
+                (estimate - distance).abs() <= 0.01 * distance,
+                "{estimate} vs {distance}"
+            );
         }
     }
 
@@ -804,13 +943,33 @@ mod tests {
         // Found writing the property tests: a dimension from -3e38 to 3e38 got an
         // infinite step, one spanning a single subnormal a step of 0, and
         // from_bytes rejected the quantizer an index had stored for them.
-        for (low, high) in [(-3e38f32, 3e38f32), (-f32::MAX, f32::MAX), (0.0, f32::from_bits(1)), (-f32::from_bits(1), 0.0)] {
+        for (low, high) in [
+            (-3e38f32, 3e38f32),
+            (-f32::MAX, f32::MAX),
+            (0.0, f32::from_bits(1)),
+            (-f32::from_bits(1), 0.0),
+        ] {
             let rows = [vec![low, 1.0], vec![high, 2.0]];
             for bits in [4, 8] {
-                let quantizer = Quantizer::Scalar(ScalarQuantizer::train(rows.iter().map(|r| r.as_slice()), 2, bits, 0.0));
-                let Quantizer::Scalar(scalar) = &quantizer else { unreachable!() };
-                assert!(scalar.step.iter().all(|&s| s.is_finite() && s > 0.0), "{low} {high}: {:?}", scalar.step);
-                assert_eq!(Quantizer::from_bytes(&quantizer.to_bytes()), Ok(quantizer.clone()), "{low} {high}");
+                let quantizer = Quantizer::Scalar(ScalarQuantizer::train(
+                    rows.iter().map(|r| r.as_slice()),
+                    2,
+                    bits,
+                    0.0,
+                ));
+                let Quantizer::Scalar(scalar) = &quantizer else {
+                    unreachable!()
+                };
+                assert!(
+                    scalar.step.iter().all(|&s| s.is_finite() && s > 0.0),
+                    "{low} {high}: {:?}",
+                    scalar.step
+                );
+                assert_eq!(
+                    Quantizer::from_bytes(&quantizer.to_bytes()),
+                    Ok(quantizer.clone()),
+                    "{low} {high}"
+                );
             }
         }
     }
@@ -822,7 +981,9 @@ mod tests {
         let mut code = Vec::new();
         let residual = quantizer.encode(&[1.0, 5.5, 2.0], CodeMetric::L2Squared, &mut code);
         assert!(residual.is_finite());
-        let estimate = quantizer.prepare(&[1.0, 5.5, 2.0], CodeMetric::L2Squared).estimate(&code);
+        let estimate = quantizer
+            .prepare(&[1.0, 5.5, 2.0], CodeMetric::L2Squared)
+            .estimate(&code);
         assert!(estimate.is_finite() && estimate < 0.1, "{estimate}");
     }
 
@@ -835,7 +996,10 @@ mod tests {
         // The rotation is orthogonal: it keeps lengths.
         let mut rotated = Vec::new();
         quantizer.rotate(&data[0], &mut rotated);
-        assert!((scalar::dot(&rotated, &rotated) - scalar::dot(&data[0], &data[0])).abs() < 1e-2 * scalar::dot(&data[0], &data[0]));
+        assert!(
+            (scalar::dot(&rotated, &rotated) - scalar::dot(&data[0], &data[0])).abs()
+                < 1e-2 * scalar::dot(&data[0], &data[0])
+        );
         for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot] {
             let (mut signed_error, mut scale, mut outside, mut total) = (0.0f64, 0.0f64, 0, 0);
             for query in data.iter().take(20) {
@@ -852,9 +1016,15 @@ mod tests {
                     total += 1;
                 }
             }
-            assert!(signed_error.abs() < 0.02 * scale, "{metric:?}: bias {signed_error} of {scale}");
+            assert!(
+                signed_error.abs() < 0.02 * scale,
+                "{metric:?}: bias {signed_error} of {scale}"
+            );
             // A bound that holds with high probability, not always: about 3% fall below here.
-            assert!(outside * 20 <= total, "{metric:?}: {outside} of {total} exact distances below the bound");
+            assert!(
+                outside * 20 <= total,
+                "{metric:?}: {outside} of {total} exact distances below the bound"
+            );
         }
     }
 
@@ -863,17 +1033,25 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(10);
         for dimensions in [1, 3, 50, 384, 784] {
             let quantizer = BinaryQuantizer::train(std::iter::empty(), dimensions, 7);
-            let v: Vec<f32> = (0..dimensions).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+            let v: Vec<f32> = (0..dimensions)
+                .map(|_| rng.gen_range(-1.0f32..1.0))
+                .collect();
             let mut rotated = Vec::new();
             quantizer.rotate(&v, &mut rotated);
             let (before, after) = (scalar::dot(&v, &v), scalar::dot(&rotated, &rotated));
-            assert!((before - after).abs() <= 1e-4 * before, "d={dimensions}: {before} vs {after}");
+            assert!(
+                (before - after).abs() <= 1e-4 * before,
+                "d={dimensions}: {before} vs {after}"
+            );
             // A unit vector on the first axis spreads over all of them.
             let mut axis = vec![0.0f32; dimensions];
             axis[0] = 1.0;
             quantizer.rotate(&axis, &mut rotated);
             let touched = rotated.iter().filter(|x| x.abs() > 1e-6).count();
-            assert!(dimensions < 50 || touched > dimensions / 2, "d={dimensions}: {touched} coordinates");
+            assert!(
+                dimensions < 50 || touched > dimensions / 2,
+                "d={dimensions}: {touched} coordinates"
+            );
         }
     }
 
@@ -882,14 +1060,18 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(12);
         for dimensions in (1..=70).chain([384, 784]) {
             let data = rows(&mut rng, 20, dimensions);
-            let quantizer = BinaryQuantizer::train(data.iter().map(|r| r.as_slice()), dimensions, 3);
+            let quantizer =
+                BinaryQuantizer::train(data.iter().map(|r| r.as_slice()), dimensions, 3);
             let prepared = quantizer.prepare(&data[0], CodeMetric::L2Squared);
             for row in &data[1..] {
                 let mut code = Vec::new();
                 quantizer.encode(row, &mut code);
                 let bits = &code[..dimensions.div_ceil(8)];
                 let (got, want) = (prepared.positive(bits), prepared.positive_from_tables(bits));
-                assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "d={dimensions}: {got} vs {want}");
+                assert!(
+                    (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                    "d={dimensions}: {got} vs {want}"
+                );
             }
         }
         eprintln!("1-bit sums with AVX-512: {}", has_avx512());
@@ -898,9 +1080,15 @@ mod tests {
     #[test]
     fn stored_quantizers_round_trip_and_reject_damage() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(9);
-        for (dimensions, metric, max) in [(50, CodeMetric::NegativeDot, 200), (50, CodeMetric::L1, 40), (300, CodeMetric::L2Squared, 100)] {
+        for (dimensions, metric, max) in [
+            (50, CodeMetric::NegativeDot, 200),
+            (50, CodeMetric::L1, 40),
+            (300, CodeMetric::L2Squared, 100),
+        ] {
             let data = rows(&mut rng, 100, dimensions);
-            let quantizer = Quantizer::choose(data.iter().map(|r| r.as_slice()), dimensions, metric, max).expect("a code fits");
+            let quantizer =
+                Quantizer::choose(data.iter().map(|r| r.as_slice()), dimensions, metric, max)
+                    .expect("a code fits");
             assert!(quantizer.stored_bytes() <= max);
             let bytes = quantizer.to_bytes();
             assert_eq!(Quantizer::from_bytes(&bytes), Ok(quantizer.clone()));
@@ -919,10 +1107,22 @@ mod tests {
         // 8 bits when they fit, 4 when only those do, 1-bit from 256 dimensions, none for L1 that fits nothing.
         let data = rows(&mut rng, 10, 300);
         let sample = || data.iter().map(|r| r.as_slice());
-        assert_eq!(Quantizer::choose(sample(), 50, CodeMetric::L2Squared, 60).map(|q| q.bits()), Some(8));
-        assert_eq!(Quantizer::choose(sample(), 50, CodeMetric::L2Squared, 40).map(|q| q.bits()), Some(4));
-        assert_eq!(Quantizer::choose(sample(), 300, CodeMetric::L2Squared, 1000).map(|q| q.bits()), Some(1));
-        assert_eq!(Quantizer::choose(sample(), 300, CodeMetric::L1, 100).map(|q| q.bits()), None);
+        assert_eq!(
+            Quantizer::choose(sample(), 50, CodeMetric::L2Squared, 60).map(|q| q.bits()),
+            Some(8)
+        );
+        assert_eq!(
+            Quantizer::choose(sample(), 50, CodeMetric::L2Squared, 40).map(|q| q.bits()),
+            Some(4)
+        );
+        assert_eq!(
+            Quantizer::choose(sample(), 300, CodeMetric::L2Squared, 1000).map(|q| q.bits()),
+            Some(1)
+        );
+        assert_eq!(
+            Quantizer::choose(sample(), 300, CodeMetric::L1, 100).map(|q| q.bits()),
+            None
+        );
     }
 
     #[test]
@@ -932,8 +1132,17 @@ mod tests {
         for dimensions in 1..=70 {
             let data = rows(&mut rng, 30, dimensions);
             for bits in [4, 8] {
-                let quantizer = ScalarQuantizer::train(data.iter().map(|r| r.as_slice()), dimensions, bits, 0.0);
-                for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+                let quantizer = ScalarQuantizer::train(
+                    data.iter().map(|r| r.as_slice()),
+                    dimensions,
+                    bits,
+                    0.0,
+                );
+                for metric in [
+                    CodeMetric::L2Squared,
+                    CodeMetric::NegativeDot,
+                    CodeMetric::L1,
+                ] {
                     let prepared = quantizer.prepare(&data[0], metric);
                     for row in &data[1..] {
                         let mut code = Vec::new();
@@ -944,7 +1153,10 @@ mod tests {
                         code.extend_from_slice(&[0xFF; 32]);
                         for &isa in &isas {
                             let got = prepared.estimate_with(isa, &code[..length]);
-                            assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{isa:?} {metric:?} {bits} bits d={dimensions}: {got} vs {want}");
+                            assert!(
+                                (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                                "{isa:?} {metric:?} {bits} bits d={dimensions}: {got} vs {want}"
+                            );
                         }
                     }
                 }
@@ -962,7 +1174,11 @@ mod tests {
         use proptest::prelude::*;
 
         fn config(cases: u32) -> ProptestConfig {
-            ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+            ProptestConfig {
+                cases,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
         }
 
         fn exact(metric: CodeMetric, a: &[f32], b: &[f32]) -> f32 {
@@ -978,10 +1194,22 @@ mod tests {
         fn data(rows: usize) -> impl Strategy<Value = (usize, Vec<Vec<f32>>)> {
             (1usize..48, 0.01f32..1000.0).prop_flat_map(move |(dimensions, scale)| {
                 let row = proptest::collection::vec(-1.0f32..1.0, dimensions);
-                (Just(dimensions), proptest::collection::vec(row, rows)).prop_map(move |(d, rows)| {
-                    let rows = rows.into_iter().map(|r| r.iter().enumerate().map(|(i, x)| scale * (x * (1.0 + (i % 5) as f32) + (i % 3) as f32 - 1.0)).collect()).collect();
-                    (d, rows)
-                })
+                (Just(dimensions), proptest::collection::vec(row, rows)).prop_map(
+                    move |(d, rows)| {
+                        let rows = rows
+                            .into_iter()
+                            .map(|r| {
+                                r.iter()
+                                    .enumerate()
+                                    .map(|(i, x)| {
+                                        scale * (x * (1.0 + (i % 5) as f32) + (i % 3) as f32 - 1.0)
+                                    })
+                                    .collect()
+                            })
+                            .collect();
+                        (d, rows)
+                    },
+                )
             })
         }
 

@@ -47,19 +47,42 @@ unsafe fn unpack_nibbles(code: *const u8) -> __m128i {
 
 /// The sum of `term` over every dimension; `levels` gives the scalar tail.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn sum_avx2(term: Term, bits: u8, target: &[f32], weight: &[f32], code: &[u8], tail: impl Fn(usize) -> f32) -> f32 {
+pub unsafe fn sum_avx2(
+    term: Term,
+    bits: u8,
+    target: &[f32],
+    weight: &[f32],
+    code: &[u8],
+    tail: impl Fn(usize) -> f32,
+) -> f32 {
     let n = target.len();
     let (pt, pw, pc) = (target.as_ptr(), weight.as_ptr(), code.as_ptr());
     // Product needs no weights; they may be absent.
-    let weight_at = |i: usize| if term == Term::Product { _mm256_setzero_ps() } else { _mm256_loadu_ps(pw.add(i)) };
+    let weight_at = |i: usize| {
+        if term == Term::Product {
+            _mm256_setzero_ps()
+        } else {
+            _mm256_loadu_ps(pw.add(i))
+        }
+    };
     let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let mut i = 0;
     while i + 16 <= n {
-        let bytes = if bits == 8 { _mm_loadu_si128(pc.add(i).cast()) } else { unpack_nibbles(pc.add(i / 2)) };
+        let bytes = if bits == 8 {
+            _mm_loadu_si128(pc.add(i).cast())
+        } else {
+            unpack_nibbles(pc.add(i / 2))
+        };
         let c0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
         let c1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
         acc0 = term256(term, _mm256_loadu_ps(pt.add(i)), weight_at(i), c0, acc0);
-        acc1 = term256(term, _mm256_loadu_ps(pt.add(i + 8)), weight_at(i + 8), c1, acc1);
+        acc1 = term256(
+            term,
+            _mm256_loadu_ps(pt.add(i + 8)),
+            weight_at(i + 8),
+            c1,
+            acc1,
+        );
         i += 16;
     }
     let mut sum = hsum256(_mm256_add_ps(acc0, acc1));
@@ -83,25 +106,66 @@ unsafe fn term512(term: Term, t: __m512, w: __m512, c: __m512, acc: __m512) -> _
 }
 
 #[target_feature(enable = "avx512f,avx2")]
-pub unsafe fn sum_avx512(term: Term, bits: u8, target: &[f32], weight: &[f32], code: &[u8], tail: impl Fn(usize) -> f32) -> f32 {
+pub unsafe fn sum_avx512(
+    term: Term,
+    bits: u8,
+    target: &[f32],
+    weight: &[f32],
+    code: &[u8],
+    tail: impl Fn(usize) -> f32,
+) -> f32 {
     let n = target.len();
     let (pt, pw, pc) = (target.as_ptr(), weight.as_ptr(), code.as_ptr());
-    let weight_at = |i: usize| if term == Term::Product { _mm512_setzero_ps() } else { _mm512_loadu_ps(pw.add(i)) };
+    let weight_at = |i: usize| {
+        if term == Term::Product {
+            _mm512_setzero_ps()
+        } else {
+            _mm512_loadu_ps(pw.add(i))
+        }
+    };
     let (mut acc0, mut acc1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
     let mut i = 0;
     while i + 32 <= n {
         let (b0, b1) = if bits == 8 {
-            (_mm_loadu_si128(pc.add(i).cast()), _mm_loadu_si128(pc.add(i + 16).cast()))
+            (
+                _mm_loadu_si128(pc.add(i).cast()),
+                _mm_loadu_si128(pc.add(i + 16).cast()),
+            )
         } else {
-            (unpack_nibbles(pc.add(i / 2)), unpack_nibbles(pc.add(i / 2 + 8)))
+            (
+                unpack_nibbles(pc.add(i / 2)),
+                unpack_nibbles(pc.add(i / 2 + 8)),
+            )
         };
-        acc0 = term512(term, _mm512_loadu_ps(pt.add(i)), weight_at(i), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b0)), acc0);
-        acc1 = term512(term, _mm512_loadu_ps(pt.add(i + 16)), weight_at(i + 16), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b1)), acc1);
+        acc0 = term512(
+            term,
+            _mm512_loadu_ps(pt.add(i)),
+            weight_at(i),
+            _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b0)),
+            acc0,
+        );
+        acc1 = term512(
+            term,
+            _mm512_loadu_ps(pt.add(i + 16)),
+            weight_at(i + 16),
+            _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b1)),
+            acc1,
+        );
         i += 32;
     }
     if i + 16 <= n {
-        let b = if bits == 8 { _mm_loadu_si128(pc.add(i).cast()) } else { unpack_nibbles(pc.add(i / 2)) };
-        acc0 = term512(term, _mm512_loadu_ps(pt.add(i)), weight_at(i), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)), acc0);
+        let b = if bits == 8 {
+            _mm_loadu_si128(pc.add(i).cast())
+        } else {
+            unpack_nibbles(pc.add(i / 2))
+        };
+        acc0 = term512(
+            term,
+            _mm512_loadu_ps(pt.add(i)),
+            weight_at(i),
+            _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)),
+            acc0,
+        );
         i += 16;
     }
     let mut sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));

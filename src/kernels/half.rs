@@ -54,7 +54,10 @@ pub fn cosine_parts(a: &[f16], b: &[f16]) -> (f32, f32, f32) {
 }
 
 pub fn norm(a: &[f16]) -> f64 {
-    a.iter().map(|&x| x.to_f64() * x.to_f64()).sum::<f64>().sqrt()
+    a.iter()
+        .map(|&x| x.to_f64() * x.to_f64())
+        .sum::<f64>()
+        .sqrt()
 }
 
 #[cfg(test)]
@@ -64,7 +67,9 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     fn halves(rng: &mut rand::rngs::StdRng, n: usize) -> Vec<f16> {
-        (0..n).map(|_| f16::from_f32(rng.gen_range(-2.0f32..2.0))).collect()
+        (0..n)
+            .map(|_| f16::from_f32(rng.gen_range(-2.0f32..2.0)))
+            .collect()
     }
 
     fn wide(a: &[f16]) -> Vec<f32> {
@@ -78,25 +83,40 @@ mod tests {
             let (a, b) = (halves(&mut rng, n), halves(&mut rng, n));
             let (wa, wb) = (wide(&a), wide(&b));
             let tolerance = 1e-5 * n as f32 + 1e-5;
-            assert!((l2_squared(&a, &b) - scalar::l2_squared(&wa, &wb)).abs() <= tolerance * 4.0, "l2 at {n}");
-            assert!((dot(&a, &b) - scalar::dot(&wa, &wb)).abs() <= tolerance * 4.0, "dot at {n}");
-            assert!((l1(&a, &b) - scalar::l1(&wa, &wb)).abs() <= tolerance * 2.0, "l1 at {n}");
+            assert!(
+                (l2_squared(&a, &b) - scalar::l2_squared(&wa, &wb)).abs() <= tolerance * 4.0,
+                "l2 at {n}"
+            );
+            assert!(
+                (dot(&a, &b) - scalar::dot(&wa, &wb)).abs() <= tolerance * 4.0,
+                "dot at {n}"
+            );
+            assert!(
+                (l1(&a, &b) - scalar::l1(&wa, &wb)).abs() <= tolerance * 2.0,
+                "l1 at {n}"
+            );
             let (ab, aa, bb) = cosine_parts(&a, &b);
             let (sab, saa, sbb) = scalar::cosine_parts(&wa, &wb);
-            assert!((ab - sab).abs() <= tolerance * 4.0 && (aa - saa).abs() <= tolerance * 4.0 && (bb - sbb).abs() <= tolerance * 4.0);
+            assert!(
+                (ab - sab).abs() <= tolerance * 4.0
+                    && (aa - saa).abs() <= tolerance * 4.0
+                    && (bb - sbb).abs() <= tolerance * 4.0
+            );
             let expected_norm = wa.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
             assert!((norm(&a) - expected_norm).abs() < 1e-9 * n as f64);
             let mut out = Vec::new();
             crate::page::StoredVector::Float2(&a).extend_into(&mut out);
             assert_eq!(out, wa);
-
         }
     }
 
     #[test]
     fn widening_is_exact_for_every_finite_half() {
         // Every float16 is exactly a float4: the blocks lose nothing.
-        let all: Vec<f16> = (0..=u16::MAX).map(f16::from_bits).filter(|x| x.is_finite()).collect();
+        let all: Vec<f16> = (0..=u16::MAX)
+            .map(f16::from_bits)
+            .filter(|x| x.is_finite())
+            .collect();
         let mut out = Vec::new();
         crate::page::StoredVector::Float2(&all).extend_into(&mut out);
         for (x, y) in all.iter().zip(&out) {

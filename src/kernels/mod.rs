@@ -4,13 +4,13 @@
 //! picked once, on first use, and cached as plain function pointers so a hot
 //! loop can copy the table once and call through it.
 
-pub mod codes;
 pub mod bits;
-pub mod half;
-pub mod sparse;
-pub mod scalar;
+pub mod codes;
 #[cfg(target_arch = "x86_64")]
 mod codes_x86;
+pub mod half;
+pub mod scalar;
+pub mod sparse;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -65,7 +65,11 @@ mod checked {
         -dot_avx512(a, b)
     }
     wrap!(l1_avx512, x86::l1_avx512, f32);
-    wrap!(cosine_parts_avx512, x86::cosine_parts_avx512, (f32, f32, f32));
+    wrap!(
+        cosine_parts_avx512,
+        x86::cosine_parts_avx512,
+        (f32, f32, f32)
+    );
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -201,7 +205,11 @@ mod tests {
         for bytes in [1usize, 5, 48] {
             let a: Vec<u8> = (0..bytes).map(|_| rng.gen()).collect();
             let b: Vec<u8> = (0..bytes).map(|_| rng.gen()).collect();
-            let spread = |x: &[u8]| -> Vec<f32> { (0..8 * bytes).map(|i| ((x[i / 8] >> (7 - i % 8)) & 1) as f32).collect() };
+            let spread = |x: &[u8]| -> Vec<f32> {
+                (0..8 * bytes)
+                    .map(|i| ((x[i / 8] >> (7 - i % 8)) & 1) as f32)
+                    .collect()
+            };
             let expected = bits::jaccard(&a, &b) as f32;
             assert!((jaccard_of_indicators(&spread(&a), &spread(&b)) - expected).abs() < 1e-6);
             assert_eq!(l1(&spread(&a), &spread(&b)), bits::hamming(&a, &b) as f32);
@@ -218,11 +226,25 @@ mod tests {
                 for _ in 0..20 {
                     let (a, b) = random_pair(&mut rng, n);
                     let check = |what: &str, got: f32, want: f32, scale: f32| {
-                        assert!(close(got, want, n, scale), "{} {what} n={n}: {got} vs {want}", table.name);
+                        assert!(
+                            close(got, want, n, scale),
+                            "{} {what} n={n}: {got} vs {want}",
+                            table.name
+                        );
                     };
-                    check("l2", (table.l2_squared)(&a, &b), scalar::l2_squared(&a, &b), 16.0);
+                    check(
+                        "l2",
+                        (table.l2_squared)(&a, &b),
+                        scalar::l2_squared(&a, &b),
+                        16.0,
+                    );
                     check("dot", (table.dot)(&a, &b), scalar::dot(&a, &b), 4.0);
-                    check("-dot", (table.negative_dot)(&a, &b), -scalar::dot(&a, &b), 4.0);
+                    check(
+                        "-dot",
+                        (table.negative_dot)(&a, &b),
+                        -scalar::dot(&a, &b),
+                        4.0,
+                    );
                     check("l1", (table.l1)(&a, &b), scalar::l1(&a, &b), 4.0);
                     let got = (table.cosine_parts)(&a, &b);
                     let want = scalar::cosine_parts(&a, &b);
@@ -232,7 +254,10 @@ mod tests {
                 }
             }
         }
-        eprintln!("kernel tables tested: {:?}", tables.iter().map(|t| t.name).collect::<Vec<_>>());
+        eprintln!(
+            "kernel tables tested: {:?}",
+            tables.iter().map(|t| t.name).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -246,9 +271,24 @@ mod tests {
                 for x in &mut a[n..] {
                     *x = 1000.0;
                 }
-                assert_eq!((table.l2_squared)(&a[..n], &b[..n]), n as f32, "{} n={n}", table.name);
-                assert_eq!((table.l1)(&a[..n], &b[..n]), n as f32, "{} n={n}", table.name);
-                assert_eq!((table.dot)(&a[..n], &a[..n]), n as f32, "{} n={n}", table.name);
+                assert_eq!(
+                    (table.l2_squared)(&a[..n], &b[..n]),
+                    n as f32,
+                    "{} n={n}",
+                    table.name
+                );
+                assert_eq!(
+                    (table.l1)(&a[..n], &b[..n]),
+                    n as f32,
+                    "{} n={n}",
+                    table.name
+                );
+                assert_eq!(
+                    (table.dot)(&a[..n], &a[..n]),
+                    n as f32,
+                    "{} n={n}",
+                    table.name
+                );
             }
         }
     }
@@ -270,17 +310,24 @@ mod tests {
     /// Metric properties of every kernel (each instruction set, float16, sparse
     /// and bits) on finite values of moderate range, as input checks let in.
     mod properties {
-        use super::super::*;
         use super::super::half as kh;
+        use super::super::*;
         use ::half::f16;
         use proptest::prelude::*;
 
         fn config() -> ProptestConfig {
-            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
         }
 
         /// Three vectors of one length, over the lengths SIMD tails and blocks fall on.
-        fn triple(max_len: usize, range: f32) -> impl Strategy<Value = (Vec<f32>, Vec<f32>, Vec<f32>)> {
+        fn triple(
+            max_len: usize,
+            range: f32,
+        ) -> impl Strategy<Value = (Vec<f32>, Vec<f32>, Vec<f32>)> {
             (1..max_len).prop_flat_map(move |n| {
                 let v = move || proptest::collection::vec(-range..range, n);
                 (v(), v(), v())
@@ -293,14 +340,34 @@ mod tests {
         }
 
         fn f64_sum(a: &[f32], b: &[f32], term: impl Fn(f64, f64) -> f64) -> f64 {
-            a.iter().zip(b).map(|(&x, &y)| term(x as f64, y as f64)).sum()
+            a.iter()
+                .zip(b)
+                .map(|(&x, &y)| term(x as f64, y as f64))
+                .sum()
         }
 
-        fn check_metric(name: &str, d: impl Fn(&[f32], &[f32]) -> f64, (a, b, c): (&[f32], &[f32], &[f32]), tolerance: f64) -> Result<(), TestCaseError> {
-            prop_assert_eq!(d(a, b).to_bits(), d(b, a).to_bits(), "{}: not symmetric", name);
+        fn check_metric(
+            name: &str,
+            d: impl Fn(&[f32], &[f32]) -> f64,
+            (a, b, c): (&[f32], &[f32], &[f32]),
+            tolerance: f64,
+        ) -> Result<(), TestCaseError> {
+            prop_assert_eq!(
+                d(a, b).to_bits(),
+                d(b, a).to_bits(),
+                "{}: not symmetric",
+                name
+            );
             prop_assert_eq!(d(a, a), 0.0, "{}: distance to itself", name);
             let (ab, bc, ac) = (d(a, b), d(b, c), d(a, c));
-            prop_assert!(ac <= ab + bc + tolerance, "{}: triangle {} > {} + {}", name, ac, ab, bc);
+            prop_assert!(
+                ac <= ab + bc + tolerance,
+                "{}: triangle {} > {} + {}",
+                name,
+                ac,
+                ab,
+                bc
+            );
             Ok(())
         }
 

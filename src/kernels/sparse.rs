@@ -10,7 +10,10 @@ pub type Side<'a> = (&'a [i32], &'a [f32]);
 
 /// Walks the union of two index lists in order: (index, value in a, value in
 /// b), zero where one has no element.
-fn merged<'a>((ai, av): Side<'a>, (bi, bv): Side<'a>) -> impl Iterator<Item = (i32, f32, f32)> + 'a {
+fn merged<'a>(
+    (ai, av): Side<'a>,
+    (bi, bv): Side<'a>,
+) -> impl Iterator<Item = (i32, f32, f32)> + 'a {
     let (mut i, mut j) = (0, 0);
     std::iter::from_fn(move || {
         let next = match (ai.get(i), bi.get(j)) {
@@ -41,7 +44,9 @@ pub fn l1(a: Side, b: Side) -> f32 {
 
 /// (a·b, a·a, b·b), for cosine.
 pub fn cosine_parts(a: Side, b: Side) -> (f32, f32, f32) {
-    merged(a, b).fold((0.0, 0.0, 0.0), |(ab, aa, bb), (_, x, y)| (ab + x * y, aa + x * x, bb + y * y))
+    merged(a, b).fold((0.0, 0.0, 0.0), |(ab, aa, bb), (_, x, y)| {
+        (ab + x * y, aa + x * x, bb + y * y)
+    })
 }
 
 /// Positions walked together, for ordering: (index, a's value, b's value).
@@ -109,7 +114,9 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     fn sparse_of(dense: &[f32]) -> (Vec<i32>, Vec<f32>) {
-        let indices: Vec<i32> = (0..dense.len() as i32).filter(|&i| dense[i as usize] != 0.0).collect();
+        let indices: Vec<i32> = (0..dense.len() as i32)
+            .filter(|&i| dense[i as usize] != 0.0)
+            .collect();
         let values = indices.iter().map(|&i| dense[i as usize]).collect();
         (indices, values)
     }
@@ -120,7 +127,15 @@ mod tests {
         for _ in 0..300 {
             let n = rng.gen_range(1..60);
             let mut dense = || -> Vec<f32> {
-                (0..n).map(|_| if rng.gen_bool(0.3) { rng.gen_range(-3i32..4) as f32 } else { 0.0 }).collect()
+                (0..n)
+                    .map(|_| {
+                        if rng.gen_bool(0.3) {
+                            rng.gen_range(-3i32..4) as f32
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
             };
             let (da, db) = (dense(), dense());
             let ((ai, av), (bi, bv)) = (sparse_of(&da), sparse_of(&db));

@@ -30,7 +30,10 @@ pub unsafe fn l2_squared_avx2(a: &[f32], b: &[f32]) -> f32 {
     let mut i = 0;
     while i + 16 <= n {
         let d0 = _mm256_sub_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)));
-        let d1 = _mm256_sub_ps(_mm256_loadu_ps(pa.add(i + 8)), _mm256_loadu_ps(pb.add(i + 8)));
+        let d1 = _mm256_sub_ps(
+            _mm256_loadu_ps(pa.add(i + 8)),
+            _mm256_loadu_ps(pb.add(i + 8)),
+        );
         acc0 = _mm256_fmadd_ps(d0, d0, acc0);
         acc1 = _mm256_fmadd_ps(d1, d1, acc1);
         i += 16;
@@ -58,7 +61,11 @@ pub unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
     let mut i = 0;
     while i + 16 <= n {
         acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i + 8)), _mm256_loadu_ps(pb.add(i + 8)), acc1);
+        acc1 = _mm256_fmadd_ps(
+            _mm256_loadu_ps(pa.add(i + 8)),
+            _mm256_loadu_ps(pb.add(i + 8)),
+            acc1,
+        );
         i += 16;
     }
     if i + 8 <= n {
@@ -138,7 +145,10 @@ pub unsafe fn l2_squared_avx512(a: &[f32], b: &[f32]) -> f32 {
     }
     if i < n {
         let m = tail_mask(n - i);
-        let d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, pa.add(i)), _mm512_maskz_loadu_ps(m, pb.add(i)));
+        let d = _mm512_sub_ps(
+            _mm512_maskz_loadu_ps(m, pa.add(i)),
+            _mm512_maskz_loadu_ps(m, pb.add(i)),
+        );
         acc = _mm512_fmadd_ps(d, d, acc);
     }
     _mm512_reduce_add_ps(acc)
@@ -156,7 +166,11 @@ pub unsafe fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
     }
     if i < n {
         let m = tail_mask(n - i);
-        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, pa.add(i)), _mm512_maskz_loadu_ps(m, pb.add(i)), acc);
+        acc = _mm512_fmadd_ps(
+            _mm512_maskz_loadu_ps(m, pa.add(i)),
+            _mm512_maskz_loadu_ps(m, pb.add(i)),
+            acc,
+        );
     }
     _mm512_reduce_add_ps(acc)
 }
@@ -174,7 +188,10 @@ pub unsafe fn l1_avx512(a: &[f32], b: &[f32]) -> f32 {
     }
     if i < n {
         let m = tail_mask(n - i);
-        let d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, pa.add(i)), _mm512_maskz_loadu_ps(m, pb.add(i)));
+        let d = _mm512_sub_ps(
+            _mm512_maskz_loadu_ps(m, pa.add(i)),
+            _mm512_maskz_loadu_ps(m, pb.add(i)),
+        );
         acc = _mm512_add_ps(acc, _mm512_abs_ps(d));
     }
     _mm512_reduce_add_ps(acc)
@@ -189,7 +206,11 @@ pub unsafe fn cosine_parts_avx512(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
     let mut bb = _mm512_setzero_ps();
     let mut i = 0;
     while i < n {
-        let m = if i + 16 <= n { 0xFFFF } else { tail_mask(n - i) };
+        let m = if i + 16 <= n {
+            0xFFFF
+        } else {
+            tail_mask(n - i)
+        };
         let x = _mm512_maskz_loadu_ps(m, pa.add(i));
         let y = _mm512_maskz_loadu_ps(m, pb.add(i));
         ab = _mm512_fmadd_ps(x, y, ab);
@@ -197,5 +218,9 @@ pub unsafe fn cosine_parts_avx512(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
         bb = _mm512_fmadd_ps(y, y, bb);
         i += 16;
     }
-    (_mm512_reduce_add_ps(ab), _mm512_reduce_add_ps(aa), _mm512_reduce_add_ps(bb))
+    (
+        _mm512_reduce_add_ps(ab),
+        _mm512_reduce_add_ps(aa),
+        _mm512_reduce_add_ps(bb),
+    )
 }

@@ -142,11 +142,15 @@ pub fn builtin_comparison(name: &str) -> Option<(ValueKind, ValueKind, Compariso
 /// range (empty when low > high): one check per row instead of a dispatch.
 pub fn int_range(comparison: Comparison, argument: i64) -> (i64, i64) {
     match comparison {
-        Comparison::Less => argument.checked_sub(1).map_or((0, -1), |high| (i64::MIN, high)),
+        Comparison::Less => argument
+            .checked_sub(1)
+            .map_or((0, -1), |high| (i64::MIN, high)),
         Comparison::LessOrEqual => (i64::MIN, argument),
         Comparison::Equal => (argument, argument),
         Comparison::GreaterOrEqual => (argument, i64::MAX),
-        Comparison::Greater => argument.checked_add(1).map_or((0, -1), |low| (low, i64::MAX)),
+        Comparison::Greater => argument
+            .checked_add(1)
+            .map_or((0, -1), |low| (low, i64::MAX)),
     }
 }
 
@@ -163,7 +167,8 @@ pub fn read_int(bytes: &[u8], size: usize) -> Option<i64> {
 
 /// Whether `left <comparison> right` holds for the values.
 pub fn compare(comparison: Comparison, left: Value, right: Value) -> bool {
-    left.order(right).is_some_and(|order| comparison.holds(order))
+    left.order(right)
+        .is_some_and(|order| comparison.holds(order))
 }
 
 /// Where each column's value starts in the data of an index tuple without
@@ -175,7 +180,11 @@ pub fn fixed_offsets(columns: &[(i16, usize)]) -> Vec<Option<usize>> {
     let mut offsets = Vec::with_capacity(columns.len());
     let mut at = Some(0usize);
     for &(length, align) in columns {
-        let start = if length > 0 { at.map(|a| a.next_multiple_of(align.max(1))) } else { at };
+        let start = if length > 0 {
+            at.map(|a| a.next_multiple_of(align.max(1)))
+        } else {
+            at
+        };
         offsets.push(start);
         at = start.filter(|_| length > 0).map(|s| s + length as usize);
     }
@@ -189,7 +198,11 @@ pub fn fixed_offsets(columns: &[(i16, usize)]) -> Vec<Option<usize>> {
 /// compressed or external value, or one that does not fit.
 pub fn varlena_at(data: &[u8], cursor: usize, align: usize) -> Option<&[u8]> {
     let first = *data.get(cursor)?;
-    let at = if first != 0 { cursor } else { cursor.next_multiple_of(align.max(1)) };
+    let at = if first != 0 {
+        cursor
+    } else {
+        cursor.next_multiple_of(align.max(1))
+    };
     let first = *data.get(at)?;
     let (header, length) = if first & 1 == 1 {
         // 1-byte header; 0x01 alone marks an external pointer.
@@ -198,7 +211,10 @@ pub fn varlena_at(data: &[u8], cursor: usize, align: usize) -> Option<&[u8]> {
         }
         (1, (first >> 1) as usize)
     } else if first & 3 == 0 {
-        (4, (u32::from_ne_bytes(data.get(at..at + 4)?.try_into().ok()?) >> 2) as usize)
+        (
+            4,
+            (u32::from_ne_bytes(data.get(at..at + 4)?.try_into().ok()?) >> 2) as usize,
+        )
     } else {
         return None;
     };
@@ -231,7 +247,11 @@ pub fn builtin_array_test(name: &str) -> Option<ArrayTest> {
 /// the elements from a MAXALIGNed offset counted from the 4-byte header.
 /// None for an array with nulls or elements not of `kind`'s size.
 pub fn array_elements(contents: &[u8], kind: ValueKind) -> Option<(&[u8], usize)> {
-    let int_at = |at: usize| -> Option<i32> { Some(i32::from_ne_bytes(contents.get(at..at + 4)?.try_into().ok()?)) };
+    let int_at = |at: usize| -> Option<i32> {
+        Some(i32::from_ne_bytes(
+            contents.get(at..at + 4)?.try_into().ok()?,
+        ))
+    };
     let dimensions = usize::try_from(int_at(0)?).ok()?;
     if dimensions > 6 || int_at(4)? != 0 {
         return None;
@@ -241,7 +261,8 @@ pub fn array_elements(contents: &[u8], kind: ValueKind) -> Option<(&[u8], usize)
         count = count.checked_mul(usize::try_from(int_at(12 + 4 * d)?).ok()?)?;
     }
     let data_offset = (16 + 8 * dimensions).next_multiple_of(8) - 4;
-    let bytes = contents.get(data_offset..data_offset.checked_add(count.checked_mul(kind.size())?)?)?;
+    let bytes =
+        contents.get(data_offset..data_offset.checked_add(count.checked_mul(kind.size())?)?)?;
     Some((bytes, count))
 }
 
@@ -249,16 +270,28 @@ pub fn array_elements(contents: &[u8], kind: ValueKind) -> Option<(&[u8], usize)
 /// the argument's non-null elements, with the built-in functions'
 /// semantics: nulls match nothing, and an argument with a null is
 /// contained in no array.
-pub fn array_holds(test: ArrayTest, stored: (&[u8], usize), kind: ValueKind, arguments: &[Value], argument_has_null: bool) -> bool {
+pub fn array_holds(
+    test: ArrayTest,
+    stored: (&[u8], usize),
+    kind: ValueKind,
+    arguments: &[Value],
+    argument_has_null: bool,
+) -> bool {
     let (bytes, count) = stored;
-    let mut elements = bytes.chunks_exact(kind.size()).take(count).filter_map(|b| Value::read(kind, b));
+    let mut elements = bytes
+        .chunks_exact(kind.size())
+        .take(count)
+        .filter_map(|b| Value::read(kind, b));
     let equal = |a: Value, b: Value| compare(Comparison::Equal, a, b);
     match test {
         ArrayTest::Overlaps => elements.any(|e| arguments.iter().any(|&a| equal(e, a))),
         ArrayTest::ContainedIn => elements.all(|e| arguments.iter().any(|&a| equal(e, a))),
         ArrayTest::Contains => {
             let stored: Vec<Value> = elements.collect();
-            !argument_has_null && arguments.iter().all(|&a| stored.iter().any(|&e| equal(e, a)))
+            !argument_has_null
+                && arguments
+                    .iter()
+                    .all(|&a| stored.iter().any(|&e| equal(e, a)))
         }
     }
 }
@@ -276,7 +309,11 @@ mod tests {
         assert!(compare(Comparison::Equal, f(f64::NAN), f(f64::NAN)));
         assert!(compare(Comparison::Greater, f(f64::NAN), f(f64::INFINITY)));
         assert!(compare(Comparison::Equal, f(-0.0), f(0.0)));
-        assert!(compare(Comparison::Less, Value::Bool(false), Value::Bool(true)));
+        assert!(compare(
+            Comparison::Less,
+            Value::Bool(false),
+            Value::Bool(true)
+        ));
         // Different kinds never compare: the caller matched them by the function.
         assert!(!compare(Comparison::Equal, i(1), f(1.0)));
     }
@@ -292,9 +329,27 @@ mod tests {
                 Comparison::Greater,
             ] {
                 let (low, high) = int_range(comparison, argument);
-                for value in [i64::MIN, i64::MIN + 1, -6, -5, -4, -1, 0, 1, 6, 7, 8, i64::MAX - 1, i64::MAX] {
+                for value in [
+                    i64::MIN,
+                    i64::MIN + 1,
+                    -6,
+                    -5,
+                    -4,
+                    -1,
+                    0,
+                    1,
+                    6,
+                    7,
+                    8,
+                    i64::MAX - 1,
+                    i64::MAX,
+                ] {
                     let expected = compare(comparison, Value::Int(value), Value::Int(argument));
-                    assert_eq!(low <= value && value <= high, expected, "{value} {comparison:?} {argument}");
+                    assert_eq!(
+                        low <= value && value <= high,
+                        expected,
+                        "{value} {comparison:?} {argument}"
+                    );
                 }
             }
         }
@@ -305,30 +360,81 @@ mod tests {
     #[test]
     fn values_read_from_bytes_and_datums_agree() {
         for (kind, datum, bytes) in [
-            (ValueKind::Int16, (-5i16) as u16 as u64, (-5i16).to_ne_bytes().to_vec()),
-            (ValueKind::Int32, (-70_000i32) as u32 as u64, (-70_000i32).to_ne_bytes().to_vec()),
-            (ValueKind::Int64, (-1i64 << 40) as u64, (-1i64 << 40).to_ne_bytes().to_vec()),
-            (ValueKind::Float32, 1.5f32.to_bits() as u64, 1.5f32.to_ne_bytes().to_vec()),
-            (ValueKind::Float64, (-2.25f64).to_bits(), (-2.25f64).to_ne_bytes().to_vec()),
+            (
+                ValueKind::Int16,
+                (-5i16) as u16 as u64,
+                (-5i16).to_ne_bytes().to_vec(),
+            ),
+            (
+                ValueKind::Int32,
+                (-70_000i32) as u32 as u64,
+                (-70_000i32).to_ne_bytes().to_vec(),
+            ),
+            (
+                ValueKind::Int64,
+                (-1i64 << 40) as u64,
+                (-1i64 << 40).to_ne_bytes().to_vec(),
+            ),
+            (
+                ValueKind::Float32,
+                1.5f32.to_bits() as u64,
+                1.5f32.to_ne_bytes().to_vec(),
+            ),
+            (
+                ValueKind::Float64,
+                (-2.25f64).to_bits(),
+                (-2.25f64).to_ne_bytes().to_vec(),
+            ),
             (ValueKind::Bool, 1, vec![1]),
         ] {
-            assert_eq!(Value::read(kind, &bytes), Some(Value::from_datum(kind, datum)), "{kind:?}");
+            assert_eq!(
+                Value::read(kind, &bytes),
+                Some(Value::from_datum(kind, datum)),
+                "{kind:?}"
+            );
             assert_eq!(Value::read(kind, &bytes[..kind.size() - 1]), None);
         }
         // A float4 compares with a float8 after widening, as float48lt does.
         let widened = Value::from_datum(ValueKind::Float32, 0.1f32.to_bits() as u64);
-        assert!(compare(Comparison::Equal, widened, Value::Float(0.1f32 as f64)));
+        assert!(compare(
+            Comparison::Equal,
+            widened,
+            Value::Float(0.1f32 as f64)
+        ));
     }
 
     #[test]
     fn builtin_functions_are_known_by_name() {
         use ValueKind::*;
-        assert_eq!(builtin_comparison("int48le"), Some((Int32, Int64, Comparison::LessOrEqual)));
-        assert_eq!(builtin_comparison("timestamptz_gt"), Some((Int64, Int64, Comparison::Greater)));
-        assert_eq!(builtin_comparison("date_eq"), Some((Int32, Int32, Comparison::Equal)));
-        assert_eq!(builtin_comparison("booleq"), Some((Bool, Bool, Comparison::Equal)));
-        assert_eq!(builtin_comparison("float84lt"), Some((Float64, Float32, Comparison::Less)));
-        for other in ["texteq", "date_lt_timestamp", "int4ne", "uuid_eq", "lt", "", "arrayoverlap"] {
+        assert_eq!(
+            builtin_comparison("int48le"),
+            Some((Int32, Int64, Comparison::LessOrEqual))
+        );
+        assert_eq!(
+            builtin_comparison("timestamptz_gt"),
+            Some((Int64, Int64, Comparison::Greater))
+        );
+        assert_eq!(
+            builtin_comparison("date_eq"),
+            Some((Int32, Int32, Comparison::Equal))
+        );
+        assert_eq!(
+            builtin_comparison("booleq"),
+            Some((Bool, Bool, Comparison::Equal))
+        );
+        assert_eq!(
+            builtin_comparison("float84lt"),
+            Some((Float64, Float32, Comparison::Less))
+        );
+        for other in [
+            "texteq",
+            "date_lt_timestamp",
+            "int4ne",
+            "uuid_eq",
+            "lt",
+            "",
+            "arrayoverlap",
+        ] {
             assert_eq!(builtin_comparison(other), None, "{other}");
         }
     }
@@ -337,7 +443,10 @@ mod tests {
     fn offsets_are_fixed_until_a_variable_column() {
         // bool, int8, int2, text, int4
         let columns = [(1, 1), (8, 8), (2, 2), (-1, 4), (4, 4)];
-        assert_eq!(fixed_offsets(&columns), vec![Some(0), Some(8), Some(16), Some(18), None]);
+        assert_eq!(
+            fixed_offsets(&columns),
+            vec![Some(0), Some(8), Some(16), Some(18), None]
+        );
     }
 
     /// An int4[] as PostgreSQL lays it out with a 4-byte header: the header,
@@ -365,12 +474,48 @@ mod tests {
         let (bytes, count) = array_elements(contents, ValueKind::Int32).unwrap();
         assert_eq!(count, 3);
         let args = |v: &[i64]| v.iter().map(|&x| Value::Int(x)).collect::<Vec<_>>();
-        assert!(array_holds(ArrayTest::Overlaps, (bytes, count), ValueKind::Int32, &args(&[1, 9]), false));
-        assert!(!array_holds(ArrayTest::Overlaps, (bytes, count), ValueKind::Int32, &args(&[1, 2]), true));
-        assert!(array_holds(ArrayTest::Contains, (bytes, count), ValueKind::Int32, &args(&[11, 7]), false));
-        assert!(!array_holds(ArrayTest::Contains, (bytes, count), ValueKind::Int32, &args(&[11, 7]), true));
-        assert!(array_holds(ArrayTest::ContainedIn, (bytes, count), ValueKind::Int32, &args(&[7, 8, 9, 10, 11]), false));
-        assert!(!array_holds(ArrayTest::ContainedIn, (bytes, count), ValueKind::Int32, &args(&[7, 9]), false));
+        assert!(array_holds(
+            ArrayTest::Overlaps,
+            (bytes, count),
+            ValueKind::Int32,
+            &args(&[1, 9]),
+            false
+        ));
+        assert!(!array_holds(
+            ArrayTest::Overlaps,
+            (bytes, count),
+            ValueKind::Int32,
+            &args(&[1, 2]),
+            true
+        ));
+        assert!(array_holds(
+            ArrayTest::Contains,
+            (bytes, count),
+            ValueKind::Int32,
+            &args(&[11, 7]),
+            false
+        ));
+        assert!(!array_holds(
+            ArrayTest::Contains,
+            (bytes, count),
+            ValueKind::Int32,
+            &args(&[11, 7]),
+            true
+        ));
+        assert!(array_holds(
+            ArrayTest::ContainedIn,
+            (bytes, count),
+            ValueKind::Int32,
+            &args(&[7, 8, 9, 10, 11]),
+            false
+        ));
+        assert!(!array_holds(
+            ArrayTest::ContainedIn,
+            (bytes, count),
+            ValueKind::Int32,
+            &args(&[7, 9]),
+            false
+        ));
         // The same array packed with a 1-byte header, unaligned, right after the column.
         let mut short = vec![5, 0];
         short.push(((long.len() - 3) as u8) << 1 | 1);
@@ -380,12 +525,18 @@ mod tests {
         // With a null bitmap (dataoffset set), compressed, or cut short: not read in place.
         let mut with_nulls = long.clone();
         with_nulls[8] = 40;
-        assert_eq!(array_elements(varlena_at(&with_nulls, 0, 4).unwrap(), ValueKind::Int32), None);
+        assert_eq!(
+            array_elements(varlena_at(&with_nulls, 0, 4).unwrap(), ValueKind::Int32),
+            None
+        );
         let mut compressed = long.clone();
         compressed[0] |= 2;
         assert_eq!(varlena_at(&compressed, 0, 4), None);
         assert_eq!(varlena_at(&long[..10], 0, 4), None);
-        assert_eq!(builtin_array_test("arraycontained"), Some(ArrayTest::ContainedIn));
+        assert_eq!(
+            builtin_array_test("arraycontained"),
+            Some(ArrayTest::ContainedIn)
+        );
         assert_eq!(builtin_array_test("array_eq"), None);
     }
 
@@ -394,7 +545,11 @@ mod tests {
         use proptest::prelude::*;
 
         fn config() -> ProptestConfig {
-            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
         }
 
         fn kind() -> impl Strategy<Value = ValueKind> {
@@ -414,8 +569,10 @@ mod tests {
             out.extend_from_slice(&(dims.len() as i32).to_ne_bytes());
             out.extend_from_slice(&0i32.to_ne_bytes());
             out.extend_from_slice(&23u32.to_ne_bytes());
-            dims.iter().for_each(|d| out.extend_from_slice(&d.to_ne_bytes()));
-            dims.iter().for_each(|_| out.extend_from_slice(&1i32.to_ne_bytes()));
+            dims.iter()
+                .for_each(|d| out.extend_from_slice(&d.to_ne_bytes()));
+            dims.iter()
+                .for_each(|_| out.extend_from_slice(&1i32.to_ne_bytes()));
             out.resize((16 + 8 * dims.len()).next_multiple_of(8) - 4, 0);
             out.extend_from_slice(elements);
             out

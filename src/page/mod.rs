@@ -163,9 +163,16 @@ pub enum Metric {
 
 impl Metric {
     fn from_u8(v: u8) -> Option<Metric> {
-        [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1, Metric::Hamming, Metric::Jaccard]
-            .into_iter()
-            .find(|m| *m as u8 == v)
+        [
+            Metric::L2,
+            Metric::InnerProduct,
+            Metric::Cosine,
+            Metric::L1,
+            Metric::Hamming,
+            Metric::Jaccard,
+        ]
+        .into_iter()
+        .find(|m| *m as u8 == v)
     }
 }
 
@@ -239,12 +246,18 @@ impl Meta {
 
     /// The shape of this index's neighbor tuples.
     pub fn list_shape(&self) -> ListShape {
-        ListShape { m: self.m as usize, code_bytes: self.code_bytes as usize }
+        ListShape {
+            m: self.m as usize,
+            code_bytes: self.code_bytes as usize,
+        }
     }
 
     pub fn decode(b: &[u8]) -> Result<Meta, FormatError> {
         if b.len() < META_SIZE {
-            return Err(FormatError::TooShort { needed: META_SIZE, found: b.len() });
+            return Err(FormatError::TooShort {
+                needed: META_SIZE,
+                found: b.len(),
+            });
         }
         if u32_at(b, 0) != META_MAGIC {
             return Err(FormatError::BadMagic);
@@ -341,9 +354,13 @@ impl StoredVector<'_> {
                 out.resize(start + v.len(), 0.0);
                 half::slice::HalfFloatSliceExt::convert_to_f32_slice(*v, &mut out[start..]);
             }
-            StoredVector::Bit(bytes, bits) => {
-                out.extend((0..*bits).map(|i| if bytes[i / 8] & (0x80 >> (i % 8)) != 0 { 1.0 } else { 0.0 }))
-            }
+            StoredVector::Bit(bytes, bits) => out.extend((0..*bits).map(|i| {
+                if bytes[i / 8] & (0x80 >> (i % 8)) != 0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            })),
         }
     }
 
@@ -401,7 +418,10 @@ impl ElementHeader {
         };
         // The filter flag belongs to the bytes after the header, which a
         // header rewritten in place (VACUUM, a new heap TID) leaves as they are.
-        out[2] = if self.deleted { DELETED_FLAG } else { 0 } | if self.wide { WIDE_FLAG } else { 0 } | width_flag | (out[2] & FILTER_FLAG);
+        out[2] = if self.deleted { DELETED_FLAG } else { 0 }
+            | if self.wide { WIDE_FLAG } else { 0 }
+            | width_flag
+            | (out[2] & FILTER_FLAG);
         out[3] = self.heap_tids.len() as u8;
         self.neighbors.write(&mut out[4..10]);
         out[10..12].copy_from_slice(&self.dimensions.to_le_bytes());
@@ -414,24 +434,39 @@ impl ElementHeader {
 
     pub fn decode(tuple: &[u8]) -> Result<ElementHeader, FormatError> {
         if tuple.len() < ELEMENT_HEADER_SIZE {
-            return Err(FormatError::TooShort { needed: ELEMENT_HEADER_SIZE, found: tuple.len() });
+            return Err(FormatError::TooShort {
+                needed: ELEMENT_HEADER_SIZE,
+                found: tuple.len(),
+            });
         }
         if tuple[0] != ELEMENT_KIND {
-            return Err(FormatError::WrongTupleKind { expected: ELEMENT_KIND, found: tuple[0] });
+            return Err(FormatError::WrongTupleKind {
+                expected: ELEMENT_KIND,
+                found: tuple[0],
+            });
         }
         let count = tuple[3] as usize;
         if count > HEAP_TIDS {
             return Err(FormatError::BadField("heap TID count"));
         }
-        if tuple[2] & !(DELETED_FLAG | WIDE_FLAG | FILTER_FLAG | WIDTH_FLAGS) != 0 || (tuple[2] & WIDTH_FLAGS).count_ones() > 1 {
+        if tuple[2] & !(DELETED_FLAG | WIDE_FLAG | FILTER_FLAG | WIDTH_FLAGS) != 0
+            || (tuple[2] & WIDTH_FLAGS).count_ones() > 1
+        {
             return Err(FormatError::BadField("element flags"));
         }
         let width = element_width(tuple);
         let dimensions = u16_at(tuple, 10);
         let wide = tuple[2] & WIDE_FLAG != 0;
-        let size = if wide { wide_element_size(part_count(tuple)?) } else { element_size(dimensions as usize, width) };
+        let size = if wide {
+            wide_element_size(part_count(tuple)?)
+        } else {
+            element_size(dimensions as usize, width)
+        };
         if tuple.len() < size {
-            return Err(FormatError::TooShort { needed: size, found: tuple.len() });
+            return Err(FormatError::TooShort {
+                needed: size,
+                found: tuple.len(),
+            });
         }
         if tuple[2] & FILTER_FLAG != 0 && tuple.len() <= filter_offset(size) {
             return Err(FormatError::BadField("filter values"));
@@ -440,7 +475,9 @@ impl ElementHeader {
             level: tuple[1],
             deleted: tuple[2] & DELETED_FLAG != 0,
             width,
-            heap_tids: (0..count).map(|i| NodeId::read(&tuple[12 + i * ID_BYTES..])).collect(),
+            heap_tids: (0..count)
+                .map(|i| NodeId::read(&tuple[12 + i * ID_BYTES..]))
+                .collect(),
             neighbors: NodeId::read(&tuple[4..10]),
             dimensions,
             anchor: NodeId::read(&tuple[ANCHOR_AT..]),
@@ -510,7 +547,11 @@ pub fn filter_offset(body_len: usize) -> usize {
 
 /// Size of an element of `body_len` bytes with `filter_len` bytes of filter values.
 pub fn with_filter_size(body_len: usize, filter_len: usize) -> usize {
-    if filter_len == 0 { body_len } else { filter_offset(body_len) + filter_len }
+    if filter_len == 0 {
+        body_len
+    } else {
+        filter_offset(body_len) + filter_len
+    }
 }
 
 /// Appends filter values to an encoded element (none: leaves it as it is).
@@ -566,7 +607,10 @@ pub fn encode_filter_entry(element: NodeId, filter: &[u8]) -> Vec<u8> {
 /// the values are read past the item pointer).
 pub fn decode_filter_entry(entry: &[u8]) -> Result<(NodeId, &[u8]), FormatError> {
     if entry.len() <= FILTER_TUPLE_HEADER {
-        return Err(FormatError::TooShort { needed: FILTER_TUPLE_HEADER + 1, found: entry.len() });
+        return Err(FormatError::TooShort {
+            needed: FILTER_TUPLE_HEADER + 1,
+            found: entry.len(),
+        });
     }
     let element = NodeId::read(entry);
     if element.is_none() {
@@ -607,7 +651,10 @@ pub fn wide_element_size(parts: usize) -> usize {
 fn part_count(tuple: &[u8]) -> Result<usize, FormatError> {
     let needed = ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE;
     if tuple.len() < needed {
-        return Err(FormatError::TooShort { needed, found: tuple.len() });
+        return Err(FormatError::TooShort {
+            needed,
+            found: tuple.len(),
+        });
     }
     match u16_at(tuple, ELEMENT_HEADER_SIZE) as usize {
         0 => Err(FormatError::BadField("part count")),
@@ -621,7 +668,8 @@ pub fn encode_wide_element(header: &ElementHeader, parts: &[NodeId]) -> Vec<u8> 
     assert!(header.wide && !parts.is_empty() && parts.len() <= MAX_PARTS);
     let mut out = vec![0u8; wide_element_size(parts.len())];
     header.encode_into(&mut out);
-    out[ELEMENT_HEADER_SIZE..ELEMENT_HEADER_SIZE + 2].copy_from_slice(&(parts.len() as u16).to_le_bytes());
+    out[ELEMENT_HEADER_SIZE..ELEMENT_HEADER_SIZE + 2]
+        .copy_from_slice(&(parts.len() as u16).to_le_bytes());
     for (i, part) in parts.iter().enumerate() {
         part.write(&mut out[ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE + i * PART_ID_BYTES..]);
     }
@@ -662,16 +710,27 @@ pub fn part_position(tuple: &[u8]) -> Option<usize> {
 /// The piece of the vector in a part tuple, which must be part `position`.
 pub fn part_piece(tuple: &[u8], position: usize) -> Result<&[u8], FormatError> {
     if tuple.len() < PART_HEADER_SIZE {
-        return Err(FormatError::TooShort { needed: PART_HEADER_SIZE, found: tuple.len() });
+        return Err(FormatError::TooShort {
+            needed: PART_HEADER_SIZE,
+            found: tuple.len(),
+        });
     }
     if tuple[0] != PART_KIND {
-        return Err(FormatError::WrongTupleKind { expected: PART_KIND, found: tuple[0] });
+        return Err(FormatError::WrongTupleKind {
+            expected: PART_KIND,
+            found: tuple[0],
+        });
     }
     if u16_at(tuple, 2) as usize != position {
         return Err(FormatError::BadField("part position"));
     }
     let length = u32_at(tuple, 4) as usize;
-    tuple.get(PART_HEADER_SIZE..PART_HEADER_SIZE + length).ok_or(FormatError::TooShort { needed: PART_HEADER_SIZE + length, found: tuple.len() })
+    tuple
+        .get(PART_HEADER_SIZE..PART_HEADER_SIZE + length)
+        .ok_or(FormatError::TooShort {
+            needed: PART_HEADER_SIZE + length,
+            found: tuple.len(),
+        })
 }
 
 /// A wide vector's pieces copied together, 4-byte aligned as
@@ -693,7 +752,9 @@ impl Gathered {
             self.words.resize(end.div_ceil(4), 0);
         }
         // SAFETY: the words own at least `end` bytes; u8 has no alignment.
-        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(self.words.as_mut_ptr().cast(), self.words.len() * 4) };
+        let bytes: &mut [u8] = unsafe {
+            std::slice::from_raw_parts_mut(self.words.as_mut_ptr().cast(), self.words.len() * 4)
+        };
         bytes[self.len..end].copy_from_slice(piece);
         self.len = end;
     }
@@ -721,7 +782,9 @@ pub fn element_body(tuple: &[u8], dimensions: usize) -> Option<ElementBody<'_>> 
     }
     // Parts of a wide element: at least one. A tuple of another kind whose
     // byte 2 has the wide bit set has none, and is no element at all.
-    let parts = element_parts(tuple).ok().filter(|parts| !parts.is_empty())?;
+    let parts = element_parts(tuple)
+        .ok()
+        .filter(|parts| !parts.is_empty())?;
     Some(ElementBody::Parts(parts, element_width(tuple), dimensions))
 }
 
@@ -733,13 +796,20 @@ pub fn element_parts(tuple: &[u8]) -> Result<Vec<NodeId>, FormatError> {
     let count = part_count(tuple)?;
     let ids = tuple
         .get(ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE..wide_element_size(count))
-        .ok_or(FormatError::TooShort { needed: wide_element_size(count), found: tuple.len() })?;
+        .ok_or(FormatError::TooShort {
+            needed: wide_element_size(count),
+            found: tuple.len(),
+        })?;
     Ok(ids.chunks_exact(PART_ID_BYTES).map(NodeId::read).collect())
 }
 
 /// A vector read from stored bytes (an element's, or its parts' copied
 /// together): None if they are too short or not 4-byte aligned.
-pub fn stored_vector(bytes: &[u8], width: ElementWidth, dimensions: usize) -> Option<StoredVector<'_>> {
+pub fn stored_vector(
+    bytes: &[u8],
+    width: ElementWidth,
+    dimensions: usize,
+) -> Option<StoredVector<'_>> {
     let bytes = bytes.get(..width.vector_bytes(dimensions))?;
     // SAFETY: any bit pattern is a valid f32 or f16; align_to only yields aligned middles.
     match width {
@@ -765,7 +835,11 @@ pub fn element_vector(tuple: &[u8], dimensions: usize) -> Option<StoredVector<'_
         return None;
     }
     let width = element_width(header);
-    let dimensions = if width == ElementWidth::Sparse { u16_at(tuple, 10) as usize } else { dimensions };
+    let dimensions = if width == ElementWidth::Sparse {
+        u16_at(tuple, 10) as usize
+    } else {
+        dimensions
+    };
     stored_vector(&tuple[ELEMENT_HEADER_SIZE..], width, dimensions)
 }
 
@@ -782,10 +856,16 @@ fn element_flags_valid(header: &[u8]) -> bool {
 /// the hot path of a graph walk.
 pub fn element_neighbors(tuple: &[u8]) -> Result<NodeId, FormatError> {
     if tuple.len() < ELEMENT_HEADER_SIZE {
-        return Err(FormatError::TooShort { needed: ELEMENT_HEADER_SIZE, found: tuple.len() });
+        return Err(FormatError::TooShort {
+            needed: ELEMENT_HEADER_SIZE,
+            found: tuple.len(),
+        });
     }
     if tuple[0] != ELEMENT_KIND {
-        return Err(FormatError::WrongTupleKind { expected: ELEMENT_KIND, found: tuple[0] });
+        return Err(FormatError::WrongTupleKind {
+            expected: ELEMENT_KIND,
+            found: tuple[0],
+        });
     }
     Ok(NodeId::read(&tuple[4..10]))
 }
@@ -810,7 +890,10 @@ pub fn element_is_wide(tuple: &[u8]) -> bool {
 
 /// Number of heap TIDs and the deleted flag, read without decoding the rest.
 pub fn element_is_live(tuple: &[u8]) -> bool {
-    tuple.len() >= ELEMENT_HEADER_SIZE && tuple[0] == ELEMENT_KIND && tuple[2] & DELETED_FLAG == 0 && tuple[3] > 0
+    tuple.len() >= ELEMENT_HEADER_SIZE
+        && tuple[0] == ELEMENT_KIND
+        && tuple[2] & DELETED_FLAG == 0
+        && tuple[3] > 0
 }
 
 // ---- neighbor tuples -------------------------------------------------------------
@@ -835,7 +918,9 @@ impl ListShape {
         if layer == 0 {
             NEIGHBOR_HEADER_SIZE + slot * (ID_BYTES + self.code_bytes)
         } else {
-            NEIGHBOR_HEADER_SIZE + 2 * self.m * (ID_BYTES + self.code_bytes) + ((layer - 1) * self.m + slot) * ID_BYTES
+            NEIGHBOR_HEADER_SIZE
+                + 2 * self.m * (ID_BYTES + self.code_bytes)
+                + ((layer - 1) * self.m + slot) * ID_BYTES
         }
     }
 
@@ -845,7 +930,11 @@ impl ListShape {
 
     /// Slots of `layer`: 2m on layer 0, m above.
     pub fn layer_slots(&self, layer: usize) -> usize {
-        if layer == 0 { 2 * self.m } else { self.m }
+        if layer == 0 {
+            2 * self.m
+        } else {
+            self.m
+        }
     }
 }
 
@@ -866,10 +955,16 @@ pub fn new_neighbor_tuple(level: usize, shape: ListShape) -> Vec<u8> {
 
 fn check_neighbor_tuple(tuple: &[u8], shape: ListShape, layer: usize) -> Result<(), FormatError> {
     if tuple.len() < NEIGHBOR_HEADER_SIZE {
-        return Err(FormatError::TooShort { needed: NEIGHBOR_HEADER_SIZE, found: tuple.len() });
+        return Err(FormatError::TooShort {
+            needed: NEIGHBOR_HEADER_SIZE,
+            found: tuple.len(),
+        });
     }
     if tuple[0] != NEIGHBOR_KIND {
-        return Err(FormatError::WrongTupleKind { expected: NEIGHBOR_KIND, found: tuple[0] });
+        return Err(FormatError::WrongTupleKind {
+            expected: NEIGHBOR_KIND,
+            found: tuple[0],
+        });
     }
     let level = tuple[1] as usize;
     let slots = u16_at(tuple, 2) as usize;
@@ -886,7 +981,12 @@ fn check_neighbor_tuple(tuple: &[u8], shape: ListShape, layer: usize) -> Result<
 }
 
 /// Appends the neighbors of `layer` to `out`.
-pub fn read_layer(tuple: &[u8], shape: ListShape, layer: usize, out: &mut Vec<NodeId>) -> Result<(), FormatError> {
+pub fn read_layer(
+    tuple: &[u8],
+    shape: ListShape,
+    layer: usize,
+    out: &mut Vec<NodeId>,
+) -> Result<(), FormatError> {
     check_neighbor_tuple(tuple, shape, layer)?;
     for slot in 0..shape.layer_slots(layer) {
         let id = NodeId::read(&tuple[shape.slot_at(layer, slot)..]);
@@ -899,7 +999,12 @@ pub fn read_layer(tuple: &[u8], shape: ListShape, layer: usize, out: &mut Vec<No
 }
 
 /// Appends the layer-0 neighbors to `ids` and their codes to `codes`.
-pub fn read_layer_codes(tuple: &[u8], shape: ListShape, ids: &mut Vec<NodeId>, codes: &mut Vec<u8>) -> Result<(), FormatError> {
+pub fn read_layer_codes(
+    tuple: &[u8],
+    shape: ListShape,
+    ids: &mut Vec<NodeId>,
+    codes: &mut Vec<u8>,
+) -> Result<(), FormatError> {
     check_neighbor_tuple(tuple, shape, 0)?;
     for slot in 0..shape.layer_slots(0) {
         let at = shape.slot_at(0, slot);
@@ -915,7 +1020,13 @@ pub fn read_layer_codes(tuple: &[u8], shape: ListShape, ids: &mut Vec<NodeId>, c
 
 /// Replaces the neighbors of `layer`, with their codes on layer 0 when the
 /// shape has codes (`codes` holds one per id, in order); unused slots are cleared.
-pub fn write_layer(tuple: &mut [u8], shape: ListShape, layer: usize, ids: &[NodeId], codes: &[u8]) -> Result<(), FormatError> {
+pub fn write_layer(
+    tuple: &mut [u8],
+    shape: ListShape,
+    layer: usize,
+    ids: &[NodeId],
+    codes: &[u8],
+) -> Result<(), FormatError> {
     check_neighbor_tuple(tuple, shape, layer)?;
     if ids.len() > shape.layer_slots(layer) {
         return Err(FormatError::BadField("too many neighbors for the layer"));
@@ -926,7 +1037,10 @@ pub fn write_layer(tuple: &mut [u8], shape: ListShape, layer: usize, ids: &[Node
     }
     for slot in 0..shape.layer_slots(layer) {
         let at = shape.slot_at(layer, slot);
-        ids.get(slot).copied().unwrap_or(NodeId::NONE).write(&mut tuple[at..]);
+        ids.get(slot)
+            .copied()
+            .unwrap_or(NodeId::NONE)
+            .write(&mut tuple[at..]);
         let code = &mut tuple[at + ID_BYTES..at + ID_BYTES + code_bytes];
         match codes.get(slot * code_bytes..(slot + 1) * code_bytes) {
             Some(given) if slot < ids.len() => code.copy_from_slice(given),
@@ -973,7 +1087,11 @@ pub fn plan_pages(
     };
     // The page that shared items go to, and its free bytes.
     let mut open: Option<(usize, usize)> = None;
-    let place = |plan: &mut PagePlan, open: &mut Option<(usize, usize)>, item: PlannedItem, need: usize| -> NodeId {
+    let place = |plan: &mut PagePlan,
+                 open: &mut Option<(usize, usize)>,
+                 item: PlannedItem,
+                 need: usize|
+     -> NodeId {
         let page = match *open {
             Some((page, free)) if free >= need => page,
             _ => {
@@ -1000,10 +1118,20 @@ pub fn plan_pages(
             if together.is_none() {
                 open = None;
             }
-            plan.neighbors[n] = place(&mut plan, &mut open, PlannedItem::Neighbors(node), neighbors);
+            plan.neighbors[n] = place(
+                &mut plan,
+                &mut open,
+                PlannedItem::Neighbors(node),
+                neighbors,
+            );
             plan.elements[n] = place(&mut plan, &mut open, PlannedItem::Element(node), element);
         } else {
-            plan.neighbors[n] = place(&mut plan, &mut open, PlannedItem::Neighbors(node), neighbors);
+            plan.neighbors[n] = place(
+                &mut plan,
+                &mut open,
+                PlannedItem::Neighbors(node),
+                neighbors,
+            );
             plan.pages.push(vec![PlannedItem::Element(node)]);
             plan.elements[n] = NodeId::new(first_block + plan.pages.len() as u32 - 1, 1);
         }
@@ -1013,8 +1141,14 @@ pub fn plan_pages(
 
 /// Packs items into pages in the order given (the build's part tuples):
 /// each page's items, as positions in `lengths`, and every item's id.
-pub fn pack_in_order(lengths: &[usize], capacity: usize, footprint: impl Fn(usize) -> usize, first_block: u32) -> (Vec<Vec<usize>>, Vec<NodeId>) {
-    let (mut pages, mut ids): (Vec<Vec<usize>>, Vec<NodeId>) = (Vec::new(), Vec::with_capacity(lengths.len()));
+pub fn pack_in_order(
+    lengths: &[usize],
+    capacity: usize,
+    footprint: impl Fn(usize) -> usize,
+    first_block: u32,
+) -> (Vec<Vec<usize>>, Vec<NodeId>) {
+    let (mut pages, mut ids): (Vec<Vec<usize>>, Vec<NodeId>) =
+        (Vec::new(), Vec::with_capacity(lengths.len()));
     let mut free = 0;
     for (i, &length) in lengths.iter().enumerate() {
         let need = footprint(length);
@@ -1043,13 +1177,19 @@ mod tests {
         let (decoded, stored) = decode_filter_entry(&entry).unwrap();
         assert_eq!(decoded, element);
         assert!(same_filter_values(stored, &values));
-        assert!(!same_filter_values(stored, &[0, 0, 0, 0, 0, 0, 12, 0, 1, 2, 3, 5]));
+        assert!(!same_filter_values(
+            stored,
+            &[0, 0, 0, 0, 0, 0, 12, 0, 1, 2, 3, 5]
+        ));
         assert!(decode_filter_entry(&entry[..FILTER_TUPLE_HEADER]).is_err());
         assert!(decode_filter_entry(&encode_filter_entry(NodeId::NONE, &values)).is_err());
         let mut special = encode_special(PAGE_KIND_FILTERS);
         assert_eq!(special_next(&special), INVALID_BLOCK);
         set_special_next(&mut special, 42);
-        assert_eq!((special_next(&special), special_kind(&special)), (42, Some(PAGE_KIND_FILTERS)));
+        assert_eq!(
+            (special_next(&special), special_kind(&special)),
+            (42, Some(PAGE_KIND_FILTERS))
+        );
     }
 
     #[test]
@@ -1057,7 +1197,10 @@ mod tests {
         // Found by fuzzing: special_kind indexed its kind byte before checking the length.
         for len in 0..SPECIAL_SIZE {
             assert_eq!(special_kind(&encode_special(PAGE_KIND_GRAPH)[..len]), None);
-            assert_eq!(special_next(&encode_special(PAGE_KIND_GRAPH)[..len]), INVALID_BLOCK);
+            assert_eq!(
+                special_next(&encode_special(PAGE_KIND_GRAPH)[..len]),
+                INVALID_BLOCK
+            );
         }
         assert_eq!(special_next(&[7, 0, 0]), INVALID_BLOCK);
         assert_eq!(special_next(&[7, 0, 0, 0]), 7);
@@ -1080,16 +1223,29 @@ mod tests {
     fn meta_pages_with_impossible_quantizer_blocks_are_rejected() {
         // Found by fuzzing (meta_page): first_graph_block overflowed, and
         // without overflow checks wrapped to the meta page itself.
-        let meta = Meta::decode(&Meta { quantizer_blocks: 3, ..Meta::decode(&seed_meta()).unwrap() }.encode()).unwrap();
+        let meta = Meta::decode(
+            &Meta {
+                quantizer_blocks: 3,
+                ..Meta::decode(&seed_meta()).unwrap()
+            }
+            .encode(),
+        )
+        .unwrap();
         assert_eq!(meta.first_graph_block(), 4);
         for blocks in [u32::MAX, u32::MAX - 1] {
             let mut bytes = meta.encode();
             bytes[52..56].copy_from_slice(&blocks.to_le_bytes());
-            assert_eq!(Meta::decode(&bytes), Err(FormatError::BadField("quantizer blocks")));
+            assert_eq!(
+                Meta::decode(&bytes),
+                Err(FormatError::BadField("quantizer blocks"))
+            );
         }
         let mut bytes = meta.encode();
         bytes[52..56].copy_from_slice(&(u32::MAX - 2).to_le_bytes());
-        assert_eq!(Meta::decode(&bytes).unwrap().first_graph_block(), u32::MAX - 1);
+        assert_eq!(
+            Meta::decode(&bytes).unwrap().first_graph_block(),
+            u32::MAX - 1
+        );
     }
 
     fn seed_meta() -> [u8; META_SIZE] {
@@ -1159,13 +1315,34 @@ mod tests {
         };
         let bytes = meta.encode();
         assert_eq!(Meta::decode(&bytes), Ok(meta));
-        assert_eq!(meta.list_shape(), ListShape { m: 16, code_bytes: 136 });
+        assert_eq!(
+            meta.list_shape(),
+            ListShape {
+                m: 16,
+                code_bytes: 136
+            }
+        );
         // Version 2 wrote no codes: its meta reads with none.
-        let mut version_2 = Meta { code_bits: 0, code_bytes: 0, quantizer_blocks: 0, quantizer_bytes: 0, ..meta }.encode();
+        let mut version_2 = Meta {
+            code_bits: 0,
+            code_bytes: 0,
+            quantizer_blocks: 0,
+            quantizer_bytes: 0,
+            ..meta
+        }
+        .encode();
         version_2[4] = 2;
-        assert_eq!(Meta::decode(&version_2).map(|m| m.list_shape()), Ok(ListShape::plain(16)));
+        assert_eq!(
+            Meta::decode(&version_2).map(|m| m.list_shape()),
+            Ok(ListShape::plain(16))
+        );
         // Before version 7 no index had a filter directory.
-        let version_6 = Meta { filter_head: 0, filter_insert_block: 0, filter_directory: false, ..meta };
+        let version_6 = Meta {
+            filter_head: 0,
+            filter_insert_block: 0,
+            filter_directory: false,
+            ..meta
+        };
         let mut version_6_bytes = version_6.encode();
         version_6_bytes[4] = 6;
         assert_eq!(Meta::decode(&version_6_bytes), Ok(version_6));
@@ -1174,17 +1351,29 @@ mod tests {
         assert_eq!(Meta::decode(&old), Err(FormatError::UnsupportedVersion(1)));
         let mut bad_codes = bytes;
         bad_codes[48] = 3;
-        assert_eq!(Meta::decode(&bad_codes), Err(FormatError::BadField("neighbor codes")));
+        assert_eq!(
+            Meta::decode(&bad_codes),
+            Err(FormatError::BadField("neighbor codes"))
+        );
         let mut wrong = bytes;
         wrong[0] ^= 1;
         assert_eq!(Meta::decode(&wrong), Err(FormatError::BadMagic));
         let mut future = bytes;
         future[4] = 9;
-        assert_eq!(Meta::decode(&future), Err(FormatError::UnsupportedVersion(9)));
+        assert_eq!(
+            Meta::decode(&future),
+            Err(FormatError::UnsupportedVersion(9))
+        );
         let mut bad_metric = bytes;
         bad_metric[16] = 9;
-        assert_eq!(Meta::decode(&bad_metric), Err(FormatError::BadField("metric")));
-        assert!(matches!(Meta::decode(&bytes[..10]), Err(FormatError::TooShort { .. })));
+        assert_eq!(
+            Meta::decode(&bad_metric),
+            Err(FormatError::BadField("metric"))
+        );
+        assert!(matches!(
+            Meta::decode(&bytes[..10]),
+            Err(FormatError::TooShort { .. })
+        ));
     }
 
     #[test]
@@ -1209,22 +1398,35 @@ mod tests {
         assert_eq!(element_filter(&tuple), Ok(Some(&[7u8, 8, 9][..])));
         assert_eq!(ElementHeader::decode(&tuple), Ok(header.clone()));
         // VACUUM marks the element deleted by rewriting its header in place.
-        let deleted = ElementHeader { deleted: true, ..header.clone() };
+        let deleted = ElementHeader {
+            deleted: true,
+            ..header.clone()
+        };
         deleted.encode_into(&mut tuple);
         assert_eq!(element_filter(&tuple), Ok(Some(&[7u8, 8, 9][..])));
         assert!(ElementHeader::decode(&tuple).unwrap().deleted);
         // The flag without the bytes is corruption.
-        assert_eq!(ElementHeader::decode(&tuple[..88]), Err(FormatError::BadField("filter values")));
+        assert_eq!(
+            ElementHeader::decode(&tuple[..88]),
+            Err(FormatError::BadField("filter values"))
+        );
         assert_eq!(with_filter_size(84, 0), 84);
         append_filter(&mut tuple, &[]);
         assert_eq!(tuple.len(), 91);
 
         // After a wide element's part ids alike.
-        let wide = ElementHeader { wide: true, dimensions: 5000, ..header };
+        let wide = ElementHeader {
+            wide: true,
+            dimensions: 5000,
+            ..header
+        };
         let mut tuple = encode_wide_element(&wide, &[NodeId::new(9, 1), NodeId::new(9, 2)]);
         append_filter(&mut tuple, &[1, 2]);
         assert_eq!(element_filter(&tuple), Ok(Some(&[1u8, 2][..])));
-        assert_eq!(element_parts(&tuple), Ok(vec![NodeId::new(9, 1), NodeId::new(9, 2)]));
+        assert_eq!(
+            element_parts(&tuple),
+            Ok(vec![NodeId::new(9, 1), NodeId::new(9, 2)])
+        );
     }
 
     #[test]
@@ -1246,53 +1448,92 @@ mod tests {
         assert_eq!(element_anchor(&tuple), Ok(NodeId::new(7, 8)));
         assert!(element_is_live(&tuple));
         set_element_anchor(&mut tuple, NodeId::new(9, 1)).unwrap();
-        assert_eq!(ElementHeader::decode(&tuple).map(|h| h.anchor), Ok(NodeId::new(9, 1)));
-        assert_eq!(ElementHeader::decode(&tuple).map(|h| h.heap_tids), Ok(header.heap_tids.clone()));
+        assert_eq!(
+            ElementHeader::decode(&tuple).map(|h| h.anchor),
+            Ok(NodeId::new(9, 1))
+        );
+        assert_eq!(
+            ElementHeader::decode(&tuple).map(|h| h.heap_tids),
+            Ok(header.heap_tids.clone())
+        );
         // Copy into 8-aligned storage, as a page would hold it.
         let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
-        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
+        let bytes: &mut [u8] =
+            unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
         bytes.copy_from_slice(&tuple);
-        assert_eq!(element_vector(bytes, 3), Some(StoredVector::Float4(&[1.0f32, -2.5, 3.25][..])));
+        assert_eq!(
+            element_vector(bytes, 3),
+            Some(StoredVector::Float4(&[1.0f32, -2.5, 3.25][..]))
+        );
         assert_eq!(element_vector(&bytes[..tuple.len() - 1], 3), None);
         assert_eq!(ELEMENT_HEADER_SIZE % 8, 0);
 
         // The same at float16: half the bytes, the flag set, deletion apart.
-        let half = ElementHeader { width: ElementWidth::Float2, ..header.clone() };
+        let half = ElementHeader {
+            width: ElementWidth::Float2,
+            ..header.clone()
+        };
         let tuple = encode_element(&half, &[1.0, -2.5, 3.25]);
         assert_eq!(tuple.len(), ELEMENT_HEADER_SIZE + 6);
         assert_eq!(ElementHeader::decode(&tuple), Ok(half.clone()));
         assert!(element_is_live(&tuple));
         let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
-        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
+        let bytes: &mut [u8] =
+            unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
         bytes.copy_from_slice(&tuple);
         let mut widened = Vec::new();
-        element_vector(bytes, 3).expect("readable").extend_into(&mut widened);
+        element_vector(bytes, 3)
+            .expect("readable")
+            .extend_into(&mut widened);
         assert_eq!(widened, vec![1.0f32, -2.5, 3.25]);
-        let deleted = encode_element(&ElementHeader { deleted: true, ..half }, &[1.0, -2.5, 3.25]);
+        let deleted = encode_element(
+            &ElementHeader {
+                deleted: true,
+                ..half
+            },
+            &[1.0, -2.5, 3.25],
+        );
         assert!(!element_is_live(&deleted));
-        assert_eq!(ElementHeader::decode(&deleted).map(|h| (h.deleted, h.width)), Ok((true, ElementWidth::Float2)));
+        assert_eq!(
+            ElementHeader::decode(&deleted).map(|h| (h.deleted, h.width)),
+            Ok((true, ElementWidth::Float2))
+        );
 
         // Bits: packed, high bit first, read back as 0.0 and 1.0.
-        let bits = ElementHeader { width: ElementWidth::Bit, dimensions: 10, ..header.clone() };
+        let bits = ElementHeader {
+            width: ElementWidth::Bit,
+            dimensions: 10,
+            ..header.clone()
+        };
         let pattern = [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
         let tuple = encode_element(&bits, &pattern);
         assert_eq!(tuple.len(), ELEMENT_HEADER_SIZE + 2);
         assert_eq!(&tuple[ELEMENT_HEADER_SIZE..], &[0b1011_0000, 0b0100_0000]);
         assert_eq!(ElementHeader::decode(&tuple), Ok(bits));
         let mut widened = Vec::new();
-        element_vector(&tuple, 10).expect("readable").extend_into(&mut widened);
+        element_vector(&tuple, 10)
+            .expect("readable")
+            .extend_into(&mut widened);
         assert_eq!(widened, pattern);
 
         // Sparse: as long as the element says, whatever the index's dimensions.
-        let sparse = ElementHeader { width: ElementWidth::Sparse, dimensions: 3, ..header.clone() };
+        let sparse = ElementHeader {
+            width: ElementWidth::Sparse,
+            dimensions: 3,
+            ..header.clone()
+        };
         let tuple = encode_element(&sparse, &[f32::from_bits(1), f32::from_bits(7), 2.5]);
         assert_eq!(tuple.len(), ELEMENT_HEADER_SIZE + 12);
         assert_eq!(ElementHeader::decode(&tuple), Ok(sparse));
         let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
-        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
+        let bytes: &mut [u8] =
+            unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
         bytes.copy_from_slice(&tuple);
         match element_vector(bytes, 2001) {
-            Some(StoredVector::Float4(v)) => assert_eq!(v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), [1, 7, 2.5f32.to_bits()]),
+            Some(StoredVector::Float4(v)) => assert_eq!(
+                v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                [1, 7, 2.5f32.to_bits()]
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -1303,7 +1544,10 @@ mod tests {
         let footprint = |len: usize| ((len + 7) & !7) + 4;
         let piece = part_capacity(8160, footprint);
         assert_eq!(piece, 8144);
-        assert!(footprint(PART_HEADER_SIZE + piece) <= 8160 && footprint(PART_HEADER_SIZE + piece + 8) > 8160);
+        assert!(
+            footprint(PART_HEADER_SIZE + piece) <= 8160
+                && footprint(PART_HEADER_SIZE + piece + 8) > 8160
+        );
 
         // A 16,000-dimension float4 vector: 8 parts, the last shorter.
         let vector: Vec<f32> = (0..16_000).map(|i| (i % 1000) as f32 * 0.5 - 3.0).collect();
@@ -1311,10 +1555,22 @@ mod tests {
         let parts = encode_parts(&bytes, piece);
         assert_eq!(parts.len(), 8);
         assert_eq!(parts[7].len(), PART_HEADER_SIZE + 64_000 - 7 * piece);
-        assert!(parts.iter().enumerate().all(|(i, p)| part_position(p) == Some(i)));
-        assert_eq!(part_piece(&parts[2], 3), Err(FormatError::BadField("part position")));
-        assert!(matches!(part_piece(&parts[2][..20], 2), Err(FormatError::TooShort { .. })));
-        assert!(matches!(part_piece(&bytes[..40], 0), Err(FormatError::WrongTupleKind { .. })));
+        assert!(parts
+            .iter()
+            .enumerate()
+            .all(|(i, p)| part_position(p) == Some(i)));
+        assert_eq!(
+            part_piece(&parts[2], 3),
+            Err(FormatError::BadField("part position"))
+        );
+        assert!(matches!(
+            part_piece(&parts[2][..20], 2),
+            Err(FormatError::TooShort { .. })
+        ));
+        assert!(matches!(
+            part_piece(&bytes[..40], 0),
+            Err(FormatError::WrongTupleKind { .. })
+        ));
 
         // The element holds the header and the parts' ids.
         let ids: Vec<NodeId> = (0..8).map(|i| NodeId::new(100 + i, 1)).collect();
@@ -1334,35 +1590,67 @@ mod tests {
         assert!(element_is_wide(&tuple) && element_is_live(&tuple));
         assert_eq!(element_vector(&tuple, 16_000), None);
         assert_eq!(element_parts(&tuple), Ok(ids.clone()));
-        let Some(ElementBody::Parts(found, ElementWidth::Float4, 16_000)) = element_body(&tuple, 16_000) else { panic!("not wide") };
+        let Some(ElementBody::Parts(found, ElementWidth::Float4, 16_000)) =
+            element_body(&tuple, 16_000)
+        else {
+            panic!("not wide")
+        };
         assert_eq!(found, ids);
         // Marking it deleted keeps it wide.
         let mut deleted = tuple.clone();
-        ElementHeader { deleted: true, ..header.clone() }.encode_into(&mut deleted);
+        ElementHeader {
+            deleted: true,
+            ..header.clone()
+        }
+        .encode_into(&mut deleted);
         assert_eq!(element_parts(&deleted), Ok(ids.clone()));
         // A part count of 0 or past MAX_PARTS, or ids cut short, is corrupt.
         let mut no_parts = tuple.clone();
         no_parts[ELEMENT_HEADER_SIZE] = 0;
-        assert_eq!(ElementHeader::decode(&no_parts), Err(FormatError::BadField("part count")));
-        assert!(matches!(ElementHeader::decode(&tuple[..tuple.len() - 8]), Err(FormatError::TooShort { .. })));
+        assert_eq!(
+            ElementHeader::decode(&no_parts),
+            Err(FormatError::BadField("part count"))
+        );
+        assert!(matches!(
+            ElementHeader::decode(&tuple[..tuple.len() - 8]),
+            Err(FormatError::TooShort { .. })
+        ));
         assert!(element_parts(&tuple[..tuple.len() - 8]).is_err());
-        assert_eq!(element_parts(&encode_element(&ElementHeader { wide: false, dimensions: 1, ..header.clone() }, &[1.0])), Ok(vec![]));
+        assert_eq!(
+            element_parts(&encode_element(
+                &ElementHeader {
+                    wide: false,
+                    dimensions: 1,
+                    ..header.clone()
+                },
+                &[1.0]
+            )),
+            Ok(vec![])
+        );
 
         // Copied together, the pieces read back as the vector, at either width.
         let mut gathered = Gathered::default();
         for (i, part) in parts.iter().enumerate() {
             gathered.push(part_piece(part, i).unwrap());
         }
-        assert!(stored_vector(gathered.bytes(), ElementWidth::Float4, 16_000) == Some(StoredVector::Float4(&vector[..])));
+        assert!(
+            stored_vector(gathered.bytes(), ElementWidth::Float4, 16_000)
+                == Some(StoredVector::Float4(&vector[..]))
+        );
         let halves = vector_bytes(ElementWidth::Float2, &vector);
         gathered.clear();
         for (i, part) in encode_parts(&halves, piece).iter().enumerate() {
             gathered.push(part_piece(part, i).unwrap());
         }
         let mut widened = Vec::new();
-        stored_vector(gathered.bytes(), ElementWidth::Float2, 16_000).unwrap().extend_into(&mut widened);
+        stored_vector(gathered.bytes(), ElementWidth::Float2, 16_000)
+            .unwrap()
+            .extend_into(&mut widened);
         assert!(widened == vector, "these values are exact in float16");
-        assert_eq!(stored_vector(&gathered.bytes()[..100], ElementWidth::Float2, 16_000), None);
+        assert_eq!(
+            stored_vector(&gathered.bytes()[..100], ElementWidth::Float2, 16_000),
+            None
+        );
     }
 
     #[test]
@@ -1370,38 +1658,61 @@ mod tests {
         let footprint = |len: usize| len + 4;
         let (pages, ids) = pack_in_order(&[96, 60, 30, 96, 10], 100, footprint, 7);
         assert_eq!(pages, vec![vec![0], vec![1, 2], vec![3], vec![4]]);
-        assert_eq!(ids, vec![NodeId::new(7, 1), NodeId::new(8, 1), NodeId::new(8, 2), NodeId::new(9, 1), NodeId::new(10, 1)]);
+        assert_eq!(
+            ids,
+            vec![
+                NodeId::new(7, 1),
+                NodeId::new(8, 1),
+                NodeId::new(8, 2),
+                NodeId::new(9, 1),
+                NodeId::new(10, 1)
+            ]
+        );
         assert_eq!(pack_in_order(&[], 100, footprint, 7), (vec![], vec![]));
     }
 
     #[test]
     fn element_decode_rejects_corruption() {
-        let header =
-            ElementHeader {
-                level: 0,
-                deleted: true,
-                width: ElementWidth::Float4,
-                heap_tids: vec![],
-                neighbors: NodeId::NONE,
-                dimensions: 2,
-                anchor: NodeId::NONE,
-                wide: false,
-            };
+        let header = ElementHeader {
+            level: 0,
+            deleted: true,
+            width: ElementWidth::Float4,
+            heap_tids: vec![],
+            neighbors: NodeId::NONE,
+            dimensions: 2,
+            anchor: NodeId::NONE,
+            wide: false,
+        };
         let tuple = encode_element(&header, &[0.0, 0.0]);
         assert!(!element_is_live(&tuple));
         let mut wrong_kind = tuple.clone();
         wrong_kind[0] = NEIGHBOR_KIND;
-        assert!(matches!(ElementHeader::decode(&wrong_kind), Err(FormatError::WrongTupleKind { .. })));
+        assert!(matches!(
+            ElementHeader::decode(&wrong_kind),
+            Err(FormatError::WrongTupleKind { .. })
+        ));
         let mut too_many = tuple.clone();
         too_many[3] = HEAP_TIDS as u8 + 1;
-        assert_eq!(ElementHeader::decode(&too_many), Err(FormatError::BadField("heap TID count")));
-        assert!(matches!(ElementHeader::decode(&tuple[..tuple.len() - 1]), Err(FormatError::TooShort { .. })));
+        assert_eq!(
+            ElementHeader::decode(&too_many),
+            Err(FormatError::BadField("heap TID count"))
+        );
+        assert!(matches!(
+            ElementHeader::decode(&tuple[..tuple.len() - 1]),
+            Err(FormatError::TooShort { .. })
+        ));
         let mut unknown_flag = tuple.clone();
         unknown_flag[2] |= 0x80;
-        assert_eq!(ElementHeader::decode(&unknown_flag), Err(FormatError::BadField("element flags")));
+        assert_eq!(
+            ElementHeader::decode(&unknown_flag),
+            Err(FormatError::BadField("element flags"))
+        );
         let mut two_widths = tuple.clone();
         two_widths[2] |= SPARSE_FLAG | BIT_FLAG;
-        assert_eq!(ElementHeader::decode(&two_widths), Err(FormatError::BadField("element flags")));
+        assert_eq!(
+            ElementHeader::decode(&two_widths),
+            Err(FormatError::BadField("element flags"))
+        );
     }
 
     #[test]
@@ -1427,17 +1738,50 @@ mod tests {
             read_layer(&tuple, shape, 2, &mut out).unwrap();
             assert_eq!(out, layer2);
             // Shrinking a layer clears the slots it no longer uses.
-            write_layer(&mut tuple, shape, 0, &layer0[..3], &codes0[..3 * code_bytes]).unwrap();
+            write_layer(
+                &mut tuple,
+                shape,
+                0,
+                &layer0[..3],
+                &codes0[..3 * code_bytes],
+            )
+            .unwrap();
             out.clear();
             read_layer(&tuple, shape, 0, &mut out).unwrap();
             assert_eq!(out, &layer0[..3]);
-            assert!(tuple[8 + 3 * (6 + code_bytes)..8 + 8 * (6 + code_bytes)].iter().all(|&b| b == 0));
-            assert!(read_layer(&tuple, shape, 3, &mut out).is_err(), "layer above the node's level");
-            assert!(write_layer(&mut tuple, shape, 1, &layer0, &[]).is_err(), "more than m neighbors");
-            assert!(read_layer(&tuple, ListShape { m: 5, code_bytes }, 0, &mut out).is_err(), "m disagrees with the slot count");
-            assert!(read_layer(&tuple, ListShape { m: 4, code_bytes: code_bytes + 1 }, 0, &mut out).is_err(), "code size disagrees");
+            assert!(tuple[8 + 3 * (6 + code_bytes)..8 + 8 * (6 + code_bytes)]
+                .iter()
+                .all(|&b| b == 0));
+            assert!(
+                read_layer(&tuple, shape, 3, &mut out).is_err(),
+                "layer above the node's level"
+            );
+            assert!(
+                write_layer(&mut tuple, shape, 1, &layer0, &[]).is_err(),
+                "more than m neighbors"
+            );
+            assert!(
+                read_layer(&tuple, ListShape { m: 5, code_bytes }, 0, &mut out).is_err(),
+                "m disagrees with the slot count"
+            );
+            assert!(
+                read_layer(
+                    &tuple,
+                    ListShape {
+                        m: 4,
+                        code_bytes: code_bytes + 1
+                    },
+                    0,
+                    &mut out
+                )
+                .is_err(),
+                "code size disagrees"
+            );
             if code_bytes > 0 {
-                assert!(write_layer(&mut tuple, shape, 0, &layer0, &codes0[1..]).is_err(), "a code per neighbor");
+                assert!(
+                    write_layer(&mut tuple, shape, 0, &layer0, &codes0[1..]).is_err(),
+                    "a code per neighbor"
+                );
             }
         }
     }
@@ -1462,8 +1806,14 @@ mod tests {
             let (e, n) = (plan.elements[node], plan.neighbors[node]);
             assert_eq!(e.block(), n.block(), "node {node} is split");
             let page = &plan.pages[(e.block() - 1) as usize];
-            assert_eq!(page[e.offset() as usize - 1], PlannedItem::Element(node as u32));
-            assert_eq!(page[n.offset() as usize - 1], PlannedItem::Neighbors(node as u32));
+            assert_eq!(
+                page[e.offset() as usize - 1],
+                PlannedItem::Element(node as u32)
+            );
+            assert_eq!(
+                page[n.offset() as usize - 1],
+                PlannedItem::Neighbors(node as u32)
+            );
         }
         // Order is kept: the first node placed is node 19.
         assert_eq!(plan.pages[0][0], PlannedItem::Neighbors(19));
@@ -1476,10 +1826,17 @@ mod tests {
         let plan = plan_pages(&[0, 1, 2], &sizes, 1000, footprint, 1);
         for node in 0..2 {
             let e = plan.elements[node];
-            assert_eq!(plan.pages[(e.block() - 1) as usize], vec![PlannedItem::Element(node as u32)]);
+            assert_eq!(
+                plan.pages[(e.block() - 1) as usize],
+                vec![PlannedItem::Element(node as u32)]
+            );
             assert_eq!(e.offset(), 1);
         }
-        assert_eq!(plan.neighbors[0].block(), plan.neighbors[1].block(), "neighbor tuples share a page");
+        assert_eq!(
+            plan.neighbors[0].block(),
+            plan.neighbors[1].block(),
+            "neighbor tuples share a page"
+        );
         assert_eq!(plan.elements[2].block(), plan.neighbors[2].block());
         let total: usize = plan.pages.iter().map(|p| p.len()).sum();
         assert_eq!(total, 6);
@@ -1490,7 +1847,11 @@ mod tests {
         use proptest::prelude::*;
 
         fn config() -> ProptestConfig {
-            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
         }
 
         fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -1502,29 +1863,74 @@ mod tests {
         }
 
         fn width() -> impl Strategy<Value = ElementWidth> {
-            prop::sample::select(vec![ElementWidth::Float4, ElementWidth::Float2, ElementWidth::Bit, ElementWidth::Sparse])
+            prop::sample::select(vec![
+                ElementWidth::Float4,
+                ElementWidth::Float2,
+                ElementWidth::Bit,
+                ElementWidth::Sparse,
+            ])
         }
 
         fn header(wide: bool) -> impl Strategy<Value = ElementHeader> {
-            (any::<u8>(), any::<bool>(), width(), proptest::collection::vec(node_id(), 0..=HEAP_TIDS), any::<u64>(), 0u16..300, any::<u64>())
-                .prop_map(move |(level, deleted, width, heap_tids, neighbors, dimensions, anchor)| ElementHeader {
-                    level,
-                    deleted,
-                    width,
-                    heap_tids,
-                    neighbors: NodeId::from_u64(neighbors & 0xFFFF_FFFF_FFFF),
-                    dimensions,
-                    anchor: NodeId::from_u64(anchor & 0xFFFF_FFFF_FFFF),
-                    wide,
-                })
+            (
+                any::<u8>(),
+                any::<bool>(),
+                width(),
+                proptest::collection::vec(node_id(), 0..=HEAP_TIDS),
+                any::<u64>(),
+                0u16..300,
+                any::<u64>(),
+            )
+                .prop_map(
+                    move |(level, deleted, width, heap_tids, neighbors, dimensions, anchor)| {
+                        ElementHeader {
+                            level,
+                            deleted,
+                            width,
+                            heap_tids,
+                            neighbors: NodeId::from_u64(neighbors & 0xFFFF_FFFF_FFFF),
+                            dimensions,
+                            anchor: NodeId::from_u64(anchor & 0xFFFF_FFFF_FFFF),
+                            wide,
+                        }
+                    },
+                )
         }
 
         fn meta() -> impl Strategy<Value = Meta> {
-            let metric = prop::sample::select(vec![Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1, Metric::Hamming, Metric::Jaccard]);
-            let codes = prop_oneof![Just((0u8, 0u16)), (prop::sample::select(vec![1u8, 4, 8]), 1u16..)];
+            let metric = prop::sample::select(vec![
+                Metric::L2,
+                Metric::InnerProduct,
+                Metric::Cosine,
+                Metric::L1,
+                Metric::Hamming,
+                Metric::Jaccard,
+            ]);
+            let codes = prop_oneof![
+                Just((0u8, 0u16)),
+                (prop::sample::select(vec![1u8, 4, 8]), 1u16..)
+            ];
             (
-                (any::<u32>(), any::<u16>(), any::<u16>(), metric, any::<u64>(), any::<u8>(), any::<u32>(), any::<u64>()),
-                (any::<u32>(), any::<u32>(), codes, 0..u32::MAX - 1, any::<u32>(), any::<u32>(), any::<u32>(), any::<bool>()),
+                (
+                    any::<u32>(),
+                    any::<u16>(),
+                    any::<u16>(),
+                    metric,
+                    any::<u64>(),
+                    any::<u8>(),
+                    any::<u32>(),
+                    any::<u64>(),
+                ),
+                (
+                    any::<u32>(),
+                    any::<u32>(),
+                    codes,
+                    0..u32::MAX - 1,
+                    any::<u32>(),
+                    any::<u32>(),
+                    any::<u32>(),
+                    any::<bool>(),
+                ),
             )
                 .prop_map(|(a, b)| Meta {
                     dimensions: a.0,
@@ -1564,7 +1970,10 @@ mod tests {
             let _ = element_is_wide(tuple);
             let _ = element_is_live(tuple);
             let copy = aligned(tuple);
-            for dims in [dimensions, header.as_ref().map_or(0, |h| h.dimensions as usize)] {
+            for dims in [
+                dimensions,
+                header.as_ref().map_or(0, |h| h.dimensions as usize),
+            ] {
                 if let Some(v) = element_vector(copy.bytes(), dims) {
                     let mut out = Vec::new();
                     v.extend_into(&mut out);
@@ -1595,7 +2004,13 @@ mod tests {
             let some: Vec<NodeId> = (1..4).map(|i| NodeId::new(i, 1)).collect();
             for layer in 0..3 {
                 let code_bytes = if layer == 0 { shape.code_bytes } else { 0 };
-                let _ = write_layer(&mut copy, shape, layer, &some, &vec![7; some.len() * code_bytes]);
+                let _ = write_layer(
+                    &mut copy,
+                    shape,
+                    layer,
+                    &some,
+                    &vec![7; some.len() * code_bytes],
+                );
             }
         }
 

@@ -27,17 +27,38 @@ impl Lock {
     }
 }
 
-pub fn read_buffer(rel: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block: u32) -> pg_sys::Buffer {
+pub fn read_buffer(
+    rel: pg_sys::Relation,
+    fork: pg_sys::ForkNumber::Type,
+    block: u32,
+) -> pg_sys::Buffer {
     // SAFETY: rel is an open relation; ReadBufferExtended raises an ERROR for a bad block.
-    unsafe { pg_sys::ReadBufferExtended(rel, fork, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut()) }
+    unsafe {
+        pg_sys::ReadBufferExtended(
+            rel,
+            fork,
+            block,
+            pg_sys::ReadBufferMode::RBM_NORMAL,
+            std::ptr::null_mut(),
+        )
+    }
 }
 
 impl LockedBuffer {
     pub fn read(rel: pg_sys::Relation, block: u32, lock: Lock) -> Self {
         // An index always has its meta page: without it the file was
         // truncated, which PostgreSQL would report as a read error.
-        if block == page::META_BLOCK && unsafe { pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM) } == 0 {
-            corrupted(rel, block, 0, "the index file is empty: it has no meta page");
+        if block == page::META_BLOCK
+            && unsafe {
+                pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM)
+            } == 0
+        {
+            corrupted(
+                rel,
+                block,
+                0,
+                "the index file is empty: it has no meta page",
+            );
         }
         let buffer = read_buffer(rel, pg_sys::ForkNumber::MAIN_FORKNUM, block);
         // SAFETY: we hold a pin on buffer.
@@ -82,7 +103,9 @@ impl Drop for LockedBuffer {
 /// Usable bytes of an empty page: all but the page header and our special space.
 pub fn page_capacity() -> usize {
     // size_of PageHeaderData is SizeOfPageHeaderData: pd_linp is a zero-sized flexible array.
-    pg_sys::BLCKSZ as usize - std::mem::size_of::<pg_sys::PageHeaderData>() - maxalign(page::SPECIAL_SIZE)
+    pg_sys::BLCKSZ as usize
+        - std::mem::size_of::<pg_sys::PageHeaderData>()
+        - maxalign(page::SPECIAL_SIZE)
 }
 
 pub fn maxalign(len: usize) -> usize {
@@ -102,7 +125,11 @@ pub unsafe fn init_page(page: pg_sys::Page, kind: u8) {
     unsafe {
         pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, page::SPECIAL_SIZE);
         let special = port::special(page);
-        std::ptr::copy_nonoverlapping(page::encode_special(kind).as_ptr(), special.cast(), page::SPECIAL_SIZE);
+        std::ptr::copy_nonoverlapping(
+            page::encode_special(kind).as_ptr(),
+            special.cast(),
+            page::SPECIAL_SIZE,
+        );
     }
 }
 
@@ -116,7 +143,10 @@ pub unsafe fn page_kind(page: pg_sys::Page) -> Option<u8> {
         if special_offset + page::SPECIAL_SIZE > pg_sys::BLCKSZ as usize {
             return None;
         }
-        page::special_kind(std::slice::from_raw_parts(page.cast::<u8>().add(special_offset), page::SPECIAL_SIZE))
+        page::special_kind(std::slice::from_raw_parts(
+            page.cast::<u8>().add(special_offset),
+            page::SPECIAL_SIZE,
+        ))
     }
 }
 
@@ -139,8 +169,14 @@ pub unsafe fn check_page(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, 
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-                format!("index \"{}\" was built by {whose}, whose pages Quiver does not read", relation_name(rel)),
-                format!("REINDEX INDEX \"{}\" rebuilds it with Quiver.", relation_name(rel))
+                format!(
+                    "index \"{}\" was built by {whose}, whose pages Quiver does not read",
+                    relation_name(rel)
+                ),
+                format!(
+                    "REINDEX INDEX \"{}\" rebuilds it with Quiver.",
+                    relation_name(rel)
+                )
             );
         }
         corrupted(rel, block, 0, "page has the wrong page id or kind");
@@ -151,8 +187,20 @@ pub unsafe fn check_page(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, 
 ///
 /// # Safety
 /// `page` must be pinned and locked for as long as the slice is used.
-pub unsafe fn item<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16) -> &'a mut [u8] {
-    unsafe { slot(rel, page, block, offset) }.unwrap_or_else(|| corrupted(rel, block, offset, "line pointer out of range or not in use"))
+pub unsafe fn item<'a>(
+    rel: pg_sys::Relation,
+    page: pg_sys::Page,
+    block: u32,
+    offset: u16,
+) -> &'a mut [u8] {
+    unsafe { slot(rel, page, block, offset) }.unwrap_or_else(|| {
+        corrupted(
+            rel,
+            block,
+            offset,
+            "line pointer out of range or not in use",
+        )
+    })
 }
 
 /// The tuple at `offset` if it is of `kind`; None when the slot is out of
@@ -162,7 +210,13 @@ pub unsafe fn item<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, of
 ///
 /// # Safety
 /// `page` must be pinned and locked.
-pub unsafe fn item_of_kind<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16, kind: u8) -> Option<&'a mut [u8]> {
+pub unsafe fn item_of_kind<'a>(
+    rel: pg_sys::Relation,
+    page: pg_sys::Page,
+    block: u32,
+    offset: u16,
+    kind: u8,
+) -> Option<&'a mut [u8]> {
     let tuple = unsafe { slot(rel, page, block, offset) }?;
     match tuple.first() {
         Some(&k) if k == kind => Some(tuple),
@@ -177,7 +231,12 @@ pub unsafe fn item_of_kind<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block:
 /// # Safety
 /// As `item`.
 #[inline]
-unsafe fn slot<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset: u16) -> Option<&'a mut [u8]> {
+unsafe fn slot<'a>(
+    rel: pg_sys::Relation,
+    page: pg_sys::Page,
+    block: u32,
+    offset: u16,
+) -> Option<&'a mut [u8]> {
     unsafe {
         if offset == 0 || offset > port::max_offset(page) {
             return None;
@@ -189,7 +248,10 @@ unsafe fn slot<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset
         if start + len > pg_sys::BLCKSZ as usize {
             corrupted(rel, block, offset, "item extends past the page");
         }
-        Some(std::slice::from_raw_parts_mut(page.cast::<u8>().add(start), len))
+        Some(std::slice::from_raw_parts_mut(
+            page.cast::<u8>().add(start),
+            len,
+        ))
     }
 }
 
@@ -199,7 +261,13 @@ unsafe fn slot<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, offset
 /// `page` must be locked exclusively (or be a GenericXLog working copy).
 pub unsafe fn add_item(page: pg_sys::Page, bytes: &[u8]) -> Option<u16> {
     let offset = unsafe {
-        pg_sys::PageAddItemExtended(page, bytes.as_ptr() as pg_sys::Item, bytes.len(), pg_sys::InvalidOffsetNumber, 0)
+        pg_sys::PageAddItemExtended(
+            page,
+            bytes.as_ptr() as pg_sys::Item,
+            bytes.len(),
+            pg_sys::InvalidOffsetNumber,
+            0,
+        )
     };
     (offset != pg_sys::InvalidOffsetNumber).then_some(offset)
 }
@@ -212,14 +280,27 @@ pub unsafe fn free_space(page: pg_sys::Page) -> usize {
 
 pub fn relation_name(rel: pg_sys::Relation) -> String {
     // SAFETY: rel is an open relation with a valid rd_rel.
-    unsafe { std::ffi::CStr::from_ptr((*(*rel).rd_rel).relname.data.as_ptr()) }.to_string_lossy().into_owned()
+    unsafe { std::ffi::CStr::from_ptr((*(*rel).rd_rel).relname.data.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
-pub fn corrupted(rel: pg_sys::Relation, block: u32, offset: u16, what: impl std::fmt::Display) -> ! {
+pub fn corrupted(
+    rel: pg_sys::Relation,
+    block: u32,
+    offset: u16,
+    what: impl std::fmt::Display,
+) -> ! {
     let name = relation_name(rel);
-    pgrx::pg_sys::panic::ErrorReport::new(PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED, format!("index \"{name}\" is corrupted at block {block}, item {offset}: {what}"), function_name!())
-        .set_hint(format!("REINDEX INDEX \"{name}\" rebuilds it from the table."))
-        .report(PgLogLevel::ERROR);
+    pgrx::pg_sys::panic::ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+        format!("index \"{name}\" is corrupted at block {block}, item {offset}: {what}"),
+        function_name!(),
+    )
+    .set_hint(format!(
+        "REINDEX INDEX \"{name}\" rebuilds it from the table."
+    ))
+    .report(PgLogLevel::ERROR);
     unreachable!("an ERROR does not return")
 }
 
@@ -229,7 +310,11 @@ pub fn corrupted(rel: pg_sys::Relation, block: u32, offset: u16, what: impl std:
 pub struct PinCache {
     rel: pg_sys::Relation,
     /// Each pinned block's buffer, and whether its page kind has been checked.
-    pins: std::collections::HashMap<u32, (pg_sys::Buffer, bool), std::hash::BuildHasherDefault<crate::hnsw::IdHasher>>,
+    pins: std::collections::HashMap<
+        u32,
+        (pg_sys::Buffer, bool),
+        std::hash::BuildHasherDefault<crate::hnsw::IdHasher>,
+    >,
     /// The relation's length as last read: node ids are read from pages, so
     /// a block past it is corruption (not PostgreSQL's read error), unless
     /// the index has grown since.
@@ -290,7 +375,9 @@ pub fn read_buffer_recent(rel: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
     let guess = RECENT_BUFFERS.with_borrow(|recent| recent.get(&(key, block)).copied());
     if let Some(buffer) = guess {
         // SAFETY: ReadRecentBuffer checks that the buffer holds this block before pinning it.
-        if unsafe { pg_sys::ReadRecentBuffer(file, pg_sys::ForkNumber::MAIN_FORKNUM, block, buffer) } {
+        if unsafe {
+            pg_sys::ReadRecentBuffer(file, pg_sys::ForkNumber::MAIN_FORKNUM, block, buffer)
+        } {
             return buffer;
         }
     }
@@ -308,7 +395,12 @@ impl PinCache {
     pub fn new(rel: pg_sys::Relation, release_on_drop: bool) -> Self {
         let mut pins: std::collections::HashMap<_, _, _> = Default::default();
         pins.reserve(512);
-        PinCache { rel, pins, known_blocks: 0, release_on_drop }
+        PinCache {
+            rel,
+            pins,
+            known_blocks: 0,
+            release_on_drop,
+        }
     }
 
     /// Runs `f` on `block`'s page under a content lock. The first time a
@@ -355,9 +447,19 @@ impl PinCache {
         }
         if block >= self.known_blocks {
             // SAFETY: an open relation.
-            self.known_blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(self.rel, pg_sys::ForkNumber::MAIN_FORKNUM) };
+            self.known_blocks = unsafe {
+                pg_sys::RelationGetNumberOfBlocksInFork(self.rel, pg_sys::ForkNumber::MAIN_FORKNUM)
+            };
             if block >= self.known_blocks {
-                corrupted(self.rel, block, 0, format!("a node id points past the end of the index ({} blocks)", self.known_blocks));
+                corrupted(
+                    self.rel,
+                    block,
+                    0,
+                    format!(
+                        "a node id points past the end of the index ({} blocks)",
+                        self.known_blocks
+                    ),
+                );
             }
         }
         let buffer = read_buffer_recent(self.rel, block);
@@ -395,6 +497,7 @@ pub unsafe fn item_hint(page: pg_sys::Page, offset: u16) -> Option<(*const u8, u
         let raw = std::ptr::read_volatile(line_pointer.cast::<u32>());
         // ItemIdData: lp_off:15, lp_flags:2, lp_len:15
         let (start, len) = ((raw & 0x7FFF) as usize, (raw >> 17) as usize);
-        (start + len <= pg_sys::BLCKSZ as usize && len > 0).then(|| (page.cast::<u8>().add(start).cast_const(), len))
+        (start + len <= pg_sys::BLCKSZ as usize && len > 0)
+            .then(|| (page.cast::<u8>().add(start).cast_const(), len))
     }
 }

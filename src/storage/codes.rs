@@ -76,8 +76,19 @@ pub fn load(rel: pg_sys::Relation, meta: &Meta) -> Option<Rc<IndexCodes>> {
         return None;
     }
     // SAFETY: an open relation.
-    let key = unsafe { ((*rel).rd_id, (*(*rel).rd_rel).relfilenode, meta.quantizer_bytes) };
-    if let Some(found) = LOADED.with_borrow(|loaded| loaded.iter().find(|(k, _)| *k == key).map(|(_, c)| c.clone())) {
+    let key = unsafe {
+        (
+            (*rel).rd_id,
+            (*(*rel).rd_rel).relfilenode,
+            meta.quantizer_bytes,
+        )
+    };
+    if let Some(found) = LOADED.with_borrow(|loaded| {
+        loaded
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, c)| c.clone())
+    }) {
         return Some(found);
     }
     let mut bytes = Vec::with_capacity(meta.quantizer_bytes as usize);
@@ -90,12 +101,33 @@ pub fn load(rel: pg_sys::Relation, meta: &Meta) -> Option<Rc<IndexCodes>> {
         }
     }
     if bytes.len() != meta.quantizer_bytes as usize {
-        corrupted(rel, page::META_BLOCK + 1, 1, format!("quantizer of {} bytes, expected {}", bytes.len(), meta.quantizer_bytes));
+        corrupted(
+            rel,
+            page::META_BLOCK + 1,
+            1,
+            format!(
+                "quantizer of {} bytes, expected {}",
+                bytes.len(),
+                meta.quantizer_bytes
+            ),
+        );
     }
-    let quantizer = Quantizer::from_bytes(&bytes).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK + 1, 1, e));
-    let codes = IndexCodes { quantizer, metric: code_metric(meta.metric) };
-    if codes.stored_bytes() != meta.code_bytes as usize || codes.quantizer.bits() != meta.code_bits || codes.quantizer.dimensions() != meta.dimensions as usize {
-        corrupted(rel, page::META_BLOCK, 0, "the quantizer does not match the meta page");
+    let quantizer = Quantizer::from_bytes(&bytes)
+        .unwrap_or_else(|e| corrupted(rel, page::META_BLOCK + 1, 1, e));
+    let codes = IndexCodes {
+        quantizer,
+        metric: code_metric(meta.metric),
+    };
+    if codes.stored_bytes() != meta.code_bytes as usize
+        || codes.quantizer.bits() != meta.code_bits
+        || codes.quantizer.dimensions() != meta.dimensions as usize
+    {
+        corrupted(
+            rel,
+            page::META_BLOCK,
+            0,
+            "the quantizer does not match the meta page",
+        );
     }
     let codes = Rc::new(codes);
     LOADED.with_borrow_mut(|loaded| {

@@ -8,7 +8,9 @@
 //! freed or changed elements, and inserts fill the room it leaves. Entries
 //! are found by reading the whole chain, so their place does not matter.
 
-use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, maxalign, Lock, LockedBuffer};
+use super::buffer::{
+    add_item, check_page, corrupted, free_space, init_page, item, maxalign, Lock, LockedBuffer,
+};
 use super::graph::{change_meta, meta_of, read_meta, update_meta};
 use super::port;
 use super::xlog::{Logging, PageWrite};
@@ -22,13 +24,23 @@ fn has_directory(block: u32) -> bool {
 /// # Safety
 /// `page` must be pinned and locked.
 unsafe fn next_page(page: pg_sys::Page) -> u32 {
-    unsafe { page::special_next(std::slice::from_raw_parts(port::special(page), page::SPECIAL_SIZE)) }
+    unsafe {
+        page::special_next(std::slice::from_raw_parts(
+            port::special(page),
+            page::SPECIAL_SIZE,
+        ))
+    }
 }
 
 /// # Safety
 /// `page` must be locked exclusively (or be a GenericXLog working copy).
 unsafe fn set_next_page(page: pg_sys::Page, next: u32) {
-    unsafe { page::set_special_next(std::slice::from_raw_parts_mut(port::special(page), page::SPECIAL_SIZE), next) }
+    unsafe {
+        page::set_special_next(
+            std::slice::from_raw_parts_mut(port::special(page), page::SPECIAL_SIZE),
+            next,
+        )
+    }
 }
 
 /// # Safety
@@ -44,7 +56,13 @@ unsafe fn start_page(page: pg_sys::Page, entry: &[u8]) {
 /// the caller's copy of the meta page, which may be stale: a head it lacks
 /// is looked for again under the meta page's lock, and a page with room
 /// along the chain from the page it names.
-pub fn add_entry(rel: pg_sys::Relation, meta: &Meta, element: NodeId, filter: &[u8], logging: Logging) {
+pub fn add_entry(
+    rel: pg_sys::Relation,
+    meta: &Meta,
+    element: NodeId,
+    filter: &[u8],
+    logging: Logging,
+) {
     let entry = page::encode_filter_entry(element, filter);
     let mut meta = *meta;
     if !has_directory(meta.filter_head) {
@@ -65,7 +83,11 @@ pub fn add_entry(rel: pg_sys::Relation, meta: &Meta, element: NodeId, filter: &[
             return;
         }
     }
-    let first_tried = if has_directory(meta.filter_insert_block) { meta.filter_insert_block } else { meta.filter_head };
+    let first_tried = if has_directory(meta.filter_insert_block) {
+        meta.filter_insert_block
+    } else {
+        meta.filter_head
+    };
     let mut block = first_tried;
     let mut guard = ChainGuard::new(rel);
     loop {
@@ -74,7 +96,10 @@ pub fn add_entry(rel: pg_sys::Relation, meta: &Meta, element: NodeId, filter: &[
         // SAFETY: pinned and exclusively locked.
         let (room, next) = unsafe {
             check_page(rel, buffer.page(), block, page::PAGE_KIND_FILTERS);
-            (free_space(buffer.page()) >= maxalign(entry.len()), next_page(buffer.page()))
+            (
+                free_space(buffer.page()) >= maxalign(entry.len()),
+                next_page(buffer.page()),
+            )
         };
         let mut write = PageWrite::start(rel, logging);
         if room {
@@ -117,18 +142,34 @@ struct ChainGuard {
 }
 impl ChainGuard {
     fn new(rel: pg_sys::Relation) -> Self {
-        ChainGuard { rel, blocks: 0, seen: Default::default() }
+        ChainGuard {
+            rel,
+            blocks: 0,
+            seen: Default::default(),
+        }
     }
 
     fn step(&mut self, block: u32) {
         if !self.seen.insert(block) {
-            corrupted(self.rel, block, 0, "the filter directory's chain of pages loops");
+            corrupted(
+                self.rel,
+                block,
+                0,
+                "the filter directory's chain of pages loops",
+            );
         }
         if block >= self.blocks {
             // SAFETY: an open index.
-            self.blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(self.rel, pg_sys::ForkNumber::MAIN_FORKNUM) };
+            self.blocks = unsafe {
+                pg_sys::RelationGetNumberOfBlocksInFork(self.rel, pg_sys::ForkNumber::MAIN_FORKNUM)
+            };
             if block >= self.blocks {
-                corrupted(self.rel, block, 0, "the filter directory's chain of pages leaves the index");
+                corrupted(
+                    self.rel,
+                    block,
+                    0,
+                    "the filter directory's chain of pages leaves the index",
+                );
             }
         }
     }
@@ -136,7 +177,12 @@ impl ChainGuard {
 
 /// Visits the directory's pages in chain order, each pinned and locked
 /// with `lock`, until `visit` returns false; whether it saw them all.
-fn for_each_page(rel: pg_sys::Relation, head: u32, lock: Lock, mut visit: impl FnMut(u32, &LockedBuffer) -> bool) -> bool {
+fn for_each_page(
+    rel: pg_sys::Relation,
+    head: u32,
+    lock: Lock,
+    mut visit: impl FnMut(u32, &LockedBuffer) -> bool,
+) -> bool {
     let (mut block, mut guard) = (head, ChainGuard::new(rel));
     while has_directory(block) {
         pgrx::check_for_interrupts!();
@@ -159,27 +205,41 @@ fn for_each_page(rel: pg_sys::Relation, head: u32, lock: Lock, mut visit: impl F
 ///
 /// # Safety
 /// `page` stays pinned and locked while the entries are used.
-unsafe fn entries<'a>(rel: pg_sys::Relation, page: pg_sys::Page, block: u32) -> impl Iterator<Item = (u16, NodeId, &'a [u8])> {
+unsafe fn entries<'a>(
+    rel: pg_sys::Relation,
+    page: pg_sys::Page,
+    block: u32,
+) -> impl Iterator<Item = (u16, NodeId, &'a [u8])> {
     (1..=unsafe { port::max_offset(page) }).map(move |offset| {
         // SAFETY: the caller's promise.
         let entry = unsafe { item(rel, page, block, offset) };
-        let (element, filter) = page::decode_filter_entry(entry).unwrap_or_else(|e| corrupted(rel, block, offset, e));
+        let (element, filter) =
+            page::decode_filter_entry(entry).unwrap_or_else(|e| corrupted(rel, block, offset, e));
         (offset, element, filter)
     })
 }
 
 /// Calls `visit` with each entry's element and filter values, page by page
 /// under a share lock, until it returns false; whether it saw them all.
-pub fn for_each_entry(rel: pg_sys::Relation, meta: &Meta, mut visit: impl FnMut(NodeId, &[u8]) -> bool) -> bool {
+pub fn for_each_entry(
+    rel: pg_sys::Relation,
+    meta: &Meta,
+    mut visit: impl FnMut(NodeId, &[u8]) -> bool,
+) -> bool {
     for_each_page(rel, meta.filter_head, Lock::Share, |block, buffer| {
         // SAFETY: pinned and share-locked while the entries are read.
-        unsafe { entries(rel, buffer.page(), block) }.all(|(_, element, filter)| visit(element, filter))
+        unsafe { entries(rel, buffer.page(), block) }
+            .all(|(_, element, filter)| visit(element, filter))
     })
 }
 
 /// VACUUM: removes every entry `keep` rejects, a page at a time, and points
 /// inserts at the first page with room.
-pub fn remove_entries(rel: pg_sys::Relation, logging: Logging, mut keep: impl FnMut(NodeId, &[u8]) -> bool) {
+pub fn remove_entries(
+    rel: pg_sys::Relation,
+    logging: Logging,
+    mut keep: impl FnMut(NodeId, &[u8]) -> bool,
+) {
     let meta = read_meta(rel);
     let mut first_with_room = None;
     let mut removed: Vec<u16> = Vec::new();
@@ -190,12 +250,18 @@ pub fn remove_entries(rel: pg_sys::Relation, logging: Logging, mut keep: impl Fn
         // refers to an entry's offset, so the page is compacted.
         unsafe {
             removed.clear();
-            removed.extend(entries(rel, page, block).filter(|&(_, element, filter)| !keep(element, filter)).map(|(o, _, _)| o));
+            removed.extend(
+                entries(rel, page, block)
+                    .filter(|&(_, element, filter)| !keep(element, filter))
+                    .map(|(o, _, _)| o),
+            );
             if !removed.is_empty() {
                 pg_sys::PageIndexMultiDelete(page, removed.as_mut_ptr(), removed.len() as i32);
                 write.commit();
             }
-            if first_with_room.is_none() && free_space(buffer.page()) >= maxalign(page::FILTER_TUPLE_HEADER + 64) {
+            if first_with_room.is_none()
+                && free_space(buffer.page()) >= maxalign(page::FILTER_TUPLE_HEADER + 64)
+            {
                 first_with_room = Some(block);
             }
         }
@@ -208,7 +274,11 @@ pub fn remove_entries(rel: pg_sys::Relation, logging: Logging, mut keep: impl Fn
 
 /// The pages of a new index's directory, from `first_block` on: each
 /// page's entries (as indexes into `entries`), for `write_built` to write.
-pub fn plan_built(entries: &[Vec<u8>], capacity: usize, footprint: impl Fn(usize) -> usize) -> Vec<Vec<usize>> {
+pub fn plan_built(
+    entries: &[Vec<u8>],
+    capacity: usize,
+    footprint: impl Fn(usize) -> usize,
+) -> Vec<Vec<usize>> {
     let lengths: Vec<usize> = entries.iter().map(Vec::len).collect();
     page::pack_in_order(&lengths, capacity, footprint, 0).0
 }
@@ -218,7 +288,11 @@ pub fn plan_built(entries: &[Vec<u8>], capacity: usize, footprint: impl Fn(usize
 ///
 /// # Safety
 /// `page` is a new page, exclusively locked; the entries fit (`plan_built`).
-pub unsafe fn fill_built_page(page: pg_sys::Page, entries: impl Iterator<Item = impl AsRef<[u8]>>, next: u32) {
+pub unsafe fn fill_built_page(
+    page: pg_sys::Page,
+    entries: impl Iterator<Item = impl AsRef<[u8]>>,
+    next: u32,
+) {
     unsafe {
         init_page(page, page::PAGE_KIND_FILTERS);
         set_next_page(page, next);

@@ -1,7 +1,10 @@
 //! The HNSW graph over index pages: `hnsw::Graph` for scans and
 //! `hnsw::GraphMut` for inserts, plus the meta page and element placement.
 
-use super::buffer::{add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint, item_of_kind, page_capacity, prefetch};
+use super::buffer::{
+    add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint,
+    item_of_kind, page_capacity, prefetch,
+};
 use super::buffer::{Lock, LockedBuffer, PinCache};
 use super::codes::{self, IndexCodes};
 use super::port;
@@ -9,8 +12,8 @@ use super::xlog::{Logging, PageWrite};
 use crate::hnsw::{Candidate, Graph, GraphMut, IdMap, IdSet};
 use crate::kernels::codes::Prepared;
 use crate::page::{self, ElementHeader, FormatError, ListShape, Meta, NodeId};
-use std::rc::Rc;
 use pgrx::pg_sys;
+use std::rc::Rc;
 
 pub type Distance = fn(&[f32], &[f32]) -> f32;
 
@@ -73,7 +76,8 @@ pub fn read_meta(rel: pg_sys::Relation) -> Meta {
 pub fn meta_of(rel: pg_sys::Relation, buffer: &LockedBuffer) -> Meta {
     // SAFETY: pinned and locked.
     unsafe { check_page(rel, buffer.page(), page::META_BLOCK, page::PAGE_KIND_META) };
-    Meta::decode(meta_bytes(buffer.page())).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e))
+    Meta::decode(meta_bytes(buffer.page()))
+        .unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e))
 }
 
 /// Changes the meta page under an exclusive lock.
@@ -92,7 +96,8 @@ pub fn change_meta(write: &mut PageWrite, buffer: &LockedBuffer, change: impl Fn
     let page = write.register(buffer, false);
     // SAFETY: exclusively locked; `page` is the page to edit.
     unsafe { check_page(rel, page, page::META_BLOCK, page::PAGE_KIND_META) };
-    let mut meta = Meta::decode(meta_bytes(page)).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e));
+    let mut meta =
+        Meta::decode(meta_bytes(page)).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e));
     change(&mut meta);
     meta_bytes(page).copy_from_slice(&meta.encode());
     // SAFETY: as above. An index written when the meta data was shorter has
@@ -108,7 +113,10 @@ pub fn change_meta(write: &mut PageWrite, buffer: &LockedBuffer, change: impl Fn
 /// their 1,000 non-zeros fit.
 pub fn needs_parts(width: page::ElementWidth, stored_len: usize, filter_len: usize) -> bool {
     width != page::ElementWidth::Sparse
-        && item_footprint(page::with_filter_size(page::element_size(stored_len, width), filter_len)) > page_capacity()
+        && item_footprint(page::with_filter_size(
+            page::element_size(stored_len, width),
+            filter_len,
+        )) > page_capacity()
 }
 
 /// The most bytes of a vector one part tuple carries: a page's worth, less
@@ -133,16 +141,31 @@ pub fn add_node(
     logging: Logging,
 ) -> NodeId {
     header.wide = needs_parts(header.width, vector.len(), filter.len());
-    let parts = if header.wide { add_parts(rel, meta, &page::vector_bytes(header.width, vector), logging) } else { Vec::new() };
+    let parts = if header.wide {
+        add_parts(
+            rel,
+            meta,
+            &page::vector_bytes(header.width, vector),
+            logging,
+        )
+    } else {
+        Vec::new()
+    };
     let encode = |header: &ElementHeader| {
-        let mut tuple =
-            if header.wide { page::encode_wide_element(header, &parts) } else { page::encode_element(header, vector) };
+        let mut tuple = if header.wide {
+            page::encode_wide_element(header, &parts)
+        } else {
+            page::encode_element(header, vector)
+        };
         page::append_filter(&mut tuple, filter);
         tuple
     };
     // Sized without encoding: an inline element's vector is converted once, below.
-    let body_len =
-        if header.wide { page::wide_element_size(parts.len()) } else { page::element_size(vector.len(), header.width) };
+    let body_len = if header.wide {
+        page::wide_element_size(parts.len())
+    } else {
+        page::element_size(vector.len(), header.width)
+    };
     let element_len = page::with_filter_size(body_len, filter.len());
     let needed = item_footprint(element_len) + item_footprint(neighbor_tuple.len());
     if needed > page_capacity() {
@@ -152,9 +175,11 @@ pub fn add_node(
         // SAFETY: exclusively locked, and `needed` bytes are free on it.
         unsafe {
             // The neighbor tuple goes first so the element can point at it.
-            let neighbors = add_item(page, neighbor_tuple).unwrap_or_else(|| corrupted(rel, block, 0, "no room for neighbors"));
+            let neighbors = add_item(page, neighbor_tuple)
+                .unwrap_or_else(|| corrupted(rel, block, 0, "no room for neighbors"));
             header.neighbors = NodeId::new(block, neighbors);
-            add_item(page, &encode(&header)).unwrap_or_else(|| corrupted(rel, block, 0, "no room for element"))
+            add_item(page, &encode(&header))
+                .unwrap_or_else(|| corrupted(rel, block, 0, "no room for element"))
         }
     });
     meta.insert_block = block;
@@ -167,15 +192,31 @@ pub fn add_node(
 fn add_parts(rel: pg_sys::Relation, meta: &Meta, bytes: &[u8], logging: Logging) -> Vec<NodeId> {
     let parts = page::encode_parts(bytes, piece_bytes());
     if parts.len() > page::MAX_PARTS {
-        corrupted(rel, 0, 0, format!("a vector of {} bytes needs more than {} parts", bytes.len(), page::MAX_PARTS));
+        corrupted(
+            rel,
+            0,
+            0,
+            format!(
+                "a vector of {} bytes needs more than {} parts",
+                bytes.len(),
+                page::MAX_PARTS
+            ),
+        );
     }
     parts
         .iter()
         .map(|part| {
-            let (offset, block) = add_to_page_with_room(rel, meta, item_footprint(part.len()), logging, |page, block| {
-                // SAFETY: exclusively locked, with room for the part.
-                unsafe { add_item(page, part) }.unwrap_or_else(|| corrupted(rel, block, 0, "no room for a part"))
-            });
+            let (offset, block) = add_to_page_with_room(
+                rel,
+                meta,
+                item_footprint(part.len()),
+                logging,
+                |page, block| {
+                    // SAFETY: exclusively locked, with room for the part.
+                    unsafe { add_item(page, part) }
+                        .unwrap_or_else(|| corrupted(rel, block, 0, "no room for a part"))
+                },
+            );
             NodeId::new(block, offset)
         })
         .collect()
@@ -227,7 +268,9 @@ fn page_with_room(rel: pg_sys::Relation, meta: &Meta, needed: usize) -> (LockedB
         let buffer = LockedBuffer::read(rel, block, Lock::Exclusive);
         // SAFETY: pinned and exclusively locked. Free space counts one line
         // pointer, which a reused unused one may not need.
-        let free = unsafe { (!port::is_new(buffer.page())).then(|| free_space(buffer.page()) + item_footprint(0)) };
+        let free = unsafe {
+            (!port::is_new(buffer.page())).then(|| free_space(buffer.page()) + item_footprint(0))
+        };
         match free {
             Some(free) if free >= needed => Ok(buffer),
             _ => Err(free.unwrap_or(0)),
@@ -247,10 +290,15 @@ fn page_with_room(rel: pg_sys::Relation, meta: &Meta, needed: usize) -> (LockedB
         }
         match with_room(block) {
             Ok(buffer) => return (buffer, false),
-            Err(free) => unsafe { pg_sys::RecordPageWithFreeSpace(rel, block, free.saturating_sub(item_footprint(0))) },
+            Err(free) => unsafe {
+                pg_sys::RecordPageWithFreeSpace(rel, block, free.saturating_sub(item_footprint(0)))
+            },
         }
     }
-    (LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM), true)
+    (
+        LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM),
+        true,
+    )
 }
 
 /// For elements so large that element and neighbors do not share a page: the
@@ -265,9 +313,18 @@ fn add_node_split(
 ) -> NodeId {
     let element = encode(&header);
     if item_footprint(element.len()) > page_capacity() {
-        corrupted(rel, 0, 0, format!("an element of {} bytes does not fit on a page", element.len()));
+        corrupted(
+            rel,
+            0,
+            0,
+            format!(
+                "an element of {} bytes does not fit on a page",
+                element.len()
+            ),
+        );
     }
-    let (neighbor_buffer, neighbor_is_new) = page_with_room(rel, meta, item_footprint(neighbor_tuple.len()));
+    let (neighbor_buffer, neighbor_is_new) =
+        page_with_room(rel, meta, item_footprint(neighbor_tuple.len()));
     let element_buffer = LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
     let mut write = PageWrite::start(rel, logging);
     let neighbor_page = write.register(&neighbor_buffer, neighbor_is_new);
@@ -286,7 +343,11 @@ fn add_node_split(
             .unwrap_or_else(|| corrupted(rel, element_buffer.block(), 0, "no room for element"));
         write.commit();
         if neighbor_is_new {
-            remember_new_page(rel, neighbor_buffer.block(), free_space(neighbor_buffer.page()));
+            remember_new_page(
+                rel,
+                neighbor_buffer.block(),
+                free_space(neighbor_buffer.page()),
+            );
         }
         meta.insert_block = neighbor_buffer.block();
         NodeId::new(element_buffer.block(), offset)
@@ -299,11 +360,20 @@ fn add_node_split(
 ///
 /// # Safety
 /// `page` must be the part's page, pinned and locked.
-pub unsafe fn copy_part(rel: pg_sys::Relation, page: pg_sys::Page, part: NodeId, position: usize, out: &mut page::Gathered) -> bool {
+pub unsafe fn copy_part(
+    rel: pg_sys::Relation,
+    page: pg_sys::Page,
+    part: NodeId,
+    position: usize,
+    out: &mut page::Gathered,
+) -> bool {
     let (block, offset) = (part.block(), part.offset());
     // SAFETY: as the caller promises.
-    let Some(tuple) = (unsafe { item_of_kind(rel, page, block, offset, page::PART_KIND) }) else { return false };
-    let piece = page::part_piece(tuple, position).unwrap_or_else(|e| corrupted(rel, block, offset, e));
+    let Some(tuple) = (unsafe { item_of_kind(rel, page, block, offset, page::PART_KIND) }) else {
+        return false;
+    };
+    let piece =
+        page::part_piece(tuple, position).unwrap_or_else(|e| corrupted(rel, block, offset, e));
     out.push(piece);
     true
 }
@@ -350,7 +420,13 @@ const PREFETCH_BYTES: usize = 512;
 
 impl PageGraph {
     /// `release_pins_on_drop`: see `PinCache`; false for scans.
-    pub fn new(rel: pg_sys::Relation, meta: &Meta, distance: Distance, logging: Logging, release_pins_on_drop: bool) -> Self {
+    pub fn new(
+        rel: pg_sys::Relation,
+        meta: &Meta,
+        distance: Distance,
+        logging: Logging,
+        release_pins_on_drop: bool,
+    ) -> Self {
         PageGraph {
             rel,
             shape: meta.list_shape(),
@@ -403,7 +479,11 @@ impl PageGraph {
     /// average: a node estimated at e is seldom nearer than e minus this.
     pub fn estimate_slack(&self) -> f32 {
         let (sum, count) = self.estimate_slack;
-        if count == 0 { 0.0 } else { (sum / count as f64) as f32 }
+        if count == 0 {
+            0.0
+        } else {
+            (sum / count as f64) as f32
+        }
     }
 
     /// A distance the exact one is (almost surely, for 1-bit codes) not
@@ -416,7 +496,9 @@ impl PageGraph {
     /// list where it has them, else encoded from the elements' vectors.
     /// Empty when the index has no codes.
     pub fn codes_for(&mut self, owner: Option<NodeId>, ids: &[NodeId]) -> Vec<u8> {
-        let Some(codes) = self.codes.clone() else { return Vec::new() };
+        let Some(codes) = self.codes.clone() else {
+            return Vec::new();
+        };
         let stored = codes.stored_bytes();
         let (mut known, mut known_codes) = (Vec::new(), Vec::new());
         if let Some(owner) = owner {
@@ -442,7 +524,11 @@ impl PageGraph {
 
     /// Runs `f` on the bytes of the element at `id`, under a share lock;
     /// None if VACUUM has freed it (see `item_of_kind`).
-    fn with_element<R>(&mut self, id: NodeId, f: impl FnOnce(&[u8]) -> Result<R, FormatError>) -> Option<R> {
+    fn with_element<R>(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&[u8]) -> Result<R, FormatError>,
+    ) -> Option<R> {
         let rel = self.rel;
         let (block, offset) = (id.block(), id.offset());
         self.pins.with_page(block, Lock::Share, |page| {
@@ -456,7 +542,8 @@ impl PageGraph {
     /// the insert lock, so no element they reach is freed under them.
     fn with_tuple<R>(&mut self, id: NodeId, f: impl FnOnce(&[u8]) -> Result<R, FormatError>) -> R {
         let rel = self.rel;
-        self.with_element(id, f).unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "not an element"))
+        self.with_element(id, f)
+            .unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "not an element"))
     }
 
     /// The element's header; None if it has been freed.
@@ -466,7 +553,11 @@ impl PageGraph {
 
     /// The element's header, and its filter values copied into `filter`
     /// (cleared when it has none); None if it has been freed.
-    pub fn read_header_and_filter(&mut self, id: NodeId, filter: &mut Vec<u8>) -> Option<ElementHeader> {
+    pub fn read_header_and_filter(
+        &mut self,
+        id: NodeId,
+        filter: &mut Vec<u8>,
+    ) -> Option<ElementHeader> {
         self.with_element(id, |tuple| {
             let header = ElementHeader::decode(tuple)?;
             filter.clear();
@@ -488,14 +579,22 @@ impl PageGraph {
     /// Runs `f` on the element's vector and whether the element is live: read
     /// in place, or copied together from its parts when it is wide. None if
     /// VACUUM has freed it.
-    fn with_vector<R>(&mut self, id: NodeId, f: impl FnOnce(page::StoredVector, bool) -> R) -> Option<R> {
+    fn with_vector<R>(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(page::StoredVector, bool) -> R,
+    ) -> Option<R> {
         let (rel, dimensions) = (self.rel, self.dimensions);
         let mut f = Some(f);
         let read = self.with_element(id, |tuple| {
             let live = page::element_is_live(tuple);
             match page::element_body(tuple, dimensions).ok_or(FormatError::BadField("vector"))? {
-                page::ElementBody::Inline(vector) => Ok(Ok(f.take().expect("called once")(vector, live))),
-                page::ElementBody::Parts(parts, width, dimensions) => Ok(Err((parts, width, dimensions, live))),
+                page::ElementBody::Inline(vector) => {
+                    Ok(Ok(f.take().expect("called once")(vector, live)))
+                }
+                page::ElementBody::Parts(parts, width, dimensions) => {
+                    Ok(Err((parts, width, dimensions, live)))
+                }
             }
         })?;
         let (parts, width, dimensions, live) = match read {
@@ -506,11 +605,21 @@ impl PageGraph {
         gathered.clear();
         let whole = parts.iter().enumerate().all(|(position, &part)| {
             // SAFETY: the part's page is pinned and share-locked while it is copied.
-            self.pins.with_page(part.block(), Lock::Share, |page| unsafe { copy_part(rel, page, part, position, &mut gathered) })
+            self.pins
+                .with_page(part.block(), Lock::Share, |page| unsafe {
+                    copy_part(rel, page, part, position, &mut gathered)
+                })
         });
         let result = whole.then(|| {
-            let vector = page::stored_vector(gathered.bytes(), width, dimensions)
-                .unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "parts hold less than the vector"));
+            let vector =
+                page::stored_vector(gathered.bytes(), width, dimensions).unwrap_or_else(|| {
+                    corrupted(
+                        rel,
+                        id.block(),
+                        id.offset(),
+                        "parts hold less than the vector",
+                    )
+                });
             f.take().expect("called once")(vector, live)
         });
         self.gathered = gathered;
@@ -521,8 +630,13 @@ impl PageGraph {
     /// infinite if the element has been freed.
     fn distance_from(&mut self, vector_is_query: bool, id: NodeId) -> f32 {
         let distance = self.distance;
-        let from = if vector_is_query { std::mem::take(&mut self.query) } else { std::mem::take(&mut self.other) };
-        let measured = self.with_vector(id, |vector, live| (measure(distance, &from, vector), live));
+        let from = if vector_is_query {
+            std::mem::take(&mut self.query)
+        } else {
+            std::mem::take(&mut self.other)
+        };
+        let measured =
+            self.with_vector(id, |vector, live| (measure(distance, &from, vector), live));
         let (d, live) = measured.unwrap_or((f32::INFINITY, false));
         if !live {
             self.deleted.insert(id);
@@ -538,7 +652,10 @@ impl PageGraph {
     /// Adds a heap TID to an element that has room for it; false if it has none.
     pub fn add_heap_tid(&mut self, id: NodeId, tid: page::HeapTid) -> bool {
         self.change_element(id, |header| {
-            if header.deleted || header.heap_tids.is_empty() || header.heap_tids.len() >= page::HEAP_TIDS {
+            if header.deleted
+                || header.heap_tids.is_empty()
+                || header.heap_tids.len() >= page::HEAP_TIDS
+            {
                 return false;
             }
             header.heap_tids.push(tid);
@@ -548,9 +665,19 @@ impl PageGraph {
 
     /// Writes `node`'s list on `layer`, WAL-logged; with `expected`, only if
     /// the list still is that (else false).
-    fn write_neighbors(&mut self, node: NodeId, layer: usize, neighbors: &[NodeId], expected: Option<&[NodeId]>) -> bool {
+    fn write_neighbors(
+        &mut self,
+        node: NodeId,
+        layer: usize,
+        neighbors: &[NodeId],
+        expected: Option<&[NodeId]>,
+    ) -> bool {
         // Codes are found (reading other pages) before the list's page is locked.
-        let codes = if layer == 0 { self.codes_for(Some(node), neighbors) } else { Vec::new() };
+        let codes = if layer == 0 {
+            self.codes_for(Some(node), neighbors)
+        } else {
+            Vec::new()
+        };
         let (rel, shape, logging) = (self.rel, self.shape, self.logging);
         let at = self.with_tuple(node, page::element_neighbors);
         let buffer = LockedBuffer::read(rel, at.block(), Lock::Exclusive);
@@ -558,7 +685,8 @@ impl PageGraph {
             let mut current = Vec::new();
             // SAFETY: exclusively locked.
             let tuple = unsafe { item(rel, buffer.page(), at.block(), at.offset()) };
-            page::read_layer(tuple, shape, layer, &mut current).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+            page::read_layer(tuple, shape, layer, &mut current)
+                .unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
             if current != expected {
                 return false;
             }
@@ -567,14 +695,19 @@ impl PageGraph {
         let page = write.register(&buffer, false);
         // SAFETY: exclusively locked; `page` is the page to edit.
         let tuple = unsafe { item(rel, page, at.block(), at.offset()) };
-        page::write_layer(tuple, shape, layer, neighbors, &codes).unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
+        page::write_layer(tuple, shape, layer, neighbors, &codes)
+            .unwrap_or_else(|e| corrupted(rel, at.block(), at.offset(), e));
         write.commit();
         true
     }
 
     /// Rewrites the element's header as `change` edits it, WAL-logged; false
     /// (and nothing written) when `change` returns false.
-    fn change_element(&mut self, id: NodeId, change: impl FnOnce(&mut ElementHeader) -> bool) -> bool {
+    fn change_element(
+        &mut self,
+        id: NodeId,
+        change: impl FnOnce(&mut ElementHeader) -> bool,
+    ) -> bool {
         let (rel, logging) = (self.rel, self.logging);
         let buffer = LockedBuffer::read(rel, id.block(), Lock::Exclusive);
         let mut write = PageWrite::start(rel, logging);
@@ -582,7 +715,8 @@ impl PageGraph {
         // SAFETY: exclusively locked; `page` is the page to edit.
         let tuple = unsafe { item_of_kind(rel, page, id.block(), id.offset(), page::ELEMENT_KIND) }
             .unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "not an element"));
-        let mut header = ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(rel, id.block(), id.offset(), e));
+        let mut header = ElementHeader::decode(tuple)
+            .unwrap_or_else(|e| corrupted(rel, id.block(), id.offset(), e));
         if !change(&mut header) {
             return false;
         }
@@ -644,7 +778,10 @@ impl Graph for PageGraph {
         out.clear();
         self.list_is_coded = false;
         if layer == 0 && self.estimating.is_some() {
-            let (mut list, mut list_codes) = (std::mem::take(&mut self.list), std::mem::take(&mut self.list_codes));
+            let (mut list, mut list_codes) = (
+                std::mem::take(&mut self.list),
+                std::mem::take(&mut self.list_codes),
+            );
             list.clear();
             list_codes.clear();
             self.read_list(node, 0, &mut list, Some(&mut list_codes));
@@ -684,7 +821,8 @@ impl PageGraph {
                 prefetch(port::item_id(page, node.offset()).cast());
             }
             for (node, &buffer) in nodes.iter().zip(&self.buffers) {
-                if let Some((start, len)) = item_hint(pg_sys::BufferGetPage(buffer), node.offset()) {
+                if let Some((start, len)) = item_hint(pg_sys::BufferGetPage(buffer), node.offset())
+                {
                     for line in (0..len.min(PREFETCH_BYTES)).step_by(64) {
                         prefetch(start.add(line));
                     }
@@ -695,7 +833,12 @@ impl PageGraph {
         // neighbor list holds at most 2 * MAX_M = 200 nodes).
         let mut order = std::mem::take(&mut self.order);
         order.clear();
-        order.extend(nodes.iter().enumerate().map(|(i, n)| (n.block() as u64) << 8 | i as u64));
+        order.extend(
+            nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.block() as u64) << 8 | i as u64),
+        );
         order.sort_unstable();
         let (rel, dimensions, distance) = (self.rel, self.dimensions, self.distance);
         let query = std::mem::take(&mut self.query);
@@ -705,13 +848,18 @@ impl PageGraph {
         let mut start = 0;
         while start < order.len() {
             let block = (order[start] >> 8) as u32;
-            let end = start + order[start..].iter().take_while(|&&packed| (packed >> 8) as u32 == block).count();
+            let end = start
+                + order[start..]
+                    .iter()
+                    .take_while(|&&packed| (packed >> 8) as u32 == block)
+                    .count();
             self.pins.with_page(block, Lock::Share, |page| {
                 for &packed in &order[start..end] {
                     let i = (packed & 0xFF) as usize;
                     let offset = nodes[i].offset();
                     // SAFETY: pinned and share-locked.
-                    let tuple = unsafe { item_of_kind(rel, page, block, offset, page::ELEMENT_KIND) };
+                    let tuple =
+                        unsafe { item_of_kind(rel, page, block, offset, page::ELEMENT_KIND) };
                     if !tuple.as_deref().is_some_and(page::element_is_live) {
                         deleted.insert(nodes[i]);
                     }
@@ -722,7 +870,12 @@ impl PageGraph {
                                 wide.push(i);
                                 f32::INFINITY
                             }
-                            None => corrupted(rel, block, offset, "element's flags or length do not fit a vector"),
+                            None => corrupted(
+                                rel,
+                                block,
+                                offset,
+                                "element's flags or length do not fit a vector",
+                            ),
                         },
                         None => f32::INFINITY,
                     };
@@ -739,7 +892,13 @@ impl PageGraph {
 
     /// Appends `node`'s neighbors on `layer` to `out`, and on layer 0 their
     /// codes to `codes` when given (the index must have codes).
-    fn read_list(&mut self, node: NodeId, layer: usize, out: &mut Vec<NodeId>, mut codes: Option<&mut Vec<u8>>) {
+    fn read_list(
+        &mut self,
+        node: NodeId,
+        layer: usize,
+        out: &mut Vec<NodeId>,
+        mut codes: Option<&mut Vec<u8>>,
+    ) {
         let (rel, shape, block, first) = (self.rel, self.shape, node.block(), out.len());
         // The neighbor tuple is usually on the element's page: one lock for both.
         // A freed element has no neighbors, nor has one on a layer below the
@@ -747,8 +906,13 @@ impl PageGraph {
         // wait for, a new element can take a freed one's place mid-descent.
         let mut read_layer = |page, at: NodeId, out: &mut Vec<NodeId>| {
             // SAFETY: the caller holds `page` pinned and share-locked.
-            if let Some(neighbors) = unsafe { item_of_kind(rel, page, at.block(), at.offset(), page::NEIGHBOR_KIND) } {
-                if neighbors.get(1).is_some_and(|&level| (level as usize) < layer) {
+            if let Some(neighbors) =
+                unsafe { item_of_kind(rel, page, at.block(), at.offset(), page::NEIGHBOR_KIND) }
+            {
+                if neighbors
+                    .get(1)
+                    .is_some_and(|&level| (level as usize) < layer)
+                {
                     return;
                 }
                 let read = match codes.as_deref_mut() {
@@ -759,14 +923,21 @@ impl PageGraph {
                 // A node never lists itself; one that does is a corrupted
                 // list (a walk would still end, but on a wrong graph).
                 if out[first..].contains(&node) {
-                    corrupted(rel, at.block(), at.offset(), "a node lists itself as its neighbor");
+                    corrupted(
+                        rel,
+                        at.block(),
+                        at.offset(),
+                        "a node lists itself as its neighbor",
+                    );
                 }
             }
         };
         let elsewhere = self.pins.with_page(block, Lock::Share, |page| {
             // SAFETY: pinned and share-locked.
-            let tuple = unsafe { item_of_kind(rel, page, block, node.offset(), page::ELEMENT_KIND) }?;
-            let at = page::element_neighbors(tuple).unwrap_or_else(|e| corrupted(rel, block, node.offset(), e));
+            let tuple =
+                unsafe { item_of_kind(rel, page, block, node.offset(), page::ELEMENT_KIND) }?;
+            let at = page::element_neighbors(tuple)
+                .unwrap_or_else(|e| corrupted(rel, block, node.offset(), e));
             if at.block() != block {
                 return Some(at);
             }
@@ -774,25 +945,35 @@ impl PageGraph {
             None
         });
         if let Some(at) = elsewhere {
-            self.pins.with_page(at.block(), Lock::Share, |page| read_layer(page, at, out));
+            self.pins
+                .with_page(at.block(), Lock::Share, |page| read_layer(page, at, out));
         }
     }
 }
 
 impl GraphMut for PageGraph {
-    fn replace_neighbors(&mut self, node: NodeId, layer: usize, expected: &[Candidate<NodeId>], neighbors: &[Candidate<NodeId>]) -> bool {
+    fn replace_neighbors(
+        &mut self,
+        node: NodeId,
+        layer: usize,
+        expected: &[Candidate<NodeId>],
+        neighbors: &[Candidate<NodeId>],
+    ) -> bool {
         let expected: Vec<NodeId> = expected.iter().map(|c| c.id).collect();
         let ids: Vec<NodeId> = neighbors.iter().map(|c| c.id).collect();
         self.write_neighbors(node, layer, &ids, Some(&expected))
     }
 
     fn anchor(&mut self, node: NodeId) -> Option<NodeId> {
-        self.with_element(node, page::element_anchor).filter(|a| !a.is_none())
+        self.with_element(node, page::element_anchor)
+            .filter(|a| !a.is_none())
     }
 
     fn set_anchor(&mut self, node: NodeId, anchor: Option<NodeId>) {
         let anchor = anchor.unwrap_or(NodeId::NONE);
-        self.change_element(node, |header| std::mem::replace(&mut header.anchor, anchor) != anchor);
+        self.change_element(node, |header| {
+            std::mem::replace(&mut header.anchor, anchor) != anchor
+        });
     }
 
     fn forget(&mut self, nodes: &[NodeId]) {

@@ -44,7 +44,8 @@ pub unsafe fn max_offset(page: pg_sys::Page) -> u16 {
 /// only used as a prefetch hint).
 #[inline(always)]
 pub unsafe fn item_id(page: pg_sys::Page, offset: u16) -> pg_sys::ItemId {
-    let at = SIZE_OF_PAGE_HEADER + (offset as usize).wrapping_sub(1) * std::mem::size_of::<pg_sys::ItemIdData>();
+    let at = SIZE_OF_PAGE_HEADER
+        + (offset as usize).wrapping_sub(1) * std::mem::size_of::<pg_sys::ItemIdData>();
     page.cast::<u8>().wrapping_add(at).cast()
 }
 
@@ -57,7 +58,11 @@ pub unsafe fn item_id(page: pg_sys::Page, offset: u16) -> pg_sys::ItemId {
 #[inline(always)]
 pub unsafe fn line_pointer(page: pg_sys::Page, offset: u16) -> (usize, u32, usize) {
     let raw = unsafe { item_id(page, offset).cast::<u32>().read_unaligned() };
-    ((raw & 0x7FFF) as usize, (raw >> 15) & 3, (raw >> 17) as usize)
+    (
+        (raw & 0x7FFF) as usize,
+        (raw >> 15) & 3,
+        (raw >> 17) as usize,
+    )
 }
 
 /// PageGetItem(page, itemId): page + ItemIdGetOffset(itemId)
@@ -76,7 +81,10 @@ pub unsafe fn item(page: pg_sys::Page, item_id: pg_sys::ItemId) -> *mut u8 {
 #[inline(always)]
 pub unsafe fn contents(page: pg_sys::Page) -> *mut u8 {
     let align = pg_sys::MAXIMUM_ALIGNOF as usize;
-    unsafe { page.cast::<u8>().add(SIZE_OF_PAGE_HEADER.div_ceil(align) * align) }
+    unsafe {
+        page.cast::<u8>()
+            .add(SIZE_OF_PAGE_HEADER.div_ceil(align) * align)
+    }
 }
 
 /// PageGetSpecialPointer(page): page + ((PageHeader) page)->pd_special
@@ -92,7 +100,10 @@ pub unsafe fn special(page: pg_sys::Page) -> *mut u8 {
 ///     ((e)->space_for_chunks = add_size((e)->space_for_chunks, BUFFERALIGN((sz))))
 pub fn shm_toc_estimate_chunk(estimator: &mut pg_sys::shm_toc_estimator, bytes: usize) {
     let aligned = bytes.div_ceil(pg_sys::ALIGNOF_BUFFER as usize) * pg_sys::ALIGNOF_BUFFER as usize;
-    estimator.space_for_chunks = estimator.space_for_chunks.checked_add(aligned).expect("shared memory size fits usize");
+    estimator.space_for_chunks = estimator
+        .space_for_chunks
+        .checked_add(aligned)
+        .expect("shared memory size fits usize");
 }
 
 /// #define shm_toc_estimate_keys(e, cnt) \
@@ -113,10 +124,16 @@ mod tests {
             id.set_lp_off(8000);
             id.set_lp_flags(pgrx::pg_sys::LP_NORMAL);
             id.set_lp_len(12345);
-            assert_eq!(super::line_pointer(pointer, 2), (8000, pgrx::pg_sys::LP_NORMAL, 12345));
+            assert_eq!(
+                super::line_pointer(pointer, 2),
+                (8000, pgrx::pg_sys::LP_NORMAL, 12345)
+            );
             id.set_lp_flags(pgrx::pg_sys::LP_DEAD);
             id.set_lp_off(0x7FFF);
-            assert_eq!(super::line_pointer(pointer, 2), (0x7FFF, pgrx::pg_sys::LP_DEAD, 12345));
+            assert_eq!(
+                super::line_pointer(pointer, 2),
+                (0x7FFF, pgrx::pg_sys::LP_DEAD, 12345)
+            );
         }
     }
 }

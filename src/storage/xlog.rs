@@ -29,7 +29,12 @@ impl PageWrite {
             Logging::Wal => unsafe { pg_sys::GenericXLogStart(rel) },
             Logging::Build => std::ptr::null_mut(),
         };
-        PageWrite { rel, state, registered: Vec::new(), committed: false }
+        PageWrite {
+            rel,
+            state,
+            registered: Vec::new(),
+            committed: false,
+        }
     }
 
     /// The page to edit: GenericXLog's working copy, or the buffer's page.
@@ -39,7 +44,11 @@ impl PageWrite {
         if self.state.is_null() {
             return buffer.page();
         }
-        let flags = if new_page { pg_sys::GENERIC_XLOG_FULL_IMAGE as i32 } else { 0 };
+        let flags = if new_page {
+            pg_sys::GENERIC_XLOG_FULL_IMAGE as i32
+        } else {
+            0
+        };
         // SAFETY: the buffer is exclusively locked by the caller for the life of this write.
         unsafe { pg_sys::GenericXLogRegisterBuffer(self.state, buffer.buffer(), flags) }
     }

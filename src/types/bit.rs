@@ -30,7 +30,12 @@ impl BitArg {
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: a VarBit holds ceil(bit_len / 8) bytes after its header; bits
         // past bit_len in the last byte are zero, as varbit.c keeps them.
-        unsafe { std::slice::from_raw_parts(self.header.cast::<u8>().add(HEADER_SIZE), self.len().div_ceil(8)) }
+        unsafe {
+            std::slice::from_raw_parts(
+                self.header.cast::<u8>().add(HEADER_SIZE),
+                self.len().div_ceil(8),
+            )
+        }
     }
 }
 
@@ -40,12 +45,18 @@ impl BitArg {
     /// # Safety
     /// `datum` must be a non-null `bit` datum.
     pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
-        BitArg { header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast() }
+        BitArg {
+            header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast(),
+        }
     }
 }
 
 impl FromDatum for BitArg {
-    unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _: pg_sys::Oid) -> Option<Self> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<Self> {
         (!is_null).then(|| unsafe { Self::from_datum_unchecked(datum) })
     }
 }
@@ -53,7 +64,8 @@ impl FromDatum for BitArg {
 unsafe impl<'fcx> ArgAbi<'fcx> for BitArg {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
-        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| panic!("argument {index} must not be null"))
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
     }
 }
 
@@ -78,7 +90,10 @@ impl BitOut {
         // SAFETY: we own this freshly allocated value.
         unsafe {
             let len = (*self.header).bit_len as usize;
-            std::slice::from_raw_parts_mut(self.header.cast::<u8>().add(HEADER_SIZE), len.div_ceil(8))
+            std::slice::from_raw_parts_mut(
+                self.header.cast::<u8>().add(HEADER_SIZE),
+                len.div_ceil(8),
+            )
         }
     }
 }

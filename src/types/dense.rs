@@ -4,8 +4,8 @@
 
 use super::errors::*;
 use super::literal;
-use super::wire::{self, WireError};
 use super::varlena::{DenseArg, DenseOut, Element};
+use super::wire::{self, WireError};
 use pgrx::datum::{AnyArray, Internal};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -60,7 +60,8 @@ pub fn output<E: Element>(value: DenseArg<E>) -> CString {
 pub unsafe fn integer_typmods(modifiers: AnyArray) -> Vec<i32> {
     let mut count = 0;
     // SAFETY: a cstring[]; ArrayGetIntegerTypmods raises an ERROR on a non-integer.
-    let values = unsafe { pg_sys::ArrayGetIntegerTypmods(modifiers.datum().cast_mut_ptr(), &mut count) };
+    let values =
+        unsafe { pg_sys::ArrayGetIntegerTypmods(modifiers.datum().cast_mut_ptr(), &mut count) };
     if count <= 0 || values.is_null() {
         return Vec::new();
     }
@@ -78,19 +79,32 @@ pub unsafe fn unread_bytes<'a>(buf: *const pg_sys::StringInfoData) -> &'a [u8] {
         return &[];
     }
     // SAFETY: data holds len bytes, of which the first cursor are read.
-    unsafe { std::slice::from_raw_parts(data.add(cursor as usize).cast::<u8>(), (len - cursor) as usize) }
+    unsafe {
+        std::slice::from_raw_parts(
+            data.add(cursor as usize).cast::<u8>(),
+            (len - cursor) as usize,
+        )
+    }
 }
 
 /// What pq_getmsgint raises on a message that ends early.
 pub fn insufficient_data() -> ! {
-    ereport!(ERROR, PgSqlErrorCode::ERRCODE_PROTOCOL_VIOLATION, "insufficient data left in message");
+    ereport!(
+        ERROR,
+        PgSqlErrorCode::ERRCODE_PROTOCOL_VIOLATION,
+        "insufficient data left in message"
+    );
 }
 
 pub fn typmod_in<E: Element>(modifiers: AnyArray) -> i32 {
     // SAFETY: Postgres passes the type modifiers as a cstring[]; this parses them into integers.
     let modifiers = unsafe { integer_typmods(modifiers) };
     wire::typmod(&modifiers, literal::MAX_DIM as i64).unwrap_or_else(|e| {
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, e.message(E::TYPE_NAME, literal::MAX_DIM as i64));
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            e.message(E::TYPE_NAME, literal::MAX_DIM as i64)
+        );
     })
 }
 
@@ -169,26 +183,47 @@ pub fn convert<A: Element, B: Element>(value: DenseArg<A>, typmod: i32) -> Dense
 /// `integer[]`, `real[]`, `double precision[]` and `numeric[]` to vector or halfvec.
 pub fn from_array<E: Element>(array: AnyArray, typmod: i32) -> DenseOut<E> {
     // SAFETY: the argument is an array datum; detoasting gives a flat ArrayType.
-    let array = unsafe { pg_sys::pg_detoast_datum(array.datum().cast_mut_ptr()) }.cast::<pg_sys::ArrayType>();
+    let array = unsafe { pg_sys::pg_detoast_datum(array.datum().cast_mut_ptr()) }
+        .cast::<pg_sys::ArrayType>();
     let (ndim, element_type) = unsafe { ((*array).ndim, (*array).elemtype) };
     if ndim > 1 {
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, "array must be 1-D");
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+            "array must be 1-D"
+        );
     }
     let (mut len, mut by_value, mut align) = (0i16, false, 0 as std::ffi::c_char);
     let (mut elements, mut nulls, mut count) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
     unsafe {
         pg_sys::get_typlenbyvalalign(element_type, &mut len, &mut by_value, &mut align);
-        pg_sys::deconstruct_array(array, element_type, len.into(), by_value, align, &mut elements, &mut nulls, &mut count);
+        pg_sys::deconstruct_array(
+            array,
+            element_type,
+            len.into(),
+            by_value,
+            align,
+            &mut elements,
+            &mut nulls,
+            &mut count,
+        );
     }
     let count = count as usize;
     check_dim(count, E::TYPE_NAME);
     check_expected_dim(typmod, count);
     // SAFETY: deconstruct_array returned `count` datums and null flags.
     let (elements, nulls) = unsafe {
-        (std::slice::from_raw_parts(elements, count), std::slice::from_raw_parts(nulls, count))
+        (
+            std::slice::from_raw_parts(elements, count),
+            std::slice::from_raw_parts(nulls, count),
+        )
     };
     if nulls.iter().any(|&null| null) {
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, "array must not contain nulls");
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "array must not contain nulls"
+        );
     }
     let mut out = DenseOut::<E>::zeroed(count);
     for (x, &datum) in out.as_mut_slice().iter_mut().zip(elements) {
@@ -334,7 +369,11 @@ pub fn binary_quantize<E: Element>(value: DenseArg<E>) -> super::bit::BitOut {
 
 // ---- arithmetic ----------------------------------------------------------------
 
-fn elementwise<E: Element>(a: &DenseArg<E>, b: &DenseArg<E>, op: impl Fn(f32, f32) -> f32) -> DenseOut<E> {
+fn elementwise<E: Element>(
+    a: &DenseArg<E>,
+    b: &DenseArg<E>,
+    op: impl Fn(f32, f32) -> f32,
+) -> DenseOut<E> {
     let (a, b) = same_dims(a, b);
     let mut out = DenseOut::<E>::zeroed(a.len());
     for ((r, &x), &y) in out.as_mut_slice().iter_mut().zip(a).zip(b) {
@@ -354,7 +393,12 @@ pub fn sub<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> DenseOut<E> {
 pub fn mul<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> DenseOut<E> {
     let mut product = elementwise(&a, &b, |x, y| x * y);
     // A product that became zero from non-zero factors underflowed.
-    for ((x, y), r) in a.as_slice().iter().zip(b.as_slice()).zip(product.as_mut_slice()) {
+    for ((x, y), r) in a
+        .as_slice()
+        .iter()
+        .zip(b.as_slice())
+        .zip(product.as_mut_slice())
+    {
         if r.to_f32() == 0.0 && x.to_f32() != 0.0 && y.to_f32() != 0.0 {
             underflow();
         }

@@ -18,21 +18,37 @@ pub fn literal_error(error: LiteralError, text: &str, type_name: &str) -> ! {
         LiteralError::TooManyDimensions => too_many_dimensions(type_name),
         LiteralError::OutOfRange(token) => out_of_range(&token, type_name),
         LiteralError::NaN => {
-            ereport!(ERROR, ERRCODE_DATA_EXCEPTION, format!("NaN not allowed in {type_name}"));
+            ereport!(
+                ERROR,
+                ERRCODE_DATA_EXCEPTION,
+                format!("NaN not allowed in {type_name}")
+            );
         }
         LiteralError::Infinite => {
-            ereport!(ERROR, ERRCODE_DATA_EXCEPTION, format!("infinite value not allowed in {type_name}"));
+            ereport!(
+                ERROR,
+                ERRCODE_DATA_EXCEPTION,
+                format!("infinite value not allowed in {type_name}")
+            );
         }
     }
 }
 
 /// A finite value too large for the type's elements, as written.
 pub fn out_of_range(value: &str, type_name: &str) -> ! {
-    ereport!(ERROR, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, format!("\"{value}\" is out of range for type {type_name}"));
+    ereport!(
+        ERROR,
+        ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        format!("\"{value}\" is out of range for type {type_name}")
+    );
 }
 
 pub fn empty_vector(type_name: &str) -> ! {
-    ereport!(ERROR, ERRCODE_DATA_EXCEPTION, format!("{type_name} must have at least 1 dimension"));
+    ereport!(
+        ERROR,
+        ERRCODE_DATA_EXCEPTION,
+        format!("{type_name} must have at least 1 dimension")
+    );
 }
 
 pub fn too_many_dimensions(type_name: &str) -> ! {
@@ -56,14 +72,22 @@ pub fn check_dim(dim: usize, type_name: &str) {
 /// Rejects a value whose length differs from a column's declared `vector(n)`.
 pub fn check_expected_dim(typmod: i32, dim: usize) {
     if typmod != -1 && typmod as usize != dim {
-        ereport!(ERROR, ERRCODE_DATA_EXCEPTION, format!("expected {typmod} dimensions, not {dim}"));
+        ereport!(
+            ERROR,
+            ERRCODE_DATA_EXCEPTION,
+            format!("expected {typmod} dimensions, not {dim}")
+        );
     }
 }
 
 /// Operands of a binary operator must have the same length.
 pub fn check_same_dims(a: usize, b: usize, type_name: &str) {
     if a != b {
-        ereport!(ERROR, ERRCODE_DATA_EXCEPTION, format!("different {type_name} dimensions {a} and {b}"));
+        ereport!(
+            ERROR,
+            ERRCODE_DATA_EXCEPTION,
+            format!("different {type_name} dimensions {a} and {b}")
+        );
     }
 }
 
@@ -76,9 +100,17 @@ pub fn check_element(x: f32, type_name: &str) {
 
 /// An arithmetic result left the element type's range.
 pub fn overflow() -> ! {
-    ereport!(ERROR, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "value out of range: overflow");
+    ereport!(
+        ERROR,
+        ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        "value out of range: overflow"
+    );
 }
 
 pub fn underflow() -> ! {
-    ereport!(ERROR, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "value out of range: underflow");
+    ereport!(
+        ERROR,
+        ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        "value out of range: underflow"
+    );
 }

@@ -27,7 +27,10 @@ unsafe fn distance<E: Element>(
     // SAFETY: as the caller promises; a STRICT function gets no NULLs.
     unsafe {
         let args = (*fcinfo).args.as_slice(2);
-        if let (Some(a), Some(b)) = (DenseArg::<E>::plain(args[0].value), DenseArg::<E>::plain(args[1].value)) {
+        if let (Some(a), Some(b)) = (
+            DenseArg::<E>::plain(args[0].value),
+            DenseArg::<E>::plain(args[1].value),
+        ) {
             if a.len() == b.len() {
                 (*fcinfo).isnull = false;
                 return pg_sys::Datum::from(of(a, b).to_bits() as usize);

@@ -60,7 +60,9 @@ pub fn parse(text: &str) -> Result<Vec<f32>, LiteralError> {
     };
     skip_space(&mut pos);
     if bytes.get(pos) != Some(&b'[') {
-        return Err(LiteralError::Malformed(Some("Vector contents must start with \"[\".")));
+        return Err(LiteralError::Malformed(Some(
+            "Vector contents must start with \"[\".",
+        )));
     }
     pos += 1;
     skip_space(&mut pos);
@@ -74,7 +76,8 @@ pub fn parse(text: &str) -> Result<Vec<f32>, LiteralError> {
         }
         skip_space(&mut pos);
         let start = pos;
-        while pos < bytes.len() && !is_space(bytes[pos]) && bytes[pos] != b',' && bytes[pos] != b']' {
+        while pos < bytes.len() && !is_space(bytes[pos]) && bytes[pos] != b',' && bytes[pos] != b']'
+        {
             pos += 1;
         }
         if start == pos {
@@ -101,7 +104,9 @@ pub fn parse(text: &str) -> Result<Vec<f32>, LiteralError> {
     }
     skip_space(&mut pos);
     if pos != bytes.len() {
-        return Err(LiteralError::Malformed(Some("Junk after closing right brace.")));
+        return Err(LiteralError::Malformed(Some(
+            "Junk after closing right brace.",
+        )));
     }
     Ok(values)
 }
@@ -167,7 +172,13 @@ fn shortest_digits(x: f32) -> (String, i32) {
         // |x| as f64 is exact, and its decimal expansion ends within 120
         // places, so this prints it exactly.
         let exact = format!("{:.120e}", x.abs() as f64);
-        let exact_digits: String = exact.split_once('e').expect("has an exponent").0.chars().filter(char::is_ascii_digit).collect();
+        let exact_digits: String = exact
+            .split_once('e')
+            .expect("has an exponent")
+            .0
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
         let mut lower = digits.clone();
         lower.pop();
         lower.push((last - 1) as char);
@@ -209,23 +220,42 @@ mod tests {
     #[test]
     fn parses_with_spaces_around_elements() {
         assert_eq!(parse("[1,2,3]").unwrap(), vec![1.0, 2.0, 3.0]);
-        assert_eq!(parse("  [ 1 , -2.5,3e2 ]  ").unwrap(), vec![1.0, -2.5, 300.0]);
+        assert_eq!(
+            parse("  [ 1 , -2.5,3e2 ]  ").unwrap(),
+            vec![1.0, -2.5, 300.0]
+        );
         assert_eq!(parse("[+.5,5.]").unwrap(), vec![0.5, 5.0]);
-        assert_eq!(parse("[1e-50]").unwrap(), vec![0.0], "underflow rounds to zero, as strtof");
+        assert_eq!(
+            parse("[1e-50]").unwrap(),
+            vec![0.0],
+            "underflow rounds to zero, as strtof"
+        );
     }
 
     #[test]
     fn rejects_malformed_text() {
         use LiteralError::*;
-        assert_eq!(parse("[1,2"), Err(Malformed(Some("Unexpected end of input."))));
-        assert_eq!(parse("1,2]"), Err(Malformed(Some("Vector contents must start with \"[\"."))));
-        assert_eq!(parse(""), Err(Malformed(Some("Vector contents must start with \"[\"."))));
+        assert_eq!(
+            parse("[1,2"),
+            Err(Malformed(Some("Unexpected end of input.")))
+        );
+        assert_eq!(
+            parse("1,2]"),
+            Err(Malformed(Some("Vector contents must start with \"[\".")))
+        );
+        assert_eq!(
+            parse(""),
+            Err(Malformed(Some("Vector contents must start with \"[\".")))
+        );
         assert_eq!(parse("[]"), Err(Empty));
         assert_eq!(parse("[ ]"), Err(Empty));
         assert_eq!(parse("[1,,2]"), Err(Malformed(None)));
         assert_eq!(parse("[1,]"), Err(Malformed(None)));
         assert_eq!(parse("[1 2]"), Err(Malformed(None)));
-        assert_eq!(parse("[1,2]x"), Err(Malformed(Some("Junk after closing right brace."))));
+        assert_eq!(
+            parse("[1,2]x"),
+            Err(Malformed(Some("Junk after closing right brace.")))
+        );
         assert_eq!(parse("[a]"), Err(Malformed(None)));
         assert_eq!(parse("[1é]"), Err(Malformed(None)));
         assert_eq!(parse("[0x10]"), Err(Malformed(None)));
@@ -290,7 +320,13 @@ mod tests {
             }
             let text = float_text(x);
             assert_eq!(text.parse::<f32>().unwrap().to_bits(), bits, "{text}");
-            let rust: String = format!("{:e}", x.abs()).split('e').next().unwrap().chars().filter(char::is_ascii_digit).collect();
+            let rust: String = format!("{:e}", x.abs())
+                .split('e')
+                .next()
+                .unwrap()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
             assert!(shortest_digits(x).0.len() == rust.len(), "{text}");
         }
     }
@@ -314,7 +350,11 @@ mod tests {
 
         fn config() -> ProptestConfig {
             // Failures are kept as unit tests by hand, not as files beside the source.
-            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
         }
 
         /// Every finite float4, of every magnitude.
@@ -327,7 +367,8 @@ mod tests {
         /// gets past the first bracket.
         fn vectorish() -> impl Strategy<Value = String> {
             let pieces = prop::sample::select(vec![
-                "[", "]", ",", " ", "\t", "1", "-", "+", ".", "e", "E", "5", "0", "nan", "inf", "Infinity", "1e39", "x", "é", "{", "}",
+                "[", "]", ",", " ", "\t", "1", "-", "+", ".", "e", "E", "5", "0", "nan", "inf",
+                "Infinity", "1e39", "x", "é", "{", "}",
             ]);
             proptest::collection::vec(pieces, 0..24).prop_map(|p| p.concat())
         }

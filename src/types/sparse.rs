@@ -54,7 +54,13 @@ fn read_integer(text: &str, pos: &mut usize) -> Option<i64> {
         return None;
     }
     // Past i32 the value only has to stay out of range, as pgvector clamps it.
-    let value = text[start..*pos].parse::<i64>().unwrap_or(if bytes[start] == b'-' { i64::MIN } else { i64::MAX });
+    let value = text[start..*pos]
+        .parse::<i64>()
+        .unwrap_or(if bytes[start] == b'-' {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
     Some(value.clamp(i32::MIN as i64, i32::MAX as i64))
 }
 
@@ -92,10 +98,17 @@ pub fn parse(text: &str) -> Result<Sparse, SparseError> {
             pos += 1;
             skip_space(&mut pos);
             let start = pos;
-            while pos < bytes.len() && !is_space(bytes[pos]) && bytes[pos] != b',' && bytes[pos] != b'}' {
+            while pos < bytes.len()
+                && !is_space(bytes[pos])
+                && bytes[pos] != b','
+                && bytes[pos] != b'}'
+            {
                 pos += 1;
             }
-            let token = text.get(start..pos).filter(|t| !t.is_empty()).ok_or(Malformed(None))?;
+            let token = text
+                .get(start..pos)
+                .filter(|t| !t.is_empty())
+                .ok_or(Malformed(None))?;
             let value = literal::parse_element(token).map_err(|e| match e {
                 LiteralError::Malformed(_) => Malformed(None),
                 other => Element(other),
@@ -129,7 +142,10 @@ pub fn parse(text: &str) -> Result<Sparse, SparseError> {
     elements.sort_by_key(|&(index, _)| index);
     let sparse = Sparse {
         dim: dim as i32,
-        indices: elements.iter().map(|&(index, _)| index.clamp(i32::MIN as i64, i32::MAX as i64) as i32).collect(),
+        indices: elements
+            .iter()
+            .map(|&(index, _)| index.clamp(i32::MIN as i64, i32::MAX as i64) as i32)
+            .collect(),
         values: elements.iter().map(|&(_, value)| value).collect(),
     };
     check_indices(&sparse.indices, sparse.dim)?;
@@ -194,7 +210,11 @@ pub fn format(indices: &[i32], values: &[f32], dim: i32) -> String {
 pub use crate::kernels::sparse::{cosine_parts, dot, l1, l2_squared, Side};
 
 pub fn norm(values: &[f32]) -> f64 {
-    values.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt()
+    values
+        .iter()
+        .map(|&x| x as f64 * x as f64)
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// As dense vectors, element by element over the positions both have,
@@ -215,7 +235,10 @@ pub fn compare(a: Side, a_dim: i32, b: Side, b_dim: i32) -> std::cmp::Ordering {
 
 /// The non-zero elements of a dense vector.
 pub fn from_dense(values: &[f32]) -> Sparse {
-    let mut sparse = Sparse { dim: values.len() as i32, ..Default::default() };
+    let mut sparse = Sparse {
+        dim: values.len() as i32,
+        ..Default::default()
+    };
     for (i, &x) in values.iter().enumerate() {
         if x != 0.0 {
             sparse.indices.push(i as i32);
@@ -233,9 +256,23 @@ mod tests {
     #[test]
     fn parses_sorts_and_drops_zeros() {
         let s = parse(" { 3:2, 1:1.5 ,5:0 } / 5 ").unwrap();
-        assert_eq!(s, Sparse { dim: 5, indices: vec![0, 2], values: vec![1.5, 2.0] });
+        assert_eq!(
+            s,
+            Sparse {
+                dim: 5,
+                indices: vec![0, 2],
+                values: vec![1.5, 2.0]
+            }
+        );
         assert_eq!(format(&s.indices, &s.values, s.dim), "{1:1.5,3:2}/5");
-        assert_eq!(parse("{}/3").unwrap(), Sparse { dim: 3, indices: vec![], values: vec![] });
+        assert_eq!(
+            parse("{}/3").unwrap(),
+            Sparse {
+                dim: 3,
+                indices: vec![],
+                values: vec![]
+            }
+        );
         assert_eq!(format(&[], &[], 3), "{}/3");
     }
 
@@ -256,8 +293,17 @@ mod tests {
         assert!(matches!(parse("{a:1}/3"), Err(Malformed(None))));
         assert!(matches!(parse("{1:}/3"), Err(Malformed(None))));
         assert_eq!(parse("{1:nan}/3"), Err(Element(LiteralError::NaN)));
-        assert_eq!(parse("{1:1e99}/3"), Err(Element(LiteralError::OutOfRange("1e99".into()))));
-        let many = format!("{{{}}}/20000", (1..=16001).map(|i| format!("{i}:1")).collect::<Vec<_>>().join(","));
+        assert_eq!(
+            parse("{1:1e99}/3"),
+            Err(Element(LiteralError::OutOfRange("1e99".into())))
+        );
+        let many = format!(
+            "{{{}}}/20000",
+            (1..=16001)
+                .map(|i| format!("{i}:1"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         assert_eq!(parse(&many), Err(TooManyElements));
         assert_eq!(check_indices(&[2, 1], 3), Err(NotAscending));
         assert_eq!(check_nnz(4, 3), Err(MoreElementsThanDimensions));
@@ -270,23 +316,41 @@ mod tests {
         for _ in 0..200 {
             let n = rng.gen_range(1..40);
             let dense = |rng: &mut rand::rngs::StdRng| -> Vec<f32> {
-                (0..n).map(|_| if rng.gen_bool(0.3) { rng.gen_range(-2i32..3) as f32 } else { 0.0 }).collect()
+                (0..n)
+                    .map(|_| {
+                        if rng.gen_bool(0.3) {
+                            rng.gen_range(-2i32..3) as f32
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
             };
             let (da, db) = (dense(&mut rng), dense(&mut rng));
             let (sa, sb) = (from_dense(&da), from_dense(&db));
-            let (a, b) = ((&sa.indices[..], &sa.values[..]), (&sb.indices[..], &sb.values[..]));
+            let (a, b) = (
+                (&sa.indices[..], &sa.values[..]),
+                (&sb.indices[..], &sb.values[..]),
+            );
             use crate::kernels::scalar;
             assert_eq!(l2_squared(a, b), scalar::l2_squared(&da, &db));
             assert_eq!(dot(a, b), scalar::dot(&da, &db));
             assert_eq!(l1(a, b), scalar::l1(&da, &db));
             assert_eq!(cosine_parts(a, b), scalar::cosine_parts(&da, &db));
             let dense_order = da.partial_cmp(&db).unwrap();
-            assert_eq!(compare(a, n as i32, b, n as i32), dense_order, "{da:?} {db:?}");
+            assert_eq!(
+                compare(a, n as i32, b, n as i32),
+                dense_order,
+                "{da:?} {db:?}"
+            );
         }
         // Fewer dimensions first when the common part is equal.
         let short = from_dense(&[1.0, 0.0]);
         let long = from_dense(&[1.0, 0.0, 0.0]);
-        let (s, l) = ((&short.indices[..], &short.values[..]), (&long.indices[..], &long.values[..]));
+        let (s, l) = (
+            (&short.indices[..], &short.values[..]),
+            (&long.indices[..], &long.values[..]),
+        );
         assert_eq!(compare(s, 2, l, 3), std::cmp::Ordering::Less);
     }
 
@@ -295,22 +359,55 @@ mod tests {
         use proptest::prelude::*;
 
         fn config() -> ProptestConfig {
-            ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
         }
 
         fn sparseish() -> impl Strategy<Value = String> {
             let pieces = prop::sample::select(vec![
-                "{", "}", "/", ":", ",", " ", "1", "2", "-", "+", ".", "e", "0", "9", "nan", "inf", "1e39", "99999999999", "x",
+                "{",
+                "}",
+                "/",
+                ":",
+                ",",
+                " ",
+                "1",
+                "2",
+                "-",
+                "+",
+                ".",
+                "e",
+                "0",
+                "9",
+                "nan",
+                "inf",
+                "1e39",
+                "99999999999",
+                "x",
             ]);
             proptest::collection::vec(pieces, 0..24).prop_map(|p| p.concat())
         }
 
         /// A valid sparse vector: ascending distinct in-bounds indices, non-zero finite values.
         fn sparse_vector() -> impl Strategy<Value = Sparse> {
-            (1i32..1_000_000_000, proptest::collection::btree_map(0i32..2000, -1e20f32..1e20, 0..30)).prop_map(|(dim, elements)| {
-                let elements: Vec<(i32, f32)> = elements.into_iter().filter(|&(i, x)| i < dim && x != 0.0).collect();
-                Sparse { dim, indices: elements.iter().map(|e| e.0).collect(), values: elements.iter().map(|e| e.1).collect() }
-            })
+            (
+                1i32..1_000_000_000,
+                proptest::collection::btree_map(0i32..2000, -1e20f32..1e20, 0..30),
+            )
+                .prop_map(|(dim, elements)| {
+                    let elements: Vec<(i32, f32)> = elements
+                        .into_iter()
+                        .filter(|&(i, x)| i < dim && x != 0.0)
+                        .collect();
+                    Sparse {
+                        dim,
+                        indices: elements.iter().map(|e| e.0).collect(),
+                        values: elements.iter().map(|e| e.1).collect(),
+                    }
+                })
         }
 
         proptest! {

@@ -5,8 +5,8 @@
 use super::dense;
 use super::errors::{check_expected_dim, literal_error, overflow};
 use super::sparse::{self, Side, Sparse, SparseError};
-use super::wire::{self, WireError};
 use super::varlena::{DenseArg, DenseOut, Element, HalfvecArg, HalfvecOut, VectorArg, VectorOut};
+use super::wire::{self, WireError};
 use crate::kernels;
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::{AnyArray, Datum, Internal};
@@ -45,12 +45,22 @@ impl SparsevecArg {
 
     pub fn indices(&self) -> &[i32] {
         // SAFETY: nnz indices follow the header.
-        unsafe { std::slice::from_raw_parts(self.header.cast::<u8>().add(HEADER_SIZE).cast(), self.nnz()) }
+        unsafe {
+            std::slice::from_raw_parts(self.header.cast::<u8>().add(HEADER_SIZE).cast(), self.nnz())
+        }
     }
 
     pub fn values(&self) -> &[f32] {
         // SAFETY: nnz values follow the indices.
-        unsafe { std::slice::from_raw_parts(self.header.cast::<u8>().add(HEADER_SIZE + 4 * self.nnz()).cast(), self.nnz()) }
+        unsafe {
+            std::slice::from_raw_parts(
+                self.header
+                    .cast::<u8>()
+                    .add(HEADER_SIZE + 4 * self.nnz())
+                    .cast(),
+                self.nnz(),
+            )
+        }
     }
 
     fn side(&self) -> Side<'_> {
@@ -64,12 +74,18 @@ impl SparsevecArg {
     /// # Safety
     /// `datum` must be a non-null `sparsevec` datum.
     pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
-        SparsevecArg { header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast() }
+        SparsevecArg {
+            header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast(),
+        }
     }
 }
 
 impl FromDatum for SparsevecArg {
-    unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _: pg_sys::Oid) -> Option<Self> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<Self> {
         (!is_null).then(|| unsafe { Self::from_datum_unchecked(datum) })
     }
 }
@@ -77,7 +93,8 @@ impl FromDatum for SparsevecArg {
 unsafe impl<'fcx> ArgAbi<'fcx> for SparsevecArg {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
-        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| panic!("argument {index} must not be null"))
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
     }
 }
 
@@ -132,25 +149,55 @@ fn sparse_error(error: SparseError, text: &str) -> ! {
         Element(e) => literal_error(e, text, TYPE_NAME),
         TooManyElements => (
             ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("sparsevec cannot have more than {} non-zero elements", sparse::MAX_NNZ),
+            format!(
+                "sparsevec cannot have more than {} non-zero elements",
+                sparse::MAX_NNZ
+            ),
             None,
         ),
-        NegativeElementCount => (ERRCODE_DATA_EXCEPTION, "sparsevec cannot have negative number of elements".into(), None),
-        MoreElementsThanDimensions => {
-            (ERRCODE_DATA_EXCEPTION, "sparsevec cannot have more elements than dimensions".into(), None)
-        }
-        EmptyDimensions => (ERRCODE_DATA_EXCEPTION, "sparsevec must have at least 1 dimension".into(), None),
+        NegativeElementCount => (
+            ERRCODE_DATA_EXCEPTION,
+            "sparsevec cannot have negative number of elements".into(),
+            None,
+        ),
+        MoreElementsThanDimensions => (
+            ERRCODE_DATA_EXCEPTION,
+            "sparsevec cannot have more elements than dimensions".into(),
+            None,
+        ),
+        EmptyDimensions => (
+            ERRCODE_DATA_EXCEPTION,
+            "sparsevec must have at least 1 dimension".into(),
+            None,
+        ),
         TooManyDimensions => (
             ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("sparsevec cannot have more than {} dimensions", sparse::MAX_DIM),
+            format!(
+                "sparsevec cannot have more than {} dimensions",
+                sparse::MAX_DIM
+            ),
             None,
         ),
-        IndexOutOfBounds => (ERRCODE_DATA_EXCEPTION, "sparsevec index out of bounds".into(), None),
-        NotAscending => (ERRCODE_DATA_EXCEPTION, "sparsevec indices must be in ascending order".into(), None),
-        Duplicate => (ERRCODE_DATA_EXCEPTION, "sparsevec indices must not contain duplicates".into(), None),
-        ZeroInBinary => {
-            (ERRCODE_DATA_EXCEPTION, "binary representation of sparsevec cannot contain zero values".into(), None)
-        }
+        IndexOutOfBounds => (
+            ERRCODE_DATA_EXCEPTION,
+            "sparsevec index out of bounds".into(),
+            None,
+        ),
+        NotAscending => (
+            ERRCODE_DATA_EXCEPTION,
+            "sparsevec indices must be in ascending order".into(),
+            None,
+        ),
+        Duplicate => (
+            ERRCODE_DATA_EXCEPTION,
+            "sparsevec indices must not contain duplicates".into(),
+            None,
+        ),
+        ZeroInBinary => (
+            ERRCODE_DATA_EXCEPTION,
+            "binary representation of sparsevec cannot contain zero values".into(),
+            None,
+        ),
     };
     match detail {
         Some(detail) => {
@@ -178,7 +225,8 @@ fn sparsevec_in(input: &CStr, _typioparam: pg_sys::Oid, typmod: i32) -> Sparseve
 
 #[pg_extern(sql = false)]
 fn sparsevec_out(value: SparsevecArg) -> CString {
-    CString::new(sparse::format(value.indices(), value.values(), value.dim())).expect("no NUL in numbers")
+    CString::new(sparse::format(value.indices(), value.values(), value.dim()))
+        .expect("no NUL in numbers")
 }
 
 #[pg_extern(sql = false)]
@@ -186,7 +234,11 @@ fn sparsevec_typmod_in(modifiers: AnyArray) -> i32 {
     // SAFETY: Postgres passes the type modifiers as a cstring[].
     let modifiers = unsafe { dense::integer_typmods(modifiers) };
     wire::typmod(&modifiers, sparse::MAX_DIM).unwrap_or_else(|e| {
-        ereport!(ERROR, ERRCODE_INVALID_PARAMETER_VALUE, e.message(TYPE_NAME, sparse::MAX_DIM));
+        ereport!(
+            ERROR,
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            e.message(TYPE_NAME, sparse::MAX_DIM)
+        );
     })
 }
 
@@ -195,8 +247,8 @@ fn sparsevec_typmod_in(modifiers: AnyArray) -> i32 {
 #[pg_extern(sql = false)]
 fn sparsevec_recv(mut buf: Internal, _typioparam: pg_sys::Oid, typmod: i32) -> SparsevecOut {
     // SAFETY: Postgres passes a StringInfo for the receive function's first argument.
-    let buf: *mut pg_sys::StringInfoData =
-        unsafe { buf.get_mut::<pg_sys::StringInfoData>() }.expect("a receive function gets a message buffer");
+    let buf: *mut pg_sys::StringInfoData = unsafe { buf.get_mut::<pg_sys::StringInfoData>() }
+        .expect("a receive function gets a message buffer");
     // SAFETY: buf is a valid StringInfo.
     let bytes = unsafe { dense::unread_bytes(buf) };
     let value = wire::decode_sparse(bytes, typmod).unwrap_or_else(|e| match e {
@@ -252,7 +304,10 @@ fn from_dense<E: Element>(value: DenseArg<E>, typmod: i32) -> SparsevecOut {
     check_expected_dim(typmod, value.dim());
     let widened: Vec<f32> = value.as_slice().iter().map(|x| x.to_f32()).collect();
     let sparse = sparse::from_dense(&widened);
-    or_error(sparse::check_nnz(sparse.indices.len() as i64, sparse.dim as i64));
+    or_error(sparse::check_nnz(
+        sparse.indices.len() as i64,
+        sparse.dim as i64,
+    ));
     SparsevecOut::from_sparse(&sparse)
 }
 
@@ -293,7 +348,10 @@ fn array_to_sparsevec(array: AnyArray, typmod: i32, _explicit: bool) -> Sparseve
     // The same checks and conversions as an array to vector, then the non-zeros.
     let mut dense: VectorOut = dense::from_array(array, typmod);
     let sparse = sparse::from_dense(dense.as_mut_slice());
-    or_error(sparse::check_nnz(sparse.indices.len() as i64, sparse.dim as i64));
+    or_error(sparse::check_nnz(
+        sparse.indices.len() as i64,
+        sparse.dim as i64,
+    ));
     SparsevecOut::from_sparse(&sparse)
 }
 
@@ -350,7 +408,10 @@ fn sparsevec_l2_normalize(value: SparsevecArg) -> SparsevecOut {
     if norm == 0.0 {
         return SparsevecOut::new(value.dim(), value.indices(), value.values());
     }
-    let mut normalized = Sparse { dim: value.dim(), ..Default::default() };
+    let mut normalized = Sparse {
+        dim: value.dim(),
+        ..Default::default()
+    };
     for (&index, &x) in value.indices().iter().zip(value.values()) {
         let y = (x as f64 / norm) as f32;
         if y.is_infinite() {

@@ -19,7 +19,9 @@ const UNKNOWN_DIMENSIONS: usize = 384;
 #[pg_extern(sql = false)]
 fn vector_distance_support(request: Internal) -> Internal {
     let not_handled = Internal::from(Some(pg_sys::Datum::from(0usize)));
-    let Some(datum) = request.unwrap() else { return not_handled };
+    let Some(datum) = request.unwrap() else {
+        return not_handled;
+    };
     let node = datum.cast_mut_ptr::<pg_sys::Node>();
     // SAFETY: Postgres passes a support request node; only a cost request is read.
     unsafe {
@@ -65,14 +67,22 @@ unsafe fn call_arguments(node: *mut pg_sys::Node) -> Vec<*mut pg_sys::Node> {
 unsafe fn argument_shape(root: *mut pg_sys::PlannerInfo, arg: *mut pg_sys::Node) -> (usize, usize) {
     unsafe {
         let typmod = pg_sys::exprTypmod(arg);
-        let dimensions = if typmod > 0 { typmod as usize } else { UNKNOWN_DIMENSIONS };
+        let dimensions = if typmod > 0 {
+            typmod as usize
+        } else {
+            UNKNOWN_DIMENSIONS
+        };
         if (*arg).type_ != pg_sys::NodeTag::T_Var {
             return (dimensions, 0);
         }
         let var = arg.cast::<pg_sys::Var>();
         let mut stored_width = None;
         let in_this_query = (*var).varlevelsup == 0 && (*var).varattno > 0;
-        if !root.is_null() && in_this_query && (*var).varno > 0 && (*var).varno < (*root).simple_rel_array_size {
+        if !root.is_null()
+            && in_this_query
+            && (*var).varno > 0
+            && (*var).varno < (*root).simple_rel_array_size
+        {
             let rte = *(*root).simple_rte_array.add((*var).varno as usize);
             if !rte.is_null() && (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION {
                 let width = pg_sys::get_attavgwidth((*rte).relid, (*var).varattno);

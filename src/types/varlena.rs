@@ -149,7 +149,8 @@ impl<E: Element> DenseArg<E> {
             }
             let size = ((*header).vl_len >> 2) as usize;
             let dim = usize::try_from((*header).dim).ok()?;
-            (size >= HEADER_SIZE + dim * std::mem::size_of::<E>()).then(|| std::slice::from_raw_parts(data_ptr(header), dim))
+            (size >= HEADER_SIZE + dim * std::mem::size_of::<E>())
+                .then(|| std::slice::from_raw_parts(data_ptr(header), dim))
         }
     }
 
@@ -159,12 +160,19 @@ impl<E: Element> DenseArg<E> {
     /// `datum` must be a non-null datum of this type.
     pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
         let header = unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) };
-        DenseArg { header: header.cast(), element: PhantomData }
+        DenseArg {
+            header: header.cast(),
+            element: PhantomData,
+        }
     }
 }
 
 impl<E: Element> FromDatum for DenseArg<E> {
-    unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _: pg_sys::Oid) -> Option<Self> {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<Self> {
         if is_null {
             None
         } else {
@@ -176,7 +184,8 @@ impl<E: Element> FromDatum for DenseArg<E> {
 unsafe impl<'fcx, E: Element> ArgAbi<'fcx> for DenseArg<E> {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
-        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| panic!("argument {index} must not be null"))
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
     }
 }
 
@@ -205,7 +214,10 @@ impl<E: Element> DenseOut<E> {
             let header = pg_sys::palloc0(size).cast::<Header>();
             pgrx::varlena::set_varsize_4b(header.cast(), size as i32);
             (*header).dim = dim as i16;
-            DenseOut { header, element: PhantomData }
+            DenseOut {
+                header,
+                element: PhantomData,
+            }
         }
     }
 
@@ -217,7 +229,12 @@ impl<E: Element> DenseOut<E> {
 
     pub fn as_mut_slice(&mut self) -> &mut [E] {
         // SAFETY: we own this freshly allocated value.
-        unsafe { std::slice::from_raw_parts_mut(data_ptr::<E>(self.header).cast_mut(), (*self.header).dim as usize) }
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                data_ptr::<E>(self.header).cast_mut(),
+                (*self.header).dim as usize,
+            )
+        }
     }
 
     pub fn into_datum_raw(self) -> pg_sys::Datum {
@@ -256,7 +273,8 @@ mod tests {
     fn vector_bytes(dim: i16, values: &[f32]) -> Vec<u64> {
         let size = HEADER_SIZE + 4 * values.len();
         let mut memory = vec![0u64; size.div_ceil(8) + 1];
-        let bytes: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(memory.as_mut_ptr().cast(), size) };
+        let bytes: &mut [u8] =
+            unsafe { std::slice::from_raw_parts_mut(memory.as_mut_ptr().cast(), size) };
         bytes[..4].copy_from_slice(&((size as u32) << 2).to_le_bytes());
         bytes[4..6].copy_from_slice(&dim.to_le_bytes());
         for (i, x) in values.iter().enumerate() {
@@ -272,7 +290,10 @@ mod tests {
     #[test]
     fn plain_values_are_read_in_place_and_others_are_left_to_detoast() {
         let memory = vector_bytes(3, &[1.0, 2.0, 3.0]);
-        assert_eq!(unsafe { VectorArg::plain(datum(&memory, 0)) }, Some(&[1.0f32, 2.0, 3.0][..]));
+        assert_eq!(
+            unsafe { VectorArg::plain(datum(&memory, 0)) },
+            Some(&[1.0f32, 2.0, 3.0][..])
+        );
         // More dimensions than the value holds: not read.
         let short = vector_bytes(4, &[1.0, 2.0, 3.0]);
         assert_eq!(unsafe { VectorArg::plain(datum(&short, 0)) }, None);
@@ -287,7 +308,11 @@ mod tests {
         // Not 4-byte aligned: left to the copy detoasting makes.
         let mut shifted = vec![0u64; memory.len() + 1];
         unsafe {
-            std::ptr::copy_nonoverlapping(memory.as_ptr().cast::<u8>(), shifted.as_mut_ptr().cast::<u8>().add(2), memory.len() * 8);
+            std::ptr::copy_nonoverlapping(
+                memory.as_ptr().cast::<u8>(),
+                shifted.as_mut_ptr().cast::<u8>().add(2),
+                memory.len() * 8,
+            );
         }
         assert_eq!(unsafe { VectorArg::plain(datum(&shifted, 2)) }, None);
     }

@@ -30,7 +30,9 @@ pub enum WireError {
 
 /// Reads the big-endian integer of `N` bytes at `*pos`, as `pq_getmsgint` does.
 fn take<const N: usize>(bytes: &[u8], pos: &mut usize) -> Result<[u8; N], WireError> {
-    let taken = bytes.get(*pos..*pos + N).ok_or(WireError::InsufficientData)?;
+    let taken = bytes
+        .get(*pos..*pos + N)
+        .ok_or(WireError::InsufficientData)?;
     *pos += N;
     Ok(taken.try_into().expect("N bytes"))
 }
@@ -46,7 +48,12 @@ fn check_expected_dim(typmod: i32, dim: usize) -> Result<(), WireError> {
 /// float16): int16 dim, int16 unused (0), then dim big-endian elements,
 /// which must be all the bytes left. `widen` reads an element's bits as
 /// float4 for the finiteness check. Checks run in the order pgvector's do.
-pub fn decode_dense(bytes: &[u8], wire_bytes: usize, typmod: i32, widen: impl Fn(u32) -> f32) -> Result<Vec<u32>, WireError> {
+pub fn decode_dense(
+    bytes: &[u8],
+    wire_bytes: usize,
+    typmod: i32,
+    widen: impl Fn(u32) -> f32,
+) -> Result<Vec<u32>, WireError> {
     debug_assert!(wire_bytes == 2 || wire_bytes == 4);
     let mut pos = 0;
     let dim = i16::from_be_bytes(take::<2>(bytes, &mut pos)?);
@@ -64,7 +71,10 @@ pub fn decode_dense(bytes: &[u8], wire_bytes: usize, typmod: i32, widen: impl Fn
     }
     let remaining = bytes.len() - pos;
     if remaining != wire_bytes * dim {
-        return Err(WireError::Length { count: dim as i64, remaining });
+        return Err(WireError::Length {
+            count: dim as i64,
+            remaining,
+        });
     }
     bytes[pos..]
         .chunks_exact(wire_bytes)
@@ -93,19 +103,32 @@ pub fn decode_sparse(bytes: &[u8], typmod: i32) -> Result<Sparse, WireError> {
     let remaining = bytes.len() - pos;
     let nnz = nnz as usize;
     if remaining != 8 * nnz {
-        return Err(WireError::Length { count: nnz as i64, remaining });
+        return Err(WireError::Length {
+            count: nnz as i64,
+            remaining,
+        });
     }
     let body = &bytes[pos..];
-    let indices: Vec<i32> = body[..4 * nnz].chunks_exact(4).map(|b| i32::from_be_bytes(b.try_into().expect("4 bytes"))).collect();
+    let indices: Vec<i32> = body[..4 * nnz]
+        .chunks_exact(4)
+        .map(|b| i32::from_be_bytes(b.try_into().expect("4 bytes")))
+        .collect();
     sparse::check_indices(&indices, dim).map_err(WireError::Sparse)?;
-    let values: Vec<f32> = body[4 * nnz..].chunks_exact(4).map(|b| f32::from_be_bytes(b.try_into().expect("4 bytes"))).collect();
+    let values: Vec<f32> = body[4 * nnz..]
+        .chunks_exact(4)
+        .map(|b| f32::from_be_bytes(b.try_into().expect("4 bytes")))
+        .collect();
     for &x in &values {
         literal::check_element(x).map_err(WireError::Element)?;
         if x == 0.0 {
             return Err(WireError::Sparse(SparseError::ZeroInBinary));
         }
     }
-    Ok(Sparse { dim, indices, values })
+    Ok(Sparse {
+        dim,
+        indices,
+        values,
+    })
 }
 
 /// The bytes `decode_dense` reads back (what the send functions write).
@@ -125,8 +148,14 @@ pub fn encode_sparse(value: &Sparse) -> Vec<u8> {
     for x in [value.dim, value.indices.len() as i32, 0] {
         out.extend_from_slice(&x.to_be_bytes());
     }
-    value.indices.iter().for_each(|i| out.extend_from_slice(&i.to_be_bytes()));
-    value.values.iter().for_each(|x| out.extend_from_slice(&x.to_be_bytes()));
+    value
+        .indices
+        .iter()
+        .for_each(|i| out.extend_from_slice(&i.to_be_bytes()));
+    value
+        .values
+        .iter()
+        .for_each(|x| out.extend_from_slice(&x.to_be_bytes()));
     out
 }
 
@@ -144,7 +173,9 @@ impl TypmodError {
         match self {
             TypmodError::Count => "invalid type modifier".into(),
             TypmodError::BelowOne => format!("dimensions for type {type_name} must be at least 1"),
-            TypmodError::AboveMax => format!("dimensions for type {type_name} cannot exceed {max_dim}"),
+            TypmodError::AboveMax => {
+                format!("dimensions for type {type_name} cannot exceed {max_dim}")
+            }
         }
     }
 }
@@ -176,39 +207,127 @@ mod tests {
     #[test]
     fn dense_errors_in_pgvectors_order() {
         let f = f32::to_bits;
-        assert_eq!(decode_dense(&[], 4, -1, f32::from_bits), Err(WireError::InsufficientData));
-        assert_eq!(decode_dense(&[0, 1, 0], 4, -1, f32::from_bits), Err(WireError::InsufficientData));
-        assert_eq!(decode_dense(&[0, 0, 0, 0], 4, -1, f32::from_bits), Err(WireError::Empty));
-        assert_eq!(decode_dense(&[0xFF, 0xFF, 0, 0], 4, -1, f32::from_bits), Err(WireError::Empty));
-        assert_eq!(decode_dense(&encode_dense(&vec![0; 16001], 4), 4, -1, f32::from_bits), Err(WireError::TooManyDimensions));
+        assert_eq!(
+            decode_dense(&[], 4, -1, f32::from_bits),
+            Err(WireError::InsufficientData)
+        );
+        assert_eq!(
+            decode_dense(&[0, 1, 0], 4, -1, f32::from_bits),
+            Err(WireError::InsufficientData)
+        );
+        assert_eq!(
+            decode_dense(&[0, 0, 0, 0], 4, -1, f32::from_bits),
+            Err(WireError::Empty)
+        );
+        assert_eq!(
+            decode_dense(&[0xFF, 0xFF, 0, 0], 4, -1, f32::from_bits),
+            Err(WireError::Empty)
+        );
+        assert_eq!(
+            decode_dense(&encode_dense(&vec![0; 16001], 4), 4, -1, f32::from_bits),
+            Err(WireError::TooManyDimensions)
+        );
         // The declared dimensions are checked before the reserved field and the length.
-        assert_eq!(decode_dense(&[0, 2, 0, 1], 4, 3, f32::from_bits), Err(WireError::ExpectedDimensions { typmod: 3, dim: 2 }));
-        assert_eq!(decode_dense(&[0, 2, 0, 1], 4, -1, f32::from_bits), Err(WireError::Unused(1)));
-        assert_eq!(decode_dense(&[0, 2, 0, 0, 1], 4, -1, f32::from_bits), Err(WireError::Length { count: 2, remaining: 1 }));
+        assert_eq!(
+            decode_dense(&[0, 2, 0, 1], 4, 3, f32::from_bits),
+            Err(WireError::ExpectedDimensions { typmod: 3, dim: 2 })
+        );
+        assert_eq!(
+            decode_dense(&[0, 2, 0, 1], 4, -1, f32::from_bits),
+            Err(WireError::Unused(1))
+        );
+        assert_eq!(
+            decode_dense(&[0, 2, 0, 0, 1], 4, -1, f32::from_bits),
+            Err(WireError::Length {
+                count: 2,
+                remaining: 1
+            })
+        );
         let ok = encode_dense(&[f(1.5), f(-2.0)], 4);
-        assert_eq!(decode_dense(&ok, 4, 2, f32::from_bits), Ok(vec![f(1.5), f(-2.0)]));
-        assert_eq!(decode_dense(&encode_dense(&[f(f32::NAN)], 4), 4, -1, f32::from_bits), Err(WireError::Element(LiteralError::NaN)));
+        assert_eq!(
+            decode_dense(&ok, 4, 2, f32::from_bits),
+            Ok(vec![f(1.5), f(-2.0)])
+        );
+        assert_eq!(
+            decode_dense(&encode_dense(&[f(f32::NAN)], 4), 4, -1, f32::from_bits),
+            Err(WireError::Element(LiteralError::NaN))
+        );
         let inf = half::f16::INFINITY.to_bits() as u32;
-        assert_eq!(decode_dense(&encode_dense(&[inf], 2), 2, -1, f16_widen), Err(WireError::Element(LiteralError::Infinite)));
+        assert_eq!(
+            decode_dense(&encode_dense(&[inf], 2), 2, -1, f16_widen),
+            Err(WireError::Element(LiteralError::Infinite))
+        );
     }
 
     #[test]
     fn sparse_errors_in_pgvectors_order() {
-        let header = |dim: i32, nnz: i32, unused: i32| [dim, nnz, unused].iter().flat_map(|x| x.to_be_bytes()).collect::<Vec<u8>>();
-        assert_eq!(decode_sparse(&header(3, 0, 0)[..11], -1), Err(WireError::InsufficientData));
-        assert_eq!(decode_sparse(&header(0, 0, 0), -1), Err(WireError::Sparse(SparseError::EmptyDimensions)));
-        assert_eq!(decode_sparse(&header(3, -1, 0), -1), Err(WireError::Sparse(SparseError::NegativeElementCount)));
-        assert_eq!(decode_sparse(&header(3, 4, 0), -1), Err(WireError::Sparse(SparseError::MoreElementsThanDimensions)));
-        assert_eq!(decode_sparse(&header(3, 0, 0), 4), Err(WireError::ExpectedDimensions { typmod: 4, dim: 3 }));
-        assert_eq!(decode_sparse(&header(3, 0, 7), -1), Err(WireError::Unused(7)));
-        assert_eq!(decode_sparse(&header(3, 1, 0), -1), Err(WireError::Length { count: 1, remaining: 0 }));
-        let one = |index: i32, value: f32| Sparse { dim: 3, indices: vec![index], values: vec![value] };
-        assert_eq!(decode_sparse(&encode_sparse(&one(3, 1.0)), -1), Err(WireError::Sparse(SparseError::IndexOutOfBounds)));
-        assert_eq!(decode_sparse(&encode_sparse(&one(0, 0.0)), -1), Err(WireError::Sparse(SparseError::ZeroInBinary)));
-        assert_eq!(decode_sparse(&encode_sparse(&one(0, f32::INFINITY)), -1), Err(WireError::Element(LiteralError::Infinite)));
-        let two = Sparse { dim: 3, indices: vec![2, 0], values: vec![1.0, 2.0] };
-        assert_eq!(decode_sparse(&encode_sparse(&two), -1), Err(WireError::Sparse(SparseError::NotAscending)));
-        assert_eq!(decode_sparse(&encode_sparse(&one(1, -2.5)), 3), Ok(one(1, -2.5)));
+        let header = |dim: i32, nnz: i32, unused: i32| {
+            [dim, nnz, unused]
+                .iter()
+                .flat_map(|x| x.to_be_bytes())
+                .collect::<Vec<u8>>()
+        };
+        assert_eq!(
+            decode_sparse(&header(3, 0, 0)[..11], -1),
+            Err(WireError::InsufficientData)
+        );
+        assert_eq!(
+            decode_sparse(&header(0, 0, 0), -1),
+            Err(WireError::Sparse(SparseError::EmptyDimensions))
+        );
+        assert_eq!(
+            decode_sparse(&header(3, -1, 0), -1),
+            Err(WireError::Sparse(SparseError::NegativeElementCount))
+        );
+        assert_eq!(
+            decode_sparse(&header(3, 4, 0), -1),
+            Err(WireError::Sparse(SparseError::MoreElementsThanDimensions))
+        );
+        assert_eq!(
+            decode_sparse(&header(3, 0, 0), 4),
+            Err(WireError::ExpectedDimensions { typmod: 4, dim: 3 })
+        );
+        assert_eq!(
+            decode_sparse(&header(3, 0, 7), -1),
+            Err(WireError::Unused(7))
+        );
+        assert_eq!(
+            decode_sparse(&header(3, 1, 0), -1),
+            Err(WireError::Length {
+                count: 1,
+                remaining: 0
+            })
+        );
+        let one = |index: i32, value: f32| Sparse {
+            dim: 3,
+            indices: vec![index],
+            values: vec![value],
+        };
+        assert_eq!(
+            decode_sparse(&encode_sparse(&one(3, 1.0)), -1),
+            Err(WireError::Sparse(SparseError::IndexOutOfBounds))
+        );
+        assert_eq!(
+            decode_sparse(&encode_sparse(&one(0, 0.0)), -1),
+            Err(WireError::Sparse(SparseError::ZeroInBinary))
+        );
+        assert_eq!(
+            decode_sparse(&encode_sparse(&one(0, f32::INFINITY)), -1),
+            Err(WireError::Element(LiteralError::Infinite))
+        );
+        let two = Sparse {
+            dim: 3,
+            indices: vec![2, 0],
+            values: vec![1.0, 2.0],
+        };
+        assert_eq!(
+            decode_sparse(&encode_sparse(&two), -1),
+            Err(WireError::Sparse(SparseError::NotAscending))
+        );
+        assert_eq!(
+            decode_sparse(&encode_sparse(&one(1, -2.5)), 3),
+            Ok(one(1, -2.5))
+        );
     }
 
     #[test]
@@ -219,8 +338,14 @@ mod tests {
         assert_eq!(typmod(&[i32::MIN], 16000), Err(TypmodError::BelowOne));
         assert_eq!(typmod(&[16001], 16000), Err(TypmodError::AboveMax));
         assert_eq!(typmod(&[16000], 16000), Ok(16000));
-        assert_eq!(typmod(&[i32::MAX], 1_000_000_000), Err(TypmodError::AboveMax));
-        assert_eq!(TypmodError::AboveMax.message("halfvec", 16000), "dimensions for type halfvec cannot exceed 16000");
+        assert_eq!(
+            typmod(&[i32::MAX], 1_000_000_000),
+            Err(TypmodError::AboveMax)
+        );
+        assert_eq!(
+            TypmodError::AboveMax.message("halfvec", 16000),
+            "dimensions for type halfvec cannot exceed 16000"
+        );
     }
 
     proptest! {

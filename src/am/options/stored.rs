@@ -14,7 +14,11 @@ pub const SIZE: usize = 16;
 /// without stored options (None) and for fields past the end of `bytes`.
 pub fn decode(bytes: Option<&[u8]>, defaults: (usize, usize, bool)) -> (usize, usize, bool) {
     let Some(bytes) = bytes else { return defaults };
-    let int = |at: usize| bytes.get(at..at + 4).map(|b| i32::from_ne_bytes(b.try_into().expect("4 bytes")));
+    let int = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| i32::from_ne_bytes(b.try_into().expect("4 bytes")))
+    };
     (
         // PostgreSQL checked the range when it parsed WITH (...); the cast is what reading the struct did.
         int(M_AT).map_or(defaults.0, |m| m as usize),
@@ -44,7 +48,10 @@ mod tests {
     fn no_options_read_as_the_defaults() {
         assert_eq!(decode(None, DEFAULTS), DEFAULTS);
         assert_eq!(decode(Some(&[]), DEFAULTS), DEFAULTS);
-        assert_eq!(decode(Some(&encode(8, 100, true)[..8]), DEFAULTS), (8, 64, false));
+        assert_eq!(
+            decode(Some(&encode(8, 100, true)[..8]), DEFAULTS),
+            (8, 64, false)
+        );
     }
 
     proptest! {

@@ -16,8 +16,11 @@ fuzz_target!(|data: &[u8]| {
     let message = input.rest();
     match which {
         0 | 1 => {
-            let (bytes, widen): (usize, fn(u32) -> f32) =
-                if which == 0 { (4, f32::from_bits) } else { (2, |b| half::f16::from_bits(b as u16).to_f32()) };
+            let (bytes, widen): (usize, fn(u32) -> f32) = if which == 0 {
+                (4, f32::from_bits)
+            } else {
+                (2, |b| half::f16::from_bits(b as u16).to_f32())
+            };
             if let Ok(bits) = wire::decode_dense(message, bytes, typmod, widen) {
                 assert!(!bits.is_empty() && (typmod == -1 || typmod as usize == bits.len()));
                 assert!(bits.iter().all(|&b| widen(b).is_finite()));

@@ -7,13 +7,24 @@ use libfuzzer_sys::fuzz_target;
 use quiver_fuzz::kernels::codes::{CodeMetric, Quantizer};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(quantizer) = Quantizer::from_bytes(data) else { return };
-    assert_eq!(Quantizer::from_bytes(&quantizer.to_bytes()), Ok(quantizer.clone()));
+    let Ok(quantizer) = Quantizer::from_bytes(data) else {
+        return;
+    };
+    assert_eq!(
+        Quantizer::from_bytes(&quantizer.to_bytes()),
+        Ok(quantizer.clone())
+    );
     let d = quantizer.dimensions();
     // Work per input stays small: the walk below is linear in d, with a bounded count of codes.
-    let query: Vec<f32> = (0..d).map(|i| data[i % data.len()] as f32 - 128.0).collect();
+    let query: Vec<f32> = (0..d)
+        .map(|i| data[i % data.len()] as f32 - 128.0)
+        .collect();
     let stored = quantizer.stored_bytes();
-    for metric in [CodeMetric::L2Squared, CodeMetric::NegativeDot, CodeMetric::L1] {
+    for metric in [
+        CodeMetric::L2Squared,
+        CodeMetric::NegativeDot,
+        CodeMetric::L1,
+    ] {
         if metric == CodeMetric::L1 && quantizer.bits() == 1 {
             continue;
         }

@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use quiver_fuzz::page;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok((element, values)) = page::decode_filter_entry(data) else { return };
+    let Ok((element, values)) = page::decode_filter_entry(data) else {
+        return;
+    };
     assert!(!element.is_none());
     assert_eq!(page::encode_filter_entry(element, values), data);
     assert!(page::same_filter_values(values, data));

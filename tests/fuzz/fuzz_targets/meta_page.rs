@@ -8,7 +8,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = page::special_kind(data);
     let _ = page::special_next(data);
     let _ = page::foreign_index(data);
-    let Ok(meta) = page::Meta::decode(data) else { return };
+    let Ok(meta) = page::Meta::decode(data) else {
+        return;
+    };
     assert_eq!(page::Meta::decode(&meta.encode()), Ok(meta));
     let shape = meta.list_shape();
     let _ = shape.tuple_size(meta.entry_level as usize);
