@@ -245,7 +245,7 @@ check "unlogged: the emptied index takes new rows" \
 
 echo "--- streaming standby"
 standby=$dir/standby
-as_postgres "$PG_BINDIR/pg_basebackup" -h "$dir" -p "$port" -U postgres -D "$standby" -R -X stream >/dev/null
+as_postgres "$PG_BINDIR/pg_basebackup" --checkpoint=fast -h "$dir" -p "$port" -U postgres -D "$standby" -R -X stream >/dev/null
 {
     echo "port = $standby_port"
     echo "hot_standby = on"
@@ -352,7 +352,7 @@ pitr_port=$((port + 2))
 mkdir -p "$archive" && chown postgres:postgres "$archive"
 sql -c "ALTER SYSTEM SET archive_mode = on" -c "ALTER SYSTEM SET archive_command = 'cp %p $archive/%f'"
 restart fast
-as_postgres "$PG_BINDIR/pg_basebackup" -h "$dir" -p "$port" -U postgres -D "$pitr" -X stream >/dev/null
+as_postgres "$PG_BINDIR/pg_basebackup" --checkpoint=fast -h "$dir" -p "$port" -U postgres -D "$pitr" -X stream >/dev/null
 trap "cluster_stop '$dir'; for d in '$standby' '$pitr'; do as_postgres '$PG_BINDIR/pg_ctl' -D \$d -m immediate -w stop >/dev/null 2>&1; done; rm -rf '$dir'" EXIT
 sql -c "CREATE TABLE pit AS SELECT * FROM base WHERE id < 4000"
 sql -c "CREATE INDEX pit_idx ON pit USING hnsw (embedding vector_l2_ops)"

@@ -126,7 +126,7 @@ venv=$(clients_venv)
 primary_dir=$SCALEOUT_DIR/shard0 primary_port=$((port + 1)) standby_port=$((port + 4))
 standby_dir=$SCALEOUT_DIR/standby0
 mkdir -p "$standby_dir" && chown postgres:postgres "$standby_dir"
-as_postgres "$PG_BINDIR/pg_basebackup" -h "$primary_dir" -p "$primary_port" -U postgres -D "$standby_dir/data" -R -X stream
+as_postgres "$PG_BINDIR/pg_basebackup" --checkpoint=fast -h "$primary_dir" -p "$primary_port" -U postgres -D "$standby_dir/data" -R -X stream
 {
     echo "port = $standby_port"
     echo "unix_socket_directories = '$standby_dir'"
