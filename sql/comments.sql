@@ -69,6 +69,7 @@ BEGIN
             WHEN object.name ~ '_cmp$' THEN 'btree order of ' || object.first || ': -1, 0 or 1'
             WHEN object.name ~ '_l2_squared_distance$' THEN 'squared L2 distance (hnsw support)'
             WHEN object.name ~ '_negative_inner_product$' THEN 'negative inner product, as <#> (hnsw support)'
+            WHEN object.name ~ '_spherical_distance$' THEN 'angle between unit vectors, as a fraction of pi (as pgvector''s)'
             WHEN object.name = 'vector_distance_support' THEN 'planner support: what a call of a vector function costs'
             WHEN object.name = 'hnsw_handler' THEN 'handler of the hnsw access method'
             WHEN object.name = 'ivfflat_handler' THEN 'handler of the ivfflat access method, which builds nothing and says to use hnsw'

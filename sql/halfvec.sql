@@ -102,6 +102,8 @@ CREATE FUNCTION halfvec_l2_squared_distance(halfvec, halfvec) RETURNS float8
 CREATE FUNCTION halfvec_negative_inner_product(halfvec, halfvec) RETURNS float8
     AS 'MODULE_PATHNAME', 'halfvec_negative_inner_product_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
+CREATE FUNCTION halfvec_spherical_distance(halfvec, halfvec) RETURNS float8
+    AS 'MODULE_PATHNAME', 'halfvec_spherical_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- aggregates
 

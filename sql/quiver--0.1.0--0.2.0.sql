@@ -13,3 +13,13 @@ ALTER FUNCTION @extschema@.quiver_recall(regclass, integer, integer)
     SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION @extschema@.quiver_recall(regclass, anyarray, integer)
     SET search_path = pg_catalog, pg_temp;
+
+-- pgvector's spherical distance, which 0.1.0 did not have.
+CREATE FUNCTION @extschema@.vector_spherical_distance(@extschema@.vector, @extschema@.vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'vector_spherical_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.halfvec_spherical_distance(@extschema@.halfvec, @extschema@.halfvec) RETURNS float8
+    AS 'MODULE_PATHNAME', 'halfvec_spherical_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.vector_spherical_distance(@extschema@.vector, @extschema@.vector)
+    IS 'angle between unit vectors, as a fraction of pi (as pgvector''s)';
+COMMENT ON FUNCTION @extschema@.halfvec_spherical_distance(@extschema@.halfvec, @extschema@.halfvec)
+    IS 'angle between unit vectors, as a fraction of pi (as pgvector''s)';

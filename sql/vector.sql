@@ -85,6 +85,8 @@ CREATE FUNCTION vector_l2_squared_distance(vector, vector) RETURNS float8
 CREATE FUNCTION vector_negative_inner_product(vector, vector) RETURNS float8
     AS 'MODULE_PATHNAME', 'vector_negative_inner_product_fast' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT vector_distance_support;
+CREATE FUNCTION vector_spherical_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'vector_spherical_distance_wrapper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- aggregates
 

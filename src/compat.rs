@@ -132,13 +132,13 @@ alias! {
     vector_typmod_in => vector_typmod_in_wrapper, pg_finfo_vector_typmod_in;
     hnswhandler => hnsw_handler_wrapper, pg_finfo_hnswhandler;
     ivfflathandler => ivfflat_handler_wrapper, pg_finfo_ivfflathandler;
-    halfvec_spherical_distance => pgvector_only_wrapper, pg_finfo_halfvec_spherical_distance;
+    halfvec_spherical_distance => halfvec_spherical_distance_wrapper, pg_finfo_halfvec_spherical_distance;
     hnsw_bit_support => pgvector_only_wrapper, pg_finfo_hnsw_bit_support;
     hnsw_halfvec_support => pgvector_only_wrapper, pg_finfo_hnsw_halfvec_support;
     hnsw_sparsevec_support => pgvector_only_wrapper, pg_finfo_hnsw_sparsevec_support;
     ivfflat_bit_support => pgvector_only_wrapper, pg_finfo_ivfflat_bit_support;
     ivfflat_halfvec_support => pgvector_only_wrapper, pg_finfo_ivfflat_halfvec_support;
-    vector_spherical_distance => pgvector_only_wrapper, pg_finfo_vector_spherical_distance;
+    vector_spherical_distance => vector_spherical_distance_wrapper, pg_finfo_vector_spherical_distance;
 }
 
 /// For the support functions of pgvector's index code, which Quiver's never calls.

@@ -40,6 +40,12 @@ pgrx::extension_sql_file!(
 
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // pgrx puts a Rust backtrace into the DETAIL of every ERROR raised from
+    // Rust when the server's environment has RUST_BACKTRACE set; a user's
+    // error must read the same whatever the environment. RUST_LIB_BACKTRACE
+    // rules std's backtrace capture and leaves panic messages alone. The
+    // backend is single-threaded here, so changing the environment is safe.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     am::options::init();
     am::init_similarity_order();
 }

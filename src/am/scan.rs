@@ -19,8 +19,13 @@ use pgrx::PgMemoryContexts;
 
 struct ScanState {
     spec: IndexSpec,
-    /// The prepared query, or None when it is NULL: no rows.
+    /// The prepared query, or None when it is NULL: every distance is then
+    /// NULL, which orders nothing, and the scan hands out every element the
+    /// index holds in page order (pgvector returns them too; an ORDER BY
+    /// never drops rows).
     query: Option<Vec<f32>>,
+    /// With a NULL query: the next block to read, and the block count.
+    unordered: Option<(u32, u32)>,
     graph: Option<PageGraph>,
     started: bool,
     /// The walk estimates distances from neighbor codes, and `scratch.rerank`
@@ -78,6 +83,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
     let state = ScanState {
         spec: IndexSpec::cached(index),
         query: None,
+        unordered: None,
         graph: None,
         started: false,
         coded: false,
@@ -136,6 +142,7 @@ pub unsafe extern "C-unwind" fn amrescan(
     state.batch = Vec::new().into_iter();
     state.pending.clear();
     state.query = None;
+    state.unordered = None;
     if !orderbys.is_null() && norderbys > 0 {
         // SAFETY: Postgres passes norderbys keys; keep them, as the executor reads orderByData.
         unsafe {
@@ -314,16 +321,26 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         Order::Relaxed
     };
     let ef = options::ef_search();
+    if let Some((block, blocks)) = state.unordered.as_mut() {
+        return next_page_of_elements(state.graph.as_mut()?, block, *blocks);
+    }
     if !state.started {
         state.started = true;
-        let query = state.query.as_ref()?;
         let mut meta = read_meta(index);
-        if meta.entry.is_none() {
-            return None;
-        }
         let graph = state.graph.get_or_insert_with(|| {
             PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false)
         });
+        let Some(query) = state.query.as_ref() else {
+            // SAFETY: the index is open.
+            let blocks = unsafe {
+                pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM)
+            };
+            let (block, blocks) = state.unordered.insert((meta.first_graph_block(), blocks));
+            return next_page_of_elements(graph, block, *blocks);
+        };
+        if meta.entry.is_none() {
+            return None;
+        }
         graph.set_query(query);
         if let (Some(filter), true) = (state.filter.as_mut(), meta.filter_directory) {
             let limit = cost::exact_filter_limit(ef, meta.element_count as f64);
@@ -390,6 +407,30 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         max_memory_bytes: options::scan_memory_limit(),
     };
     Some(search.next_batch(graph, 0, ef, order, budget, check_for_interrupts))
+}
+
+/// The elements of the next page from `block` on that holds any, as
+/// candidates at no distance (the query is NULL); None past the last page.
+/// Elements inserted after the scan began may be missed, as by any scan.
+fn next_page_of_elements(
+    graph: &mut PageGraph,
+    block: &mut u32,
+    blocks: u32,
+) -> Option<Vec<Candidate<NodeId>>> {
+    let mut ids = Vec::new();
+    while *block < blocks {
+        check_for_interrupts();
+        graph.elements_on(*block, &mut ids);
+        *block += 1;
+        if !ids.is_empty() {
+            let candidates = ids.iter().map(|&id| Candidate {
+                distance: f32::NAN,
+                id,
+            });
+            return Some(candidates.collect());
+        }
+    }
+    None
 }
 
 /// The elements the filter directory says meet the scan's conditions, with

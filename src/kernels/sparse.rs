@@ -30,16 +30,19 @@ fn merged<'a>(
     })
 }
 
+// Sums start from +0: `Iterator::sum` of floats starts from -0, which two
+// empty vectors would give as their distance (pgvector gives 0).
+
 pub fn l2_squared(a: Side, b: Side) -> f32 {
-    merged(a, b).map(|(_, x, y)| (x - y) * (x - y)).sum()
+    merged(a, b).fold(0.0, |sum, (_, x, y)| sum + (x - y) * (x - y))
 }
 
 pub fn dot(a: Side, b: Side) -> f32 {
-    merged(a, b).map(|(_, x, y)| x * y).sum()
+    merged(a, b).fold(0.0, |sum, (_, x, y)| sum + x * y)
 }
 
 pub fn l1(a: Side, b: Side) -> f32 {
-    merged(a, b).map(|(_, x, y)| (x - y).abs()).sum()
+    merged(a, b).fold(0.0, |sum, (_, x, y)| sum + (x - y).abs())
 }
 
 /// (a·b, a·a, b·b), for cosine.

@@ -546,6 +546,31 @@ impl PageGraph {
             .unwrap_or_else(|| corrupted(rel, id.block(), id.offset(), "not an element"))
     }
 
+    /// The elements on `block`, in offset order, into `out`; none when the
+    /// page holds no graph tuples (a new page, the meta page, code pages, the
+    /// filter directory). A page of another kind than ours is corruption.
+    pub fn elements_on(&mut self, block: u32, out: &mut Vec<NodeId>) {
+        out.clear();
+        let buffer = LockedBuffer::read(self.rel, block, Lock::Share);
+        let page = buffer.page();
+        // SAFETY: the page is pinned and share-locked until `buffer` drops.
+        unsafe {
+            if port::is_new(page) {
+                return;
+            }
+            match super::buffer::page_kind(page) {
+                Some(page::PAGE_KIND_GRAPH) => {}
+                Some(_) => return,
+                None => super::buffer::check_page(self.rel, page, block, page::PAGE_KIND_GRAPH),
+            }
+            for offset in 1..=port::max_offset(page) {
+                if item_of_kind(self.rel, page, block, offset, page::ELEMENT_KIND).is_some() {
+                    out.push(NodeId::new(block, offset));
+                }
+            }
+        }
+    }
+
     /// The element's header; None if it has been freed.
     pub fn read_header(&mut self, id: NodeId) -> Option<ElementHeader> {
         self.with_element(id, ElementHeader::decode)

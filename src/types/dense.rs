@@ -180,21 +180,32 @@ pub fn convert<A: Element, B: Element>(value: DenseArg<A>, typmod: i32) -> Dense
     out
 }
 
-/// `integer[]`, `real[]`, `double precision[]` and `numeric[]` to vector or halfvec.
-pub fn from_array<E: Element>(array: AnyArray, typmod: i32) -> DenseOut<E> {
+/// The elements of an int4[], float4[], float8[] or numeric[] argument of an
+/// array cast, each converted to float4 as C's cast does, after pgvector's
+/// checks in its order: one dimension, no NULLs, then `check_count` on how
+/// many there are. Whether each is finite is the caller's check, made after
+/// its own conversion, as pgvector's.
+pub fn array_values(array: AnyArray, check_count: impl FnOnce(usize)) -> Vec<f32> {
     // SAFETY: the argument is an array datum; detoasting gives a flat ArrayType.
     let array = unsafe { pg_sys::pg_detoast_datum(array.datum().cast_mut_ptr()) }
         .cast::<pg_sys::ArrayType>();
-    let (ndim, element_type) = unsafe { ((*array).ndim, (*array).elemtype) };
+    // SAFETY: a flat ArrayType's header.
+    let (ndim, element_type, has_nulls) =
+        unsafe { ((*array).ndim, (*array).elemtype, (*array).dataoffset != 0) };
     if ndim > 1 {
+        ereport!(ERROR, PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, "array must be 1-D");
+    }
+    // SAFETY: as above; array_contains_nulls reads the NULL bitmap it has.
+    if has_nulls && unsafe { pg_sys::array_contains_nulls(array) } {
         ereport!(
             ERROR,
-            PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
-            "array must be 1-D"
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "array must not contain nulls"
         );
     }
     let (mut len, mut by_value, mut align) = (0i16, false, 0 as std::ffi::c_char);
-    let (mut elements, mut nulls, mut count) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
+    let (mut elements, mut count) = (std::ptr::null_mut(), 0);
+    // SAFETY: a flat array of `element_type`, with no NULLs, so no null flags are asked for.
     unsafe {
         pg_sys::get_typlenbyvalalign(element_type, &mut len, &mut by_value, &mut align);
         pg_sys::deconstruct_array(
@@ -204,56 +215,44 @@ pub fn from_array<E: Element>(array: AnyArray, typmod: i32) -> DenseOut<E> {
             by_value,
             align,
             &mut elements,
-            &mut nulls,
+            std::ptr::null_mut(),
             &mut count,
         );
     }
     let count = count as usize;
-    check_dim(count, E::TYPE_NAME);
-    check_expected_dim(typmod, count);
-    // SAFETY: deconstruct_array returned `count` datums and null flags.
-    let (elements, nulls) = unsafe {
-        (
-            std::slice::from_raw_parts(elements, count),
-            std::slice::from_raw_parts(nulls, count),
-        )
+    check_count(count);
+    // SAFETY: deconstruct_array returned `count` datums.
+    let elements = unsafe { std::slice::from_raw_parts(elements, count) };
+    let convert = |datum: &pg_sys::Datum| match element_type {
+        pg_sys::INT4OID => datum.value() as i32 as f32,
+        pg_sys::FLOAT4OID => f32::from_bits(datum.value() as u32),
+        // float8 is by value on 64-bit builds, the only ones pgrx supports.
+        // Past float4's range it becomes an infinity, which the caller rejects.
+        pg_sys::FLOAT8OID => f64::from_bits(datum.value() as u64) as f32,
+        pg_sys::NUMERICOID => {
+            // numeric_float4 raises its own out-of-range error.
+            // SAFETY: a non-null numeric datum of the array.
+            unsafe { pgrx::direct_function_call::<f32>(pg_sys::numeric_float4, &[Some(*datum)]) }
+                .expect("numeric_float4 of a non-null numeric is not null")
+        }
+        _ => {
+            ereport!(ERROR, PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, "unsupported array type");
+        }
     };
-    if nulls.iter().any(|&null| null) {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
-            "array must not contain nulls"
-        );
-    }
-    let mut out = DenseOut::<E>::zeroed(count);
-    for (x, &datum) in out.as_mut_slice().iter_mut().zip(elements) {
-        let value = match element_type {
-            pg_sys::INT4OID => datum.value() as i32 as f32,
-            pg_sys::FLOAT4OID => f32::from_bits(datum.value() as u32),
-            pg_sys::FLOAT8OID => {
-                // float8 is by value on 64-bit builds, the only ones pgrx supports.
-                let wide = f64::from_bits(datum.value() as u64);
-                let narrow = wide as f32;
-                if narrow.is_infinite() && wide.is_finite() {
-                    overflow();
-                }
-                narrow
-            }
-            pg_sys::NUMERICOID => {
-                // numeric_float4 raises its own out-of-range error.
-                unsafe { pgrx::direct_function_call::<f32>(pg_sys::numeric_float4, &[Some(datum)]) }
-                    .expect("numeric_float4 of a non-null numeric is not null")
-            }
-            other => {
-                ereport!(
-                    ERROR,
-                    PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
-                    format!("unsupported array element type {}", other.to_u32())
-                );
-            }
-        };
-        check_element(value, E::TYPE_NAME);
-        *x = narrow(value);
+    elements.iter().map(convert).collect()
+}
+
+/// `integer[]`, `real[]`, `double precision[]` and `numeric[]` to vector or halfvec.
+pub fn from_array<E: Element>(array: AnyArray, typmod: i32) -> DenseOut<E> {
+    let values = array_values(array, |count| {
+        check_dim(count, E::TYPE_NAME);
+        check_expected_dim(typmod, count);
+    });
+    // pgvector converts every element first (a finite value past float16's
+    // range is out of range), then rejects NaN and infinities.
+    let mut out = from_f32s::<E>(&values);
+    for x in out.as_mut_slice() {
+        check_element(x.to_f32(), E::TYPE_NAME);
     }
     out
 }
@@ -283,6 +282,14 @@ pub fn inner_product<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
 pub fn negative_inner_product<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
     let (a, b) = same_dims(&a, &b);
     negative_inner_product_of(a, b)
+}
+
+/// The angle between two unit vectors as a fraction of pi: what pgvector's
+/// spherical k-means measures. The inner product is clamped to [-1, 1], so
+/// rounding never makes it NaN; the vectors are not normalized here.
+pub fn spherical_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
+    let (a, b) = same_dims(&a, &b);
+    inner_product_of(a, b).clamp(-1.0, 1.0).acos() / std::f64::consts::PI
 }
 
 pub fn cosine_distance<E: Element>(a: DenseArg<E>, b: DenseArg<E>) -> f64 {
@@ -431,8 +438,46 @@ pub fn compare<E: Element>(a: &DenseArg<E>, b: &DenseArg<E>) -> std::cmp::Orderi
 
 // ---- aggregates ------------------------------------------------------------------
 // avg's state is a float8[]: {count, sum_1, ..., sum_n}; its initial value is {0}.
+// The support functions are callable by anyone, so a state is checked as
+// pgvector checks it before it is read.
 
-pub fn accumulate<E: Element>(mut state: Vec<f64>, value: DenseArg<E>) -> Vec<f64> {
+/// The values of an aggregate state, or pgvector's ERROR (XX000, named after
+/// the function) for one that is not one-dimensional, holds NULLs or lacks
+/// the count.
+pub fn state_values(state: AnyArray, function: &str) -> Vec<f64> {
+    // SAFETY: the argument is a float8[] datum (the SQL signature); detoasting
+    // gives a flat ArrayType whose header and data are read in place.
+    unsafe {
+        let array = pg_sys::pg_detoast_datum(state.datum().cast_mut_ptr()).cast::<pg_sys::ArrayType>();
+        let ndim = (*array).ndim;
+        let dims = array.cast::<u8>().add(std::mem::size_of::<pg_sys::ArrayType>()).cast::<i32>();
+        let has_nulls = (*array).dataoffset != 0;
+        if ndim != 1 || *dims < 1 || has_nulls || (*array).elemtype != pg_sys::FLOAT8OID {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("{function}: expected state array")
+            );
+        }
+        let count = *dims as usize;
+        // One dimension, no NULL bitmap: the data follows the header and the
+        // dimension and lower bound, MAXALIGNed.
+        let header = std::mem::size_of::<pg_sys::ArrayType>() + 2 * std::mem::size_of::<i32>();
+        let data = array.cast::<u8>().add((header + 7) & !7).cast::<f64>();
+        std::slice::from_raw_parts(data, count).to_vec()
+    }
+}
+
+/// A sum that became infinite: float8's own overflow ERROR, as pgvector.
+fn checked_sum(x: f64) -> f64 {
+    if x.is_infinite() {
+        overflow();
+    }
+    x
+}
+
+pub fn accumulate<E: Element>(state: AnyArray, value: DenseArg<E>, function: &str) -> Vec<f64> {
+    let mut state = state_values(state, function);
     let values = value.as_slice();
     if state.len() == 1 {
         state.resize(1 + values.len(), 0.0);
@@ -441,12 +486,13 @@ pub fn accumulate<E: Element>(mut state: Vec<f64>, value: DenseArg<E>) -> Vec<f6
     }
     state[0] += 1.0;
     for (sum, &x) in state[1..].iter_mut().zip(values) {
-        *sum += x.to_f32() as f64;
+        *sum = checked_sum(*sum + x.to_f32() as f64);
     }
     state
 }
 
-pub fn combine(a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
+pub fn combine(a: AnyArray, b: AnyArray) -> Vec<f64> {
+    let (a, b) = (state_values(a, "vector_combine"), state_values(b, "vector_combine"));
     if a[0] == 0.0 {
         return b;
     }
@@ -454,17 +500,23 @@ pub fn combine(a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
         return a;
     }
     check_expected_dim((a.len() - 1) as i32, b.len() - 1);
-    a.iter().zip(&b).map(|(x, y)| x + y).collect()
+    a.iter().zip(&b).map(|(x, y)| checked_sum(x + y)).collect()
 }
 
-pub fn average<E: Element>(state: Vec<f64>) -> Option<DenseOut<E>> {
+pub fn average<E: Element>(state: AnyArray, function: &str) -> Option<DenseOut<E>> {
+    let state = state_values(state, function);
     let count = state[0];
     if count == 0.0 {
         return None;
     }
+    check_dim(state.len() - 1, E::TYPE_NAME);
     let mut out = DenseOut::<E>::zeroed(state.len() - 1);
     for (x, &sum) in out.as_mut_slice().iter_mut().zip(&state[1..]) {
-        *x = narrow_result((sum / count) as f32);
+        // As pgvector: a mean past float4 is an infinity, rejected; one past
+        // the element type's range (float16) is out of range.
+        let mean = (sum / count) as f32;
+        *x = narrow(mean);
+        check_element(mean, E::TYPE_NAME);
     }
     Some(out)
 }

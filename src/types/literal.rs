@@ -49,6 +49,13 @@ pub fn parse_element(token: &str) -> Result<f32, LiteralError> {
     Ok(x)
 }
 
+/// Whether a number's text is zero itself (`0`, `-0.0`, `0e5`), rather than
+/// a non-zero value too small for float4.
+pub fn spells_zero(token: &str) -> bool {
+    let mantissa = token.split(['e', 'E']).next().unwrap_or(token);
+    !mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c))
+}
+
 /// Parses `[x, y, ...]`, with white space allowed around the brackets and elements.
 pub fn parse(text: &str) -> Result<Vec<f32>, LiteralError> {
     let bytes = text.as_bytes();

@@ -113,6 +113,11 @@ pub fn parse(text: &str) -> Result<Sparse, SparseError> {
                 LiteralError::Malformed(_) => Malformed(None),
                 other => Element(other),
             })?;
+            // pgvector (strtof) rejects a value that underflows to zero, which
+            // would otherwise vanish from the vector; vector keeps it as zero.
+            if value == 0.0 && !literal::spells_zero(token) {
+                return Err(Element(LiteralError::OutOfRange(token.to_string())));
+            }
             if value != 0.0 {
                 elements.push((index - 1, value));
             }
@@ -209,12 +214,9 @@ pub fn format(indices: &[i32], values: &[f32], dim: i32) -> String {
 
 pub use crate::kernels::sparse::{cosine_parts, dot, l1, l2_squared, Side};
 
+/// From +0, so that an empty vector's norm is 0, not -0 (`Iterator::sum`).
 pub fn norm(values: &[f32]) -> f64 {
-    values
-        .iter()
-        .map(|&x| x as f64 * x as f64)
-        .sum::<f64>()
-        .sqrt()
+    values.iter().fold(0.0, |sum, &x| sum + x as f64 * x as f64).sqrt()
 }
 
 /// As dense vectors, element by element over the positions both have,
@@ -274,6 +276,16 @@ mod tests {
             }
         );
         assert_eq!(format(&[], &[], 3), "{}/3");
+    }
+
+    #[test]
+    fn a_value_that_underflows_to_zero_is_out_of_range_not_dropped() {
+        let out_of_range = |t: &str| Err(SparseError::Element(LiteralError::OutOfRange(t.into())));
+        assert_eq!(parse("{1:1e-46,2:1}/2"), out_of_range("1e-46"));
+        assert_eq!(parse("{1:-1e-300}/2"), out_of_range("-1e-300"));
+        // Zero itself is dropped, as always; a subnormal float4 is kept.
+        assert_eq!(parse("{1:0e5,2:-0.0}/2").unwrap().indices, Vec::<i32>::new());
+        assert_eq!(parse("{1:1e-45}/2").unwrap().values, vec![1e-45]);
     }
 
     #[test]

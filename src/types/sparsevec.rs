@@ -345,9 +345,16 @@ fn sparsevec_to_halfvec(value: SparsevecArg, typmod: i32, _explicit: bool) -> Ha
 
 #[pg_extern(sql = false)]
 fn array_to_sparsevec(array: AnyArray, typmod: i32, _explicit: bool) -> SparsevecOut {
-    // The same checks and conversions as an array to vector, then the non-zeros.
-    let mut dense: VectorOut = dense::from_array(array, typmod);
-    let sparse = sparse::from_dense(dense.as_mut_slice());
+    // The checks and conversions of an array to vector, with sparsevec's
+    // limits and names, then the non-zeros.
+    let values = dense::array_values(array, |count| {
+        or_error(sparse::check_dim(count as i64));
+        check_expected_dim(typmod, count);
+    });
+    let sparse = sparse::from_dense(&values);
+    for &x in &sparse.values {
+        super::errors::check_element(x, "sparsevec");
+    }
     or_error(sparse::check_nnz(
         sparse.indices.len() as i64,
         sparse.dim as i64,

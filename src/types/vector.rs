@@ -14,7 +14,8 @@ macro_rules! dense_functions {
      input: $input:ident, output: $output:ident, typmod_in: $typmod_in:ident,
      receive: $receive:ident, send: $send:ident, cast: $cast:ident, from_array: $from_array:ident,
      to_float4: $to_float4:ident, l2_distance: $l2:ident, l2_squared_distance: $l2_squared:ident,
-     inner_product: $ip:ident, negative_inner_product: $neg_ip:ident, cosine_distance: $cosine:ident,
+     inner_product: $ip:ident, negative_inner_product: $neg_ip:ident,
+     spherical_distance: $spherical:ident, cosine_distance: $cosine:ident,
      l1_distance: $l1:ident, dims: $dims:ident, norm: $norm:ident, l2_normalize: $normalize:ident,
      subvector: $subvector:ident, binary_quantize: $quantize:ident,
      add: $add:ident, sub: $sub:ident, mul: $mul:ident, concat: $concat:ident,
@@ -68,6 +69,10 @@ macro_rules! dense_functions {
         #[pg_extern(sql = false)]
         fn $neg_ip(a: $arg, b: $arg) -> f64 {
             dense::negative_inner_product(a, b)
+        }
+        #[pg_extern(sql = false)]
+        fn $spherical(a: $arg, b: $arg) -> f64 {
+            dense::spherical_distance(a, b)
         }
         #[pg_extern(sql = false)]
         fn $cosine(a: $arg, b: $arg) -> f64 {
@@ -143,12 +148,12 @@ macro_rules! dense_functions {
             dense::compare(&a, &b).is_gt()
         }
         #[pg_extern(sql = false)]
-        fn $accum(state: Vec<f64>, value: $arg) -> Vec<f64> {
-            dense::accumulate(state, value)
+        fn $accum(state: AnyArray, value: $arg) -> Vec<f64> {
+            dense::accumulate(state, value, stringify!($accum))
         }
         #[pg_extern(sql = false)]
-        fn $avg(state: Vec<f64>) -> Option<$out> {
-            dense::average(state)
+        fn $avg(state: AnyArray) -> Option<$out> {
+            dense::average(state, stringify!($avg))
         }
     };
 }
@@ -159,6 +164,7 @@ dense_functions! {
     receive: vector_recv, send: vector_send, cast: vector, from_array: array_to_vector,
     to_float4: vector_to_float4, l2_distance: l2_distance, l2_squared_distance: vector_l2_squared_distance,
     inner_product: inner_product, negative_inner_product: vector_negative_inner_product,
+    spherical_distance: vector_spherical_distance,
     cosine_distance: cosine_distance, l1_distance: l1_distance, dims: vector_dims, norm: vector_norm,
     l2_normalize: l2_normalize, subvector: subvector, binary_quantize: binary_quantize,
     add: vector_add, sub: vector_sub, mul: vector_mul, concat: vector_concat,
@@ -172,6 +178,7 @@ dense_functions! {
     receive: halfvec_recv, send: halfvec_send, cast: halfvec, from_array: array_to_halfvec,
     to_float4: halfvec_to_float4, l2_distance: halfvec_l2_distance, l2_squared_distance: halfvec_l2_squared_distance,
     inner_product: halfvec_inner_product, negative_inner_product: halfvec_negative_inner_product,
+    spherical_distance: halfvec_spherical_distance,
     cosine_distance: halfvec_cosine_distance, l1_distance: halfvec_l1_distance, dims: halfvec_vector_dims,
     norm: halfvec_l2_norm, l2_normalize: halfvec_l2_normalize, subvector: halfvec_subvector,
     binary_quantize: halfvec_binary_quantize,
@@ -182,7 +189,7 @@ dense_functions! {
 
 /// The avg state of both types is the same float8[].
 #[pg_extern(sql = false)]
-fn vector_combine(a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
+fn vector_combine(a: AnyArray, b: AnyArray) -> Vec<f64> {
     dense::combine(a, b)
 }
 
