@@ -74,6 +74,7 @@ pub unsafe fn integer_typmods(modifiers: AnyArray) -> Vec<i32> {
 /// # Safety
 /// `buf` must be a valid StringInfo, which outlives the slice.
 pub unsafe fn unread_bytes<'a>(buf: *const pg_sys::StringInfoData) -> &'a [u8] {
+    // SAFETY: the caller's StringInfo is valid.
     let (data, len, cursor) = unsafe { ((*buf).data, (*buf).len, (*buf).cursor) };
     if data.is_null() || cursor >= len {
         return &[];
@@ -185,6 +186,7 @@ pub fn from_array<E: Element>(array: AnyArray, typmod: i32) -> DenseOut<E> {
     // SAFETY: the argument is an array datum; detoasting gives a flat ArrayType.
     let array = unsafe { pg_sys::pg_detoast_datum(array.datum().cast_mut_ptr()) }
         .cast::<pg_sys::ArrayType>();
+    // SAFETY: as above: a detoasted ArrayType's header.
     let (ndim, element_type) = unsafe { ((*array).ndim, (*array).elemtype) };
     if ndim > 1 {
         ereport!(
@@ -195,6 +197,8 @@ pub fn from_array<E: Element>(array: AnyArray, typmod: i32) -> DenseOut<E> {
     }
     let (mut len, mut by_value, mut align) = (0i16, false, 0 as std::ffi::c_char);
     let (mut elements, mut nulls, mut count) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
+    // SAFETY: a flat array of `element_type`, deconstructed with that type's
+    // own length, by-value flag and alignment into our out-parameters.
     unsafe {
         pg_sys::get_typlenbyvalalign(element_type, &mut len, &mut by_value, &mut align);
         pg_sys::deconstruct_array(
@@ -241,6 +245,7 @@ pub fn from_array<E: Element>(array: AnyArray, typmod: i32) -> DenseOut<E> {
             }
             pg_sys::NUMERICOID => {
                 // numeric_float4 raises its own out-of-range error.
+                // SAFETY: a non-null numeric element, numeric_float4's argument.
                 unsafe { pgrx::direct_function_call::<f32>(pg_sys::numeric_float4, &[Some(datum)]) }
                     .expect("numeric_float4 of a non-null numeric is not null")
             }

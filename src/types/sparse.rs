@@ -338,11 +338,7 @@ mod tests {
             assert_eq!(l1(a, b), scalar::l1(&da, &db));
             assert_eq!(cosine_parts(a, b), scalar::cosine_parts(&da, &db));
             let dense_order = da.partial_cmp(&db).unwrap();
-            assert_eq!(
-                compare(a, n as i32, b, n as i32),
-                dense_order,
-                "{da:?} {db:?}"
-            );
+            assert_eq!(compare(a, n, b, n), dense_order, "{da:?} {db:?}");
         }
         // Fewer dimensions first when the common part is equal.
         let short = from_dense(&[1.0, 0.0]);
