@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install install-as-vector demo examples scaleout-demo soak test unit-test pg-test regress-test cluster-test fuzz bench bench-codes bench-filters bench-planner
+.PHONY: setup install install-as-vector demo examples scaleout-demo soak lint test unit-test pg-test regress-test cluster-test fuzz bench bench-codes bench-filters bench-planner
 
 setup:
 	@bash .ci/setup.sh
@@ -41,6 +41,12 @@ scaleout-demo: install
 SOAK_MINUTES ?= 10
 soak: install
 	@SOAK_MINUTES=$(SOAK_MINUTES) bash tests/soak/run.sh
+
+# rustfmt and clippy, warnings as errors (lints in Cargo.toml); CI runs it first.
+lint: setup
+	cargo fmt --check
+	cd tests/fuzz && cargo fmt --check
+	cargo clippy --all-targets --no-default-features --features pg15 -- -D warnings
 
 # Every suite; ends non-zero if any fails.
 test: setup

@@ -69,7 +69,7 @@ fn main() {
     let mut passing_scratch: PassingScratch<u32, IdSet<u32>> = PassingScratch::default();
     let mut search: IterativeSearch<u32> = IterativeSearch::default();
     for (name, modulus) in [("10%", 10u64), ("5%", 20), ("1%", 100), ("0.1%", 1000)] {
-        let passes = |node: u32| label(node, 7) % modulus == 0;
+        let passes = |node: u32| label(node, 7).is_multiple_of(modulus);
         let passing: Vec<u32> = (0..data.len() as u32).filter(|&n| passes(n)).collect();
         let truth: Vec<Vec<u32>> = queries
             .iter()

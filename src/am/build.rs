@@ -39,6 +39,9 @@ struct BuildState {
     row_context: PgMemoryContexts,
 }
 
+/// # Safety
+/// Postgres calls it as the access method's ambuild, with open relations
+/// and the index's IndexInfo.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambuild(
     heap: pg_sys::Relation,
@@ -56,6 +59,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         );
     }
     let spec = IndexSpec::of(index);
+    // SAFETY: CREATE INDEX reports progress; `heap` is open, with its rd_rel.
     unsafe {
         pg_sys::pgstat_progress_update_param(
             pg_sys::PROGRESS_CREATEIDX_SUBPHASE as i32,
@@ -110,12 +114,15 @@ fn serial_build(
         filter_columns: FilterColumns::of(index),
         filters: Vec::new(),
         on_disk: None,
-        // SAFETY: a plain GUC variable, in kilobytes.
+        // SAFETY: a plain GUC variable, in kilobytes; a backend has one thread.
         memory_limit: unsafe { pg_sys::maintenance_work_mem } as usize * 1024,
         index_tuples: 0.0,
         row_context: PgMemoryContexts::new("quiver hnsw build row"),
     };
     // table_index_build_scan is a static inline function: call the table AM directly.
+    // SAFETY: `heap` is open with its table AM; `state` outlives the scan,
+    // which calls back `build_callback` with it, and nothing else uses it
+    // meanwhile; a null scan makes the table AM start its own.
     let heap_tuples = unsafe {
         let scan = (*(*heap).rd_tableam)
             .index_build_range_scan
@@ -152,6 +159,9 @@ fn serial_build(
     }
 }
 
+/// # Safety
+/// Only `table_index_build_scan` calls it, for `serial_build`, whose
+/// `state` is a BuildState; a value and null flag per key column.
 #[pg_guard]
 unsafe extern "C-unwind" fn build_callback(
     index: pg_sys::Relation,
@@ -164,17 +174,20 @@ unsafe extern "C-unwind" fn build_callback(
     // SAFETY: `state` is the BuildState passed to the scan; a value and a
     // null flag per key column, the vector first.
     let state = unsafe { &mut *state.cast::<BuildState>() };
+    // SAFETY: as above: the first key column's null flag.
     if unsafe { *isnull } {
         return;
     }
     check_for_interrupts();
+    // SAFETY: as above: the first key column's value, not null.
     let datum = unsafe { *values };
-    let tid = heap_tid(tid);
+    // SAFETY: the scan passes the TID of the heap tuple it indexes.
+    let tid = unsafe { heap_tid(tid) };
     let mut row_context = std::mem::replace(
         &mut state.row_context,
         PgMemoryContexts::CurrentMemoryContext,
     );
-    row_context.switch_to(|_| {
+    let row = |_: &mut PgMemoryContexts| {
         // SAFETY: as above.
         let filter = state
             .filter_columns
@@ -182,8 +195,13 @@ unsafe extern "C-unwind" fn build_callback(
             .map(|columns| unsafe { columns.form(values, isnull) })
             .unwrap_or_default();
         state.add_row(index, datum, filter, tid)
-    });
-    row_context.reset();
+    };
+    // SAFETY: the row context is our own, created with the state and valid
+    // until the build ends; nothing allocated in it outlives the row (the
+    // graph keeps Rust copies of the vector and filter values).
+    unsafe { row_context.switch_to(row) };
+    // SAFETY: as above: the row's allocations are no longer used.
+    unsafe { row_context.reset() };
     state.row_context = row_context;
 }
 
@@ -474,18 +492,21 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     if !plan.pages.is_empty() {
         meta.insert_block = first_graph_block - 1 + plan.pages.len() as u32;
     }
-    write_new_page(index, page::META_BLOCK, |page| unsafe {
-        write_meta_page(page, &meta)
+    write_new_page(index, page::META_BLOCK, |page| {
+        // SAFETY: a new page, exclusively locked.
+        unsafe { write_meta_page(page, &meta) }
     });
     for (i, chunk) in codes::chunks(&quantizer_bytes).enumerate() {
-        write_new_page(index, page::META_BLOCK + 1 + i as u32, |page| unsafe {
+        write_new_page(index, page::META_BLOCK + 1 + i as u32, |page| {
             // SAFETY: a new page, exclusively locked; a chunk fits a page.
-            init_page(page, page::PAGE_KIND_CODES);
-            assert_eq!(
-                add_item(page, chunk),
-                Some(1),
-                "a quantizer chunk fills one page"
-            );
+            unsafe {
+                init_page(page, page::PAGE_KIND_CODES);
+                assert_eq!(
+                    add_item(page, chunk),
+                    Some(1),
+                    "a quantizer chunk fills one page"
+                );
+            }
         });
     }
 
@@ -614,6 +635,9 @@ fn write_new_page(index: pg_sys::Relation, block: u32, fill: impl FnOnce(pg_sys:
 
 /// ambuildempty: the init fork of an index on an unlogged table, an empty
 /// index that replaces the main fork after a crash.
+///
+/// # Safety
+/// Postgres calls it as the access method's ambuildempty, with the open index.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
     let spec = IndexSpec::of(index);
@@ -645,5 +669,6 @@ pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
         write.commit();
     }
     // The init fork is always WAL-logged: GenericXLog would skip an unlogged relation.
+    // SAFETY: `index` is open, and its init fork has the one page written above.
     unsafe { pg_sys::log_newpage_range(index, pg_sys::ForkNumber::INIT_FORKNUM, 0, 1, true) };
 }

@@ -29,6 +29,7 @@ fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
     // SAFETY: IndexGetRelation only reads the catalog; missing_ok.
     // A standby takes no such lock (its VACUUM is replayed): it compares no rows.
     let heap_oid = unsafe { pg_sys::IndexGetRelation(index_oid, true) };
+    // SAFETY: reads shared state; callable in any backend.
     let on_standby = unsafe { pg_sys::RecoveryInProgress() };
     if heap_oid != pg_sys::InvalidOid {
         let mode = if on_standby {
@@ -36,6 +37,8 @@ fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
         } else {
             pg_sys::ShareUpdateExclusiveLock
         };
+        // SAFETY: LockRelationOid locks any relation oid, even a dropped
+        // one's; this is the table's, from IndexGetRelation.
         unsafe { pg_sys::LockRelationOid(heap_oid, mode as i32) };
     }
     with_hnsw_index(index_oid, |index| {
@@ -118,6 +121,7 @@ pub(super) fn with_hnsw_index<R>(
     };
     if !is_hnsw {
         let name = crate::storage::buffer::relation_name(index);
+        // SAFETY: opened above with this lock, and not used after.
         unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
         ereport!(
             ERROR,
@@ -126,6 +130,7 @@ pub(super) fn with_hnsw_index<R>(
         );
     }
     let result = f(index);
+    // SAFETY: opened above with this lock; `f` has returned and kept nothing of it.
     unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
     result
 }

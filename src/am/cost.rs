@@ -35,11 +35,15 @@ pub fn microseconds_to_cost(microseconds: f64) -> f64 {
 
 /// Rows the executor takes from the scan: the query's LIMIT over the share
 /// of rows its filter passes, or all of them.
+///
+/// # Safety
+/// `root` and `path` must be the planner's, as amcostestimate gets them.
 unsafe fn rows_handed_out(
     root: *mut pg_sys::PlannerInfo,
     path: *mut pg_sys::IndexPath,
     tuples: f64,
 ) -> f64 {
+    // SAFETY: the caller's planner structs are valid; this reads two fields.
     unsafe {
         let limit = (*root).limit_tuples;
         let passing = (*path).path.rows.max(1.0);
@@ -58,11 +62,16 @@ unsafe fn rows_handed_out(
 /// (fewer once pages repeat). They are priced as a bitmap heap scan prices
 /// the pages of as many rows, so that the index and a btree-plus-sort plan
 /// pay the same for the same pages.
+///
+/// # Safety
+/// As `rows_handed_out`.
 unsafe fn heap_fetch_cost(
     root: *mut pg_sys::PlannerInfo,
     path: *mut pg_sys::IndexPath,
     tuples: f64,
 ) -> f64 {
+    // SAFETY: the caller's planner structs are valid, and an index path's
+    // indexinfo has its table's RelOptInfo; the cost GUCs are plain variables.
     unsafe {
         let rel = (*(*path).indexinfo).rel;
         let pages = ((*rel).pages as f64).max(1.0);
@@ -82,6 +91,9 @@ unsafe fn heap_fetch_cost(
     }
 }
 
+/// # Safety
+/// Postgres calls it as the access method's amcostestimate, with the
+/// planner's structs and valid output pointers.
 #[pg_guard]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C-unwind" fn amcostestimate(
@@ -94,6 +106,9 @@ pub unsafe extern "C-unwind" fn amcostestimate(
     correlation: *mut f64,
     pages: *mut f64,
 ) {
+    // SAFETY: the planner passes valid structs and output pointers. The
+    // planner already locks the index, so NoLock opens it; read_meta needs
+    // nothing else of it.
     unsafe {
         *correlation = 0.0;
         if (*path).indexorderbys.is_null() {

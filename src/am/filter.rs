@@ -388,6 +388,7 @@ unsafe fn native_array_test(
 /// # Safety
 /// `datum` is a non-null array.
 unsafe fn array_elements(datum: pg_sys::Datum) -> Vec<pg_sys::Datum> {
+    // SAFETY: the caller's promise, which `array_values` needs.
     unsafe { array_values(datum) }.0
 }
 

@@ -29,6 +29,8 @@ pub unsafe fn move_filters_into_index(stmt: *mut pg_sys::PlannedStmt) {
     }
 }
 
+/// # Safety
+/// `plan` is null or a node of a finished plan tree.
 unsafe fn visit(plan: *mut pg_sys::Plan) {
     // SAFETY: a node of a finished plan tree.
     unsafe {
@@ -74,6 +76,9 @@ struct Column {
 }
 
 /// The index's filter columns by table column, if it is an hnsw index that has any.
+///
+/// # Safety
+/// In a transaction, as while planning; `index` names a relation or none.
 unsafe fn filter_columns(index: pg_sys::Oid) -> Option<Vec<(i16, Column)>> {
     // SAFETY: a relcache entry is read and released; the plan's index exists.
     unsafe {
@@ -110,6 +115,9 @@ unsafe fn filter_columns(index: pg_sys::Oid) -> Option<Vec<(i16, Column)>> {
     }
 }
 
+/// # Safety
+/// `scan` is an IndexScan of a finished plan, and the current memory
+/// context is the plan's.
 unsafe fn move_into(scan: *mut pg_sys::IndexScan) {
     // SAFETY: an IndexScan of a finished plan; new nodes go in the current (planner's) context.
     unsafe {
@@ -152,10 +160,7 @@ unsafe fn move_into(scan: *mut pg_sys::IndexScan) {
                 pg_sys::NodeTag::T_ScalarArrayOpExpr => {
                     let saop = clause.cast::<pg_sys::ScalarArrayOpExpr>();
                     let args = PgList::<pg_sys::Node>::from_pg((*saop).args);
-                    match (
-                        args.get_ptr(0).and_then(|left| column_of(left)),
-                        args.get_ptr(1),
-                    ) {
+                    match (args.get_ptr(0).and_then(&column_of), args.get_ptr(1)) {
                         (Some((column, var)), Some(array))
                             if (*saop).useOr
                                 && pg_sys::op_in_opfamily((*saop).opno, column.opfamily)

@@ -59,6 +59,8 @@ fn hnsw_handler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRouti
     am.into_pg_boxed()
 }
 
+/// # Safety
+/// Postgres calls it as the access method's ambuildphasename.
 #[pg_guard]
 unsafe extern "C-unwind" fn build_phase_name(phase: i64) -> *mut std::ffi::c_char {
     match phase {
@@ -67,6 +69,8 @@ unsafe extern "C-unwind" fn build_phase_name(phase: i64) -> *mut std::ffi::c_cha
     }
 }
 
+/// # Safety
+/// Postgres calls it as the access method's amvalidate.
 #[pg_guard]
 unsafe extern "C-unwind" fn validate(_opclass: pg_sys::Oid) -> bool {
     true

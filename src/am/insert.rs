@@ -15,6 +15,11 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
 
+/// # Safety
+/// Postgres calls it as the access method's aminsert: the open index, a
+/// value and null flag per key column, and the heap tuple's TID.
+// Postgres' aminsert signature.
+#[allow(clippy::too_many_arguments)]
 #[pg_guard]
 pub unsafe extern "C-unwind" fn aminsert(
     index: pg_sys::Relation,
@@ -31,10 +36,12 @@ pub unsafe extern "C-unwind" fn aminsert(
     if unsafe { *isnull } {
         return false;
     }
+    // SAFETY: as above: the vector's value, not null.
     let datum = unsafe { *values };
-    let tid = heap_tid(tid);
+    // SAFETY: Postgres passes the TID of the heap tuple to index.
+    let tid = unsafe { heap_tid(tid) };
     let spec = IndexSpec::cached(index);
-    PgMemoryContexts::new("quiver hnsw insert").switch_to(|_| {
+    let insert = |_: &mut PgMemoryContexts| {
         // SAFETY: a non-null vector datum.
         let Some(vector) = (unsafe { spec.prepare(datum) }) else {
             return;
@@ -78,7 +85,11 @@ pub unsafe extern "C-unwind" fn aminsert(
                 );
             });
         }
-    });
+    };
+    // SAFETY: the context is new (so valid) and deleted when dropped at the
+    // end of this statement; nothing allocated in it outlives the closure,
+    // which keeps the vector and filter values in Rust memory.
+    unsafe { PgMemoryContexts::new("quiver hnsw insert").switch_to(insert) };
     false
 }
 

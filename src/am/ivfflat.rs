@@ -46,6 +46,9 @@ fn dropped_first(index: pg_sys::Relation) -> ! {
     );
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn refuse_build(
     _heap: pg_sys::Relation,
@@ -60,6 +63,9 @@ unsafe extern "C-unwind" fn refuse_build(
     );
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn refuse_build_empty(_index: pg_sys::Relation) {
     ereport!(
@@ -70,6 +76,11 @@ unsafe extern "C-unwind" fn refuse_build_empty(_index: pg_sys::Relation) {
     );
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
+// Postgres' aminsert signature.
+#[allow(clippy::too_many_arguments)]
 #[pg_guard]
 unsafe extern "C-unwind" fn refuse_insert(
     index: pg_sys::Relation,
@@ -84,6 +95,9 @@ unsafe extern "C-unwind" fn refuse_insert(
     dropped_first(index)
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn nothing_to_delete(
     _info: *mut pg_sys::IndexVacuumInfo,
@@ -94,6 +108,9 @@ unsafe extern "C-unwind" fn nothing_to_delete(
     stats
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn nothing_to_clean(
     _info: *mut pg_sys::IndexVacuumInfo,
@@ -103,6 +120,10 @@ unsafe extern "C-unwind" fn nothing_to_clean(
 }
 
 /// As dear as a plan can be, so that any other plan wins.
+///
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 #[allow(clippy::too_many_arguments)]
 unsafe extern "C-unwind" fn never_chosen(
@@ -126,6 +147,10 @@ unsafe extern "C-unwind" fn never_chosen(
 }
 
 /// `lists` and whatever else pgvector took: nothing is built from them.
+///
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn any_options(
     _reloptions: pg_sys::Datum,
@@ -134,11 +159,17 @@ unsafe extern "C-unwind" fn any_options(
     std::ptr::null_mut()
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn valid(_opclass: pg_sys::Oid) -> bool {
     true
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn refuse_scan(
     index: pg_sys::Relation,
@@ -148,6 +179,9 @@ unsafe extern "C-unwind" fn refuse_scan(
     dropped_first(index)
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn no_rescan(
     _scan: pg_sys::IndexScanDesc,
@@ -158,6 +192,9 @@ unsafe extern "C-unwind" fn no_rescan(
 ) {
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn no_tuple(
     _scan: pg_sys::IndexScanDesc,
@@ -166,5 +203,8 @@ unsafe extern "C-unwind" fn no_tuple(
     false
 }
 
+/// # Safety
+/// Postgres calls it as a callback of the ivfflat access method, with that
+/// callback's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn end_scan(_scan: pg_sys::IndexScanDesc) {}

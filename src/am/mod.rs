@@ -125,8 +125,13 @@ impl IndexSpec {
     /// The spec, read once per relcache entry: kept in rd_amcache, which
     /// Postgres frees when the index's relcache entry is rebuilt (for example
     /// after ALTER INDEX ... SET), so a changed index is read again.
+    // `index` is an open relation: see `crate::storage`.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn cached(index: pg_sys::Relation) -> IndexSpec {
-        // SAFETY: rd_amcache is ours to use; rd_indexcxt lives as long as the entry.
+        // SAFETY: `index` is open. rd_amcache belongs to the index's access
+        // method, us: null, or the IndexSpec we put there. rd_indexcxt lives
+        // as long as the relcache entry, and MemoryContextAlloc's MAXALIGN
+        // suits IndexSpec (plain Copy data, no Drop).
         unsafe {
             if (*index).rd_amcache.is_null() {
                 let spec = Self::of(index);
@@ -356,7 +361,11 @@ fn metric_of(index: pg_sys::Relation) -> Metric {
 fn filter_columns_of(index: pg_sys::Relation) -> usize {
     // SAFETY: an open index has rd_index; missing procs give InvalidOid.
     let columns = unsafe { (*(*index).rd_index).indnkeyatts } as usize;
-    let has_distance = |column: usize| unsafe { pg_sys::index_getprocid(index, column as i16, 1) } != pg_sys::InvalidOid;
+    let has_distance = |column: usize| {
+        // SAFETY: as above; `column` is one of the index's key columns.
+        let proc = unsafe { pg_sys::index_getprocid(index, column as i16, 1) };
+        proc != pg_sys::InvalidOid
+    };
     if !has_distance(1) {
         ereport!(
             ERROR,
@@ -425,8 +434,12 @@ fn dimensions_of(index: pg_sys::Relation, indexed_type: IndexedType) -> usize {
     typmod as usize
 }
 
-pub fn heap_tid(tid: pg_sys::ItemPointer) -> HeapTid {
-    // SAFETY: Postgres passes a valid TID.
+/// A TID Postgres passed in, packed.
+///
+/// # Safety
+/// `tid` must point to a valid ItemPointerData (as callbacks' TIDs do).
+pub unsafe fn heap_tid(tid: pg_sys::ItemPointer) -> HeapTid {
+    // SAFETY: the caller's promise.
     let (block, offset) = pgrx::itemptr::item_pointer_get_both(unsafe { *tid });
     NodeId::new(block, offset)
 }

@@ -123,6 +123,10 @@ pub fn init() {
 }
 
 /// amoptions: parses and validates `WITH (...)`.
+///
+/// # Safety
+/// Postgres calls it as the access method's amoptions, with a reloptions
+/// datum (text[] or null), after `init` registered the options.
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amoptions(
     reloptions: pg_sys::Datum,
@@ -145,6 +149,9 @@ pub unsafe extern "C-unwind" fn amoptions(
             offset: std::mem::offset_of!(Options, neighbor_codes) as i32,
         },
     ];
+    // SAFETY: `reloptions` is what Postgres passed; `table` names options of
+    // the kind `init` registered, at their offsets in Options (#[repr(C)],
+    // an int32 varlena header first), whose size is given.
     unsafe {
         pg_sys::build_reloptions(
             reloptions,
@@ -159,11 +166,16 @@ pub unsafe extern "C-unwind" fn amoptions(
 }
 
 /// (m, ef_construction, neighbor_codes) of an index, defaults where not set.
+// `index` is an open relation: see `crate::storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn index_options(index: pg_sys::Relation) -> (usize, usize, bool) {
-    // SAFETY: rd_options is null or the struct amoptions built, of size_of::<Options>() bytes.
+    // SAFETY: an open relation's rd_options is null or the struct amoptions
+    // built, of size_of::<Options>() bytes.
     let options = unsafe { (*index).rd_options.cast::<u8>() };
-    let bytes = (!options.is_null())
-        .then(|| unsafe { std::slice::from_raw_parts(options, std::mem::size_of::<Options>()) });
+    let bytes = (!options.is_null()).then(|| {
+        // SAFETY: as above, not null; it lives as long as the relcache entry.
+        unsafe { std::slice::from_raw_parts(options, std::mem::size_of::<Options>()) }
+    });
     stored::decode(
         bytes,
         (hnsw::DEFAULT_M, hnsw::DEFAULT_EF_CONSTRUCTION, false),

@@ -86,7 +86,12 @@ pub fn workers_for(heap: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, r
 /// asks the same, but also sizes by pages, which undercounts vectors kept
 /// in TOAST; this takes its safety test alone, with the same dummy planner
 /// state (zeroed, so that every function is looked at).
+///
+/// # Safety
+/// `index_info` must be the IndexInfo Postgres passed to ambuild.
 unsafe fn expressions_parallel_safe(index_info: *mut pg_sys::IndexInfo) -> bool {
+    // SAFETY: the caller's IndexInfo is valid; the planner structs are zeroed
+    // pallocs with their node tags, as plan_create_index_workers makes them.
     unsafe {
         let (expressions, predicate) = ((*index_info).ii_Expressions, (*index_info).ii_Predicate);
         if expressions.is_null() && predicate.is_null() {
@@ -380,6 +385,9 @@ unsafe fn participate(
         .fetch_add(heap_tuples as u64, Ordering::Relaxed);
 }
 
+/// # Safety
+/// Only `table_index_build_scan` calls it, for `participate`, whose
+/// `state` is a Participant; a value and null flag for the one column.
 #[pg_guard]
 unsafe extern "C-unwind" fn parallel_callback(
     _index: pg_sys::Relation,
@@ -391,12 +399,15 @@ unsafe extern "C-unwind" fn parallel_callback(
 ) {
     // SAFETY: `state` is the Participant passed to the scan; one column.
     let participant = unsafe { &mut *state.cast::<Participant>() };
+    // SAFETY: as above: the column's null flag.
     if unsafe { *isnull } || participant.graph.is_full() {
         return;
     }
     check_for_interrupts();
+    // SAFETY: as above: the column's value, not null.
     let datum = unsafe { *values };
-    let tid = heap_tid(tid);
+    // SAFETY: the scan passes the TID of the heap tuple it indexes.
+    let tid = unsafe { heap_tid(tid) };
     let Participant {
         spec,
         graph,
@@ -404,7 +415,7 @@ unsafe extern "C-unwind" fn parallel_callback(
         leader,
         row_context,
     } = participant;
-    row_context.switch_to(|_| {
+    let row = |_: &mut PgMemoryContexts| {
         // SAFETY: the indexed column is a non-null vector.
         let Some(vector) = (unsafe { spec.prepare(datum) }) else {
             return;
@@ -418,6 +429,11 @@ unsafe extern "C-unwind" fn parallel_callback(
                 insert_progress(done as f64);
             }
         }
-    });
-    row_context.reset();
+    };
+    // SAFETY: the row context is the participant's own, valid until it ends;
+    // nothing allocated in it outlives the row (the shared graph copies the
+    // vector).
+    unsafe { row_context.switch_to(row) };
+    // SAFETY: as above: the row's allocations are no longer used.
+    unsafe { row_context.reset() };
 }

@@ -73,12 +73,15 @@ fn state<'a>(scan: pg_sys::IndexScanDesc) -> &'a mut ScanState {
     unsafe { &mut *(*scan).opaque.cast::<ScanState>() }
 }
 
+/// # Safety
+/// Postgres calls it as the access method's ambeginscan, with the open index.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambeginscan(
     index: pg_sys::Relation,
     nkeys: std::ffi::c_int,
     norderbys: std::ffi::c_int,
 ) -> pg_sys::IndexScanDesc {
+    // SAFETY: Postgres passes the open index and its key and order-by counts.
     let scan = unsafe { pg_sys::RelationGetIndexScan(index, nkeys, norderbys) };
     let state = ScanState {
         spec: IndexSpec::cached(index),
@@ -103,10 +106,14 @@ pub unsafe extern "C-unwind" fn ambeginscan(
     // Freed with the scan's memory context, also after an ERROR. Its pins are
     // released by amendscan, or by the resource owner at abort.
     let state = PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(state);
+    // SAFETY: `scan` is the descriptor RelationGetIndexScan just made; opaque is ours.
     unsafe { (*scan).opaque = state.cast() };
     scan
 }
 
+/// # Safety
+/// Postgres calls it as the access method's amrescan, with a scan
+/// `ambeginscan` made and its keys.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amrescan(
     scan: pg_sys::IndexScanDesc,
@@ -175,6 +182,9 @@ pub unsafe extern "C-unwind" fn amrescan(
     }
 }
 
+/// # Safety
+/// Postgres calls it as the access method's amgettuple, with a scan
+/// `ambeginscan` made.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amgettuple(
     scan: pg_sys::IndexScanDesc,
@@ -189,6 +199,7 @@ pub unsafe extern "C-unwind" fn amgettuple(
             "Use the index in ORDER BY embedding <-> query LIMIT k."
         );
     }
+    // SAFETY: as above.
     let index = unsafe { (*scan).indexRelation };
     let state = state(scan);
     loop {
@@ -481,6 +492,9 @@ fn measure_all(graph: &mut PageGraph, mut nodes: Vec<NodeId>) -> Vec<Candidate<N
     found
 }
 
+/// # Safety
+/// Postgres calls it as the access method's amendscan, with a scan
+/// `ambeginscan` made, once.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
     let state = state(scan);

@@ -28,6 +28,8 @@ pub fn init() {
     }
 }
 
+/// # Safety
+/// Postgres calls it as planner_hook, with the planner's arguments.
 #[pg_guard]
 unsafe extern "C-unwind" fn plan_with_distance_order(
     parse: *mut pg_sys::Query,
@@ -48,6 +50,9 @@ unsafe extern "C-unwind" fn plan_with_distance_order(
 }
 
 /// Rewrites `query` and the queries it holds (subqueries in FROM, CTEs).
+///
+/// # Safety
+/// `query` is null or a valid Query tree, as the planner got it.
 unsafe fn rewrite_query(query: *mut pg_sys::Query) {
     // SAFETY: a valid Query tree, as the planner got it.
     unsafe {
@@ -71,6 +76,9 @@ unsafe fn rewrite_query(query: *mut pg_sys::Query) {
 
 /// The first ORDER BY key, if it is a similarity in descending order, becomes
 /// its distance in ascending order.
+///
+/// # Safety
+/// `query` is a valid Query; the current memory context is the planner's.
 unsafe fn rewrite_order(query: *mut pg_sys::Query) {
     // SAFETY: a valid Query; the nodes we add are palloc'd in the planner's context.
     unsafe {
@@ -145,6 +153,9 @@ unsafe fn rewrite_order(query: *mut pg_sys::Query) {
 /// The distance `d` in an expression that orders as `-d` does: `c - d`,
 /// `-d`, `d * c` or `c * d` for a constant c (negative, for the products),
 /// where d is one of the distance operators.
+///
+/// # Safety
+/// `expr` is null or a valid expression tree.
 unsafe fn distance_of_similarity(expr: *mut pg_sys::Node) -> Option<*mut pg_sys::Node> {
     // SAFETY: a valid expression tree.
     unsafe {
@@ -165,6 +176,8 @@ unsafe fn distance_of_similarity(expr: *mut pg_sys::Node) -> Option<*mut pg_sys:
     }
 }
 
+/// # Safety
+/// `node` is null or a valid node.
 unsafe fn as_op(node: *mut pg_sys::Node) -> Option<*mut pg_sys::OpExpr> {
     // SAFETY: node is a valid node or null.
     unsafe {
@@ -185,6 +198,9 @@ fn operator_name(opno: pg_sys::Oid) -> String {
 }
 
 /// Whether `node` is `a <op> b` for one of the distance operators, of float8.
+///
+/// # Safety
+/// `node` is null or a valid node.
 unsafe fn is_distance(node: *mut pg_sys::Node) -> bool {
     // SAFETY: a valid node.
     unsafe {
@@ -200,6 +216,9 @@ unsafe fn is_distance(node: *mut pg_sys::Node) -> bool {
 
 /// The value of a non-null float8 constant, once folded (the parser leaves
 /// `1` in `1 - d` as a cast of an integer, which the planner folds later).
+///
+/// # Safety
+/// `node` is null or a valid expression node.
 unsafe fn constant(node: *mut pg_sys::Node) -> Option<f64> {
     // SAFETY: a valid node; folding works on a copy; a float8 Const holds its
     // value by value on 64-bit.

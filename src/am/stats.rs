@@ -8,6 +8,8 @@ use crate::page::{self, ElementHeader, Metric};
 use crate::storage::graph::read_meta;
 use pgrx::prelude::*;
 
+// pgrx reads the result columns from this signature: an alias would hide them.
+#[allow(clippy::type_complexity)]
 #[pg_extern(sql = false)]
 fn quiver_index_stats(
     index_oid: pg_sys::Oid,

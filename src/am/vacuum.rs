@@ -31,6 +31,9 @@ fn block_count(index: pg_sys::Relation) -> u32 {
     unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) }
 }
 
+/// # Safety
+/// Postgres calls it as the access method's ambulkdelete: its info with
+/// the open index, earlier stats or null, and the callback and its state.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambulkdelete(
     info: *mut pg_sys::IndexVacuumInfo,
@@ -39,10 +42,13 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     callback_state: *mut std::ffi::c_void,
 ) -> *mut pg_sys::IndexBulkDeleteResult {
     let stats = if stats.is_null() {
+        // SAFETY: a zeroed struct palloc'd in the current context, which
+        // outlives the VACUUM pass that gets it back.
         unsafe { PgBox::<pg_sys::IndexBulkDeleteResult>::alloc0().into_pg() }
     } else {
         stats
     };
+    // SAFETY: VACUUM passes a valid IndexVacuumInfo with the open index.
     let index = unsafe { (*info).index };
     let callback = callback.expect("vacuum passes a callback");
     let mut live = 0.0;
@@ -56,10 +62,12 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
         } {
             continue;
         }
+        // SAFETY: as above.
         unsafe { check_page(index, buffer.page(), block, page::PAGE_KIND_GRAPH) };
         let mut write = PageWrite::start(index, Logging::Wal);
         let page = write.register(&buffer, false);
         let mut changed = false;
+        // SAFETY: `page` is locked (or GenericXLog's copy of it).
         for offset in 1..=unsafe { port::max_offset(page) } {
             // SAFETY: `page` is locked (or GenericXLog's copy of it).
             let Some(tuple) =
@@ -84,6 +92,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
                 header.deleted = header.heap_tids.is_empty();
                 header.encode_into(tuple);
                 changed = true;
+                // SAFETY: `stats` is VACUUM's struct or the one allocated above.
                 unsafe { (*stats).tuples_removed += removed as f64 };
             }
             live += header.heap_tids.len() as f64;
@@ -92,7 +101,9 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
             write.commit();
         }
     }
+    // SAFETY: as above, `info` is VACUUM's.
     repair_graph(index, Logging::Wal, unsafe { (*info).message_level });
+    // SAFETY: as above, `stats` is VACUUM's or ours.
     unsafe {
         (*stats).num_index_tuples = live;
         (*stats).num_pages = block_count(index);
@@ -352,11 +363,16 @@ fn measure_walk(
     });
 }
 
+/// # Safety
+/// Postgres calls it as the access method's amvacuumcleanup: its info
+/// with the open index, and the bulk delete's stats or null.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amvacuumcleanup(
     info: *mut pg_sys::IndexVacuumInfo,
     stats: *mut pg_sys::IndexBulkDeleteResult,
 ) -> *mut pg_sys::IndexBulkDeleteResult {
+    // SAFETY: VACUUM passes a valid IndexVacuumInfo with the open index, and
+    // the bulk delete's stats or null; a new result is palloc'd, zeroed.
     unsafe {
         if (*info).analyze_only {
             return stats;

@@ -216,9 +216,10 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
             self.visited_count += self.fresh.len();
             let mut distances = std::mem::take(&mut self.distances);
             graph.distances(&self.fresh, &mut distances);
-            for i in 0..self.fresh.len() {
+            // Slicing panics, as indexing did, if a distance is missing.
+            for (i, &distance) in distances[..self.fresh.len()].iter().enumerate() {
                 let candidate = Candidate {
-                    distance: distances[i],
+                    distance,
                     id: self.fresh[i],
                 };
                 self.add(candidate, ef);

@@ -162,7 +162,7 @@ impl MemoryGraph {
     /// stay stored, but no remaining node links to them.
     pub fn remove(&mut self, removed: &IdSet<u32>) {
         let Some(entry) = self.entry else { return };
-        let (gone, live): (Vec<(u32, usize)>, Vec<(u32, usize)>) = (0..self.len() as u32)
+        let (gone, live): (Vec<_>, Vec<_>) = (0..self.len() as u32)
             .map(|id| (id, self.level(id)))
             .partition(|(id, _)| removed.contains(id));
         let params = self.params;
@@ -208,6 +208,9 @@ impl MemoryGraph {
 pub trait BuiltGraph {
     fn params(&self) -> Params;
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// The node on the highest layer, and that layer.
     fn entry(&self) -> Option<(u32, usize)>;
     fn level(&self, node: u32) -> usize;

@@ -610,6 +610,9 @@ pub fn add_link<G: GraphMut>(
     }
 }
 
+/// A neighbor list, with the heuristic's verdicts on it when it alone chose it.
+type ListWithVerdicts<Id> = (Vec<Candidate<Id>>, Option<Vec<bool>>);
+
 /// `node`'s list on `layer`, `candidates`, with `new` added and pruned to
 /// the maximum, keeping the nodes `node` anchors; None when they fill it.
 /// `verdicts` are the heuristic's for `candidates` (see
@@ -623,7 +626,7 @@ fn add_to_list<G: GraphMut>(
     candidates: &mut Vec<Candidate<G::Id>>,
     verdicts: &[bool],
     new: Candidate<G::Id>,
-) -> Option<(Vec<Candidate<G::Id>>, Option<Vec<bool>>)> {
+) -> Option<ListWithVerdicts<G::Id>> {
     // Lists are kept nearest first, so the new link goes in its place.
     let at = candidates.partition_point(|c| *c < new);
     candidates.insert(at, new);

@@ -166,7 +166,9 @@ impl SharedGraph {
     /// # Safety
     /// `base` is 8-aligned, writable for `layout.bytes` bytes, and nobody else uses it yet.
     pub unsafe fn initialize(base: *mut u8, layout: &SharedLayout) {
-        assert!(layout.bytes >= HEADER_BYTES && base as usize % 8 == 0);
+        assert!(layout.bytes >= HEADER_BYTES && (base as usize).is_multiple_of(8));
+        // SAFETY: the caller's memory is writable and unused by others, and
+        // the header fits it (asserted) at its 8-aligned start.
         unsafe {
             base.cast::<Header>().write(Header {
                 node_count: AtomicU32::new(0),
@@ -181,7 +183,9 @@ impl SharedGraph {
     /// A handle on the graph `initialize` prepared at `base`.
     ///
     /// # Safety
-    /// As `initialize`, and the memory stays mapped while the handle lives.
+    /// `base` and `layout` are what `initialize` was given, and it has
+    /// returned; the memory stays mapped and writable while the handle lives.
+    /// Other handles may use it at once: its state is atomics and node locks.
     pub unsafe fn attach(base: *mut u8, layout: SharedLayout, distance: Distance) -> SharedGraph {
         SharedGraph {
             layout,
@@ -270,8 +274,8 @@ impl SharedGraph {
     ) -> R {
         let _guard = self.lock(node);
         match self.list(node, layer) {
-            // SAFETY: under the node's lock; count <= slots.
             Some((header, pairs, _)) => {
+                // SAFETY: under the node's lock; count <= slots.
                 read(unsafe { std::slice::from_raw_parts(pairs, (*header).count as usize) })
             }
             None => read(&[]),
@@ -644,11 +648,15 @@ mod tests {
         let layout = SharedLayout::for_nodes(params, dim, 2, vectors.len() * 6 / 5, bytes);
         let mut memory = vec![0u64; layout.bytes.div_ceil(8)];
         let base = memory.as_mut_ptr().cast::<u8>() as usize;
+        // SAFETY: `memory` is 8-aligned (u64s), at least layout.bytes long,
+        // and no thread has it yet.
         unsafe { SharedGraph::initialize(base as *mut u8, &layout) };
         let outcomes: Vec<bool> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     scope.spawn(move || {
+                        // SAFETY: initialized above; `memory` is not touched
+                        // until every thread of the scope has ended.
                         let mut graph = unsafe { SharedGraph::attach(base as *mut u8, layout, l2) };
                         (t..vectors.len())
                             .step_by(threads)
@@ -679,6 +687,7 @@ mod tests {
         let vectors = random_vectors(3000, 16, 7);
         let (mut memory, layout, outcomes) = build(&vectors, params, 4, usize::MAX);
         assert!(outcomes.iter().all(|&ok| ok));
+        // SAFETY: `build` initialized `memory` for `layout`; it outlives the handle.
         let mut graph = unsafe { SharedGraph::attach(memory.as_mut_ptr().cast(), layout, l2) };
         assert_eq!(graph.len(), 3000);
         // Every row is in exactly one node; lists are within bounds, without self links or repeats.
@@ -744,6 +753,7 @@ mod tests {
         let vectors = vec![vec![1.0, 2.0]; 5];
         let (mut memory, layout, outcomes) = build(&vectors, params, 1, usize::MAX);
         assert!(outcomes.iter().all(|&ok| ok));
+        // SAFETY: `build` initialized `memory` for `layout`; it outlives the handle.
         let graph = unsafe { SharedGraph::attach(memory.as_mut_ptr().cast(), layout, l2) };
         // Two rows per node: five equal rows take three nodes.
         assert_eq!(graph.len(), 3);
@@ -760,6 +770,7 @@ mod tests {
         let small = SharedLayout::for_nodes(params, 8, 2, 50, usize::MAX).bytes;
         let (mut memory, layout, outcomes) = build(&vectors, params, 2, small);
         assert!(outcomes.iter().any(|&ok| !ok));
+        // SAFETY: `build` initialized `memory` for `layout`; it outlives the handle.
         let graph = unsafe { SharedGraph::attach(memory.as_mut_ptr().cast(), layout, l2) };
         assert!(graph.is_full());
         let stored = outcomes.iter().filter(|&&ok| ok).count();

@@ -796,7 +796,7 @@ fn every_prefix_of_a_removal_keeps_every_remaining_node_reachable() {
         } else {
             removed.remove(&entry);
         }
-        let (gone, live): (Vec<(u32, usize)>, Vec<(u32, usize)>) = (0..1200u32)
+        let (gone, live): (Vec<_>, Vec<_>) = (0..1200u32)
             .map(|id| (id, graph.level(id)))
             .partition(|(id, _)| removed.contains(id));
         let live_set: IdSet<u32> = live.iter().map(|(id, _)| *id).collect();
@@ -900,7 +900,7 @@ fn a_removal_frees_first_what_an_earlier_one_cut() {
     let removed: IdSet<u32> = (0..1000u32)
         .filter(|&id| id != entry && rng.gen_bool(0.1))
         .collect();
-    let (gone, live): (Vec<(u32, usize)>, Vec<(u32, usize)>) = (0..1000u32)
+    let (gone, live): (Vec<_>, Vec<_>) = (0..1000u32)
         .map(|id| (id, graph.level(id)))
         .partition(|(id, _)| removed.contains(id));
     // The earlier removal: every list cut, nothing freed.

@@ -79,14 +79,16 @@ impl ScalarQuantizer {
             // wider than float4's largest value (-3e38 to 3e38), or one so narrow
             // its step rounds to 0, gets its step from f64, clamped.
             let spread = (high - low) / levels;
-            step.push(if !(high > low) {
-                1.0
-            } else if spread.is_finite() && spread > 0.0 {
-                spread
-            } else {
-                ((high as f64 - low as f64) / levels as f64)
-                    .clamp(f32::MIN_POSITIVE as f64, f32::MAX as f64) as f32
-            });
+            step.push(
+                if high.partial_cmp(&low) != Some(std::cmp::Ordering::Greater) {
+                    1.0
+                } else if spread.is_finite() && spread > 0.0 {
+                    spread
+                } else {
+                    ((high as f64 - low as f64) / levels as f64)
+                        .clamp(f32::MIN_POSITIVE as f64, f32::MAX as f64) as f32
+                },
+            );
         }
         ScalarQuantizer { bits, offset, step }
     }
@@ -147,8 +149,9 @@ impl ScalarQuantizer {
             Vec::with_capacity(dimensions),
         );
         let mut constant = 0.0f32;
-        for i in 0..dimensions {
-            let (q, offset, step) = (query[i], self.offset[i], self.step[i]);
+        // Slicing `query` panics, as indexing did, when it is too short.
+        let columns = self.offset.iter().zip(&self.step);
+        for (&q, (&offset, &step)) in query[..dimensions].iter().zip(columns) {
             match metric {
                 CodeMetric::L2Squared | CodeMetric::L1 => {
                     target.push((q - offset) / step);
@@ -253,7 +256,9 @@ impl PreparedQuery {
         self.estimate_with(best_isa(), code)
     }
 
-    pub fn estimate_with(&self, isa: CodeIsa, code: &[u8]) -> f32 {
+    /// `estimate` with the sums of `isa`, which must come from `supported_isas`
+    /// (the SIMD sums need the CPU's support); private so that holds.
+    fn estimate_with(&self, isa: CodeIsa, code: &[u8]) -> f32 {
         let (target, weight, bits) = (&self.target, &self.weight, self.bits);
         let term = match self.metric {
             CodeMetric::L2Squared => Term::WeightedSquare,
@@ -274,12 +279,17 @@ impl PreparedQuery {
         );
         let sum = match isa {
             CodeIsa::Scalar => (0..target.len()).map(one).sum(),
-            // SAFETY: these are only reachable when the CPU has the feature
-            // (`supported_isas`); the code is long enough for every level.
+            // SAFETY: `isa` comes from `supported_isas`, which lists Avx2 only
+            // when the CPU has AVX2 and FMA. `bits` is 4 or 8 (`train` and
+            // `Quantizer::decode` allow no other), the code holds code_bytes(n,
+            // bits) bytes (asserted above), and L2 and L1 have a weight per
+            // dimension (`prepare`); -dot, whose weights are empty, is Product.
             #[cfg(target_arch = "x86_64")]
             CodeIsa::Avx2 => unsafe {
                 super::codes_x86::sum_avx2(term, bits, target, weight, code, one)
             },
+            // SAFETY: as for Avx2; `supported_isas` lists Avx512 only when the
+            // CPU also has AVX-512F.
             #[cfg(target_arch = "x86_64")]
             CodeIsa::Avx512 => unsafe {
                 super::codes_x86::sum_avx512(term, bits, target, weight, code, one)
@@ -546,8 +556,9 @@ impl BinaryQuery {
     fn positive(&self, bits: &[u8]) -> f32 {
         #[cfg(target_arch = "x86_64")]
         if let Some(values) = &self.masked {
-            // SAFETY: `masked` exists only when the CPU has AVX-512, and holds
-            // 16 values per two bytes of bits.
+            // SAFETY: `masked` exists only when the CPU has AVX-512 (`prepare`
+            // asks `has_avx512`), and holds bit_bytes.div_ceil(2) * 16 values,
+            // where `bits` is the code's first bit_bytes bytes.
             return unsafe { super::codes_x86::masked_sum_avx512(values, bits) };
         }
         self.positive_from_tables(bits)

@@ -40,14 +40,17 @@ pub const SCALAR: Kernels = Kernels {
     cosine_parts: scalar::cosine_parts,
 };
 
-// Safe wrappers: only reachable through a table chosen after detection.
+// Safe wrappers: only reachable through AVX2 and AVX512, private tables that
+// `supported` hands out only after detection.
 #[cfg(target_arch = "x86_64")]
 mod checked {
     use super::x86;
     macro_rules! wrap {
         ($name:ident, $inner:path, $ret:ty) => {
             pub fn $name(a: &[f32], b: &[f32]) -> $ret {
-                // SAFETY: this table is only installed when the CPU has the feature.
+                // SAFETY: this wrapper is only reachable through its private
+                // table, which `supported` returns only when the CPU has the
+                // feature; the kernel needs nothing of the slices.
                 unsafe { $inner(a, b) }
             }
         };
@@ -73,7 +76,7 @@ mod checked {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub const AVX2: Kernels = Kernels {
+const AVX2: Kernels = Kernels {
     name: "avx2+fma",
     l2_squared: checked::l2_squared_avx2,
     dot: checked::dot_avx2,
@@ -83,7 +86,7 @@ pub const AVX2: Kernels = Kernels {
 };
 
 #[cfg(target_arch = "x86_64")]
-pub const AVX512: Kernels = Kernels {
+const AVX512: Kernels = Kernels {
     name: "avx512f",
     l2_squared: checked::l2_squared_avx512,
     dot: checked::dot_avx512,

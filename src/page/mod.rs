@@ -811,13 +811,14 @@ pub fn stored_vector(
     dimensions: usize,
 ) -> Option<StoredVector<'_>> {
     let bytes = bytes.get(..width.vector_bytes(dimensions))?;
-    // SAFETY: any bit pattern is a valid f32 or f16; align_to only yields aligned middles.
     match width {
         ElementWidth::Float4 | ElementWidth::Sparse => {
+            // SAFETY: any bit pattern is a valid f32; align_to only yields an aligned middle.
             let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
             (head.is_empty() && tail.is_empty()).then_some(StoredVector::Float4(floats))
         }
         ElementWidth::Float2 => {
+            // SAFETY: any bit pattern is a valid f16; align_to only yields an aligned middle.
             let (head, halves, tail) = unsafe { bytes.align_to::<half::f16>() };
             (head.is_empty() && tail.is_empty()).then_some(StoredVector::Float2(halves))
         }
@@ -1458,6 +1459,8 @@ mod tests {
         );
         // Copy into 8-aligned storage, as a page would hold it.
         let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
+        // SAFETY: `aligned` holds at least tuple.len() bytes, any of which is
+        // a valid u8, and is used only through `bytes` from here on.
         let bytes: &mut [u8] =
             unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
         bytes.copy_from_slice(&tuple);
@@ -1478,6 +1481,8 @@ mod tests {
         assert_eq!(ElementHeader::decode(&tuple), Ok(half.clone()));
         assert!(element_is_live(&tuple));
         let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
+        // SAFETY: `aligned` holds at least tuple.len() bytes, any of which is
+        // a valid u8, and is used only through `bytes` from here on.
         let bytes: &mut [u8] =
             unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
         bytes.copy_from_slice(&tuple);
@@ -1526,6 +1531,8 @@ mod tests {
         assert_eq!(tuple.len(), ELEMENT_HEADER_SIZE + 12);
         assert_eq!(ElementHeader::decode(&tuple), Ok(sparse));
         let mut aligned = vec![0u64; tuple.len().div_ceil(8)];
+        // SAFETY: `aligned` holds at least tuple.len() bytes, any of which is
+        // a valid u8, and is used only through `bytes` from here on.
         let bytes: &mut [u8] =
             unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast(), tuple.len()) };
         bytes.copy_from_slice(&tuple);
@@ -1795,7 +1802,7 @@ mod tests {
 
     #[test]
     fn plan_keeps_a_node_on_one_page_and_fills_pages() {
-        let footprint = |len: usize| (len + 7) / 8 * 8 + 4;
+        let footprint = |len: usize| len.div_ceil(8) * 8 + 4;
         // Each node takes 100 + 60 bytes; 1000 bytes hold 6 nodes.
         let sizes = vec![(96, 56); 20];
         let order: Vec<u32> = (0..20).rev().collect();
@@ -1821,7 +1828,7 @@ mod tests {
 
     #[test]
     fn plan_gives_oversized_elements_their_own_page() {
-        let footprint = |len: usize| (len + 7) / 8 * 8 + 4;
+        let footprint = |len: usize| len.div_ceil(8) * 8 + 4;
         let sizes = vec![(900, 200), (900, 200), (10, 10)];
         let plan = plan_pages(&[0, 1, 2], &sizes, 1000, footprint, 1);
         for node in 0..2 {

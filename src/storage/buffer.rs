@@ -27,6 +27,8 @@ impl Lock {
     }
 }
 
+// `rel` is an open relation: see `storage` (why a Relation argument is not unsafe).
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn read_buffer(
     rel: pg_sys::Relation,
     fork: pg_sys::ForkNumber::Type,
@@ -45,10 +47,13 @@ pub fn read_buffer(
 }
 
 impl LockedBuffer {
+    // `rel` is an open relation: see `storage`.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn read(rel: pg_sys::Relation, block: u32, lock: Lock) -> Self {
         // An index always has its meta page: without it the file was
         // truncated, which PostgreSQL would report as a read error.
         if block == page::META_BLOCK
+            // SAFETY: rel is an open relation; the call only reads its size.
             && unsafe {
                 pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM)
             } == 0
@@ -67,6 +72,8 @@ impl LockedBuffer {
     }
 
     /// A new, exclusively locked page at the end of `fork`, not yet initialized.
+    // `rel` is an open relation: see `storage`.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn extend(rel: pg_sys::Relation, fork: pg_sys::ForkNumber::Type) -> Self {
         // SAFETY: extension is serialized by the relation extension lock, as Postgres requires.
         unsafe {
@@ -122,6 +129,8 @@ pub fn item_footprint(len: usize) -> usize {
 /// # Safety
 /// `page` must point to a writable BLCKSZ page.
 pub unsafe fn init_page(page: pg_sys::Page, kind: u8) {
+    // SAFETY: the caller gives a writable BLCKSZ page; PageInit puts the
+    // special space of SPECIAL_SIZE bytes inside it, where we copy ours.
     unsafe {
         pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, page::SPECIAL_SIZE);
         let special = port::special(page);
@@ -138,6 +147,8 @@ pub unsafe fn init_page(page: pg_sys::Page, kind: u8) {
 /// # Safety
 /// `page` must point to a pinned, locked page.
 pub unsafe fn page_kind(page: pg_sys::Page) -> Option<u8> {
+    // SAFETY: the caller gives a pinned, locked BLCKSZ page, so its header
+    // can be read; the special space is read only once checked to lie inside.
     unsafe {
         let special_offset = (*page.cast::<pg_sys::PageHeaderData>()).pd_special as usize;
         if special_offset + page::SPECIAL_SIZE > pg_sys::BLCKSZ as usize {
@@ -156,6 +167,8 @@ pub unsafe fn page_kind(page: pg_sys::Page) -> Option<u8> {
 /// # Safety
 /// `page` must point to a pinned, locked page.
 pub unsafe fn check_page(rel: pg_sys::Relation, page: pg_sys::Page, block: u32, kind: u8) {
+    // SAFETY: as in `page_kind`: the caller's page is pinned and locked, and
+    // the special space is read only once checked to lie inside it.
     let special = unsafe {
         let header = page.cast::<pg_sys::PageHeaderData>();
         let special_offset = (*header).pd_special as usize;
@@ -193,6 +206,7 @@ pub unsafe fn item<'a>(
     block: u32,
     offset: u16,
 ) -> &'a mut [u8] {
+    // SAFETY: the caller's promise, which `slot` needs.
     unsafe { slot(rel, page, block, offset) }.unwrap_or_else(|| {
         corrupted(
             rel,
@@ -217,6 +231,7 @@ pub unsafe fn item_of_kind<'a>(
     offset: u16,
     kind: u8,
 ) -> Option<&'a mut [u8]> {
+    // SAFETY: the caller's promise, which `slot` needs.
     let tuple = unsafe { slot(rel, page, block, offset) }?;
     match tuple.first() {
         Some(&k) if k == kind => Some(tuple),
@@ -237,6 +252,8 @@ unsafe fn slot<'a>(
     block: u32,
     offset: u16,
 ) -> Option<&'a mut [u8]> {
+    // SAFETY: the caller's page is pinned and locked; `offset` is checked
+    // against the line pointer array, and the item's bytes against the page.
     unsafe {
         if offset == 0 || offset > port::max_offset(page) {
             return None;
@@ -260,6 +277,8 @@ unsafe fn slot<'a>(
 /// # Safety
 /// `page` must be locked exclusively (or be a GenericXLog working copy).
 pub unsafe fn add_item(page: pg_sys::Page, bytes: &[u8]) -> Option<u16> {
+    // SAFETY: the caller holds the page exclusively; PageAddItemExtended
+    // copies bytes.len() bytes from `bytes` and checks that they fit.
     let offset = unsafe {
         pg_sys::PageAddItemExtended(
             page,
@@ -275,9 +294,12 @@ pub unsafe fn add_item(page: pg_sys::Page, bytes: &[u8]) -> Option<u16> {
 /// # Safety
 /// `page` must be pinned and locked.
 pub unsafe fn free_space(page: pg_sys::Page) -> usize {
+    // SAFETY: the caller's page is pinned and locked; this reads its header.
     unsafe { pg_sys::PageGetFreeSpace(page) }
 }
 
+// `rel` is an open relation: see `storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn relation_name(rel: pg_sys::Relation) -> String {
     // SAFETY: rel is an open relation with a valid rd_rel.
     unsafe { std::ffi::CStr::from_ptr((*(*rel).rd_rel).relname.data.as_ptr()) }
@@ -421,6 +443,7 @@ impl PinCache {
         }
         lock_buffer(buffer, lock.mode());
         let held = Held { buffer };
+        // SAFETY: `buffer` is pinned (by this cache) and now locked.
         let page = unsafe { pg_sys::BufferGetPage(buffer) };
         if !checked {
             // SAFETY: pinned and locked.
@@ -485,6 +508,11 @@ impl Drop for PinCache {
 
 pub use crate::kernels::prefetch;
 
+/// The most line pointers that fit on a page after its header.
+const MAX_LINE_POINTERS: usize = (pg_sys::BLCKSZ as usize
+    - std::mem::offset_of!(pg_sys::PageHeaderData, pd_linp))
+    / std::mem::size_of::<pg_sys::ItemIdData>();
+
 /// Where the item at `offset` probably is on a pinned but unlocked page, to
 /// prefetch it: read without the content lock, so the answer is only a hint,
 /// checked to lie within the page.
@@ -492,6 +520,17 @@ pub use crate::kernels::prefetch;
 /// # Safety
 /// `page` must be a pinned page.
 pub unsafe fn item_hint(page: pg_sys::Page, offset: u16) -> Option<(*const u8, usize)> {
+    // An offset read from a corrupted tuple may be any number: its line
+    // pointer would lie past the page.
+    if offset == 0 || offset as usize > MAX_LINE_POINTERS {
+        return None;
+    }
+    // SAFETY: the caller's page is pinned, so its BLCKSZ bytes stay mapped;
+    // the line pointer of an offset up to MAX_LINE_POINTERS lies inside them,
+    // and a hint that would point past the page is not returned. Without the
+    // lock another backend may be writing the word: one aligned volatile load
+    // of it, as C's unlocked reads of pages, gives old or new bits, and only
+    // a prefetch address comes of them.
     unsafe {
         let line_pointer = port::item_id(page, offset);
         let raw = std::ptr::read_volatile(line_pointer.cast::<u32>());

@@ -62,15 +62,20 @@ pub fn chunks(bytes: &[u8]) -> std::slice::Chunks<'_, u8> {
     bytes.chunks(chunk_bytes())
 }
 
+/// An index's oid, its file (relfilenode) and its quantizer's size.
+type LoadedKey = (pg_sys::Oid, pg_sys::Oid, u32);
+
 thread_local! {
     /// The codes of the last few indexes this backend used, by index, file and
     /// quantizer size: a REINDEX or TRUNCATE gives the index a new file.
-    static LOADED: RefCell<Vec<((pg_sys::Oid, pg_sys::Oid, u32), Rc<IndexCodes>)>> = const { RefCell::new(Vec::new()) };
+    static LOADED: RefCell<Vec<(LoadedKey, Rc<IndexCodes>)>> = const { RefCell::new(Vec::new()) };
 }
 
 const LOADED_INDEXES: usize = 8;
 
 /// The index's codes, or None when it has none.
+// `rel` is an open relation: see `storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn load(rel: pg_sys::Relation, meta: &Meta) -> Option<Rc<IndexCodes>> {
     if meta.code_bits == 0 {
         return None;

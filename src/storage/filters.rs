@@ -22,8 +22,11 @@ fn has_directory(block: u32) -> bool {
 }
 
 /// # Safety
-/// `page` must be pinned and locked.
+/// `page` must be pinned and locked, and checked (`check_page`).
 unsafe fn next_page(page: pg_sys::Page) -> u32 {
+    // SAFETY: the caller's page is pinned and locked, and was checked to be a
+    // directory page (`check_page`), so its SPECIAL_SIZE bytes of special
+    // space lie inside it.
     unsafe {
         page::special_next(std::slice::from_raw_parts(
             port::special(page),
@@ -33,8 +36,11 @@ unsafe fn next_page(page: pg_sys::Page) -> u32 {
 }
 
 /// # Safety
-/// `page` must be locked exclusively (or be a GenericXLog working copy).
+/// `page` must be locked exclusively (or be a GenericXLog working copy), and
+/// be a directory page: checked (`check_page`) or just formatted.
 unsafe fn set_next_page(page: pg_sys::Page, next: u32) {
+    // SAFETY: the caller's page is writable and a directory page, so its
+    // SPECIAL_SIZE bytes of special space lie inside it.
     unsafe {
         page::set_special_next(
             std::slice::from_raw_parts_mut(port::special(page), page::SPECIAL_SIZE),
@@ -46,6 +52,7 @@ unsafe fn set_next_page(page: pg_sys::Page, next: u32) {
 /// # Safety
 /// As `set_next_page`; `entry` fits on the empty page.
 unsafe fn start_page(page: pg_sys::Page, entry: &[u8]) {
+    // SAFETY: the caller's page is writable, as `init_page` and `add_item` need.
     unsafe {
         init_page(page, page::PAGE_KIND_FILTERS);
         add_item(page, entry).expect("one entry fits an empty page");
@@ -56,6 +63,8 @@ unsafe fn start_page(page: pg_sys::Page, entry: &[u8]) {
 /// the caller's copy of the meta page, which may be stale: a head it lacks
 /// is looked for again under the meta page's lock, and a page with room
 /// along the chain from the page it names.
+// `rel` is an open relation: see `storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn add_entry(
     rel: pg_sys::Relation,
     meta: &Meta,
@@ -210,6 +219,7 @@ unsafe fn entries<'a>(
     page: pg_sys::Page,
     block: u32,
 ) -> impl Iterator<Item = (u16, NodeId, &'a [u8])> {
+    // SAFETY: the caller's page is pinned and locked.
     (1..=unsafe { port::max_offset(page) }).map(move |offset| {
         // SAFETY: the caller's promise.
         let entry = unsafe { item(rel, page, block, offset) };
@@ -221,6 +231,8 @@ unsafe fn entries<'a>(
 
 /// Calls `visit` with each entry's element and filter values, page by page
 /// under a share lock, until it returns false; whether it saw them all.
+// `rel` is an open relation: see `storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn for_each_entry(
     rel: pg_sys::Relation,
     meta: &Meta,
@@ -235,6 +247,8 @@ pub fn for_each_entry(
 
 /// VACUUM: removes every entry `keep` rejects, a page at a time, and points
 /// inserts at the first page with room.
+// `rel` is an open relation: see `storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn remove_entries(
     rel: pg_sys::Relation,
     logging: Logging,
@@ -293,6 +307,8 @@ pub unsafe fn fill_built_page(
     entries: impl Iterator<Item = impl AsRef<[u8]>>,
     next: u32,
 ) {
+    // SAFETY: the caller gives a new, exclusively locked page, and entries
+    // that fit on it.
     unsafe {
         init_page(page, page::PAGE_KIND_FILTERS);
         set_next_page(page, next);

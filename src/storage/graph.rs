@@ -48,6 +48,8 @@ fn meta_bytes<'a>(page: pg_sys::Page) -> &'a mut [u8] {
 /// # Safety
 /// `page` must be a writable page (a new buffer, or a GenericXLog copy).
 pub unsafe fn write_meta_page(page: pg_sys::Page, meta: &Meta) {
+    // SAFETY: the caller gives a writable page; once formatted, its contents
+    // have room for the META_SIZE bytes of meta data.
     unsafe {
         init_page(page, page::PAGE_KIND_META);
         meta_bytes(page).copy_from_slice(&meta.encode());
@@ -61,6 +63,7 @@ pub unsafe fn write_meta_page(page: pg_sys::Page, meta: &Meta) {
 /// # Safety
 /// `page` must be the meta page, writable.
 unsafe fn cover_meta(page: pg_sys::Page) {
+    // SAFETY: the caller gives the writable meta page, whose header we update.
     unsafe {
         let header = page.cast::<pg_sys::PageHeaderData>();
         let end = (port::contents(page) as usize - page as usize + page::META_SIZE) as u16;
@@ -73,6 +76,8 @@ pub fn read_meta(rel: pg_sys::Relation) -> Meta {
 }
 
 /// The meta data of the meta page, which `buffer` holds pinned and locked.
+// `rel` is an open relation: see `storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn meta_of(rel: pg_sys::Relation, buffer: &LockedBuffer) -> Meta {
     // SAFETY: pinned and locked.
     unsafe { check_page(rel, buffer.page(), page::META_BLOCK, page::PAGE_KIND_META) };
@@ -290,6 +295,8 @@ fn page_with_room(rel: pg_sys::Relation, meta: &Meta, needed: usize) -> (LockedB
         }
         match with_room(block) {
             Ok(buffer) => return (buffer, false),
+            // SAFETY: an open index; `block` is one of its pages, as read
+            // from its free space map.
             Err(free) => unsafe {
                 pg_sys::RecordPageWithFreeSpace(rel, block, free.saturating_sub(item_footprint(0)))
             },
@@ -931,9 +938,9 @@ impl PageGraph {
         // wait for, a new element can take a freed one's place mid-descent.
         let mut read_layer = |page, at: NodeId, out: &mut Vec<NodeId>| {
             // SAFETY: the caller holds `page` pinned and share-locked.
-            if let Some(neighbors) =
-                unsafe { item_of_kind(rel, page, at.block(), at.offset(), page::NEIGHBOR_KIND) }
-            {
+            let found =
+                unsafe { item_of_kind(rel, page, at.block(), at.offset(), page::NEIGHBOR_KIND) };
+            if let Some(neighbors) = found {
                 if neighbors
                     .get(1)
                     .is_some_and(|&level| (level as usize) < layer)

@@ -1,4 +1,11 @@
 //! pgrx: the HNSW graph on Postgres pages, through the buffer manager.
+//!
+//! A `pg_sys::Relation` argument is always an open relation, valid for the
+//! whole call: one Postgres passed to an access method callback, or one the
+//! caller opened and keeps open. The functions that take one stay safe, with
+//! `#[allow(clippy::not_unsafe_ptr_arg_deref)]`: the handle reaches nearly
+//! every function from the callbacks, and marking each `unsafe` would only
+//! repeat that rule at every call.
 
 pub mod buffer;
 pub mod codes;

@@ -19,6 +19,7 @@ fn header(page: pg_sys::Page) -> *mut pg_sys::PageHeaderData {
 /// `page` points to a BLCKSZ page that stays pinned.
 #[inline(always)]
 pub unsafe fn is_new(page: pg_sys::Page) -> bool {
+    // SAFETY: the caller's page is pinned and BLCKSZ long; this reads its header.
     unsafe { (*header(page)).pd_upper == 0 }
 }
 
@@ -29,6 +30,7 @@ pub unsafe fn is_new(page: pg_sys::Page) -> bool {
 /// As `is_new`.
 #[inline(always)]
 pub unsafe fn max_offset(page: pg_sys::Page) -> u16 {
+    // SAFETY: as in `is_new`.
     let lower = unsafe { (*header(page)).pd_lower } as usize;
     if lower <= SIZE_OF_PAGE_HEADER {
         0
@@ -57,6 +59,8 @@ pub unsafe fn item_id(page: pg_sys::Page, offset: u16) -> pg_sys::ItemId {
 /// As `item_id`, with `offset` in range.
 #[inline(always)]
 pub unsafe fn line_pointer(page: pg_sys::Page, offset: u16) -> (usize, u32, usize) {
+    // SAFETY: the caller's `offset` is in range, so its line pointer lies in
+    // the page's line pointer array.
     let raw = unsafe { item_id(page, offset).cast::<u32>().read_unaligned() };
     (
         (raw & 0x7FFF) as usize,
@@ -68,9 +72,12 @@ pub unsafe fn line_pointer(page: pg_sys::Page, offset: u16) -> (usize, u32, usiz
 /// PageGetItem(page, itemId): page + ItemIdGetOffset(itemId)
 ///
 /// # Safety
-/// As `is_new`; `item_id` is one of the page's line pointers.
+/// As `is_new`; `item_id` is one of the page's line pointers, and its lp_off
+/// lies inside the page (as on any page PageAddItem filled).
 #[inline(always)]
 pub unsafe fn item(page: pg_sys::Page, item_id: pg_sys::ItemId) -> *mut u8 {
+    // SAFETY: the caller's line pointer is readable and its lp_off lies
+    // inside the page, so the sum stays in the page.
     unsafe { page.cast::<u8>().add((*item_id).lp_off() as usize) }
 }
 
@@ -81,6 +88,8 @@ pub unsafe fn item(page: pg_sys::Page, item_id: pg_sys::ItemId) -> *mut u8 {
 #[inline(always)]
 pub unsafe fn contents(page: pg_sys::Page) -> *mut u8 {
     let align = pg_sys::MAXIMUM_ALIGNOF as usize;
+    // SAFETY: the caller's page is BLCKSZ long; the aligned header size is
+    // far less, so the pointer stays in it.
     unsafe {
         page.cast::<u8>()
             .add(SIZE_OF_PAGE_HEADER.div_ceil(align) * align)
@@ -90,9 +99,12 @@ pub unsafe fn contents(page: pg_sys::Page) -> *mut u8 {
 /// PageGetSpecialPointer(page): page + ((PageHeader) page)->pd_special
 ///
 /// # Safety
-/// As `is_new`.
+/// As `is_new`, and pd_special lies inside the page: it was formatted by
+/// PageInit, or checked (`buffer::check_page`).
 #[inline(always)]
 pub unsafe fn special(page: pg_sys::Page) -> *mut u8 {
+    // SAFETY: the caller's page is pinned, so its header can be read, and its
+    // pd_special lies inside it.
     unsafe { page.cast::<u8>().add((*header(page)).pd_special as usize) }
 }
 

@@ -23,6 +23,8 @@ pub struct PageWrite {
 }
 
 impl PageWrite {
+    // `rel` is an open relation: see `storage`.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn start(rel: pg_sys::Relation, logging: Logging) -> Self {
         let state = match logging {
             // SAFETY: rel is an open index relation.

@@ -27,6 +27,10 @@ impl BitArg {
         unsafe { (*self.header).bit_len as usize }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: a VarBit holds ceil(bit_len / 8) bytes after its header; bits
         // past bit_len in the last byte are zero, as varbit.c keeps them.
@@ -46,6 +50,8 @@ impl BitArg {
     /// `datum` must be a non-null `bit` datum.
     pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
         BitArg {
+            // SAFETY: the caller's promise: a non-null varlena, which
+            // pg_detoast_datum returns in place or as a palloc'd copy.
             header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast(),
         }
     }
@@ -57,13 +63,18 @@ impl FromDatum for BitArg {
         is_null: bool,
         _: pg_sys::Oid,
     ) -> Option<Self> {
+        // SAFETY: FromDatum's contract: a datum of this type, here not null.
         (!is_null).then(|| unsafe { Self::from_datum_unchecked(datum) })
     }
 }
 
+// SAFETY: unbox_arg_unchecked reads the argument with FromDatum, which
+// detoasts a datum of this type (as the hand-written SQL declares the
+// argument) and never reads a null one: it panics instead.
 unsafe impl<'fcx> ArgAbi<'fcx> for BitArg {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
+        // SAFETY: the caller's promise: the argument's datum is of this type.
         unsafe { arg.unbox_arg_using_from_datum() }
             .unwrap_or_else(|| panic!("argument {index} must not be null"))
     }
@@ -98,8 +109,13 @@ impl BitOut {
     }
 }
 
+// SAFETY: box_into returns, never as the SQL null, a by-reference datum of
+// the function's result type (`bit`, as the hand-written SQL declares): a
+// complete VarBit, palloc'd in the call's memory context (`zeroed`).
 unsafe impl BoxRet for BitOut {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        // SAFETY: the caller returns this datum, of its result type, which
+        // lives at least as long as the call's memory context.
         unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.header)) }
     }
 }

@@ -74,6 +74,7 @@ pub unsafe fn integer_typmods(modifiers: AnyArray) -> Vec<i32> {
 /// # Safety
 /// `buf` must be a valid StringInfo, which outlives the slice.
 pub unsafe fn unread_bytes<'a>(buf: *const pg_sys::StringInfoData) -> &'a [u8] {
+    // SAFETY: the caller's StringInfo is valid.
     let (data, len, cursor) = unsafe { ((*buf).data, (*buf).len, (*buf).cursor) };
     if data.is_null() || cursor >= len {
         return &[];
@@ -193,7 +194,11 @@ pub fn array_values(array: AnyArray, check_count: impl FnOnce(usize)) -> Vec<f32
     let (ndim, element_type, has_nulls) =
         unsafe { ((*array).ndim, (*array).elemtype, (*array).dataoffset != 0) };
     if ndim > 1 {
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, "array must be 1-D");
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+            "array must be 1-D"
+        );
     }
     // SAFETY: as above; array_contains_nulls reads the NULL bitmap it has.
     if has_nulls && unsafe { pg_sys::array_contains_nulls(array) } {
@@ -236,7 +241,11 @@ pub fn array_values(array: AnyArray, check_count: impl FnOnce(usize)) -> Vec<f32
                 .expect("numeric_float4 of a non-null numeric is not null")
         }
         _ => {
-            ereport!(ERROR, PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, "unsupported array type");
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+                "unsupported array type"
+            );
         }
     };
     elements.iter().map(convert).collect()
@@ -448,9 +457,13 @@ pub fn state_values(state: AnyArray, function: &str) -> Vec<f64> {
     // SAFETY: the argument is a float8[] datum (the SQL signature); detoasting
     // gives a flat ArrayType whose header and data are read in place.
     unsafe {
-        let array = pg_sys::pg_detoast_datum(state.datum().cast_mut_ptr()).cast::<pg_sys::ArrayType>();
+        let array =
+            pg_sys::pg_detoast_datum(state.datum().cast_mut_ptr()).cast::<pg_sys::ArrayType>();
         let ndim = (*array).ndim;
-        let dims = array.cast::<u8>().add(std::mem::size_of::<pg_sys::ArrayType>()).cast::<i32>();
+        let dims = array
+            .cast::<u8>()
+            .add(std::mem::size_of::<pg_sys::ArrayType>())
+            .cast::<i32>();
         let has_nulls = (*array).dataoffset != 0;
         if ndim != 1 || *dims < 1 || has_nulls || (*array).elemtype != pg_sys::FLOAT8OID {
             ereport!(
@@ -492,7 +505,10 @@ pub fn accumulate<E: Element>(state: AnyArray, value: DenseArg<E>, function: &st
 }
 
 pub fn combine(a: AnyArray, b: AnyArray) -> Vec<f64> {
-    let (a, b) = (state_values(a, "vector_combine"), state_values(b, "vector_combine"));
+    let (a, b) = (
+        state_values(a, "vector_combine"),
+        state_values(b, "vector_combine"),
+    );
     if a[0] == 0.0 {
         return b;
     }

@@ -308,11 +308,12 @@ mod tests {
 
     #[test]
     fn a_float_halfway_between_two_shortest_texts_ends_in_the_even_digit() {
-        // 3.30078125 is exactly halfway between 3.3007812 and 3.3007813, both
-        // of which read back to it; float4out prints the even one.
-        assert_eq!(float_text(3.300_781_25), "3.3007812");
-        assert_eq!(float_text(-3.300_781_25), "-3.3007812");
-        assert_eq!(float_text(4.332_031_25), "4.3320312");
+        // 3.30078125 (845 / 256, exact) is halfway between 3.3007812 and
+        // 3.3007813, both of which read back to it; float4out prints the even
+        // one. Likewise 4.33203125 (1109 / 256).
+        assert_eq!(float_text(845.0 / 256.0), "3.3007812");
+        assert_eq!(float_text(-845.0 / 256.0), "-3.3007812");
+        assert_eq!(float_text(1109.0 / 256.0), "4.3320312");
         // Not halfway: the nearer text, odd or not.
         assert_eq!(float_text(1.099_609_4), "1.0996094");
         assert_eq!(float_text(0.1), "0.1");

@@ -216,7 +216,10 @@ pub use crate::kernels::sparse::{cosine_parts, dot, l1, l2_squared, Side};
 
 /// From +0, so that an empty vector's norm is 0, not -0 (`Iterator::sum`).
 pub fn norm(values: &[f32]) -> f64 {
-    values.iter().fold(0.0, |sum, &x| sum + x as f64 * x as f64).sqrt()
+    values
+        .iter()
+        .fold(0.0, |sum, &x| sum + x as f64 * x as f64)
+        .sqrt()
 }
 
 /// As dense vectors, element by element over the positions both have,
@@ -284,7 +287,10 @@ mod tests {
         assert_eq!(parse("{1:1e-46,2:1}/2"), out_of_range("1e-46"));
         assert_eq!(parse("{1:-1e-300}/2"), out_of_range("-1e-300"));
         // Zero itself is dropped, as always; a subnormal float4 is kept.
-        assert_eq!(parse("{1:0e5,2:-0.0}/2").unwrap().indices, Vec::<i32>::new());
+        assert_eq!(
+            parse("{1:0e5,2:-0.0}/2").unwrap().indices,
+            Vec::<i32>::new()
+        );
         assert_eq!(parse("{1:1e-45}/2").unwrap().values, vec![1e-45]);
     }
 
@@ -350,11 +356,7 @@ mod tests {
             assert_eq!(l1(a, b), scalar::l1(&da, &db));
             assert_eq!(cosine_parts(a, b), scalar::cosine_parts(&da, &db));
             let dense_order = da.partial_cmp(&db).unwrap();
-            assert_eq!(
-                compare(a, n as i32, b, n as i32),
-                dense_order,
-                "{da:?} {db:?}"
-            );
+            assert_eq!(compare(a, n, b, n), dense_order, "{da:?} {db:?}");
         }
         // Fewer dimensions first when the common part is equal.
         let short = from_dense(&[1.0, 0.0]);

@@ -75,6 +75,8 @@ impl SparsevecArg {
     /// `datum` must be a non-null `sparsevec` datum.
     pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
         SparsevecArg {
+            // SAFETY: the caller's promise: a non-null varlena, which
+            // pg_detoast_datum returns in place or as a palloc'd copy.
             header: unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) }.cast(),
         }
     }
@@ -86,20 +88,31 @@ impl FromDatum for SparsevecArg {
         is_null: bool,
         _: pg_sys::Oid,
     ) -> Option<Self> {
+        // SAFETY: FromDatum's contract: a datum of this type, here not null.
         (!is_null).then(|| unsafe { Self::from_datum_unchecked(datum) })
     }
 }
 
+// SAFETY: unbox_arg_unchecked reads the argument with FromDatum, which
+// detoasts a datum of this type (as the hand-written SQL declares the
+// argument) and never reads a null one: it panics instead.
 unsafe impl<'fcx> ArgAbi<'fcx> for SparsevecArg {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
+        // SAFETY: the caller's promise: the argument's datum is of this type.
         unsafe { arg.unbox_arg_using_from_datum() }
             .unwrap_or_else(|| panic!("argument {index} must not be null"))
     }
 }
 
+// SAFETY: box_into returns, never as the SQL null, a by-reference datum of
+// the function's result type (the argument's, as the hand-written SQL
+// declares): the detoasted argument, which lives in the caller's memory or
+// the call's memory context.
 unsafe impl BoxRet for SparsevecArg {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        // SAFETY: the caller returns this datum, of its result type, which
+        // lives at least as long as the call's memory context.
         unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.header)) }
     }
 }
@@ -132,8 +145,13 @@ impl SparsevecOut {
     }
 }
 
+// SAFETY: box_into returns, never as the SQL null, a by-reference datum of
+// the function's result type (`sparsevec`, as the hand-written SQL
+// declares): a complete value, palloc'd in the call's memory context (`new`).
 unsafe impl BoxRet for SparsevecOut {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        // SAFETY: the caller returns this datum, of its result type, which
+        // lives at least as long as the call's memory context.
         unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.header)) }
     }
 }

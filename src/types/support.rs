@@ -47,7 +47,12 @@ fn vector_distance_support(request: Internal) -> Internal {
 }
 
 /// The arguments of the call being costed, if the planner passed it.
+///
+/// # Safety
+/// `node` is null or a valid expression node (a cost request's).
 unsafe fn call_arguments(node: *mut pg_sys::Node) -> Vec<*mut pg_sys::Node> {
+    // SAFETY: the caller's node is null or valid; its tag says its struct,
+    // whose args is a List of nodes or NIL.
     unsafe {
         let list = if node.is_null() {
             std::ptr::null_mut()
@@ -64,7 +69,13 @@ unsafe fn call_arguments(node: *mut pg_sys::Node) -> Vec<*mut pg_sys::Node> {
 
 /// An argument's dimensions, and the TOAST chunks a call reads for it: only a
 /// table's column can be stored out of line.
+///
+/// # Safety
+/// `root` is null or the planner's; `arg` is a valid expression node.
 unsafe fn argument_shape(root: *mut pg_sys::PlannerInfo, arg: *mut pg_sys::Node) -> (usize, usize) {
+    // SAFETY: the caller's nodes are valid. A Var of this query level indexes
+    // simple_rte_array, whose entries 1 to simple_rel_array_size - 1 are
+    // checked against that size first.
     unsafe {
         let typmod = pg_sys::exprTypmod(arg);
         let dimensions = if typmod > 0 {

@@ -159,6 +159,8 @@ impl<E: Element> DenseArg<E> {
     /// # Safety
     /// `datum` must be a non-null datum of this type.
     pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
+        // SAFETY: the caller's promise: a non-null varlena, which
+        // pg_detoast_datum returns in place or as a palloc'd copy.
         let header = unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) };
         DenseArg {
             header: header.cast(),
@@ -176,21 +178,32 @@ impl<E: Element> FromDatum for DenseArg<E> {
         if is_null {
             None
         } else {
+            // SAFETY: FromDatum's contract: a datum of this type, here not null.
             Some(unsafe { Self::from_datum_unchecked(datum) })
         }
     }
 }
 
+// SAFETY: unbox_arg_unchecked reads the argument with FromDatum, which
+// detoasts a datum of this type (as the hand-written SQL declares the
+// argument) and never reads a null one: it panics instead.
 unsafe impl<'fcx, E: Element> ArgAbi<'fcx> for DenseArg<E> {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
+        // SAFETY: the caller's promise: the argument's datum is of this type.
         unsafe { arg.unbox_arg_using_from_datum() }
             .unwrap_or_else(|| panic!("argument {index} must not be null"))
     }
 }
 
+// SAFETY: box_into returns, never as the SQL null, a by-reference datum of
+// the function's result type (the argument's, as the hand-written SQL
+// declares): the detoasted argument, which lives in the caller's memory or
+// the call's memory context.
 unsafe impl<E: Element> BoxRet for DenseArg<E> {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        // SAFETY: the caller returns this datum, of its result type, which
+        // lives at least as long as the call's memory context.
         unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.header)) }
     }
 }
@@ -254,8 +267,14 @@ impl<E: Element> IntoDatum for DenseOut<E> {
     }
 }
 
+// SAFETY: box_into returns, never as the SQL null, a by-reference datum of
+// the function's result type (`vector` or `halfvec`, as the hand-written SQL
+// declares): a complete value, palloc'd in the call's memory context
+// (`zeroed`).
 unsafe impl<E: Element> BoxRet for DenseOut<E> {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        // SAFETY: the caller returns this datum, of its result type, which
+        // lives at least as long as the call's memory context.
         unsafe { fcinfo.return_raw_datum(self.into_datum_raw()) }
     }
 }
@@ -273,6 +292,8 @@ mod tests {
     fn vector_bytes(dim: i16, values: &[f32]) -> Vec<u64> {
         let size = HEADER_SIZE + 4 * values.len();
         let mut memory = vec![0u64; size.div_ceil(8) + 1];
+        // SAFETY: `memory` holds more than `size` bytes, any of which is a
+        // valid u8, and is used only through `bytes` until it is returned.
         let bytes: &mut [u8] =
             unsafe { std::slice::from_raw_parts_mut(memory.as_mut_ptr().cast(), size) };
         bytes[..4].copy_from_slice(&((size as u32) << 2).to_le_bytes());
@@ -284,29 +305,41 @@ mod tests {
     }
 
     fn datum(memory: &[u64], offset: usize) -> pg_sys::Datum {
+        // SAFETY: the callers' offsets are within `memory`.
         pg_sys::Datum::from(unsafe { memory.as_ptr().cast::<u8>().add(offset) } as usize)
     }
 
     #[test]
     fn plain_values_are_read_in_place_and_others_are_left_to_detoast() {
+        // SAFETY (each `plain` below): the memory holds a value's header and
+        // as many bytes as it says, and `plain` reads only the header until
+        // it has checked the kind, alignment and size.
         let memory = vector_bytes(3, &[1.0, 2.0, 3.0]);
         assert_eq!(
+            // SAFETY: as above.
             unsafe { VectorArg::plain(datum(&memory, 0)) },
             Some(&[1.0f32, 2.0, 3.0][..])
         );
         // More dimensions than the value holds: not read.
         let short = vector_bytes(4, &[1.0, 2.0, 3.0]);
+        // SAFETY: as above.
         assert_eq!(unsafe { VectorArg::plain(datum(&short, 0)) }, None);
         // A 1-byte header (a short value in a heap tuple), or compressed (4-byte
         // header with the low bits 10): left to pg_detoast_datum.
         let mut one_byte = memory.clone();
+        // SAFETY: the first byte of a non-empty Vec.
         unsafe { *one_byte.as_mut_ptr().cast::<u8>() |= 0x01 };
+        // SAFETY: as above.
         assert_eq!(unsafe { VectorArg::plain(datum(&one_byte, 0)) }, None);
         let mut compressed = memory.clone();
+        // SAFETY: the first byte of a non-empty Vec.
         unsafe { *compressed.as_mut_ptr().cast::<u8>() |= 0x02 };
+        // SAFETY: as above.
         assert_eq!(unsafe { VectorArg::plain(datum(&compressed, 0)) }, None);
         // Not 4-byte aligned: left to the copy detoasting makes.
         let mut shifted = vec![0u64; memory.len() + 1];
+        // SAFETY: `shifted` is 8 bytes longer than `memory`, so its bytes from
+        // 2 on hold all of it; the two Vecs do not overlap.
         unsafe {
             std::ptr::copy_nonoverlapping(
                 memory.as_ptr().cast::<u8>(),
@@ -314,6 +347,7 @@ mod tests {
                 memory.len() * 8,
             );
         }
+        // SAFETY: as above.
         assert_eq!(unsafe { VectorArg::plain(datum(&shifted, 2)) }, None);
     }
 }
