@@ -7,7 +7,9 @@
 //!
 //! BASE and QUERIES are little-endian float32 rows (tests/lib/datasets.py --raw).
 
-use quiver::hnsw::coded::{search_counted, NodeCodes, Rerank, Touched, WalkCounts};
+#[path = "coded.rs"]
+mod coded;
+use coded::{search_counted, NodeCodes, Rerank, Touched, WalkCounts};
 use quiver::hnsw::memory::BuiltGraph;
 use quiver::hnsw::SearchScratch;
 use quiver::kernels::{self, codes::CodeMetric};

@@ -8,7 +8,9 @@
 //!
 //! BASE and QUERIES are little-endian float32 rows (tests/lib/datasets.py --raw).
 
-use quiver::hnsw::filtered::{search_passing, Counting, PassingScratch, WalkWork};
+#[path = "filtered.rs"]
+mod filtered;
+use filtered::{search_passing, Counting, PassingScratch, WalkWork};
 use quiver::hnsw::iterative::{Budget, IterativeSearch, Order};
 use quiver::hnsw::memory::BuiltGraph;
 use quiver::hnsw::{greedy_descent, Candidate, Graph, IdSet, SearchScratch};

@@ -36,8 +36,9 @@ run_suite() {
 }
 
 unit_suite() {
-    timed "compile: unit tests (test profile)" cargo test --features pg15 --lib --no-run &&
-        timed "run: unit tests" cargo test --features pg15 --lib -- --skip pg_tests
+    # The library's pure modules, and the prototypes' own tests (bench/).
+    timed "compile: unit tests (test profile)" cargo test --features pg15 --lib --examples --no-run &&
+        timed "run: unit tests" cargo test --features pg15 --lib --examples -- --skip pg_tests
 }
 
 pgrx_suite() {

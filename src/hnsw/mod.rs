@@ -2,9 +2,7 @@
 //! lives. Pure: no pgrx. The build uses the in-memory store in `memory.rs`;
 //! index inserts and scans use the page store in `storage/`.
 
-pub mod coded;
 pub mod cost;
-pub mod filtered;
 pub mod iterative;
 pub mod memory;
 pub mod repair;

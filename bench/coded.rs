@@ -7,9 +7,9 @@
 //! `Touched` turns the counts into the page accesses and bytes each layout
 //! would cost.
 
-use super::memory::{BuiltGraph, MemoryGraph};
-use super::{greedy_descent, search_layer, Candidate, DenseVisited, Graph, SearchScratch};
-use crate::kernels::codes::{BinaryQuantizer, CodeMetric, Prepared, Quantizer, ScalarQuantizer};
+use quiver::hnsw::memory::{BuiltGraph, MemoryGraph};
+use quiver::hnsw::{greedy_descent, search_layer, Candidate, DenseVisited, Graph, SearchScratch};
+use quiver::kernels::codes::{BinaryQuantizer, CodeMetric, Prepared, Quantizer, ScalarQuantizer};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct WalkCounts {
@@ -256,8 +256,8 @@ impl Touched {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hnsw::Params;
-    use crate::kernels::scalar;
+    use quiver::hnsw::Params;
+    use quiver::kernels::scalar;
     use rand::{Rng, SeedableRng};
 
     /// Points around 40 centers in 32 dimensions, spread mostly along a few

@@ -10,7 +10,7 @@
 //! neighbor list says which of its nodes pass without reading them: filter
 //! values, or a signature of them, beside each id in the list.
 
-use super::{Candidate, Graph, VisitedSet};
+use quiver::hnsw::{Candidate, Graph, VisitedSet};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -226,9 +226,9 @@ pub fn search_passing<G: Graph, V: VisitedSet<G::Id>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hnsw::memory::{BuiltGraph, MemoryGraph};
-    use crate::hnsw::{greedy_descent, IdSet, Params, SearchScratch};
-    use crate::kernels;
+    use quiver::hnsw::memory::{BuiltGraph, MemoryGraph};
+    use quiver::hnsw::{greedy_descent, IdSet, Params, SearchScratch};
+    use quiver::kernels;
     use rand::{Rng, SeedableRng};
 
     fn nearest_passing(
