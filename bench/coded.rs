@@ -8,8 +8,9 @@
 //! would cost.
 
 use quiver::hnsw::memory::{BuiltGraph, MemoryGraph};
-use quiver::hnsw::{greedy_descent, search_layer, Candidate, DenseVisited, Graph, SearchScratch};
+use quiver::hnsw::{greedy_descent, search_layer, Graph, SearchScratch};
 use quiver::kernels::codes::{BinaryQuantizer, CodeMetric, Prepared, Quantizer, ScalarQuantizer};
+use quiver::search::{Candidate, DenseVisited};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct WalkCounts {

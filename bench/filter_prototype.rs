@@ -13,8 +13,9 @@ mod filtered;
 use filtered::{search_passing, Counting, PassingScratch, WalkWork};
 use quiver::hnsw::iterative::{Budget, IterativeSearch, Order};
 use quiver::hnsw::memory::BuiltGraph;
-use quiver::hnsw::{greedy_descent, Candidate, Graph, IdSet, SearchScratch};
+use quiver::hnsw::{greedy_descent, Graph, SearchScratch};
 use quiver::kernels;
+use quiver::search::{Candidate, IdSet};
 use std::time::Instant;
 
 #[path = "prototype_data.rs"]

@@ -10,7 +10,8 @@
 //! neighbor list says which of its nodes pass without reading them: filter
 //! values, or a signature of them, beside each id in the list.
 
-use quiver::hnsw::{Candidate, Graph, VisitedSet};
+use quiver::hnsw::Graph;
+use quiver::search::{Candidate, VisitedSet};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -227,8 +228,9 @@ pub fn search_passing<G: Graph, V: VisitedSet<G::Id>>(
 mod tests {
     use super::*;
     use quiver::hnsw::memory::{BuiltGraph, MemoryGraph};
-    use quiver::hnsw::{greedy_descent, IdSet, Params, SearchScratch};
+    use quiver::hnsw::{greedy_descent, Params, SearchScratch};
     use quiver::kernels;
+    use quiver::search::IdSet;
     use rand::{Rng, SeedableRng};
 
     fn nearest_passing(

@@ -14,6 +14,7 @@
 
 use super::options::{self, IterativeScan};
 use crate::hnsw::cost::{self, WalkCost};
+use crate::search::cost::{exact_filter_microseconds, COST_PER_MICROSECOND, HANDOUT_MICROSECONDS};
 use crate::storage::graph::read_meta;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -30,7 +31,7 @@ pub fn report_walk(when: &str, walk: &WalkCost) {
 /// Microseconds of work as planner cost, on the scale of pages read.
 pub fn microseconds_to_cost(microseconds: f64) -> f64 {
     // SAFETY: a plain GUC variable.
-    microseconds * cost::COST_PER_MICROSECOND * unsafe { pg_sys::seq_page_cost }
+    microseconds * COST_PER_MICROSECOND * unsafe { pg_sys::seq_page_cost }
 }
 
 /// Rows the executor takes from the scan: the query's LIMIT over the share
@@ -147,8 +148,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
             // The scan checks every directory entry and measures the rows
             // that pass before it hands out the nearest (`scan::passing_elements`).
             let entries = meta.element_count.max(1) as f64;
-            let work =
-                cost::exact_filter_microseconds(entries, index_rows, meta.dimensions as usize);
+            let work = exact_filter_microseconds(entries, index_rows, meta.dimensions as usize);
             // Its pages: the directory (about 100 entries a page) and an
             // element's page per passing row, both read in block order, at
             // seq_page_cost. Calibrated on 60,000 rows at 1%: where a btree
@@ -168,7 +168,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
             let pages = ((entries / 100.0).ceil() + element_pages) * pg_sys::seq_page_cost;
             *startup_cost = microseconds_to_cost(work) + pages;
             *total_cost = *startup_cost
-                + index_rows * (microseconds_to_cost(cost::HANDOUT_MICROSECONDS) + heap_fetch);
+                + index_rows * (microseconds_to_cost(HANDOUT_MICROSECONDS) + heap_fetch);
         } else {
             let per_row = (microseconds_to_cost(scan.per_row) + checks) / passing + heap_fetch;
             // With iterative scans off, a scan ends after its first batch.

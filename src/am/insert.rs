@@ -6,8 +6,9 @@ use super::{
     check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, with_insert_lock_shared,
     IndexSpec,
 };
-use crate::hnsw::{self, Candidate, SearchScratch};
+use crate::hnsw::{self, SearchScratch};
 use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
+use crate::search::Candidate;
 use crate::storage::filters;
 use crate::storage::graph::{add_node, read_meta, update_meta, PageGraph};
 use crate::storage::xlog::Logging;

@@ -12,8 +12,9 @@
 
 use super::{check_for_interrupts, wait_for_scans, with_insert_lock, IndexSpec, InsertLockBatch};
 use crate::hnsw::cost::{self, WalkCost};
-use crate::hnsw::{repair, IdMap, IdSet};
+use crate::hnsw::repair;
 use crate::page::{self, ElementHeader, NodeId};
+use crate::search::{IdMap, IdSet};
 use crate::storage::buffer::{
     check_page, corrupted, item, item_of_kind, page_kind, Lock, LockedBuffer,
 };

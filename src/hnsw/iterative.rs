@@ -12,7 +12,8 @@
 //! been handed out (or, in strict order, skipped) and nothing is left to
 //! expand, or the budget closed it and what it had measured is handed out.
 
-use super::{greedy_descent, Candidate, Graph, IdSet, SearchScratch, VisitedSet};
+use super::{greedy_descent, Graph, SearchScratch};
+use crate::search::{Candidate, IdSet, VisitedSet};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -277,7 +278,8 @@ impl<Id: Copy + Ord + std::hash::Hash + std::fmt::Debug, V: VisitedSet<Id>> Iter
 mod tests {
     use super::*;
     use crate::hnsw::memory::{BuiltGraph, MemoryGraph};
-    use crate::hnsw::{greedy_descent, search_layer, DenseVisited, Graph, Params, SearchScratch};
+    use crate::hnsw::{greedy_descent, search_layer, Graph, Params, SearchScratch};
+    use crate::search::DenseVisited;
     use rand::{Rng, SeedableRng};
 
     fn graph(count: usize) -> (MemoryGraph, Vec<Vec<f32>>) {

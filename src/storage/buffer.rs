@@ -335,7 +335,7 @@ pub struct PinCache {
     pins: std::collections::HashMap<
         u32,
         (pg_sys::Buffer, bool),
-        std::hash::BuildHasherDefault<crate::hnsw::IdHasher>,
+        std::hash::BuildHasherDefault<crate::search::IdHasher>,
     >,
     /// The relation's length as last read: node ids are read from pages, so
     /// a block past it is corruption (not PostgreSQL's read error), unless
@@ -372,7 +372,7 @@ thread_local! {
     /// scan pins them with ReadRecentBuffer, which checks the guess, instead
     /// of a lookup in the shared buffer mapping table.
     static RECENT_BUFFERS: std::cell::RefCell<std::collections::HashMap<(u32, u32), pg_sys::Buffer,
-        std::hash::BuildHasherDefault<crate::hnsw::IdHasher>>> = Default::default();
+        std::hash::BuildHasherDefault<crate::search::IdHasher>>> = Default::default();
 }
 
 const MAX_RECENT_BUFFERS: usize = 1 << 20;

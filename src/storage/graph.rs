@@ -9,9 +9,10 @@ use super::buffer::{Lock, LockedBuffer, PinCache};
 use super::codes::{self, IndexCodes};
 use super::port;
 use super::xlog::{Logging, PageWrite};
-use crate::hnsw::{Candidate, Graph, GraphMut, IdMap, IdSet};
+use crate::hnsw::{Graph, GraphMut};
 use crate::kernels::codes::Prepared;
 use crate::page::{self, ElementHeader, FormatError, ListShape, Meta, NodeId};
+use crate::search::{Candidate, IdMap, IdSet};
 use pgrx::pg_sys;
 use std::rc::Rc;
 

@@ -1,5 +1,5 @@
 //! The planner support function of the distance functions: what one call
-//! costs (`hnsw::cost::distance_call_microseconds`), from the vectors'
+//! costs (`search::cost::distance_call_microseconds`), from the vectors'
 //! dimensions and whether the table stores them out of line, so that a plan
 //! that measures the distance to every row of a btree's or a sequential
 //! scan's output is charged for it. Postgres' default (one cpu_operator_cost)
@@ -8,7 +8,7 @@
 //! as long as the other.
 
 use crate::am::microseconds_to_cost;
-use crate::hnsw::cost::{distance_call_microseconds, toast_chunks};
+use crate::search::cost::{distance_call_microseconds, toast_chunks};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::{Internal, PgList};
