@@ -2,14 +2,14 @@
 //! decides how the index should lay out codes before its pages change.
 //!
 //! The walk is the usual HNSW search with every distance estimated from a
-//! code (`kernels::codes`); only what it found is measured exactly. Each
+//! code (`quant`); only what it found is measured exactly. Each
 //! search counts its work (estimates, exact distances, nodes expanded), and
 //! `Touched` turns the counts into the page accesses and bytes each layout
 //! would cost.
 
 use quiver::hnsw::memory::{BuiltGraph, MemoryGraph};
 use quiver::hnsw::{greedy_descent, search_layer, Graph, SearchScratch};
-use quiver::kernels::codes::{BinaryQuantizer, CodeMetric, Prepared, Quantizer, ScalarQuantizer};
+use quiver::quant::{CodeMetric, Prepared, Quantizer, RaBitQ, ScalarQuantizer};
 use quiver::search::{Candidate, DenseVisited};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -52,7 +52,7 @@ impl NodeCodes {
         let stride = (count as usize / sample.max(1)).max(1);
         let sampled = (0..count).step_by(stride).map(|node| graph.vector(node));
         let quantizer = match bits {
-            1 => Quantizer::Binary(BinaryQuantizer::train(sampled, graph.dim(), 1)),
+            1 => Quantizer::RaBitQ(RaBitQ::train(sampled, graph.dim(), 1)),
             _ => Quantizer::Scalar(ScalarQuantizer::train(sampled, graph.dim(), bits, trim)),
         };
         let mut codes = Vec::with_capacity(count as usize * quantizer.code_bytes());
@@ -89,7 +89,7 @@ impl NodeCodes {
 
 /// How many of what the walk found get an exact distance.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Rerank {
+pub enum RerankRule {
     /// The nearest `n` by estimate.
     Nearest(usize),
     /// Those whose lower bound (estimate minus error bound) is below the
@@ -137,7 +137,7 @@ pub fn search_counted(
     query: &[f32],
     ef: usize,
     k: usize,
-    rerank: Rerank,
+    rerank: RerankRule,
     scratch: &mut SearchScratch<u32, DenseVisited>,
 ) -> (Vec<Candidate<u32>>, WalkCounts) {
     let Some((entry, entry_level)) = graph.entry() else {
@@ -173,11 +173,11 @@ pub fn search_counted(
         });
     };
     match rerank {
-        Rerank::Nearest(n) => found
+        RerankRule::Nearest(n) => found
             .iter()
             .take(n.max(k))
             .for_each(|c| measure(c, &mut measured)),
-        Rerank::Bounded => {
+        RerankRule::Bounded => {
             // `measured` is kept sorted and cut to k, so its last is the k-th.
             for c in &found {
                 let kth = if measured.len() >= k {
@@ -318,7 +318,7 @@ mod tests {
                     query,
                     ef,
                     k,
-                    Rerank::Bounded,
+                    RerankRule::Bounded,
                     &mut scratch,
                 ),
                 search_counted(
@@ -327,7 +327,7 @@ mod tests {
                     query,
                     ef,
                     k,
-                    Rerank::Nearest(ef),
+                    RerankRule::Nearest(ef),
                     &mut scratch,
                 ),
                 search_counted(
@@ -336,7 +336,7 @@ mod tests {
                     query,
                     ef,
                     k,
-                    Rerank::Bounded,
+                    RerankRule::Bounded,
                     &mut scratch,
                 ),
                 search_counted(
@@ -345,7 +345,7 @@ mod tests {
                     query,
                     ef,
                     k,
-                    Rerank::Nearest(ef),
+                    RerankRule::Nearest(ef),
                     &mut scratch,
                 ),
             ];

@@ -9,10 +9,11 @@
 
 #[path = "coded.rs"]
 mod coded;
-use coded::{search_counted, NodeCodes, Rerank, Touched, WalkCounts};
+use coded::{search_counted, NodeCodes, RerankRule, Touched, WalkCounts};
 use quiver::hnsw::memory::BuiltGraph;
 use quiver::hnsw::SearchScratch;
-use quiver::kernels::{self, codes::CodeMetric};
+use quiver::kernels;
+use quiver::quant::CodeMetric;
 
 #[path = "prototype_data.rs"]
 mod prototype_data;
@@ -23,7 +24,7 @@ const K: usize = 10;
 struct Variant {
     name: String,
     codes: Option<usize>,
-    rerank: Rerank,
+    rerank: RerankRule,
     /// The walk's beam relative to ef (a code walk may widen it).
     beam: f64,
 }
@@ -72,55 +73,55 @@ fn main() {
         Variant {
             name: "whole vectors (today)".into(),
             codes: None,
-            rerank: Rerank::Bounded,
+            rerank: RerankRule::Bounded,
             beam: 1.0,
         },
         Variant {
             name: "8-bit, rerank ef".into(),
             codes: Some(0),
-            rerank: Rerank::Nearest(usize::MAX),
+            rerank: RerankRule::Nearest(usize::MAX),
             beam: 1.0,
         },
         Variant {
             name: "8-bit, rerank bounded".into(),
             codes: Some(0),
-            rerank: Rerank::Bounded,
+            rerank: RerankRule::Bounded,
             beam: 1.0,
         },
         Variant {
             name: "4-bit, rerank ef".into(),
             codes: Some(1),
-            rerank: Rerank::Nearest(usize::MAX),
+            rerank: RerankRule::Nearest(usize::MAX),
             beam: 1.0,
         },
         Variant {
             name: "4-bit, rerank bounded".into(),
             codes: Some(1),
-            rerank: Rerank::Bounded,
+            rerank: RerankRule::Bounded,
             beam: 1.0,
         },
         Variant {
             name: "4-bit, beam 1.5 ef, bounded".into(),
             codes: Some(1),
-            rerank: Rerank::Bounded,
+            rerank: RerankRule::Bounded,
             beam: 1.5,
         },
         Variant {
             name: "1-bit, rerank ef".into(),
             codes: Some(2),
-            rerank: Rerank::Nearest(usize::MAX),
+            rerank: RerankRule::Nearest(usize::MAX),
             beam: 1.0,
         },
         Variant {
             name: "1-bit, rerank bounded".into(),
             codes: Some(2),
-            rerank: Rerank::Bounded,
+            rerank: RerankRule::Bounded,
             beam: 1.0,
         },
         Variant {
             name: "1-bit, beam 2 ef, rerank bounded".into(),
             codes: Some(2),
-            rerank: Rerank::Bounded,
+            rerank: RerankRule::Bounded,
             beam: 2.0,
         },
     ];

@@ -5,6 +5,7 @@ mod compat;
 pub mod hnsw;
 pub mod kernels;
 pub mod page;
+pub mod quant;
 pub mod search;
 pub mod storage;
 pub mod types;

@@ -11,12 +11,12 @@ use super::{check_for_interrupts, heap_tid, insert, level_for_tid, IndexSpec};
 use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::memory::{BuiltGraph, Inserted, MemoryGraph};
 use crate::hnsw::GraphMut;
-use crate::kernels::codes::Quantizer;
 use crate::page::{self, ElementHeader, HeapTid, ListShape, Meta, NodeId, PlannedItem};
+use crate::quant::Quantizer;
 use crate::storage::buffer::{add_item, init_page, item_footprint, page_capacity, LockedBuffer};
-use crate::storage::codes::{self, IndexCodes};
 use crate::storage::filters;
 use crate::storage::graph::{needs_parts, piece_bytes, update_meta, write_meta_page};
+use crate::storage::quantizer::{self, IndexCodes};
 use crate::storage::xlog::{Logging, PageWrite};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -356,7 +356,7 @@ fn train_codes(spec: &IndexSpec, graph: &impl BuiltGraph) -> Option<IndexCodes> 
         .step_by(stride)
         .map(|node| graph.vector(node));
     let slot_bytes = MAX_CODED_LIST_BYTES / (2 * spec.params.m);
-    let metric = codes::code_metric(spec.metric);
+    let metric = quantizer::code_metric(spec.metric);
     match Quantizer::choose(
         sample,
         spec.dimensions,
@@ -397,7 +397,7 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
         .as_ref()
         .map(|c| c.quantizer.to_bytes())
         .unwrap_or_default();
-    let quantizer_blocks = codes::chunks(&quantizer_bytes).count() as u32;
+    let quantizer_blocks = quantizer::chunks(&quantizer_bytes).count() as u32;
     let shape = ListShape {
         m,
         code_bytes: index_codes.as_ref().map_or(0, |c| c.stored_bytes()),
@@ -496,7 +496,7 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
         // SAFETY: a new page, exclusively locked.
         unsafe { write_meta_page(page, &meta) }
     });
-    for (i, chunk) in codes::chunks(&quantizer_bytes).enumerate() {
+    for (i, chunk) in quantizer::chunks(&quantizer_bytes).enumerate() {
         write_new_page(index, page::META_BLOCK + 1 + i as u32, |page| {
             // SAFETY: a new page, exclusively locked; a chunk fits a page.
             unsafe {

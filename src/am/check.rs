@@ -195,7 +195,7 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
     // SAFETY: index is open.
     let filter_columns = unsafe { (*(*index).rd_index).indnkeyatts } as usize - 1;
     // A broken quantizer is an ERROR here as in a scan: nothing is checked against it.
-    let codes = crate::storage::codes::load(index, &meta);
+    let codes = crate::storage::quantizer::load(index, &meta);
     let mut list_codes: HashMap<NodeId, Vec<u8>> = HashMap::new();
 
     // An element's vector must be readable and finite; its code, to compare

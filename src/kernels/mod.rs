@@ -5,9 +5,6 @@
 //! loop can copy the table once and call through it.
 
 pub mod bits;
-pub mod codes;
-#[cfg(target_arch = "x86_64")]
-mod codes_x86;
 pub mod half;
 pub mod scalar;
 pub mod sparse;

@@ -6,12 +6,12 @@ use super::buffer::{
     item_of_kind, page_capacity, prefetch,
 };
 use super::buffer::{Lock, LockedBuffer, PinCache};
-use super::codes::{self, IndexCodes};
 use super::port;
+use super::quantizer::{self, IndexCodes};
 use super::xlog::{Logging, PageWrite};
 use crate::hnsw::{Graph, GraphMut};
-use crate::kernels::codes::Prepared;
 use crate::page::{self, ElementHeader, FormatError, ListShape, Meta, NodeId};
+use crate::quant::Prepared;
 use crate::search::{Candidate, IdMap, IdSet};
 use pgrx::pg_sys;
 use std::rc::Rc;
@@ -438,7 +438,7 @@ impl PageGraph {
         PageGraph {
             rel,
             shape: meta.list_shape(),
-            codes: codes::load(rel, meta),
+            codes: quantizer::load(rel, meta),
             estimating: None,
             list: Vec::new(),
             list_codes: Vec::new(),

@@ -8,8 +8,8 @@
 //! repeat that rule at every call.
 
 pub mod buffer;
-pub mod codes;
 pub mod filters;
 pub mod graph;
 pub mod port;
+pub mod quantizer;
 pub mod xlog;

@@ -1,10 +1,10 @@
-//! The quantizer kept on the code pages (`kernels::codes::Quantizer`), and
+//! The quantizer kept on the code pages (`quant::Quantizer`), and
 //! codes read from neighbor lists: any bytes, no panic; a quantizer that
 //! decodes encodes back to itself; estimates of any stored code of the right
 //! size are computed without panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use quiver_fuzz::kernels::codes::{CodeMetric, Quantizer};
+use quiver_fuzz::quant::{CodeMetric, Quantizer};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(quantizer) = Quantizer::from_bytes(data) else {

@@ -9,6 +9,9 @@ pub mod kernels;
 #[path = "../../../src/page/mod.rs"]
 pub mod page;
 
+#[path = "../../../src/quant/mod.rs"]
+pub mod quant;
+
 #[path = "../../../src/types"]
 pub mod types {
     pub mod literal;

@@ -1,7 +1,7 @@
 //! Writes seed inputs for a fuzz target into its corpus directory: valid
 //! encodings made by the formats' own encoders, so that fuzzing starts from
 //! inputs past the magic numbers and length checks. Usage: seeds DIR TARGET.
-use quiver_fuzz::kernels::codes::{CodeMetric, Quantizer};
+use quiver_fuzz::quant::{CodeMetric, Quantizer};
 use quiver_fuzz::page::{self, ElementHeader, ElementWidth, ListShape, Meta, Metric, NodeId};
 use quiver_fuzz::types::{sparse, wire};
 use std::path::Path;

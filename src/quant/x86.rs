@@ -1,4 +1,4 @@
-//! x86-64 SIMD kernels for scalar codes: the sums of `codes::PreparedQuery::estimate`
+//! x86-64 SIMD kernels for scalar codes: the sums of `scalar::ScalarQuery::estimate`
 //! over 8-bit and 4-bit codes. Compiled per instruction set and only called
 //! after runtime detection, like `x86.rs`.
 
@@ -58,8 +58,8 @@ unsafe fn unpack_nibbles(code: *const u8) -> __m128i {
 /// # Safety
 ///
 /// The CPU must support AVX2 and FMA (checked at runtime by the caller's
-/// dispatch, `codes::supported_isas`). `bits` must be 4 or 8, and `code` must
-/// hold at least `codes::code_bytes(target.len(), bits)` bytes; unless `term`
+/// dispatch, `isa::supported_isas`). `bits` must be 4 or 8, and `code` must
+/// hold at least `scalar::code_bytes(target.len(), bits)` bytes; unless `term`
 /// is `Product`, `weight` must be at least as long as `target`.
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn sum_avx2(

@@ -2,8 +2,8 @@
 //! on the pages right after the meta page, and read once per backend.
 
 use super::buffer::{check_page, corrupted, item, Lock, LockedBuffer};
-use crate::kernels::codes::{CodeMetric, Prepared, Quantizer};
 use crate::page::{self, Meta, Metric};
+use crate::quant::{CodeMetric, Prepared, Quantizer};
 use pgrx::pg_sys;
 use std::cell::RefCell;
 use std::rc::Rc;
