@@ -2172,3 +2172,85 @@ mod tests {
         }
     }
 }
+/// Every tuple kind and the meta page, byte for byte as indexes on disk
+/// hold them (written by the code of format 7 before its headers became
+/// typed views): a change to a layout fails here, not in a user's index.
+#[cfg(test)]
+mod golden_tests {
+    use super::*;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    #[test]
+    fn formats_are_byte_for_byte_what_indexes_hold() {
+        let meta = Meta {
+            dimensions: 784,
+            m: 16,
+            ef_construction: 64,
+            metric: Metric::Cosine,
+            entry: NodeId::new(7, 3),
+            entry_level: 2,
+            insert_block: 9,
+            element_count: 123_456,
+            walk_first_batch_visits: 936,
+            walk_visits_per_row_milli: 12_900,
+            code_bits: 8,
+            code_bytes: 788,
+            quantizer_blocks: 2,
+            quantizer_bytes: 6_280,
+            filter_head: 40,
+            filter_insert_block: 41,
+            filter_directory: true,
+        };
+        assert_eq!(hex(&meta.encode()), "534856510700000010030000100040000302070000000300090000002800000040e2010000000000a80300006432000008011403020000008818000029000000");
+        assert_eq!(Meta::decode(&meta.encode()), Ok(meta));
+        let header = ElementHeader {
+            level: 1,
+            deleted: true,
+            width: ElementWidth::Float2,
+            heap_tids: vec![HeapTid::new(5, 1), HeapTid::new(0x0102_0304, 0x0506)],
+            neighbors: NodeId::new(11, 4),
+            dimensions: 3,
+            anchor: NodeId::new(12, 2),
+            wide: false,
+        };
+        let mut element = encode_element(&header, &[1.0, -2.5, 0.5]);
+        append_filter(&mut element, &[9, 8, 7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!(hex(&element), "010123020b000000040003000500000001000403020106050000000000000000000000000000000000000000000000000000000000000000000000000000000000000c0000000200003c00c100380000090807060504030201");
+        assert_eq!(ElementHeader::decode(&element), Ok(header.clone()));
+        let bits = ElementHeader {
+            width: ElementWidth::Bit,
+            deleted: false,
+            dimensions: 10,
+            ..header.clone()
+        };
+        let bit_values = [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
+        assert_eq!(hex(&encode_element(&bits, &bit_values)), "010104020b00000004000a000500000001000403020106050000000000000000000000000000000000000000000000000000000000000000000000000000000000000c0000000200b0c0");
+        let wide = ElementHeader {
+            wide: true,
+            width: ElementWidth::Float4,
+            ..header.clone()
+        };
+        let parts = [NodeId::new(20, 1), NodeId::new(21, 2)];
+        assert_eq!(hex(&encode_wide_element(&wide, &parts)), "010111020b000000040003000500000001000403020106050000000000000000000000000000000000000000000000000000000000000000000000000000000000000c0000000200020000000000000014000000010000001500000002000000");
+        let pieces: Vec<String> = encode_parts(&[1, 2, 3, 4, 5], 3)
+            .iter()
+            .map(|p| hex(p))
+            .collect();
+        assert_eq!(pieces, ["0300000003000000010203", "03000100020000000405"]);
+        let shape = ListShape {
+            m: 2,
+            code_bytes: 3,
+        };
+        let mut neighbors = new_neighbor_tuple(1, shape);
+        let ids = [NodeId::new(1, 2), NodeId::new(3, 4)];
+        write_layer(&mut neighbors, shape, 0, &ids, &[1, 2, 3, 4, 5, 6]).unwrap();
+        write_layer(&mut neighbors, shape, 1, &[NodeId::new(5, 6)], &[]).unwrap();
+        assert_eq!(hex(&neighbors), "0201060003000000010000000200010203030000000400040506000000000000000000000000000000000000050000000600000000000000");
+        let entry = encode_filter_entry(NodeId::new(0x0a0b_0c0d, 0x0e0f), &[0; 16]);
+        assert_eq!(hex(&entry), "0d0c0b0a0f0e00000000000000000000");
+        assert_eq!(hex(&encode_special(PAGE_KIND_FILTERS)), "ffffffff040097ff");
+    }
+}
