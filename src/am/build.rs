@@ -459,13 +459,6 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
     let directory_pages = filters::plan_built(&entries, page_capacity(), item_footprint);
     let first_directory_block = first_graph_block + (plan.pages.len() + part_pages.len()) as u32;
     let mut meta = Meta {
-        dimensions: spec.dimensions as u32,
-        m: m as u16,
-        ef_construction: spec.params.ef_construction as u16,
-        metric: spec.metric,
-        entry: NodeId::NONE,
-        entry_level: 0,
-        insert_block: page::INVALID_BLOCK,
         element_count: heap_tids.iter().map(|t| t.len() as u64).sum(),
         walk_first_batch_visits,
         walk_visits_per_row_milli,
@@ -483,7 +476,7 @@ pub(super) fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
             0 => page::META_BLOCK,
             pages => first_directory_block + pages - 1,
         },
-        filter_directory: true,
+        ..spec.empty_meta()
     };
     if let Some((entry, level)) = graph.entry() {
         meta.entry = plan.elements[entry as usize];
@@ -641,25 +634,7 @@ fn write_new_page(index: pg_sys::Relation, block: u32, fill: impl FnOnce(pg_sys:
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
     let spec = IndexSpec::of(index);
-    let meta = Meta {
-        dimensions: spec.dimensions as u32,
-        m: spec.params.m as u16,
-        ef_construction: spec.params.ef_construction as u16,
-        metric: spec.metric,
-        entry: NodeId::NONE,
-        entry_level: 0,
-        insert_block: page::INVALID_BLOCK,
-        element_count: 0,
-        walk_first_batch_visits: 0,
-        walk_visits_per_row_milli: 0,
-        code_bits: 0,
-        code_bytes: 0,
-        quantizer_blocks: 0,
-        quantizer_bytes: 0,
-        filter_head: page::META_BLOCK,
-        filter_insert_block: page::META_BLOCK,
-        filter_directory: true,
-    };
+    let meta = spec.empty_meta();
     {
         let buffer = LockedBuffer::extend(index, pg_sys::ForkNumber::INIT_FORKNUM);
         let mut write = PageWrite::start(index, Logging::Build);

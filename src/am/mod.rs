@@ -20,7 +20,7 @@ mod vacuum;
 
 use crate::hnsw::Params;
 use crate::kernels;
-use crate::page::{ElementWidth, HeapTid, Metric, NodeId, StoredVector};
+use crate::page::{ElementWidth, HeapTid, Meta, Metric, StoredVector};
 use crate::types::{BitArg, HalfvecArg, SparsevecArg, VectorArg};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -434,6 +434,18 @@ fn dimensions_of(index: pg_sys::Relation, indexed_type: IndexedType) -> usize {
     typmod as usize
 }
 
+impl IndexSpec {
+    /// The meta data of this index with nothing in it yet.
+    pub fn empty_meta(&self) -> Meta {
+        Meta::empty(
+            self.dimensions as u32,
+            self.params.m as u16,
+            self.params.ef_construction as u16,
+            self.metric,
+        )
+    }
+}
+
 /// A TID Postgres passed in, packed.
 ///
 /// # Safety
@@ -441,7 +453,7 @@ fn dimensions_of(index: pg_sys::Relation, indexed_type: IndexedType) -> usize {
 pub unsafe fn heap_tid(tid: pg_sys::ItemPointer) -> HeapTid {
     // SAFETY: the caller's promise.
     let (block, offset) = pgrx::itemptr::item_pointer_get_both(unsafe { *tid });
-    NodeId::new(block, offset)
+    HeapTid::new(block, offset)
 }
 
 pub fn set_item_pointer(target: &mut pg_sys::ItemPointerData, tid: HeapTid) {

@@ -235,7 +235,7 @@ pub unsafe fn item_of_kind<'a>(
     let tuple = unsafe { slot(rel, page, block, offset) }?;
     match tuple.first() {
         Some(&k) if k == kind => Some(tuple),
-        Some(&page::ELEMENT_KIND | &page::NEIGHBOR_KIND | &page::PART_KIND) => None,
+        Some(k) if page::TUPLE_KINDS.contains(k) => None,
         _ => corrupted(rel, block, offset, "unknown tuple kind"),
     }
 }

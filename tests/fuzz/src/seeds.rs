@@ -1,8 +1,10 @@
 //! Writes seed inputs for a fuzz target into its corpus directory: valid
 //! encodings made by the formats' own encoders, so that fuzzing starts from
 //! inputs past the magic numbers and length checks. Usage: seeds DIR TARGET.
+use quiver_fuzz::page::{
+    self, ElementHeader, ElementWidth, HeapTid, ListShape, Meta, Metric, NodeId,
+};
 use quiver_fuzz::quant::{CodeMetric, Quantizer};
-use quiver_fuzz::page::{self, ElementHeader, ElementWidth, ListShape, Meta, Metric, NodeId};
 use quiver_fuzz::types::{sparse, wire};
 use std::path::Path;
 // Linked for the coverage counters' symbols that the instrumented library refers to.
@@ -13,7 +15,7 @@ fn element(width: ElementWidth, dimensions: u16) -> Vec<u8> {
         level: 1,
         deleted: false,
         width,
-        heap_tids: vec![NodeId::new(3, 4), NodeId::new(5, 6)],
+        heap_tids: vec![HeapTid::new(3, 4), HeapTid::new(5, 6)],
         neighbors: NodeId::new(1, 2),
         dimensions,
         anchor: NodeId::NONE,
