@@ -3,8 +3,8 @@
 //! when the index is sound). For users who suspect an index, and for tests.
 
 use crate::page::{self, ElementHeader, Meta, NodeId};
-use crate::storage::buffer::{item, page_kind, Lock, LockedBuffer};
-use crate::storage::port;
+use crate::storage::meta::decode_meta;
+use crate::storage::walk::{block_count, for_each_graph_tuple, with_tuple, GraphTuple};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::collections::HashMap;
@@ -135,61 +135,19 @@ pub(super) fn with_hnsw_index<R>(
     result
 }
 
-/// Runs `visit` on every tuple in use on the index's graph pages, each page
-/// share-locked while its tuples are visited; `other` gets the blocks that
-/// are neither new nor graph pages.
-pub(super) fn for_each_graph_tuple(
-    index: pg_sys::Relation,
-    meta: &Meta,
-    mut visit: impl FnMut(NodeId, &[u8]),
-    mut other: impl FnMut(u32),
-) {
-    // SAFETY: index is open.
-    let blocks =
-        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
-    for block in meta.first_graph_block()..blocks {
-        super::check_for_interrupts();
-        let buffer = LockedBuffer::read(index, block, Lock::Share);
-        let page = buffer.page();
-        // SAFETY: pinned and share-locked while we read it.
-        unsafe {
-            if port::is_new(page) {
-                continue;
-            }
-            let kind = page_kind(page);
-            // The filter directory's pages are read through its chain.
-            if kind == Some(page::PAGE_KIND_FILTERS) {
-                continue;
-            }
-            if kind != Some(page::PAGE_KIND_GRAPH) {
-                other(block);
-                continue;
-            }
-            for offset in 1..=port::max_offset(page) {
-                let item_id = port::item_id(page, offset);
-                if (*item_id).lp_flags() == pg_sys::LP_NORMAL {
-                    visit(NodeId::new(block, offset), item(index, page, block, offset));
-                }
-            }
-        }
-    }
-}
-
 fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>) {
     let mut report = |problem: String| {
         if problems.len() < MAX_PROBLEMS {
             problems.push(problem);
         }
     };
-    // SAFETY: index is open.
-    let blocks =
-        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
-    if blocks == 0 {
+    if block_count(index) == 0 {
         report("the index has no meta page".into());
         return;
     }
-    let Some(meta) = read_meta(index, &mut report) else {
-        return;
+    let meta = match decode_meta(index) {
+        Ok(meta) => meta,
+        Err(e) => return report(format!("meta page: {e}")),
     };
     let shape = meta.list_shape();
     // SAFETY: index is open.
@@ -230,8 +188,8 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
         &meta,
         |id, tuple| {
             let (block, offset) = (id.block(), id.offset());
-            match tuple.first() {
-                Some(&page::ELEMENT_KIND) => match ElementHeader::decode(tuple) {
+            match tuple {
+                GraphTuple::Element(tuple) => match ElementHeader::decode(tuple) {
                     Ok(header) => {
                         let own_length = header.width == page::ElementWidth::Sparse;
                         if !own_length && header.dimensions as u32 != meta.dimensions {
@@ -280,7 +238,7 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
                     }
                     Err(e) => report(format!("element {block}/{offset}: {e}")),
                 },
-                Some(&page::NEIGHBOR_KIND) => {
+                GraphTuple::Neighbors(tuple) => {
                     let level = tuple.get(1).copied().unwrap_or(0) as usize;
                     let mut layers = Vec::new();
                     for layer in 0..=level {
@@ -303,13 +261,15 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
                     }
                     neighbor_lists.insert(id, layers);
                 }
-                Some(&page::PART_KIND) => match page::part_position(tuple) {
+                GraphTuple::Part(tuple) => match page::part_position(tuple) {
                     Some(position) => {
                         part_positions.insert(id, position);
                     }
                     None => report(format!("part {block}/{offset}: too short")),
                 },
-                _ => report(format!("item {block}/{offset}: unknown tuple kind")),
+                GraphTuple::Unknown(_) => {
+                    report(format!("item {block}/{offset}: unknown tuple kind"))
+                }
             }
         },
         |block| other_pages.push(block),
@@ -337,16 +297,14 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
                 whole = false;
                 break;
             }
-            let buffer = LockedBuffer::read(index, part.block(), Lock::Share);
-            // SAFETY: pinned and share-locked while we read it; pass 1 found the part there.
-            let tuple = unsafe { item(index, buffer.page(), part.block(), part.offset()) };
-            match page::part_piece(tuple, position) {
-                Ok(piece) => gathered.push(piece),
-                Err(e) => {
-                    report(format!("{at}: {e}"));
-                    whole = false;
-                    break;
-                }
+            // Pass 1 found the part there.
+            let piece = with_tuple(index, part, |tuple| {
+                page::part_piece(tuple, position).map(|piece| gathered.push(piece))
+            });
+            if let Err(e) = piece {
+                report(format!("{at}: {e}"));
+                whole = false;
+                break;
             }
         }
         if let Some(element) = elements.get_mut(id) {
@@ -669,21 +627,6 @@ impl Drop for Rows {
         unsafe {
             pg_sys::ExecDropSingleTupleTableSlot(self.slot);
             pg_sys::table_close(self.heap, pg_sys::AccessShareLock as i32);
-        }
-    }
-}
-
-fn read_meta(index: pg_sys::Relation, report: &mut impl FnMut(String)) -> Option<Meta> {
-    let buffer = LockedBuffer::read(index, page::META_BLOCK, Lock::Share);
-    // SAFETY: the meta page's contents hold META_SIZE bytes; pinned and locked.
-    let bytes = unsafe {
-        std::slice::from_raw_parts(port::contents(buffer.page()).cast::<u8>(), page::META_SIZE)
-    };
-    match Meta::decode(bytes) {
-        Ok(meta) => Some(meta),
-        Err(e) => {
-            report(format!("meta page: {e}"));
-            None
         }
     }
 }

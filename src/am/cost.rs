@@ -15,7 +15,7 @@
 use super::options::{self, IterativeScan};
 use crate::hnsw::cost::{self, WalkCost};
 use crate::search::cost::{exact_filter_microseconds, COST_PER_MICROSECOND, HANDOUT_MICROSECONDS};
-use crate::storage::graph::read_meta;
+use crate::storage::meta::read_meta;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 

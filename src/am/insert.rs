@@ -2,15 +2,15 @@
 //! outgrows memory.
 
 use super::filter::FilterColumns;
-use super::{
-    check_for_interrupts, heap_tid, level_for_tid, with_insert_lock, with_insert_lock_shared,
-    IndexSpec,
-};
+use super::{check_for_interrupts, heap_tid, level_for_tid, IndexSpec};
 use crate::hnsw::{self, SearchScratch};
-use crate::page::{self, ElementHeader, HeapTid, Meta, NodeId};
+use crate::page::{ElementHeader, HeapTid, Meta, NodeId};
 use crate::search::Candidate;
 use crate::storage::filters;
-use crate::storage::graph::{add_node, read_meta, update_meta, PageGraph};
+use crate::storage::graph::PageGraph;
+use crate::storage::lock::{with_insert_lock, with_insert_lock_shared};
+use crate::storage::meta::{read_meta, update_meta};
+use crate::storage::place::{add_node, NewLists};
 use crate::storage::xlog::Logging;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -128,7 +128,11 @@ pub fn insert_on_disk(
             header,
             spec.stored(vector),
             filter,
-            &page::new_neighbor_tuple(level, meta.list_shape()),
+            NewLists {
+                level,
+                layers: &[],
+                codes: &[],
+            },
             logging,
         );
         add_filter_entry(index, meta, id, filter, logging);
@@ -198,28 +202,26 @@ pub fn insert_on_disk(
         anchor: per_layer[0].first().map_or(NodeId::NONE, |c| c.id),
         ..header
     };
-    let shape = meta.list_shape();
-    let mut neighbor_tuple = page::new_neighbor_tuple(level, shape);
-    let mut ids = Vec::new();
-    for (layer, chosen) in per_layer.iter().enumerate() {
-        ids.clear();
-        ids.extend(chosen.iter().map(|c| c.id));
-        let codes = if layer == 0 {
-            graph.codes_for(None, &ids)
-        } else {
-            Vec::new()
-        };
-        page::write_layer(&mut neighbor_tuple, shape, layer, &ids, &codes)
-            .expect("a new node has every layer up to its level");
-    }
+    let layers: Vec<Vec<NodeId>> = per_layer
+        .iter()
+        .map(|chosen| chosen.iter().map(|c| c.id).collect())
+        .collect();
+    let codes = layers
+        .first()
+        .map_or_else(Vec::new, |ids| graph.codes_for(None, ids));
     let read_insert_block = meta.insert_block;
+    let lists = NewLists {
+        level,
+        layers: &layers,
+        codes: &codes,
+    };
     let id = add_node(
         index,
         meta,
         header,
         spec.stored(vector),
         filter,
-        &neighbor_tuple,
+        lists,
         logging,
     );
     hnsw::link_new_node(&mut graph, &params, id, &per_layer, old_entry);

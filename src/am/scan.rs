@@ -5,14 +5,16 @@
 
 use super::filter::{FilterColumns, ScanFilter};
 use super::options::{self, IterativeScan};
-use super::{check_for_interrupts, set_item_pointer, with_scan_lock, IndexSpec};
+use super::{check_for_interrupts, set_item_pointer, IndexSpec};
 use crate::hnsw::cost;
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
 use crate::hnsw::SearchScratch;
 use crate::page::{HeapTid, NodeId};
 use crate::search::rerank::Rerank;
 use crate::search::Candidate;
-use crate::storage::graph::{read_meta, PageGraph};
+use crate::storage::graph::PageGraph;
+use crate::storage::lock::with_scan_lock;
+use crate::storage::meta::read_meta;
 use crate::storage::xlog::Logging;
 use pgrx::pg_sys;
 use pgrx::prelude::*;

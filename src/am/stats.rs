@@ -2,10 +2,11 @@
 //! pages: its parameters, elements per layer, deleted elements, the average
 //! number of neighbors on the bottom layer, size, and neighbor codes.
 
-use super::check::{for_each_graph_tuple, with_hnsw_index};
+use super::check::with_hnsw_index;
 use super::IndexSpec;
 use crate::page::{self, ElementHeader, Metric};
-use crate::storage::graph::read_meta;
+use crate::storage::meta::read_meta;
+use crate::storage::walk::{block_count, for_each_graph_tuple, GraphTuple};
 use pgrx::prelude::*;
 
 // pgrx reads the result columns from this signature: an alias would hide them.
@@ -43,8 +44,8 @@ fn quiver_index_stats(
         for_each_graph_tuple(
             index,
             &meta,
-            |id, tuple| match tuple.first() {
-                Some(&page::ELEMENT_KIND) => {
+            |id, tuple| match tuple {
+                GraphTuple::Element(tuple) => {
                     let header = ElementHeader::decode(tuple).unwrap_or_else(|e| {
                         crate::storage::buffer::corrupted(index, id.block(), id.offset(), e)
                     });
@@ -61,7 +62,7 @@ fn quiver_index_stats(
                     }
                     per_layer[..=level].iter_mut().for_each(|count| *count += 1);
                 }
-                Some(&page::NEIGHBOR_KIND) => {
+                GraphTuple::Neighbors(tuple) => {
                     ids.clear();
                     if page::read_layer(tuple, shape, 0, &mut ids).is_ok() {
                         lists += 1;
@@ -72,10 +73,7 @@ fn quiver_index_stats(
             },
             |_| {},
         );
-        // SAFETY: an open index.
-        let pages = unsafe {
-            pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM)
-        } as i64;
+        let pages = block_count(index) as i64;
         let metric = match meta.metric {
             Metric::L2 => "l2",
             Metric::InnerProduct => "inner product",

@@ -10,27 +10,22 @@
 //! without bound under updates. Every VACUUM also links back nodes left
 //! unreachable.
 
-use super::{check_for_interrupts, wait_for_scans, with_insert_lock, IndexSpec, InsertLockBatch};
+use super::{check_for_interrupts, IndexSpec};
 use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::repair;
-use crate::page::{self, ElementHeader, NodeId};
+use crate::page::{self, NodeId};
 use crate::search::{IdMap, IdSet};
-use crate::storage::buffer::{
-    check_page, corrupted, item, item_of_kind, page_kind, Lock, LockedBuffer,
-};
+use crate::storage::cleanup::{free_tuples, publish_free_space, remove_heap_tids, survey, Survey};
 use crate::storage::filters;
-use crate::storage::graph::{read_meta, update_meta, PageGraph};
-use crate::storage::port;
-use crate::storage::xlog::{Logging, PageWrite};
+use crate::storage::graph::PageGraph;
+use crate::storage::lock::{wait_for_scans, with_insert_lock, InsertLockBatch};
+use crate::storage::meta::{read_meta, update_meta};
+use crate::storage::walk::block_count;
+use crate::storage::xlog::Logging;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-
-fn block_count(index: pg_sys::Relation) -> u32 {
-    // SAFETY: an open index.
-    unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) }
-}
 
 /// # Safety
 /// Postgres calls it as the access method's ambulkdelete: its info with
@@ -52,61 +47,19 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     // SAFETY: VACUUM passes a valid IndexVacuumInfo with the open index.
     let index = unsafe { (*info).index };
     let callback = callback.expect("vacuum passes a callback");
-    let mut live = 0.0;
     let first_graph_block = read_meta(index).first_graph_block();
-    for block in first_graph_block..block_count(index) {
-        check_for_interrupts();
-        let buffer = LockedBuffer::read(index, block, Lock::Exclusive);
-        // SAFETY: pinned and exclusively locked.
-        if unsafe {
-            port::is_new(buffer.page()) || page_kind(buffer.page()) == Some(page::PAGE_KIND_FILTERS)
-        } {
-            continue;
-        }
-        // SAFETY: as above.
-        unsafe { check_page(index, buffer.page(), block, page::PAGE_KIND_GRAPH) };
-        let mut write = PageWrite::start(index, Logging::Wal);
-        let page = write.register(&buffer, false);
-        let mut changed = false;
-        // SAFETY: `page` is locked (or GenericXLog's copy of it).
-        for offset in 1..=unsafe { port::max_offset(page) } {
-            // SAFETY: `page` is locked (or GenericXLog's copy of it).
-            let Some(tuple) =
-                (unsafe { item_of_kind(index, page, block, offset, page::ELEMENT_KIND) })
-            else {
-                continue;
-            };
-            let mut header =
-                ElementHeader::decode(tuple).unwrap_or_else(|e| corrupted(index, block, offset, e));
-            if header.deleted {
-                continue;
-            }
-            let before = header.heap_tids.len();
-            header.heap_tids.retain(|&tid| {
-                let mut pointer = pg_sys::ItemPointerData::default();
-                super::set_item_pointer(&mut pointer, tid);
-                // SAFETY: the callback vacuum passed, with its state.
-                !unsafe { callback(&mut pointer, callback_state) }
-            });
-            let removed = before - header.heap_tids.len();
-            if removed > 0 {
-                header.deleted = header.heap_tids.is_empty();
-                header.encode_into(tuple);
-                changed = true;
-                // SAFETY: `stats` is VACUUM's struct or the one allocated above.
-                unsafe { (*stats).tuples_removed += removed as f64 };
-            }
-            live += header.heap_tids.len() as f64;
-        }
-        if changed {
-            write.commit();
-        }
-    }
+    let counts = remove_heap_tids(index, first_graph_block, |tid| {
+        let mut pointer = pg_sys::ItemPointerData::default();
+        super::set_item_pointer(&mut pointer, tid);
+        // SAFETY: the callback vacuum passed, with its state.
+        unsafe { callback(&mut pointer, callback_state) }
+    });
     // SAFETY: as above, `info` is VACUUM's.
     repair_graph(index, Logging::Wal, unsafe { (*info).message_level });
     // SAFETY: as above, `stats` is VACUUM's or ours.
     unsafe {
-        (*stats).num_index_tuples = live;
+        (*stats).tuples_removed += counts.removed;
+        (*stats).num_index_tuples = counts.live;
         (*stats).num_pages = block_count(index);
     }
     stats
@@ -122,48 +75,12 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
     // Inserts that began before their neighbors were marked deleted may link
     // to them: wait for those. Later ones do not (`Graph::is_deleted`).
     let meta = with_insert_lock(index, || read_meta(index));
-    let mut removed = Vec::new();
-    // Each deleted element's neighbor tuple and parts, freed after it.
-    let mut pieces: IdMap<NodeId, Vec<NodeId>> = IdMap::default();
-    let mut live = Vec::new();
-    let mut live_tuples = 0u64;
-    for block in meta.first_graph_block()..block_count(index) {
-        check_for_interrupts();
-        let buffer = LockedBuffer::read(index, block, Lock::Share);
-        let page = buffer.page();
-        // SAFETY: pinned and share-locked.
-        unsafe {
-            if port::is_new(page) || page_kind(page) == Some(page::PAGE_KIND_FILTERS) {
-                continue;
-            }
-            // The free space map is not WAL-logged: what a VACUUM before a
-            // crash recorded may be lost, and the space it freed with it.
-            pg_sys::RecordPageWithFreeSpace(index, block, pg_sys::PageGetFreeSpace(page));
-            for offset in 1..=port::max_offset(page) {
-                let Some(tuple) = item_of_kind(index, page, block, offset, page::ELEMENT_KIND)
-                else {
-                    continue;
-                };
-                let header = ElementHeader::decode(tuple)
-                    .unwrap_or_else(|e| corrupted(index, block, offset, e));
-                let id = NodeId::new(block, offset);
-                if header.deleted {
-                    removed.push((id, header.level as usize));
-                    let mut own = vec![header.neighbors];
-                    own.extend(
-                        page::element_parts(tuple)
-                            .unwrap_or_else(|e| corrupted(index, block, offset, e)),
-                    );
-                    pieces.insert(id, own);
-                } else {
-                    live.push((id, header.level as usize));
-                    live_tuples += header.heap_tids.len() as u64;
-                }
-            }
-        }
-    }
-    // SAFETY: an open index. See `free_elements`.
-    unsafe { pg_sys::IndexFreeSpaceMapVacuum(index) };
+    let Survey {
+        removed,
+        pieces,
+        live,
+        live_tuples,
+    } = survey(index, &meta);
     if meta.entry.is_none() {
         return;
     }
@@ -281,32 +198,10 @@ fn free_elements(
         offsets.sort_unstable_by(|a, b| b.cmp(a));
         offsets.dedup();
         // No insert is under way that could still reach a freed node.
-        let mut free = 0;
-        lock.run(&mut || {
-            let buffer = LockedBuffer::read(index, block, Lock::Exclusive);
-            let mut write = PageWrite::start(index, logging);
-            let page = write.register(&buffer, false);
-            // SAFETY: exclusively locked; `page` is the page to edit. Line
-            // pointers become unused rather than removed, so that no other
-            // tuple's offset, which node ids hold, changes.
-            free = unsafe {
-                for &offset in &offsets {
-                    item(index, page, block, offset);
-                    pg_sys::PageIndexTupleDeleteNoCompact(page, offset);
-                }
-                pg_sys::PageGetFreeSpace(page)
-            };
-            write.commit();
-        });
-        // SAFETY: an open index; the free space map is only a hint.
-        unsafe { pg_sys::RecordPageWithFreeSpace(index, block, free) };
+        lock.run(&mut || free_tuples(index, logging, block, &offsets));
     }
     lock.release();
-    // Inserts search the map from its upper levels, which only this
-    // updates: without it they would find the space after VACUUM's end,
-    // which a crash may never reach.
-    // SAFETY: an open index.
-    unsafe { pg_sys::IndexFreeSpaceMapVacuum(index) };
+    publish_free_space(index);
 }
 
 /// Takes out of the filter directory the entries of freed elements, of

@@ -331,6 +331,8 @@ pub fn corrupted(
 /// pages are pinned per access.
 pub struct PinCache {
     rel: pg_sys::Relation,
+    /// The kind of page the cached blocks must be (`page::PAGE_KIND_*`).
+    kind: u8,
     /// Each pinned block's buffer, and whether its page kind has been checked.
     pins: std::collections::HashMap<
         u32,
@@ -414,11 +416,13 @@ pub fn read_buffer_recent(rel: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
 }
 
 impl PinCache {
-    pub fn new(rel: pg_sys::Relation, release_on_drop: bool) -> Self {
+    /// A cache of pins on pages of `kind`.
+    pub fn new(rel: pg_sys::Relation, kind: u8, release_on_drop: bool) -> Self {
         let mut pins: std::collections::HashMap<_, _, _> = Default::default();
         pins.reserve(512);
         PinCache {
             rel,
+            kind,
             pins,
             known_blocks: 0,
             release_on_drop,
@@ -427,7 +431,7 @@ impl PinCache {
 
     /// Runs `f` on `block`'s page under a content lock. The first time a
     /// block is used its special space is checked: a node id read from a
-    /// corrupted tuple must not make another kind of page read as a graph page.
+    /// corrupted tuple must not make another kind of page read as this one.
     pub fn with_page<R>(&mut self, block: u32, lock: Lock, f: impl FnOnce(pg_sys::Page) -> R) -> R {
         let (buffer, checked) = match self.pins.get(&block) {
             Some(&pinned) => pinned,
@@ -447,7 +451,7 @@ impl PinCache {
         let page = unsafe { pg_sys::BufferGetPage(buffer) };
         if !checked {
             // SAFETY: pinned and locked.
-            unsafe { check_page(self.rel, page, block, page::PAGE_KIND_GRAPH) };
+            unsafe { check_page(self.rel, page, block, self.kind) };
             self.pins.insert(block, (buffer, true));
         }
         let result = f(page);

@@ -11,7 +11,7 @@
 use super::buffer::{
     add_item, check_page, corrupted, free_space, init_page, item, maxalign, Lock, LockedBuffer,
 };
-use super::graph::{change_meta, meta_of, read_meta, update_meta};
+use super::meta::{change_meta, meta_of, read_meta, update_meta};
 use super::port;
 use super::xlog::{Logging, PageWrite};
 use crate::page::{self, Meta, NodeId};

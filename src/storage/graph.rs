@@ -1,10 +1,7 @@
 //! The HNSW graph over index pages: `hnsw::Graph` for scans and
-//! `hnsw::GraphMut` for inserts, plus the meta page and element placement.
+//! `hnsw::GraphMut` for inserts and VACUUM, read in place from pinned pages.
 
-use super::buffer::{
-    add_item, check_page, corrupted, free_space, init_page, item, item_footprint, item_hint,
-    item_of_kind, page_capacity, prefetch,
-};
+use super::buffer::{corrupted, item, item_hint, item_of_kind, prefetch};
 use super::buffer::{Lock, LockedBuffer, PinCache};
 use super::port;
 use super::quantizer::{self, IndexCodes};
@@ -35,358 +32,6 @@ pub fn measure(distance: Distance, from: &[f32], stored: page::StoredVector) -> 
         }),
     }
 }
-
-// ---- meta page ---------------------------------------------------------------
-
-fn meta_bytes<'a>(page: pg_sys::Page) -> &'a mut [u8] {
-    // SAFETY: the meta page's contents start right after the page header and
-    // hold META_SIZE bytes (pd_lower covers them).
-    unsafe { std::slice::from_raw_parts_mut(port::contents(page), page::META_SIZE) }
-}
-
-/// Formats `page` as the meta page holding `meta`.
-///
-/// # Safety
-/// `page` must be a writable page (a new buffer, or a GenericXLog copy).
-pub unsafe fn write_meta_page(page: pg_sys::Page, meta: &Meta) {
-    // SAFETY: the caller gives a writable page; once formatted, its contents
-    // have room for the META_SIZE bytes of meta data.
-    unsafe {
-        init_page(page, page::PAGE_KIND_META);
-        meta_bytes(page).copy_from_slice(&meta.encode());
-        cover_meta(page);
-    }
-}
-
-/// GenericXLog and full-page images skip the hole between pd_lower and
-/// pd_upper, so pd_lower must cover the meta data.
-///
-/// # Safety
-/// `page` must be the meta page, writable.
-unsafe fn cover_meta(page: pg_sys::Page) {
-    // SAFETY: the caller gives the writable meta page, whose header we update.
-    unsafe {
-        let header = page.cast::<pg_sys::PageHeaderData>();
-        let end = (port::contents(page) as usize - page as usize + page::META_SIZE) as u16;
-        (*header).pd_lower = (*header).pd_lower.max(end);
-    }
-}
-
-pub fn read_meta(rel: pg_sys::Relation) -> Meta {
-    meta_of(rel, &LockedBuffer::read(rel, page::META_BLOCK, Lock::Share))
-}
-
-/// The meta data of the meta page, which `buffer` holds pinned and locked.
-// `rel` is an open relation: see `storage`.
-#[allow(clippy::not_unsafe_ptr_arg_deref)]
-pub fn meta_of(rel: pg_sys::Relation, buffer: &LockedBuffer) -> Meta {
-    // SAFETY: pinned and locked.
-    unsafe { check_page(rel, buffer.page(), page::META_BLOCK, page::PAGE_KIND_META) };
-    Meta::decode(meta_bytes(buffer.page()))
-        .unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e))
-}
-
-/// Changes the meta page under an exclusive lock.
-pub fn update_meta(rel: pg_sys::Relation, logging: Logging, change: impl FnOnce(&mut Meta)) {
-    let buffer = LockedBuffer::read(rel, page::META_BLOCK, Lock::Exclusive);
-    let mut write = PageWrite::start(rel, logging);
-    change_meta(&mut write, &buffer, change);
-    write.commit();
-}
-
-/// Registers the meta page, which `buffer` holds exclusively locked, in
-/// `write` and applies `change` to it, so that it changes atomically with
-/// the other pages of the write.
-pub fn change_meta(write: &mut PageWrite, buffer: &LockedBuffer, change: impl FnOnce(&mut Meta)) {
-    let rel = write.relation();
-    let page = write.register(buffer, false);
-    // SAFETY: exclusively locked; `page` is the page to edit.
-    unsafe { check_page(rel, page, page::META_BLOCK, page::PAGE_KIND_META) };
-    let mut meta =
-        Meta::decode(meta_bytes(page)).unwrap_or_else(|e| corrupted(rel, page::META_BLOCK, 0, e));
-    change(&mut meta);
-    meta_bytes(page).copy_from_slice(&meta.encode());
-    // SAFETY: as above. An index written when the meta data was shorter has
-    // pd_lower below its end, and WAL would not keep the bytes past it.
-    unsafe { cover_meta(page) };
-}
-
-// ---- placing new elements ------------------------------------------------------------
-
-/// Whether a vector of `stored_len` values at `width`, with `filter_len`
-/// bytes of filter values, is too large for an element on one page, and
-/// goes to part tuples (`page::encode_parts`). Sparse elements never are:
-/// their 1,000 non-zeros fit.
-pub fn needs_parts(width: page::ElementWidth, stored_len: usize, filter_len: usize) -> bool {
-    width != page::ElementWidth::Sparse
-        && item_footprint(page::with_filter_size(
-            page::element_size(stored_len, width),
-            filter_len,
-        )) > page_capacity()
-}
-
-/// The most bytes of a vector one part tuple carries: a page's worth, less
-/// one free space map step (32 bytes), so that a page VACUUM emptied, whose
-/// unused line pointer the map rounds its room down by, is found for a part.
-pub fn piece_bytes() -> usize {
-    page::part_capacity(page_capacity() - 32, item_footprint)
-}
-
-/// Adds a node to the index: its element tuple and its neighbor tuple, on the
-/// page `meta.insert_block` if they fit, else on a new page (which becomes
-/// `meta.insert_block`); a wide vector's parts first, each on a page with
-/// room for it. `filter` holds the row's filter values (empty without filter
-/// columns). Returns the element's id.
-pub fn add_node(
-    rel: pg_sys::Relation,
-    meta: &mut Meta,
-    mut header: ElementHeader,
-    vector: &[f32],
-    filter: &[u8],
-    neighbor_tuple: &[u8],
-    logging: Logging,
-) -> NodeId {
-    header.wide = needs_parts(header.width, vector.len(), filter.len());
-    let parts = if header.wide {
-        add_parts(
-            rel,
-            meta,
-            &page::vector_bytes(header.width, vector),
-            logging,
-        )
-    } else {
-        Vec::new()
-    };
-    let encode = |header: &ElementHeader| {
-        let mut tuple = if header.wide {
-            page::encode_wide_element(header, &parts)
-        } else {
-            page::encode_element(header, vector)
-        };
-        page::append_filter(&mut tuple, filter);
-        tuple
-    };
-    // Sized without encoding: an inline element's vector is converted once, below.
-    let body_len = if header.wide {
-        page::wide_element_size(parts.len())
-    } else {
-        page::element_size(vector.len(), header.width)
-    };
-    let element_len = page::with_filter_size(body_len, filter.len());
-    let needed = item_footprint(element_len) + item_footprint(neighbor_tuple.len());
-    if needed > page_capacity() {
-        return add_node_split(rel, meta, header, &encode, neighbor_tuple, logging);
-    }
-    let (offset, block) = add_to_page_with_room(rel, meta, needed, logging, |page, block| {
-        // SAFETY: exclusively locked, and `needed` bytes are free on it.
-        unsafe {
-            // The neighbor tuple goes first so the element can point at it.
-            let neighbors = add_item(page, neighbor_tuple)
-                .unwrap_or_else(|| corrupted(rel, block, 0, "no room for neighbors"));
-            header.neighbors = NodeId::new(block, neighbors);
-            add_item(page, &encode(&header))
-                .unwrap_or_else(|| corrupted(rel, block, 0, "no room for element"))
-        }
-    });
-    meta.insert_block = block;
-    NodeId::new(block, offset)
-}
-
-/// Writes the part tuples of a wide vector's stored bytes, each WAL-logged
-/// on its own (a crash before the element is written leaves them unreachable,
-/// space lost until a REINDEX, never a wrong answer). Returns their ids.
-fn add_parts(rel: pg_sys::Relation, meta: &Meta, bytes: &[u8], logging: Logging) -> Vec<NodeId> {
-    let parts = page::encode_parts(bytes, piece_bytes());
-    if parts.len() > page::MAX_PARTS {
-        corrupted(
-            rel,
-            0,
-            0,
-            format!(
-                "a vector of {} bytes needs more than {} parts",
-                bytes.len(),
-                page::MAX_PARTS
-            ),
-        );
-    }
-    parts
-        .iter()
-        .map(|part| {
-            let (offset, block) = add_to_page_with_room(
-                rel,
-                meta,
-                item_footprint(part.len()),
-                logging,
-                |page, block| {
-                    // SAFETY: exclusively locked, with room for the part.
-                    unsafe { add_item(page, part) }
-                        .unwrap_or_else(|| corrupted(rel, block, 0, "no room for a part"))
-                },
-            );
-            NodeId::new(block, offset)
-        })
-        .collect()
-}
-
-/// Runs `fill` on a page with `needed` bytes free (`page_with_room`), the
-/// change WAL-logged; returns what `fill` returns and the page's block.
-fn add_to_page_with_room<R>(
-    rel: pg_sys::Relation,
-    meta: &Meta,
-    needed: usize,
-    logging: Logging,
-    fill: impl FnOnce(pg_sys::Page, u32) -> R,
-) -> (R, u32) {
-    let (buffer, is_new) = page_with_room(rel, meta, needed);
-    let block = buffer.block();
-    let mut write = PageWrite::start(rel, logging);
-    let page = write.register(&buffer, is_new);
-    if is_new {
-        // SAFETY: exclusively locked.
-        unsafe { init_page(page, page::PAGE_KIND_GRAPH) };
-    }
-    let result = fill(page, block);
-    write.commit();
-    if is_new {
-        // SAFETY: still exclusively locked; committed, so this is the page.
-        remember_new_page(rel, block, unsafe { free_space(buffer.page()) });
-    }
-    (result, block)
-}
-
-/// Tells the free space map about the room left on a page an insert just
-/// added. Concurrent inserts that find the insert page full each add one,
-/// and only the last becomes the meta page's insert page: without this the
-/// others' room would be found only after a VACUUM.
-fn remember_new_page(rel: pg_sys::Relation, block: u32, free: usize) {
-    // SAFETY: an open index; the map is only a hint, and not WAL-logged.
-    unsafe {
-        pg_sys::RecordPageWithFreeSpace(rel, block, free);
-        // Searches start from the map's upper levels, which only this updates.
-        pg_sys::FreeSpaceMapVacuumRange(rel, block, block + 1);
-    }
-}
-
-/// The insert page if it has `needed` bytes free, else a page VACUUM freed
-/// space on (from the free space map), else a new page.
-fn page_with_room(rel: pg_sys::Relation, meta: &Meta, needed: usize) -> (LockedBuffer, bool) {
-    let with_room = |block: u32| {
-        let buffer = LockedBuffer::read(rel, block, Lock::Exclusive);
-        // SAFETY: pinned and exclusively locked. Free space counts one line
-        // pointer, which a reused unused one may not need.
-        let free = unsafe {
-            (!port::is_new(buffer.page())).then(|| free_space(buffer.page()) + item_footprint(0))
-        };
-        match free {
-            Some(free) if free >= needed => Ok(buffer),
-            _ => Err(free.unwrap_or(0)),
-        }
-    };
-    if meta.insert_block != page::INVALID_BLOCK && meta.insert_block != page::META_BLOCK {
-        if let Ok(buffer) = with_room(meta.insert_block) {
-            return (buffer, false);
-        }
-    }
-    // The map may be stale: a page that turns out full is corrected and the next tried.
-    for _ in 0..8 {
-        // SAFETY: an open index.
-        let block = unsafe { pg_sys::GetPageWithFreeSpace(rel, needed) };
-        if block == pg_sys::InvalidBlockNumber || block == page::META_BLOCK {
-            break;
-        }
-        match with_room(block) {
-            Ok(buffer) => return (buffer, false),
-            // SAFETY: an open index; `block` is one of its pages, as read
-            // from its free space map.
-            Err(free) => unsafe {
-                pg_sys::RecordPageWithFreeSpace(rel, block, free.saturating_sub(item_footprint(0)))
-            },
-        }
-    }
-    (
-        LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM),
-        true,
-    )
-}
-
-/// For elements so large that element and neighbors do not share a page: the
-/// element gets a page of its own.
-fn add_node_split(
-    rel: pg_sys::Relation,
-    meta: &mut Meta,
-    mut header: ElementHeader,
-    encode: &dyn Fn(&ElementHeader) -> Vec<u8>,
-    neighbor_tuple: &[u8],
-    logging: Logging,
-) -> NodeId {
-    let element = encode(&header);
-    if item_footprint(element.len()) > page_capacity() {
-        corrupted(
-            rel,
-            0,
-            0,
-            format!(
-                "an element of {} bytes does not fit on a page",
-                element.len()
-            ),
-        );
-    }
-    let (neighbor_buffer, neighbor_is_new) =
-        page_with_room(rel, meta, item_footprint(neighbor_tuple.len()));
-    let element_buffer = LockedBuffer::extend(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
-    let mut write = PageWrite::start(rel, logging);
-    let neighbor_page = write.register(&neighbor_buffer, neighbor_is_new);
-    let element_page = write.register(&element_buffer, true);
-    // SAFETY: both pages are exclusively locked and have room.
-    unsafe {
-        if neighbor_is_new {
-            init_page(neighbor_page, page::PAGE_KIND_GRAPH);
-        }
-        init_page(element_page, page::PAGE_KIND_GRAPH);
-        let neighbors = add_item(neighbor_page, neighbor_tuple)
-            .unwrap_or_else(|| corrupted(rel, neighbor_buffer.block(), 0, "no room for neighbors"));
-        header.neighbors = NodeId::new(neighbor_buffer.block(), neighbors);
-        let element = encode(&header);
-        let offset = add_item(element_page, &element)
-            .unwrap_or_else(|| corrupted(rel, element_buffer.block(), 0, "no room for element"));
-        write.commit();
-        if neighbor_is_new {
-            remember_new_page(
-                rel,
-                neighbor_buffer.block(),
-                free_space(neighbor_buffer.page()),
-            );
-        }
-        meta.insert_block = neighbor_buffer.block();
-        NodeId::new(element_buffer.block(), offset)
-    }
-}
-
-/// Copies the piece of a wide vector that part `position` holds onto `out`;
-/// false if the part has been freed (a standby's scan may meet an element
-/// VACUUM's replay freed, see `item_of_kind`).
-///
-/// # Safety
-/// `page` must be the part's page, pinned and locked.
-pub unsafe fn copy_part(
-    rel: pg_sys::Relation,
-    page: pg_sys::Page,
-    part: NodeId,
-    position: usize,
-    out: &mut page::Gathered,
-) -> bool {
-    let (block, offset) = (part.block(), part.offset());
-    // SAFETY: as the caller promises.
-    let Some(tuple) = (unsafe { item_of_kind(rel, page, block, offset, page::PART_KIND) }) else {
-        return false;
-    };
-    let piece =
-        page::part_piece(tuple, position).unwrap_or_else(|e| corrupted(rel, block, offset, e));
-    out.push(piece);
-    true
-}
-
-// ---- the graph -----------------------------------------------------------------
 
 pub struct PageGraph {
     rel: pg_sys::Relation,
@@ -448,7 +93,7 @@ impl PageGraph {
             dimensions: meta.dimensions as usize,
             distance,
             query: Vec::new(),
-            pins: PinCache::new(rel, release_pins_on_drop),
+            pins: PinCache::new(rel, page::PAGE_KIND_GRAPH, release_pins_on_drop),
             logging,
             other: Vec::new(),
             other_id: NodeId::NONE,
@@ -1039,4 +684,28 @@ impl GraphMut for PageGraph {
     fn set_neighbors(&mut self, node: NodeId, layer: usize, neighbors: &[NodeId]) {
         self.write_neighbors(node, layer, neighbors, None);
     }
+}
+
+/// Copies the piece of a wide vector that part `position` holds onto `out`;
+/// false if the part has been freed (a standby's scan may meet an element
+/// VACUUM's replay freed, see `item_of_kind`).
+///
+/// # Safety
+/// `page` must be the part's page, pinned and locked.
+unsafe fn copy_part(
+    rel: pg_sys::Relation,
+    page: pg_sys::Page,
+    part: NodeId,
+    position: usize,
+    out: &mut page::Gathered,
+) -> bool {
+    let (block, offset) = (part.block(), part.offset());
+    // SAFETY: as the caller promises.
+    let Some(tuple) = (unsafe { item_of_kind(rel, page, block, offset, page::PART_KIND) }) else {
+        return false;
+    };
+    let piece =
+        page::part_piece(tuple, position).unwrap_or_else(|e| corrupted(rel, block, offset, e));
+    out.push(piece);
+    true
 }

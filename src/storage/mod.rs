@@ -1,4 +1,7 @@
-//! pgrx: the HNSW graph on Postgres pages, through the buffer manager.
+//! pgrx: the indexes' pages, through the buffer manager: buffer and lock
+//! guards, WAL, the meta page, placing new tuples, walking every page, and the
+//! stores the algorithms run over (the graph, the quantizer, the filter
+//! directory). Every page read and write goes through here.
 //!
 //! A `pg_sys::Relation` argument is always an open relation, valid for the
 //! whole call: one Postgres passed to an access method callback, or one the
@@ -8,8 +11,14 @@
 //! repeat that rule at every call.
 
 pub mod buffer;
+pub mod built;
+pub mod cleanup;
 pub mod filters;
 pub mod graph;
+pub mod lock;
+pub mod meta;
+pub mod place;
 pub mod port;
 pub mod quantizer;
+pub mod walk;
 pub mod xlog;
