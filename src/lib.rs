@@ -48,7 +48,7 @@ pub extern "C-unwind" fn _PG_init() {
     // rules std's backtrace capture and leaves panic messages alone. The
     // backend is single-threaded here, so changing the environment is safe.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    am::options::init();
+    am::hnsw::options::init();
     am::init_similarity_order();
 }
 

@@ -1,22 +1,16 @@
-//! pgrx: the `hnsw` index access method. Each callback is short and
-//! delegates to `hnsw/` (the algorithm) and `storage/` (pages).
+//! pgrx: the index access methods, one folder each (`hnsw/`, `ivfflat/`),
+//! over what they share: the description of the indexed column read from
+//! the index (type, metric, dimensions, filter columns) and the filter
+//! columns' values (`filter.rs`). Each callback is short and delegates to the
+//! pure algorithms and to `storage/` (pages).
 
-mod build;
-mod check;
-mod cost;
-pub use cost::microseconds_to_cost;
 mod filter;
 mod filter_plan;
-mod handler;
-mod insert;
+pub mod hnsw;
 mod ivfflat;
-pub mod options;
-mod parallel;
-mod scan;
 mod similarity;
+pub use hnsw::cost::microseconds_to_cost;
 pub use similarity::init as init_similarity_order;
-mod stats;
-mod vacuum;
 
 use crate::hnsw::Params;
 use crate::kernels;
@@ -82,7 +76,7 @@ pub struct IndexSpec {
 impl IndexSpec {
     /// Reads and validates the spec of `index`; errors name what is wrong.
     pub fn of(index: pg_sys::Relation) -> IndexSpec {
-        let (m, ef_construction, neighbor_codes) = options::index_options(index);
+        let (m, ef_construction, neighbor_codes) = hnsw::options::index_options(index);
         if ef_construction < 2 * m {
             ereport!(
                 ERROR,
@@ -458,20 +452,6 @@ pub unsafe fn heap_tid(tid: pg_sys::ItemPointer) -> HeapTid {
 
 pub fn set_item_pointer(target: &mut pg_sys::ItemPointerData, tid: HeapTid) {
     pgrx::itemptr::item_pointer_set_all(target, tid.block(), tid.offset());
-}
-
-/// A node's top layer, drawn from a hash of its heap TID: random-looking,
-/// yet the same on every run, so index contents are reproducible.
-pub fn level_for_tid(params: &Params, tid: HeapTid, salt: u64) -> usize {
-    let mut x = tid.to_u64();
-    x ^= salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    // splitmix64 finalizer
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^= x >> 31;
-    // 53 random bits, in (0, 1]
-    let uniform = ((x >> 11) + 1) as f64 / (1u64 << 53) as f64;
-    params.level_for(uniform)
 }
 
 pub fn check_for_interrupts() {

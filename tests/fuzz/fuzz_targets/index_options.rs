@@ -1,8 +1,8 @@
-//! The stored index options (`am::options::stored`): any bytes, no panic;
+//! The stored index options (`am::hnsw::options::stored`): any bytes, no panic;
 //! encoded options read back.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use quiver_fuzz::am::options::stored;
+use quiver_fuzz::am::hnsw::options::stored;
 
 fuzz_target!(|data: &[u8]| {
     let defaults = (16, 64, false);

@@ -21,8 +21,10 @@ pub mod types {
 
 #[path = "../../../src/am"]
 pub mod am {
-    pub mod options {
-        pub mod stored;
+    pub mod hnsw {
+        pub mod options {
+            pub mod stored;
+        }
     }
 }
 

@@ -62,7 +62,9 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             3i32.to_le_bytes().to_vec(),
             [16000i32.to_le_bytes(), 2i32.to_le_bytes()].concat(),
         ],
-        "index_options" => vec![quiver_fuzz::am::options::stored::encode(16, 64, true).to_vec()],
+        "index_options" => {
+            vec![quiver_fuzz::am::hnsw::options::stored::encode(16, 64, true).to_vec()]
+        }
         "meta_page" => {
             let meta = Meta {
                 dimensions: 3,

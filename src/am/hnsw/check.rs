@@ -540,7 +540,7 @@ fn compare_with_rows(
     if column == 0 {
         return;
     }
-    let spec = super::IndexSpec::cached(index);
+    let spec = crate::am::IndexSpec::cached(index);
     let width = spec.element_width();
     let mut in_table_order: Vec<(&NodeId, &Element)> = elements.iter().collect();
     in_table_order.sort_by_key(|(_, e)| e.header.heap_tids.first().copied());
@@ -559,7 +559,7 @@ fn compare_with_rows(
             if element.header.deleted {
                 continue;
             }
-            super::check_for_interrupts();
+            crate::am::check_for_interrupts();
             if !rows.fetch(tid, snapshot) {
                 continue;
             }
@@ -613,7 +613,7 @@ impl Rows {
     /// Fetches the row at `tid` into the slot if `snapshot` sees it.
     fn fetch(&mut self, tid: page::HeapTid, snapshot: pg_sys::Snapshot) -> bool {
         let mut pointer = pg_sys::ItemPointerData::default();
-        super::set_item_pointer(&mut pointer, tid);
+        crate::am::set_item_pointer(&mut pointer, tid);
         // SAFETY: an open table, its own slot, a valid snapshot.
         unsafe {
             pg_sys::table_tuple_fetch_row_version(self.heap, &mut pointer, snapshot, self.slot)

@@ -3,9 +3,9 @@
 //! with `hnsw.iterative_scan` on, further batches as long as the executor asks
 //! for rows (a WHERE filter rejected some) and the scan's budget allows.
 
-use super::filter::{FilterColumns, ScanFilter};
 use super::options::{self, IterativeScan};
-use super::{check_for_interrupts, set_item_pointer, IndexSpec};
+use crate::am::filter::{FilterColumns, ScanFilter};
+use crate::am::{check_for_interrupts, set_item_pointer, IndexSpec};
 use crate::hnsw::cost;
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
 use crate::hnsw::SearchScratch;

@@ -1,8 +1,9 @@
 //! aminsert, and the on-disk insert that the build also uses once its graph
 //! outgrows memory.
 
-use super::filter::FilterColumns;
-use super::{check_for_interrupts, heap_tid, level_for_tid, IndexSpec};
+use super::level_for_tid;
+use crate::am::filter::FilterColumns;
+use crate::am::{check_for_interrupts, heap_tid, IndexSpec};
 use crate::hnsw::{self, SearchScratch};
 use crate::page::{ElementHeader, HeapTid, Meta, NodeId};
 use crate::search::Candidate;

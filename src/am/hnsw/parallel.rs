@@ -5,8 +5,9 @@
 //! maintenance_work_mem: a table that looks larger, or a graph that outgrows
 //! its memory, is built by the serial build, which can spill to disk.
 
-use super::build::{insert_progress, write_graph};
-use super::{check_for_interrupts, heap_tid, level_for_tid, IndexSpec};
+use super::level_for_tid;
+use super::write::{insert_progress, write_graph};
+use crate::am::{check_for_interrupts, heap_tid, IndexSpec};
 use crate::hnsw::memory::{reconnect_unreachable_nodes, BuiltGraph, Inserted};
 use crate::hnsw::shared::{SharedGraph, SharedLayout};
 use crate::page::{self, HeapTid};

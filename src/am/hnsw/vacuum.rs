@@ -10,7 +10,7 @@
 //! without bound under updates. Every VACUUM also links back nodes left
 //! unreachable.
 
-use super::{check_for_interrupts, IndexSpec};
+use crate::am::{check_for_interrupts, IndexSpec};
 use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::repair;
 use crate::page::{self, NodeId};
@@ -50,7 +50,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     let first_graph_block = read_meta(index).first_graph_block();
     let counts = remove_heap_tids(index, first_graph_block, |tid| {
         let mut pointer = pg_sys::ItemPointerData::default();
-        super::set_item_pointer(&mut pointer, tid);
+        crate::am::set_item_pointer(&mut pointer, tid);
         // SAFETY: the callback vacuum passed, with its state.
         unsafe { callback(&mut pointer, callback_state) }
     });
