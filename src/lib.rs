@@ -5,6 +5,7 @@ mod compat;
 pub mod hnsw;
 pub mod kernels;
 pub mod page;
+mod planner;
 pub mod quant;
 pub mod search;
 pub mod storage;
@@ -49,7 +50,7 @@ pub extern "C-unwind" fn _PG_init() {
     // backend is single-threaded here, so changing the environment is safe.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     am::hnsw::options::init();
-    am::init_similarity_order();
+    planner::init();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

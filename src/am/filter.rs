@@ -23,6 +23,8 @@ pub struct FilterColumns {
 
 impl FilterColumns {
     /// None for an index on the vector alone.
+    // `index` is an open relation: see `storage`.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn of(index: pg_sys::Relation) -> Option<FilterColumns> {
         // SAFETY: an open index has rd_index and rd_att with indnkeyatts key columns.
         unsafe {

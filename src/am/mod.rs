@@ -4,13 +4,9 @@
 //! columns' values (`filter.rs`). Each callback is short and delegates to the
 //! pure algorithms and to `storage/` (pages).
 
-mod filter;
-mod filter_plan;
+pub mod filter;
 pub mod hnsw;
 mod ivfflat;
-mod similarity;
-pub use hnsw::cost::microseconds_to_cost;
-pub use similarity::init as init_similarity_order;
 
 use crate::hnsw::Params;
 use crate::kernels;

@@ -7,7 +7,6 @@ mod fast;
 pub mod literal;
 pub mod sparse;
 mod sparsevec;
-mod support;
 mod varlena;
 mod vector;
 pub mod wire;

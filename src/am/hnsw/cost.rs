@@ -14,7 +14,8 @@
 
 use super::options::{self, IterativeScan};
 use crate::hnsw::cost::{self, WalkCost};
-use crate::search::cost::{exact_filter_microseconds, COST_PER_MICROSECOND, HANDOUT_MICROSECONDS};
+use crate::planner::microseconds_to_cost;
+use crate::search::cost::{exact_filter_microseconds, HANDOUT_MICROSECONDS};
 use crate::storage::meta::read_meta;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -26,12 +27,6 @@ pub fn report_walk(when: &str, walk: &WalkCost) {
         walk.first_batch_visits,
         walk.visits_per_row
     );
-}
-
-/// Microseconds of work as planner cost, on the scale of pages read.
-pub fn microseconds_to_cost(microseconds: f64) -> f64 {
-    // SAFETY: a plain GUC variable.
-    microseconds * COST_PER_MICROSECOND * unsafe { pg_sys::seq_page_cost }
 }
 
 /// Rows the executor takes from the scan: the query's LIMIT over the share

@@ -7,7 +7,7 @@
 //! btree plan over 1,200 rows like one over 600, while one takes four times
 //! as long as the other.
 
-use crate::am::microseconds_to_cost;
+use super::microseconds_to_cost;
 use crate::search::cost::{distance_call_microseconds, toast_chunks};
 use pgrx::pg_sys;
 use pgrx::prelude::*;

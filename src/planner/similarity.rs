@@ -44,7 +44,7 @@ unsafe extern "C-unwind" fn plan_with_distance_order(
             Some(previous) => previous(parse, query_string, cursor_options, bound_params),
             None => pg_sys::standard_planner(parse, query_string, cursor_options, bound_params),
         };
-        super::filter_plan::move_filters_into_index(stmt);
+        super::filter_moves::move_filters_into_index(stmt);
         stmt
     }
 }
