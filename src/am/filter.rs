@@ -64,7 +64,7 @@ impl FilterColumns {
                 ereport!(
                     ERROR,
                     PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                    format!("filter values of {size} bytes exceed the {MAX_FILTER_BYTES} an hnsw index keeps per row"),
+                    format!("filter values of {size} bytes exceed the {MAX_FILTER_BYTES} an index keeps per row"),
                     "Keep long text or large arrays out of the index's filter columns; filter on them in WHERE alone."
                 );
             }
@@ -228,7 +228,7 @@ impl ScanFilter {
                     ERROR,
                     PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                     format!(
-                        "hnsw cannot check a condition on index column {}",
+                        "the index cannot check a condition on its column {}",
                         key.sk_attno
                     )
                 );

@@ -65,10 +65,10 @@ pub unsafe extern "C-unwind" fn ambuild(
         let total = (*(*heap).rd_rel).reltuples.max(0.0) as i64;
         pg_sys::pgstat_progress_update_param(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL as i32, total);
     }
-    let rows = parallel::estimate_rows(heap, spec.dimensions);
+    let rows = parallel::estimate_rows(heap, spec.column.dimensions);
     // Workers keep no filter values in their shared graph: an index with
     // filter columns is built by one process.
-    let workers = if spec.filter_columns > 0 {
+    let workers = if spec.column.filter_columns > 0 {
         0
     } else {
         parallel::workers_for(heap, index_info, rows)
@@ -104,8 +104,8 @@ fn serial_build(
         spec,
         graph: Some(MemoryGraph::new(
             spec.params,
-            spec.dimensions,
-            spec.distance(),
+            spec.column.dimensions,
+            spec.column.distance(),
         )),
         heap_tids: Vec::new(),
         filter_columns: FilterColumns::of(index),
@@ -211,7 +211,7 @@ impl BuildState {
         tid: HeapTid,
     ) {
         // SAFETY: the indexed column is a non-null vector.
-        let Some(vector) = (unsafe { self.spec.prepare(datum) }) else {
+        let Some(vector) = (unsafe { self.spec.column.prepare(datum) }) else {
             return;
         };
         let level = level_for_tid(&self.spec.params, tid, 0);

@@ -541,7 +541,7 @@ fn compare_with_rows(
         return;
     }
     let spec = crate::am::IndexSpec::cached(index);
-    let width = spec.element_width();
+    let width = spec.column.width;
     let mut in_table_order: Vec<(&NodeId, &Element)> = elements.iter().collect();
     in_table_order.sort_by_key(|(_, e)| e.header.heap_tids.first().copied());
     let mut per_row = pgrx::PgMemoryContexts::new("quiver_check_index rows");
@@ -570,8 +570,8 @@ fn compare_with_rows(
                 if is_null {
                     return None;
                 }
-                let prepared = spec.prepare(datum)?;
-                let stored = spec.stored(&prepared);
+                let prepared = spec.column.prepare(datum)?;
+                let stored = spec.column.stored(&prepared);
                 let bytes = page::vector_bytes(width, stored);
                 page::stored_vector(&bytes, width, stored.len()).map(vector_hash)
             });

@@ -45,7 +45,7 @@ pub unsafe extern "C-unwind" fn aminsert(
     let spec = IndexSpec::cached(index);
     let insert = |_: &mut PgMemoryContexts| {
         // SAFETY: a non-null vector datum.
-        let Some(vector) = (unsafe { spec.prepare(datum) }) else {
+        let Some(vector) = (unsafe { spec.column.prepare(datum) }) else {
             return;
         };
         // SAFETY: as above, a value per key column.
@@ -115,10 +115,10 @@ pub fn insert_on_disk(
     let header = ElementHeader {
         level: level as u8,
         deleted: false,
-        width: spec.element_width(),
+        width: spec.column.width,
         heap_tids: vec![tid],
         neighbors: NodeId::NONE,
-        dimensions: spec.stored(vector).len() as u16,
+        dimensions: spec.column.stored(vector).len() as u16,
         anchor: NodeId::NONE,
         wide: false,
     };
@@ -127,7 +127,7 @@ pub fn insert_on_disk(
             index,
             meta,
             header,
-            spec.stored(vector),
+            spec.column.stored(vector),
             filter,
             NewLists {
                 level,
@@ -151,7 +151,7 @@ pub fn insert_on_disk(
         return;
     }
 
-    let mut graph = PageGraph::new(index, meta, spec.distance(), logging, true);
+    let mut graph = PageGraph::new(index, meta, spec.column.distance(), logging, true);
     graph.set_query(vector);
     let entry = Candidate {
         distance: hnsw::Graph::distance(&mut graph, meta.entry),
@@ -178,7 +178,7 @@ pub fn insert_on_disk(
         .take_while(|c| c.distance == 0.0)
     {
         graph.read_vector(equal.id, &mut stored);
-        if stored != spec.stored(vector) {
+        if stored != spec.column.stored(vector) {
             continue;
         }
         let same_filter = graph
@@ -220,7 +220,7 @@ pub fn insert_on_disk(
         index,
         meta,
         header,
-        spec.stored(vector),
+        spec.column.stored(vector),
         filter,
         lists,
         logging,

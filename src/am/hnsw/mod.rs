@@ -16,8 +16,100 @@ mod stats;
 mod vacuum;
 mod write;
 
+use crate::am::{Column, IndexedType};
 use crate::hnsw::Params;
-use crate::page::HeapTid;
+use crate::page::{ElementWidth, HeapTid, Meta, Metric};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+/// An hnsw index: its column, and the graph's options.
+#[derive(Clone, Copy)]
+pub struct IndexSpec {
+    pub column: Column,
+    pub params: Params,
+    /// `WITH (neighbor_codes = on)`: codes of the layer-0 neighbors in each list.
+    pub neighbor_codes: bool,
+}
+
+impl IndexSpec {
+    /// Reads and validates the spec of `index`; errors name what is wrong.
+    pub fn of(index: pg_sys::Relation) -> IndexSpec {
+        let (m, ef_construction, neighbor_codes) = options::index_options(index);
+        if ef_construction < 2 * m {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                "ef_construction must be greater than or equal to 2 * m",
+                format!(
+                    "m = {m} needs ef_construction >= {}; it is {ef_construction}.",
+                    2 * m
+                )
+            );
+        }
+        let mut column = Column::of(index);
+        if matches!(
+            column.indexed_type,
+            IndexedType::Bit | IndexedType::Sparsevec
+        ) && neighbor_codes
+        {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!(
+                    "neighbor_codes is not supported for {}",
+                    column.indexed_type.name()
+                ),
+                "Codes are for dense vectors; a bit string or a sparse vector is already compact."
+            );
+        }
+        // Neighbor codes are of normalized vectors: under cosine, a halfvec
+        // index with them stores its vectors normalized, as float4.
+        if column.width == ElementWidth::Float2 && column.metric == Metric::Cosine && neighbor_codes
+        {
+            column.width = ElementWidth::Float4;
+        }
+        IndexSpec {
+            column,
+            params: Params { m, ef_construction },
+            neighbor_codes,
+        }
+    }
+
+    /// The spec, read once per relcache entry: kept in rd_amcache, which
+    /// Postgres frees when the index's relcache entry is rebuilt (for example
+    /// after ALTER INDEX ... SET), so a changed index is read again.
+    // `index` is an open relation: see `crate::storage`.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
+    pub fn cached(index: pg_sys::Relation) -> IndexSpec {
+        // SAFETY: `index` is open. rd_amcache belongs to the index's access
+        // method, us: null, or the IndexSpec we put there. rd_indexcxt lives
+        // as long as the relcache entry, and MemoryContextAlloc's MAXALIGN
+        // suits IndexSpec (plain Copy data, no Drop).
+        unsafe {
+            if (*index).rd_amcache.is_null() {
+                let spec = Self::of(index);
+                let slot = pg_sys::MemoryContextAlloc(
+                    (*index).rd_indexcxt,
+                    std::mem::size_of::<IndexSpec>(),
+                )
+                .cast::<IndexSpec>();
+                slot.write(spec);
+                (*index).rd_amcache = slot.cast();
+            }
+            *(*index).rd_amcache.cast::<IndexSpec>()
+        }
+    }
+
+    /// The meta data of this index with nothing in it yet.
+    pub fn empty_meta(&self) -> Meta {
+        Meta::empty(
+            self.column.dimensions as u32,
+            self.params.m as u16,
+            self.params.ef_construction as u16,
+            self.column.metric,
+        )
+    }
+}
 
 /// A node's top layer, drawn from a hash of its heap TID: random-looking,
 /// yet the same on every run, so index contents are reproducible.

@@ -178,7 +178,7 @@ pub fn build(
     let wanted = (rows * 1.1) as usize + 1000;
     let layout = SharedLayout::for_nodes(
         spec.params,
-        spec.dimensions,
+        spec.column.dimensions,
         page::HEAP_TIDS,
         wanted,
         usize::MAX,
@@ -259,7 +259,7 @@ pub fn build(
         pg_sys::WaitForParallelWorkersToFinish(context);
         let inserted = started.elapsed();
 
-        let mut graph = SharedGraph::attach(graph_memory, layout, spec.distance());
+        let mut graph = SharedGraph::attach(graph_memory, layout, spec.column.distance());
         let counts = if graph.is_full() {
             ereport!(
                 NOTICE,
@@ -356,7 +356,7 @@ unsafe fn participate(
     let mut participant = Participant {
         spec,
         // SAFETY: the leader initialized the graph before any worker started.
-        graph: unsafe { SharedGraph::attach(graph_memory, shared.layout, spec.distance()) },
+        graph: unsafe { SharedGraph::attach(graph_memory, shared.layout, spec.column.distance()) },
         shared,
         leader,
         row_context: PgMemoryContexts::new("quiver hnsw parallel build row"),
@@ -418,7 +418,7 @@ unsafe extern "C-unwind" fn parallel_callback(
     } = participant;
     let row = |_: &mut PgMemoryContexts| {
         // SAFETY: the indexed column is a non-null vector.
-        let Some(vector) = (unsafe { spec.prepare(datum) }) else {
+        let Some(vector) = (unsafe { spec.column.prepare(datum) }) else {
             return;
         };
         let level = level_for_tid(&spec.params, tid, 0);

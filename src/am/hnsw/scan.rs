@@ -159,15 +159,15 @@ pub unsafe extern "C-unwind" fn amrescan(
             std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
             let key = &*orderbys;
             if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 {
-                let query = state.spec.values_of(key.sk_argument);
-                if query.len() != state.spec.dimensions {
+                let query = state.spec.column.values_of(key.sk_argument);
+                if query.len() != state.spec.column.dimensions {
                     ereport!(
                         ERROR,
                         PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
                         format!(
                             "different {} dimensions {} and {}",
-                            state.spec.indexed_type.name(),
-                            state.spec.dimensions,
+                            state.spec.column.indexed_type.name(),
+                            state.spec.column.dimensions,
                             query.len()
                         )
                     );
@@ -177,6 +177,7 @@ pub unsafe extern "C-unwind" fn amrescan(
                 state.query = Some(
                     state
                         .spec
+                        .column
                         .prepare_values(&query)
                         .unwrap_or_else(|| vec![0.0; query.len()]),
                 );
@@ -342,7 +343,13 @@ fn next_batch(index: pg_sys::Relation, state: &mut ScanState) -> Option<Vec<Cand
         state.started = true;
         let mut meta = read_meta(index);
         let graph = state.graph.get_or_insert_with(|| {
-            PageGraph::new(index, &meta, state.spec.distance(), Logging::Wal, false)
+            PageGraph::new(
+                index,
+                &meta,
+                state.spec.column.distance(),
+                Logging::Wal,
+                false,
+            )
         });
         let Some(query) = state.query.as_ref() else {
             // SAFETY: the index is open.

@@ -91,7 +91,7 @@ fn quiver_index_stats(
             ),
         };
         (
-            spec.indexed_type.name().to_string(),
+            spec.column.indexed_type.name().to_string(),
             meta.dimensions as i32,
             metric.to_string(),
             meta.m as i32,

@@ -85,7 +85,7 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
         return;
     }
 
-    let graph = PageGraph::new(index, &meta, spec.distance(), logging, true);
+    let graph = PageGraph::new(index, &meta, spec.column.distance(), logging, true);
     let lock = RefCell::new(InsertLockBatch::new(index));
     let freed: RefCell<IdSet<NodeId>> = RefCell::default();
     let free = |nodes: &[NodeId]| {
@@ -209,7 +209,7 @@ fn free_elements(
 /// live element keeps one entry with its own values.
 fn remove_stale_entries(index: pg_sys::Relation, spec: &IndexSpec, logging: Logging) {
     let meta = read_meta(index);
-    let mut graph = PageGraph::new(index, &meta, spec.distance(), logging, true);
+    let mut graph = PageGraph::new(index, &meta, spec.column.distance(), logging, true);
     let mut seen: IdSet<NodeId> = IdSet::default();
     let mut values = Vec::new();
     filters::remove_entries(index, logging, |id, filter| {
@@ -238,7 +238,7 @@ fn measure_walk(
     let samples: Vec<NodeId> = cost::sample_positions(live.len())
         .map(|i| live[i].0)
         .collect();
-    let mut graph = PageGraph::new(index, &meta, spec.distance(), logging, true);
+    let mut graph = PageGraph::new(index, &meta, spec.column.distance(), logging, true);
     let Some(walk) = cost::measure_walk_cost(
         &mut graph,
         meta.entry,

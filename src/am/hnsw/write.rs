@@ -65,10 +65,10 @@ fn train_codes(spec: &IndexSpec, graph: &impl BuiltGraph) -> Option<IndexCodes> 
         .step_by(stride)
         .map(|node| graph.vector(node));
     let slot_bytes = MAX_CODED_LIST_BYTES / (2 * spec.params.m);
-    let metric = quantizer::code_metric(spec.metric);
+    let metric = quantizer::code_metric(spec.column.metric);
     match Quantizer::choose(
         sample,
-        spec.dimensions,
+        spec.column.dimensions,
         metric,
         slot_bytes.saturating_sub(6),
     ) {
@@ -79,7 +79,7 @@ fn train_codes(spec: &IndexSpec, graph: &impl BuiltGraph) -> Option<IndexCodes> 
                 PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                 format!(
                     "neighbor codes of {} dimensions do not fit neighbor lists of m = {}",
-                    spec.dimensions, spec.params.m
+                    spec.column.dimensions, spec.params.m
                 ),
                 "Use a smaller m, or build the index without neighbor_codes."
             );
@@ -111,7 +111,7 @@ pub fn write_graph<G: GraphMut<Id = u32> + BuiltGraph>(
         graph: &*graph,
         heap_tids,
         filters,
-        width: spec.element_width(),
+        width: spec.column.width,
         codes: codes.as_ref(),
     };
     write_built(index, &built, meta)
