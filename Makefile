@@ -42,10 +42,13 @@ SOAK_MINUTES ?= 10
 soak: install
 	@SOAK_MINUTES=$(SOAK_MINUTES) bash tests/soak/run.sh
 
-# rustfmt and clippy, warnings as errors (lints in Cargo.toml); CI runs it first.
+# rustfmt and clippy, warnings as errors (lints in Cargo.toml), and the
+# layout's rules (tests/lib/layout_check.py: pure modules without pgrx, no
+# import cycle, no file over 1,000 lines before its tests); CI runs it first.
 lint: setup
 	cargo fmt --check
 	cd tests/fuzz && cargo fmt --check
+	python3 tests/lib/layout_check.py
 	cargo clippy --all-targets --no-default-features --features pg15 -- -D warnings
 
 # Every suite; ends non-zero if any fails.

@@ -10,7 +10,6 @@ pub mod hnsw;
 mod ivfflat;
 
 pub use column::{Column, IndexedType};
-pub use hnsw::IndexSpec;
 
 use crate::page::HeapTid;
 use pgrx::pg_sys;

@@ -7,9 +7,10 @@
 
 use super::parallel::{self, BuildCounts};
 use super::write::{insert_progress, write_graph};
+use super::IndexSpec;
 use super::{insert, level_for_tid};
 use crate::am::filter::FilterColumns;
-use crate::am::{check_for_interrupts, heap_tid, IndexSpec};
+use crate::am::{check_for_interrupts, heap_tid};
 use crate::hnsw::memory::{Inserted, MemoryGraph};
 use crate::page::{self, HeapTid, Meta};
 use crate::storage::buffer::LockedBuffer;

@@ -540,7 +540,7 @@ fn compare_with_rows(
     if column == 0 {
         return;
     }
-    let spec = crate::am::IndexSpec::cached(index);
+    let spec = super::IndexSpec::cached(index);
     let width = spec.column.width;
     let mut in_table_order: Vec<(&NodeId, &Element)> = elements.iter().collect();
     in_table_order.sort_by_key(|(_, e)| e.header.heap_tids.first().copied());

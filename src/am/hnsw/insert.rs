@@ -2,8 +2,9 @@
 //! outgrows memory.
 
 use super::level_for_tid;
+use super::IndexSpec;
 use crate::am::filter::FilterColumns;
-use crate::am::{check_for_interrupts, heap_tid, IndexSpec};
+use crate::am::{check_for_interrupts, heap_tid};
 use crate::hnsw::{self, SearchScratch};
 use crate::page::{ElementHeader, HeapTid, Meta, NodeId};
 use crate::search::Candidate;

@@ -7,7 +7,8 @@
 
 use super::level_for_tid;
 use super::write::{insert_progress, write_graph};
-use crate::am::{check_for_interrupts, heap_tid, IndexSpec};
+use super::IndexSpec;
+use crate::am::{check_for_interrupts, heap_tid};
 use crate::hnsw::memory::{reconnect_unreachable_nodes, BuiltGraph, Inserted};
 use crate::hnsw::shared::{SharedGraph, SharedLayout};
 use crate::page::{self, HeapTid};

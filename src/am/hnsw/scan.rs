@@ -4,8 +4,9 @@
 //! for rows (a WHERE filter rejected some) and the scan's budget allows.
 
 use super::options::{self, IterativeScan};
+use super::IndexSpec;
 use crate::am::filter::{FilterColumns, ScanFilter};
-use crate::am::{check_for_interrupts, set_item_pointer, IndexSpec};
+use crate::am::{check_for_interrupts, set_item_pointer};
 use crate::hnsw::cost;
 use crate::hnsw::iterative::{Budget, IterativeSearch, Order};
 use crate::hnsw::SearchScratch;

@@ -3,7 +3,7 @@
 //! number of neighbors on the bottom layer, size, and neighbor codes.
 
 use super::check::with_hnsw_index;
-use crate::am::IndexSpec;
+use super::IndexSpec;
 use crate::page::{self, ElementHeader, Metric};
 use crate::storage::meta::read_meta;
 use crate::storage::walk::{block_count, for_each_graph_tuple, GraphTuple};

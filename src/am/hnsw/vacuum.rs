@@ -10,7 +10,8 @@
 //! without bound under updates. Every VACUUM also links back nodes left
 //! unreachable.
 
-use crate::am::{check_for_interrupts, IndexSpec};
+use super::IndexSpec;
+use crate::am::check_for_interrupts;
 use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::repair;
 use crate::page::{self, NodeId};

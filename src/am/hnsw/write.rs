@@ -3,7 +3,8 @@
 //! `storage::built` to be written; and the build's progress.
 
 use super::cost::report_walk;
-use crate::am::{check_for_interrupts, IndexSpec};
+use super::IndexSpec;
+use crate::am::check_for_interrupts;
 use crate::hnsw::cost::{self, WalkCost};
 use crate::hnsw::memory::BuiltGraph;
 use crate::hnsw::GraphMut;
