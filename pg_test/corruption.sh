@@ -105,11 +105,21 @@ done
 sql -c "CREATE TABLE toasted AS SELECT id, embedding FROM base WHERE id <= 500" \
     -c "CREATE INDEX toasted_idx ON toasted USING hnsw (embedding vector_l2_ops)"
 toast=$(sql -At -c "SELECT reltoastrelid::regclass FROM pg_class WHERE relname = 'toasted'")
-sql -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "SELECT count(*) FROM toasted" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
-sleep 1
+# The snapshot's session holds it until told to let go: it polls a
+# sequence, which it reads outside its snapshot, so no sleep races the rest.
+sql -c "CREATE SEQUENCE snapshot_done"
+sql -c "SET application_name = 'snapshot_holder'" -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "SELECT count(*) FROM toasted" \
+    -c "DO \$\$ BEGIN WHILE (SELECT NOT is_called FROM snapshot_done) LOOP PERFORM pg_sleep(0.02); END LOOP; END \$\$" \
+    -c "COMMIT" >/dev/null &
+holder=$!
+for _ in $(seq 500); do
+    [ "$(sql -At -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'snapshot_holder' AND backend_xmin IS NOT NULL AND wait_event = 'PgSleep'")" = 1 ] && break
+    sleep 0.02
+done
 sql -c "UPDATE toasted SET embedding = (SELECT embedding FROM base b WHERE b.id = toasted.id + 1000) WHERE id <= 50" \
     -c "VACUUM (PROCESS_TOAST false) toasted"
-wait
+sql -c "SELECT nextval('snapshot_done')" >/dev/null
+wait "$holder"
 sql -c "VACUUM $toast"
 check "a row version whose TOAST chunks are gone: quiver_check_index is clean" \
     "$(sql -At -c "SELECT quiver_check_index('toasted_idx') = '{}'" 2>&1)"
