@@ -3,7 +3,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PG_CONFIG
 
-.PHONY: setup install install-as-vector demo examples scaleout-demo soak lint test unit-test pg-test regress-test cluster-test fuzz bench bench-codes bench-filters bench-planner
+.PHONY: setup install install-as-vector demo examples scaleout-demo soak lint test unit-test pg-test regress-test cluster-test fuzz bench bench-codes bench-ivf bench-filters bench-planner
 
 setup:
 	@bash .ci/setup.sh
@@ -85,6 +85,10 @@ bench:
 # Design measurement in memory: a walk over codes with an exact rerank.
 bench-codes:
 	@bash bench/codes_prototype.sh
+
+# Design measurement in memory: IVF lists over codes with an exact rerank.
+bench-ivf:
+	@bash bench/ivf_prototype.sh
 
 # Design measurement in memory: filters checked inside the walk (two hops).
 bench-filters:

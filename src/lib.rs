@@ -3,6 +3,7 @@
 pub mod am;
 mod compat;
 pub mod hnsw;
+pub mod ivf;
 pub mod kernels;
 pub mod page;
 mod planner;
