@@ -144,9 +144,8 @@ fn main() {
                 for (list, _) in kmeans::probe_order(geometry, centers, query, p) {
                     let center = centers.row(list);
                     let prepared = codes.prepare(query, center);
-                    let offset = ivf::list_offset(code_metric, query, center);
                     for (id, code) in &lists_of[list] {
-                        let (estimate, bound) = prepared.estimate(code, offset);
+                        let (estimate, bound) = prepared.estimate(code);
                         found.push(Estimated {
                             id: *id,
                             estimate,

@@ -15,5 +15,6 @@ dir=$CLUSTER_DIR
 sql() { cluster_psql "$dir" "$port" postgres -q "$@"; }
 iterative_setup
 iterative_runs fmnist '<->'
+ivfflat_runs fmnist '<->' vector_l2_ops 245
 
 check_summary iterative_fmnist

@@ -274,22 +274,29 @@ check "standby ($variant): the check passes on the standby" \
     "$(standby_sql -At -c "SELECT quiver_check_index('${table}_idx') = '{}'")"
 done
 
-echo "--- halfvec, sparsevec, bit, wide and filter-column indexes: the standby, and a crash"
+echo "--- halfvec, sparsevec, bit, wide, filter-column and ivfflat indexes: the standby, and a crash"
 # Each stores its own element width (float16, packed sparse, packed bits), a
 # wide vector (2,352 dimensions) its parts on other pages, and an index with
 # filter columns their values in each element; the same WAL records must
-# carry them all.
-declare -A width_class=([half]="(embedding::halfvec(784)) halfvec_l2_ops"
-                        [sparse]="(embedding::sparsevec(784)) sparsevec_l2_ops"
-                        [bits]="(binary_quantize(embedding)::bit(784)) bit_hamming_ops"
-                        [wide]="((embedding || embedding || embedding)::vector(2352)) vector_l2_ops"
-                        [filter]="embedding vector_l2_ops, category, id")
-kinds=(half sparse bits wide filter)
+# carry them all. The ivfflat indexes (20 lists, all probed: the scans are
+# exact) carry codes, centers and list pages, of vectors, halfvec under
+# cosine, bits, and with filter columns.
+declare -A width_class=([half]="hnsw ((embedding::halfvec(784)) halfvec_l2_ops)"
+                        [sparse]="hnsw ((embedding::sparsevec(784)) sparsevec_l2_ops)"
+                        [bits]="hnsw ((binary_quantize(embedding)::bit(784)) bit_hamming_ops)"
+                        [wide]="hnsw (((embedding || embedding || embedding)::vector(2352)) vector_l2_ops)"
+                        [filter]="hnsw (embedding vector_l2_ops, category, id)"
+                        [ivf]="ivfflat (embedding vector_l2_ops) WITH (lists = 20)"
+                        [ivf_half]="ivfflat ((embedding::halfvec(784)) halfvec_cosine_ops) WITH (lists = 20)"
+                        [ivf_bits]="ivfflat ((binary_quantize(embedding)::bit(784)) bit_hamming_ops) WITH (lists = 20)"
+                        [ivf_filter]="ivfflat (embedding vector_l2_ops, category, id) WITH (lists = 20)")
+kinds=(half sparse bits wide filter ivf ivf_half ivf_bits ivf_filter)
+scan_settings=(-c "SET enable_seqscan = off" -c "SET ivfflat.probes = 20")
 # width_where KIND ROW: the condition the scans of that index carry (the
 # filter columns' conditions, checked inside the index).
 width_where() {
     case $1 in
-        filter) echo "$2.id % 3 = 1 AND $2.category <> 'none'" ;;
+        filter | ivf_filter) echo "$2.id % 3 = 1 AND $2.category <> 'none'" ;;
         *) echo "true" ;;
     esac
 }
@@ -297,15 +304,16 @@ width_where() {
 width_order() {
     case $1 in
         half) echo "$2.embedding::halfvec(784) <-> $3.embedding::halfvec(784)" ;;
+        ivf_half) echo "$2.embedding::halfvec(784) <=> $3.embedding::halfvec(784)" ;;
         sparse) echo "$2.embedding::sparsevec(784) <-> $3.embedding::sparsevec(784)" ;;
-        bits) echo "binary_quantize($2.embedding)::bit(784) <~> binary_quantize($3.embedding)::bit(784)" ;;
+        bits | ivf_bits) echo "binary_quantize($2.embedding)::bit(784) <~> binary_quantize($3.embedding)::bit(784)" ;;
         wide) echo "($2.embedding || $2.embedding || $2.embedding)::vector(2352) <-> ($3.embedding || $3.embedding || $3.embedding)::vector(2352)" ;;
-        filter) echo "$2.embedding <-> $3.embedding" ;;
+        filter | ivf | ivf_filter) echo "$2.embedding <-> $3.embedding" ;;
     esac
 }
 sql -c "CREATE TABLE widths AS SELECT * FROM base WHERE id < 3000"
 for kind in "${kinds[@]}"; do
-    sql -c "CREATE INDEX widths_$kind ON widths USING hnsw (${width_class[$kind]})"
+    sql -c "CREATE INDEX widths_$kind ON widths USING ${width_class[$kind]}"
 done
 sql -c "INSERT INTO widths SELECT n, 'written', tagged(embedding, n) FROM pool, nextval('written') n WHERE pool.id < 500"
 sql -c "DELETE FROM widths WHERE id % 4 = 0" -c "VACUUM widths"
@@ -318,8 +326,8 @@ for kind in "${kinds[@]}"; do
     answers="SELECT string_agg(ids, ';' ORDER BY id) FROM (
                  SELECT q.id, ARRAY(SELECT b.id FROM widths b WHERE $(width_where $kind b) ORDER BY $(width_order $kind b q) LIMIT 10)::text AS ids
                  FROM queries q WHERE q.id < 50) s"
-    primary_results=$(sql -At -c "SET enable_seqscan = off" -c "$answers")
-    standby_results=$(standby_sql -At -c "SET enable_seqscan = off" -c "$answers")
+    primary_results=$(sql -At "${scan_settings[@]}" -c "$answers")
+    standby_results=$(standby_sql -At "${scan_settings[@]}" -c "$answers")
     check "standby ($kind): 50 queries return the primary's rows" \
         "$([ -n "$primary_results" ] && [ "$primary_results" = "$standby_results" ] && echo t || echo f)"
     check "standby ($kind): the check passes on the standby" \
@@ -331,16 +339,56 @@ for kind in "${kinds[@]}"; do
     check "crash ($kind): the check passes after recovery" "$(sound widths_$kind)"
     # The filter-column index checks the row's id itself (an Index Cond).
     same_row="x.id + 0 = b.id"
-    [ "$kind" != filter ] || same_row="x.id = b.id"
+    [[ $kind != filter && $kind != ivf_filter ]] || same_row="x.id = b.id"
     # As lost_rows: a scan for the row's own vector, filtered to the row and
     # continued as far as the graph reaches, must return it.
-    lost=$(sql -At -c "SET enable_seqscan = off" -c "SET enable_bitmapscan = off" -c "SET hnsw.iterative_scan = relaxed_order" \
+    lost=$(sql -At "${scan_settings[@]}" -c "SET enable_bitmapscan = off" -c "SET hnsw.iterative_scan = relaxed_order" \
         -c "SET hnsw.max_scan_tuples = 2000000" -c "
         SELECT count(*) FROM widths b WHERE b.category IN ('written', 'before the crash')
         AND NOT EXISTS (SELECT FROM (SELECT x.id FROM widths x WHERE $same_row ORDER BY $(width_order $kind x b) LIMIT 1) s)")
     check "crash ($kind): the index returns every committed row ($lost lost)" "$([ "$lost" = 0 ] && echo t || echo f)"
 done
 sql -c "DROP TABLE widths"
+
+echo "--- an ivfflat index that trains itself: the standby, and a crash"
+# Made on an empty table, it keeps its first rows pending; the insert that
+# brings 16 per list trains it: new pages, then the meta page's switch, in
+# WAL the standby replays and a crash recovery redoes. (The concurrency
+# part deleted some of base's rows: the counts are the tables'.)
+sql -c "CREATE TABLE selftrain (id int, category text, embedding vector(784))" \
+    -c "CREATE INDEX selftrain_idx ON selftrain USING ivfflat (embedding vector_l2_ops) WITH (lists = 8)" \
+    -c "INSERT INTO selftrain SELECT id, category, embedding FROM base WHERE id < 100"
+check "self-training: under 128 rows for 8 lists stay pending" \
+    "$(sql -At -c "SELECT NOT trained AND elements = (SELECT count(*) FROM selftrain) FROM quiver_index_stats('selftrain_idx')")"
+sql -c "INSERT INTO selftrain SELECT id, category, embedding FROM base WHERE id BETWEEN 100 AND 399"
+check "self-training: the insert past 128 rows trained it, every row in a list" \
+    "$(sql -At -c "SELECT trained AND (SELECT sum(x) FROM unnest(list_sizes) x) = (SELECT count(*) FROM selftrain)
+                   FROM quiver_index_stats('selftrain_idx')")"
+lsn=$(sql -At -c "SELECT pg_current_wal_lsn()")
+for _ in $(seq 1 100); do
+    [ "$(standby_sql -At -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+    sleep 0.1
+done
+answers="SELECT string_agg(ids, ';' ORDER BY id) FROM (
+             SELECT q.id, ARRAY(SELECT b.id FROM selftrain b ORDER BY b.embedding <-> q.embedding LIMIT 10)::text AS ids
+             FROM queries q WHERE q.id < 50) s"
+exact=$(sql -At -c "SET enable_indexscan = off" -c "$answers")
+check "self-training: every list probed, the 50 queries' answers are exact" \
+    "$([ "$(sql -At -c "SET enable_seqscan = off" -c "SET ivfflat.probes = 8" -c "$answers")" = "$exact" ] && echo t || echo f)"
+check "self-training: the standby gives the same answers, and its check passes" \
+    "$([ "$(standby_sql -At -c "SET enable_seqscan = off" -c "SET ivfflat.probes = 8" -c "$answers")" = "$exact" ] \
+       && [ "$(standby_sql -At -c "SELECT quiver_check_index('selftrain_idx') = '{}'")" = t ] && echo t || echo f)"
+sql -c "CREATE TABLE selftrain_crash (id int, embedding vector(784))" \
+    -c "CREATE INDEX selftrain_crash_idx ON selftrain_crash USING ivfflat (embedding vector_l2_ops) WITH (lists = 8)" \
+    -c "INSERT INTO selftrain_crash SELECT id, embedding FROM base WHERE id < 100" \
+    -c "INSERT INTO selftrain_crash SELECT id, embedding FROM base WHERE id BETWEEN 100 AND 299"
+restart immediate
+check "self-training: after a crash both indexes are sound, trained, and hold every row" \
+    "$(sql -At -c "SELECT bool_and(trained AND elements = n) FROM (VALUES ('selftrain_idx', (SELECT count(*) FROM selftrain)),
+                   ('selftrain_crash_idx', (SELECT count(*) FROM selftrain_crash))) v(i, n), quiver_index_stats(i::regclass)")"
+check "self-training: and answer exactly" \
+    "$([ "$(sql -At -c "SET enable_seqscan = off" -c "SET ivfflat.probes = 8" -c "$answers")" = "$exact" ] && echo t || echo f)"
+sql -c "DROP TABLE selftrain, selftrain_crash"
 
 echo "--- point-in-time recovery"
 # Archive WAL, take a base backup, change the table and index, name a

@@ -7,11 +7,11 @@ COMMENT ON TYPE @extschema@.vector IS 'vector of float4 elements, up to 16,000 d
 COMMENT ON TYPE @extschema@.halfvec IS 'vector of float16 (half precision) elements, up to 16,000 dimensions';
 COMMENT ON TYPE @extschema@.sparsevec IS 'sparse vector: its dimensions and its non-zero elements';
 COMMENT ON ACCESS METHOD hnsw IS 'HNSW graph index: nearest neighbors by vector distance (Quiver)';
-COMMENT ON ACCESS METHOD ivfflat IS 'not in Quiver: CREATE INDEX ... USING ivfflat raises an ERROR that says to use hnsw';
+COMMENT ON ACCESS METHOD ivfflat IS 'IVF index: lists of coded rows around k-means centers, nearest neighbors by vector distance (Quiver)';
 COMMENT ON FUNCTION @extschema@.quiver_check_index(regclass) IS
-    'structural check of an hnsw index: one line per problem, empty when sound';
+    'structural check of an hnsw or ivfflat index: one line per problem, empty when sound';
 COMMENT ON FUNCTION @extschema@.quiver_index_stats(regclass) IS
-    'what an hnsw index holds: parameters, elements per layer, deleted elements, degree, size, codes';
+    'what an hnsw or ivfflat index holds: parameters, elements per layer or list sizes, size, codes';
 COMMENT ON FUNCTION @extschema@.quiver_recall(regclass, integer, integer) IS
     'recall@k of an index at the current hnsw.ef_search, over a sample of its rows as queries';
 COMMENT ON FUNCTION @extschema@.quiver_recall(regclass, anyarray, integer) IS
@@ -72,7 +72,7 @@ BEGIN
             WHEN object.name ~ '_spherical_distance$' THEN 'angle between unit vectors, as a fraction of pi (as pgvector''s)'
             WHEN object.name = 'vector_distance_support' THEN 'planner support: what a call of a vector function costs'
             WHEN object.name = 'hnsw_handler' THEN 'handler of the hnsw access method'
-            WHEN object.name = 'ivfflat_handler' THEN 'handler of the ivfflat access method, which builds nothing and says to use hnsw'
+            WHEN object.name = 'ivfflat_handler' THEN 'handler of the ivfflat access method'
             WHEN object.name IN ('vector', 'halfvec', 'sparsevec') THEN 'cast to ' || object.name || '(n): checks the dimensions'
             WHEN object.name ~ '_to_' THEN 'cast from ' || object.first || ' to ' || object.returns
         END;
@@ -113,10 +113,9 @@ BEGIN
     LOOP
         what := CASE
             WHEN object.amname = 'btree' THEN 'btree order of ' || object.type || ': element by element, then by dimensions'
-            WHEN object.amname = 'ivfflat' THEN 'pgvector''s ivfflat class, kept so that CREATE INDEX ... USING ivfflat says to use hnsw'
-            WHEN object.name LIKE '%\_filter\_ops' THEN 'hnsw filter column of type ' || object.type
+            WHEN object.name LIKE '%\_filter\_ops' THEN object.amname || ' filter column of type ' || object.type
                 || ' (after the vector): its WHERE conditions are checked inside the index'
-            ELSE 'hnsw index on ' || object.type || ' ordered by ' || CASE substring(object.name FROM '_([a-z0-9]+)_ops$')
+            ELSE object.amname || ' index on ' || object.type || ' ordered by ' || CASE substring(object.name FROM '_([a-z0-9]+)_ops$')
                 WHEN 'l2' THEN 'L2 distance (<->)' WHEN 'ip' THEN 'negative inner product (<#>)'
                 WHEN 'cosine' THEN 'cosine distance (<=>)' WHEN 'l1' THEN 'L1 distance (<+>)'
                 WHEN 'hamming' THEN 'Hamming distance (<~>)' ELSE 'Jaccard distance (<%>)' END
@@ -128,14 +127,14 @@ BEGIN
     END LOOP;
     -- Filter classes of types that compare with each other share a family.
     FOR object IN
-        SELECT f.opfname AS name FROM pg_opfamily f
+        SELECT f.oid, f.opfname AS name, a.amname FROM pg_opfamily f JOIN pg_am a ON a.oid = f.opfmethod
         JOIN pg_depend d ON d.classid = 'pg_opfamily'::regclass AND d.objid = f.oid
         WHERE d.refobjid = extension AND d.deptype = 'e' AND f.opfname LIKE '%\_filter\_ops'
           AND NOT EXISTS (SELECT 1 FROM pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname)
     LOOP
-        EXECUTE format('COMMENT ON OPERATOR FAMILY @extschema@.%I USING hnsw IS %L', object.name,
-            'hnsw filter columns of the types ' || (SELECT string_agg(replace(format_type(c.opcintype, NULL), '@extschema@.', ''), ', ' ORDER BY c.opcname)
-                FROM pg_opclass c JOIN pg_opfamily f ON f.oid = c.opcfamily WHERE f.opfname = object.name)
+        EXECUTE format('COMMENT ON OPERATOR FAMILY @extschema@.%I USING %I IS %L', object.name, object.amname,
+            object.amname || ' filter columns of the types ' || (SELECT string_agg(replace(format_type(c.opcintype, NULL), '@extschema@.', ''), ', ' ORDER BY c.opcname)
+                FROM pg_opclass c WHERE c.opcfamily = object.oid)
             || ', which compare with each other');
     END LOOP;
     PERFORM pg_catalog.set_config('search_path', saved_path, true);

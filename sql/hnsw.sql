@@ -6,28 +6,28 @@ CREATE FUNCTION hnsw_handler(internal) RETURNS index_am_handler
 CREATE ACCESS METHOD hnsw TYPE INDEX HANDLER hnsw_handler;
 
 
--- pgvector's ivfflat, as an access method whose handler raises an ERROR that
--- says to use hnsw (see ivfflat_handler).
+-- pgvector's IVF index, under its name (see src/am/ivfflat): lists of coded
+-- rows around k-means centers. Its operator classes are pgvector's: vector
+-- and halfvec with l2, ip and cosine (whose norm, function 2, marks it), and
+-- bit with hamming; vector_l2_ops is vector's default, as in pgvector.
 CREATE FUNCTION ivfflat_handler(internal) RETURNS index_am_handler
     AS 'MODULE_PATHNAME', 'ivfflat_handler_wrapper' LANGUAGE C;
 CREATE ACCESS METHOD ivfflat TYPE INDEX HANDLER ivfflat_handler;
 
--- pgvector's ivfflat operator classes, so that a dump's CREATE INDEX ...
--- USING ivfflat (embedding vector_l2_ops) finds its class and reaches the
--- ERROR that says to use hnsw, rather than stopping at "operator class does
--- not exist".
-CREATE OPERATOR CLASS vector_l2_ops FOR TYPE vector USING ivfflat AS
+CREATE OPERATOR CLASS vector_l2_ops DEFAULT FOR TYPE vector USING ivfflat AS
     OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops, FUNCTION 1 vector_l2_squared_distance(vector, vector);
 CREATE OPERATOR CLASS vector_ip_ops FOR TYPE vector USING ivfflat AS
     OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops, FUNCTION 1 vector_negative_inner_product(vector, vector);
 CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING ivfflat AS
-    OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops, FUNCTION 1 vector_negative_inner_product(vector, vector);
+    OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops, FUNCTION 1 vector_negative_inner_product(vector, vector),
+    FUNCTION 2 vector_norm(vector);
 CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING ivfflat AS
     OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops, FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec);
 CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING ivfflat AS
     OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops, FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec);
 CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING ivfflat AS
-    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops, FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec);
+    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops, FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 2 l2_norm(halfvec);
 CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING ivfflat AS
     OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops, FUNCTION 1 hamming_distance(bit, bit);
 
@@ -108,16 +108,18 @@ CREATE OPERATOR CLASS sparsevec_l1_ops
     OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(sparsevec, sparsevec);
 
--- Structural check of an hnsw index: one line per problem, empty when sound.
+-- Structural check of an hnsw or ivfflat index: one line per problem, empty when sound.
 CREATE FUNCTION quiver_check_index(regclass) RETURNS text[]
     AS 'MODULE_PATHNAME', 'quiver_check_index_wrapper' LANGUAGE C STRICT;
 
--- What an hnsw index holds, read from its pages: one row.
+-- What an hnsw or ivfflat index holds, read from its pages: one row (the
+-- columns of the other index type are NULL).
 CREATE FUNCTION quiver_index_stats(regclass,
     OUT indexed_type text, OUT dimensions integer, OUT metric text, OUT m integer, OUT ef_construction integer,
     OUT elements bigint, OUT heap_tuples bigint, OUT deleted_elements bigint, OUT elements_per_layer bigint[],
     OUT average_degree double precision, OUT wide_elements bigint, OUT neighbor_codes text,
-    OUT pages bigint, OUT size_bytes bigint)
+    OUT pages bigint, OUT size_bytes bigint,
+    OUT access_method text, OUT lists integer, OUT trained boolean, OUT list_sizes bigint[])
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'quiver_index_stats_wrapper' LANGUAGE C STRICT ROWS 1;
 

@@ -51,6 +51,7 @@ pub extern "C-unwind" fn _PG_init() {
     // backend is single-threaded here, so changing the environment is safe.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     am::hnsw::options::init();
+    am::ivfflat::options::init();
     planner::init();
 }
 

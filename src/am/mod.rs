@@ -4,10 +4,13 @@
 //! columns' values (`filter.rs`). Each callback is short and delegates to the
 //! pure algorithms and to `storage/` (pages).
 
+pub mod callbacks;
 pub mod column;
+pub mod cost;
 pub mod filter;
 pub mod hnsw;
-mod ivfflat;
+pub mod inspect;
+pub mod ivfflat;
 
 pub use column::{Column, IndexedType};
 

@@ -64,10 +64,14 @@ pub fn nearest(geometry: Geometry, centers: Rows, row: &[f32]) -> (usize, f32) {
 
 /// A generator with a fixed sequence (SplitMix64), so that a build gives
 /// the same lists every time and does not depend on a crate's version.
-struct Random(u64);
+pub(super) struct Random(u64);
 
 impl Random {
-    fn next(&mut self) -> u64 {
+    pub(super) fn new(seed: u64) -> Self {
+        Random(seed)
+    }
+
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -80,15 +84,61 @@ impl Random {
     }
 }
 
-/// Trains `lists` centers on `sample` (at least one row). With fewer rows
-/// than lists, the rows are the centers and the rest repeat them: every
-/// list exists, some stay empty until rows come. `interrupt` is called
-/// between steps, so a long training can be cancelled.
+/// Runs `work` on `threads` slices of `items` at once (scoped threads that
+/// only compute: they touch nothing but the slices and what `work` reads),
+/// each with the index of its slice's first item.
+fn in_parallel<T: Send>(items: &mut [T], threads: usize, work: impl Fn(usize, &mut [T]) + Sync) {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return work(0, items);
+    }
+    let per = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (i, chunk) in items.chunks_mut(per).enumerate() {
+            let work = &work;
+            scope.spawn(move || work(i * per, chunk));
+        }
+    });
+}
+
+/// The nearest center of each row (as `nearest`), on `threads` threads.
+pub fn nearest_all(
+    geometry: Geometry,
+    centers: Rows,
+    rows: Rows,
+    threads: usize,
+) -> Vec<(usize, f32)> {
+    let mut out = vec![(0, 0.0); rows.len()];
+    in_parallel(&mut out, threads, |first, chunk| {
+        for (i, slot) in chunk.iter_mut().enumerate() {
+            *slot = nearest(geometry, centers, rows.row(first + i));
+        }
+    });
+    out
+}
+
+/// Trains `lists` centers on `sample` (at least one row), on one thread.
 pub fn train(
     geometry: Geometry,
     sample: Rows,
     lists: usize,
     seed: u64,
+    interrupt: impl FnMut(),
+) -> Vec<f32> {
+    train_on(geometry, sample, lists, seed, 1, interrupt)
+}
+
+/// Trains `lists` centers on `sample` (at least one row), measuring on
+/// `threads` threads; the same centers whatever their number. With fewer
+/// rows than lists, the rows are the centers and the rest repeat them: every
+/// list exists, some stay empty until rows come. `interrupt` is called
+/// between steps, on the caller's thread, so a long training can be cancelled.
+pub fn train_on(
+    geometry: Geometry,
+    sample: Rows,
+    lists: usize,
+    seed: u64,
+    threads: usize,
     mut interrupt: impl FnMut(),
 ) -> Vec<f32> {
     let (n, d) = (sample.len(), sample.dimensions);
@@ -107,6 +157,7 @@ pub fn train(
         lists,
         &mut random,
         &mut centers,
+        threads,
         &mut interrupt,
     );
     let mut assigned = vec![usize::MAX; n];
@@ -115,8 +166,8 @@ pub fn train(
     for _ in 0..MAX_ITERATIONS {
         interrupt();
         let mut changed = 0;
-        for (i, slot) in assigned.iter_mut().enumerate() {
-            let (c, _) = nearest(geometry, Rows::new(&centers, d), sample.row(i));
+        let nearest = nearest_all(geometry, Rows::new(&centers, d), sample, threads);
+        for (slot, &(c, _)) in assigned.iter_mut().zip(&nearest) {
             if *slot != c {
                 *slot = c;
                 changed += 1;
@@ -159,6 +210,7 @@ fn seed_plus_plus(
     lists: usize,
     random: &mut Random,
     centers: &mut Vec<f32>,
+    threads: usize,
     interrupt: &mut impl FnMut(),
 ) {
     let n = sample.len();
@@ -190,9 +242,11 @@ fn seed_plus_plus(
         let start = centers.len();
         centers.extend_from_slice(sample.row(pick));
         let center = &centers[start..];
-        for (i, d) in nearest.iter_mut().enumerate() {
-            *d = d.min(measure(sample.row(i), center));
-        }
+        in_parallel(&mut nearest, threads, |first, chunk| {
+            for (i, d) in chunk.iter_mut().enumerate() {
+                *d = d.min(measure(sample.row(first + i), center));
+            }
+        });
     }
 }
 
@@ -274,6 +328,19 @@ mod tests {
         let mut calls = 0;
         train(Geometry::Euclidean, rows, 5, 11, || calls += 1);
         assert!(calls >= 5, "{calls} interrupt checks");
+    }
+
+    #[test]
+    fn threads_give_the_same_centers() {
+        let (values, _) = clustered(7, 60, 5, 9);
+        let rows = Rows::new(&values, 5);
+        let one = train(Geometry::Euclidean, rows, 7, 4, || {});
+        assert_eq!(train_on(Geometry::Euclidean, rows, 7, 4, 3, || {}), one);
+        let centers = Rows::new(&one, 5);
+        let all = nearest_all(Geometry::Euclidean, centers, rows, 4);
+        assert!(
+            (0..rows.len()).all(|i| all[i] == nearest(Geometry::Euclidean, centers, rows.row(i)))
+        );
     }
 
     #[test]

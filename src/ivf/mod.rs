@@ -20,10 +20,204 @@ use crate::quant::{CodeMetric, Prepared, Quantizer, ScalarQuantizer};
 /// that a query measures about as many rows as it returns.
 pub const CODE_BITS: u8 = 8;
 
-/// The codes of one list's rows, for a query: the query's offset from the
-/// list's center prepared once, then every row's estimate and bound.
-pub struct ListQuery {
-    prepared: Prepared,
+/// An index trains its centers once it holds this many rows per list; with
+/// fewer it keeps them whole, pending, and a scan measures every one.
+pub const TRAIN_ROWS_PER_LIST: u64 = 16;
+
+/// Rows k-means trains on: 50 per list, at least 10,000 (pgvector's sample).
+pub fn sample_rows(lists: usize) -> usize {
+    (50 * lists).max(10_000)
+}
+
+/// A uniform sample of a stream of rows whose length is not known in
+/// advance (Vitter's algorithm R), reproducible: the i-th row offered takes
+/// the slot `offer` returns, or none.
+pub struct Reservoir {
+    capacity: usize,
+    seen: u64,
+    random: kmeans::Random,
+}
+
+impl Reservoir {
+    pub fn new(capacity: usize) -> Self {
+        Reservoir {
+            capacity,
+            seen: 0,
+            random: kmeans::Random::new(0x5eed),
+        }
+    }
+
+    /// The slot the next row takes (the next free one while there is room),
+    /// or None when it stays out.
+    pub fn offer(&mut self) -> Option<usize> {
+        let i = self.seen;
+        self.seen += 1;
+        if (i as usize) < self.capacity {
+            return Some(i as usize);
+        }
+        let j = self.random.next() % (i + 1);
+        ((j as usize) < self.capacity).then_some(j as usize)
+    }
+
+    /// Rows offered so far.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// Whether every row offered is in the sample.
+    pub fn holds_all(&self) -> bool {
+        self.seen as usize <= self.capacity
+    }
+}
+
+/// The metric an index answers in, and so how it trains, assigns and probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IvfMetric {
+    L2,
+    /// Over unit vectors (the index normalizes rows and queries).
+    Cosine,
+    InnerProduct,
+    /// Over bit strings, held as 0.0 and 1.0.
+    Hamming,
+}
+
+impl IvfMetric {
+    /// How k-means trains the centers. Inner product trains and assigns by
+    /// L2: rows then sit close to their center, so q · x is close to q · c
+    /// (what probing ranks by) and residuals are small (what codes need).
+    pub fn training(self) -> Geometry {
+        match self {
+            IvfMetric::Cosine => Geometry::Spherical,
+            _ => Geometry::Euclidean,
+        }
+    }
+
+    /// How a query ranks the lists: by -dot with the center for cosine and
+    /// inner product, by L2 otherwise (for bits, over binarized centers:
+    /// their Hamming distance).
+    pub fn probing(self) -> Geometry {
+        match self {
+            IvfMetric::Cosine | IvfMetric::InnerProduct => Geometry::Spherical,
+            _ => Geometry::Euclidean,
+        }
+    }
+
+    pub fn code_metric(self) -> CodeMetric {
+        match self {
+            IvfMetric::L2 | IvfMetric::Hamming => CodeMetric::L2Squared,
+            IvfMetric::Cosine | IvfMetric::InnerProduct => CodeMetric::NegativeDot,
+        }
+    }
+
+    /// The SQL operator's value that a distance in the codes' units (L2
+    /// squared, -dot over unit vectors for cosine, -dot, bits that differ)
+    /// stands for.
+    pub fn operator_value(self, distance: f32) -> f64 {
+        let d = distance as f64;
+        match self {
+            IvfMetric::L2 => d.max(0.0).sqrt(),
+            IvfMetric::Cosine => 1.0 + d,
+            IvfMetric::InnerProduct | IvfMetric::Hamming => d,
+        }
+    }
+
+    /// A value the operator's cannot be below, from a lower bound in the
+    /// codes' units: lowered by more than the operator's own rounding (it
+    /// sums in another order, over the rows as stored), so the executor,
+    /// which checks each bound against the row, never finds one above.
+    pub fn operator_bound(self, bound: f32) -> f64 {
+        let value = self.operator_value(bound);
+        value - 1e-5 * value.abs() - 1e-6
+    }
+}
+
+/// How a list's entries code their rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListCodes {
+    /// Residual codes of dense vectors, with bounds.
+    Residual(ResidualCodes),
+    /// A bit string's bits themselves, packed: the distance is exact.
+    Bits { dimensions: usize },
+}
+
+impl ListCodes {
+    /// The codes of a trained index: residual codes learnt from `residuals`
+    /// (rows minus their centers), or for bits, the bits.
+    pub fn train(metric: IvfMetric, residuals: Rows) -> ListCodes {
+        match metric {
+            IvfMetric::Hamming => ListCodes::Bits {
+                dimensions: residuals.dimensions,
+            },
+            _ => ListCodes::Residual(ResidualCodes::train(
+                residuals,
+                metric.code_metric(),
+                CODE_BITS,
+            )),
+        }
+    }
+
+    pub fn stored_bytes(&self) -> usize {
+        match self {
+            ListCodes::Residual(codes) => codes.stored_bytes(),
+            ListCodes::Bits { dimensions } => dimensions.div_ceil(8),
+        }
+    }
+
+    /// Bits per dimension of the codes (0: the bits themselves).
+    pub fn bits(&self) -> u8 {
+        match self {
+            ListCodes::Residual(codes) => codes.quantizer.bits(),
+            ListCodes::Bits { .. } => 0,
+        }
+    }
+
+    /// Appends the stored code of `row`, a member of the list centered at `center`.
+    pub fn encode(&self, row: &[f32], center: &[f32], out: &mut Vec<u8>) {
+        match self {
+            ListCodes::Residual(codes) => codes.encode(row, center, out),
+            ListCodes::Bits { .. } => pack_bits(row, out),
+        }
+    }
+
+    /// The query made ready for the entries of the list centered at `center`.
+    pub fn prepare(&self, query: &[f32], center: &[f32]) -> ListQuery {
+        match self {
+            ListCodes::Residual(codes) => codes.prepare(query, center),
+            ListCodes::Bits { .. } => {
+                let mut bits = Vec::new();
+                pack_bits(query, &mut bits);
+                ListQuery::Bits(bits)
+            }
+        }
+    }
+}
+
+/// 0.0 and 1.0 values as bits, first value in the lowest bit of the first byte.
+pub fn pack_bits(values: &[f32], out: &mut Vec<u8>) {
+    for chunk in values.chunks(8) {
+        let byte = chunk
+            .iter()
+            .enumerate()
+            .fold(0u8, |b, (i, &x)| if x >= 0.5 { b | (1 << i) } else { b });
+        out.push(byte);
+    }
+}
+
+/// Centers of bit strings, their means rounded to bits (as 0.0 and 1.0):
+/// what a list of bits is centered at is a bit string too, stored as one.
+pub fn binarize(centers: &mut [f32]) {
+    for x in centers {
+        *x = if *x >= 0.5 { 1.0 } else { 0.0 };
+    }
+}
+
+/// The entries of one list, for a query.
+pub enum ListQuery {
+    /// The query's offset from the list's center prepared once, and what
+    /// every estimate of the list is offset by (see `ResidualCodes::prepare`).
+    Residual { prepared: Prepared, offset: f32 },
+    /// The query's bits.
+    Bits(Vec<u8>),
 }
 
 /// The residual codes of an index: a scalar quantizer trained on residuals.
@@ -60,25 +254,39 @@ impl ResidualCodes {
     /// The query made ready for the codes of the list centered at `center`.
     pub fn prepare(&self, query: &[f32], center: &[f32]) -> ListQuery {
         // -dot is not shift invariant: q · x = q · (x - c) + q · c, and the
-        // constant q · c is added to each estimate instead (`offset`).
+        // constant q · c is added to each estimate instead (`list_offset`).
         let target = if self.metric == CodeMetric::NegativeDot {
             query.to_vec()
         } else {
             residual(query, center)
         };
-        ListQuery {
+        ListQuery::Residual {
             prepared: self.quantizer.prepare(&target, self.metric),
+            offset: list_offset(self.metric, query, center),
         }
     }
 }
 
 impl ListQuery {
-    /// The estimate of a row's distance (in the code metric's units), and a
-    /// distance it cannot be below.
-    pub fn estimate(&self, stored: &[u8], offset: f32) -> (f32, f32) {
-        let estimate = self.prepared.estimate(stored);
-        let bound = self.prepared.lower_bound_stored(stored, estimate);
-        (estimate + offset, bound + offset)
+    /// The estimate of a row's distance (in the codes' units), and a
+    /// distance it cannot be below; for bits, the exact distance twice.
+    pub fn estimate(&self, stored: &[u8]) -> (f32, f32) {
+        match self {
+            ListQuery::Residual { prepared, offset } => {
+                let estimate = prepared.estimate(stored);
+                let bound = prepared.lower_bound_stored(stored, estimate);
+                (estimate + offset, bound + offset)
+            }
+            ListQuery::Bits(query) => {
+                let d = crate::kernels::bits::hamming(query, stored) as f32;
+                (d, d)
+            }
+        }
+    }
+
+    /// Whether estimates are the exact distances.
+    pub fn is_exact(&self) -> bool {
+        matches!(self, ListQuery::Bits(_))
     }
 }
 

@@ -77,9 +77,8 @@ fn search(
     for (list, _) in kmeans::probe_order(geometry, Rows::new(&built.centers, d), query, probes) {
         let center = &built.centers[list * d..(list + 1) * d];
         let prepared = built.codes.prepare(query, center);
-        let offset = list_offset(metric, query, center);
         for (id, code) in &built.lists[list] {
-            let (estimate, bound) = prepared.estimate(code, offset);
+            let (estimate, bound) = prepared.estimate(code);
             // The bound holds for every row.
             let truth = exact(metric, query, rows.row(*id as usize));
             assert!(
@@ -203,4 +202,110 @@ fn rerank_skips_rows_gone_and_takes_later_rows_in() {
     assert_eq!(rerank.next(exact), Some((4, 4.5)));
     assert_eq!(rerank.next(exact), None);
     assert!(rerank.is_done());
+}
+
+#[test]
+fn bit_codes_measure_hamming_exactly() {
+    let codes = ListCodes::train(IvfMetric::Hamming, Rows::new(&[0.0; 10], 10));
+    assert_eq!(codes.stored_bytes(), 2);
+    assert_eq!(codes.bits(), 0);
+    let row = [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
+    let mut stored = Vec::new();
+    codes.encode(&row, &[0.5; 10], &mut stored);
+    assert_eq!(stored, vec![0b0000_1101, 0b0000_0011]);
+    let query = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    let prepared = codes.prepare(&query, &[0.5; 10]);
+    assert!(prepared.is_exact());
+    assert_eq!(prepared.estimate(&stored), (2.0, 2.0));
+    let mut centers = vec![0.2, 0.5, 0.7, 0.49];
+    binarize(&mut centers);
+    assert_eq!(centers, vec![0.0, 1.0, 1.0, 0.0]);
+}
+
+#[test]
+fn operator_bounds_stay_below_the_operator_value() {
+    for metric in [
+        IvfMetric::L2,
+        IvfMetric::Cosine,
+        IvfMetric::InnerProduct,
+        IvfMetric::Hamming,
+    ] {
+        for d in [-3.0f32, -1.0, -0.5, 0.0, 1e-7, 0.25, 4.0, 1e6] {
+            if matches!(metric, IvfMetric::L2 | IvfMetric::Hamming) && d < 0.0 {
+                continue;
+            }
+            let (value, bound) = (metric.operator_value(d), metric.operator_bound(d));
+            assert!(bound < value, "{metric:?} {d}: {bound} vs {value}");
+            // Barely: the bound stays useful.
+            assert!(value - bound <= 1e-5 * value.abs() + 2e-6, "{metric:?} {d}");
+        }
+    }
+    assert_eq!(IvfMetric::L2.operator_value(4.0), 2.0);
+    assert_eq!(IvfMetric::Cosine.operator_value(-1.0), 0.0);
+}
+
+#[test]
+fn residual_codes_bound_every_row_for_each_metric() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    for metric in [IvfMetric::L2, IvfMetric::Cosine, IvfMetric::InnerProduct] {
+        let unit = metric == IvfMetric::Cosine;
+        let values = data(&mut rng, 2000, 10, 16, unit);
+        let rows = Rows::new(&values, 16);
+        let centers = kmeans::train(metric.training(), rows, 10, 3, || {});
+        let centers = Rows::new(&centers, 16);
+        let owner: Vec<usize> = (0..rows.len())
+            .map(|i| kmeans::nearest(metric.training(), centers, rows.row(i)).0)
+            .collect();
+        let residuals: Vec<f32> = (0..rows.len())
+            .flat_map(|i| residual(rows.row(i), centers.row(owner[i])))
+            .collect();
+        let codes = ListCodes::train(metric, Rows::new(&residuals, 16));
+        let exact_metric = if metric == IvfMetric::L2 {
+            CodeMetric::L2Squared
+        } else {
+            CodeMetric::NegativeDot
+        };
+        for q in 0..10 {
+            let query = rows.row(q * 13);
+            for list in 0..10 {
+                let prepared = codes.prepare(query, centers.row(list));
+                for i in (0..rows.len()).filter(|&i| owner[i] == list) {
+                    let mut stored = Vec::new();
+                    codes.encode(rows.row(i), centers.row(list), &mut stored);
+                    let (_, bound) = prepared.estimate(&stored);
+                    let truth = exact(exact_metric, query, rows.row(i));
+                    assert!(
+                        metric.operator_bound(bound) <= metric.operator_value(truth),
+                        "{metric:?}: bound {bound} above {truth}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_reservoir_keeps_a_uniform_sample() {
+    let mut reservoir = Reservoir::new(100);
+    let mut sample = vec![usize::MAX; 100];
+    for row in 0..10_000 {
+        if let Some(slot) = reservoir.offer() {
+            sample[slot] = row;
+        }
+    }
+    assert!(!reservoir.holds_all());
+    assert_eq!(reservoir.seen(), 10_000);
+    // Each decile of the stream is about a tenth of the sample.
+    let mut deciles = [0; 10];
+    sample.iter().for_each(|&row| deciles[row / 1000] += 1);
+    assert!(
+        deciles.iter().all(|&n| (2..=25).contains(&n)),
+        "{deciles:?}"
+    );
+    let mut small = Reservoir::new(5);
+    assert_eq!(
+        (0..3).map(|_| small.offer()).collect::<Vec<_>>(),
+        vec![Some(0), Some(1), Some(2)]
+    );
+    assert!(small.holds_all());
 }

@@ -31,7 +31,7 @@ impl Metric {
         Metric::Jaccard,
     ];
 
-    fn from_u8(v: u8) -> Option<Metric> {
+    pub(super) fn from_u8(v: u8) -> Option<Metric> {
         Metric::ALL.into_iter().find(|m| *m as u8 == v)
     }
 }

@@ -6,6 +6,8 @@
 //! - `parts.rs`: a vector too large for a page, in part tuples;
 //! - `neighbors.rs`: a node's neighbor lists, one slot range per layer;
 //! - `filter_entry.rs`: the filter directory's entries;
+//! - `ivf_meta.rs`, `ivf_center.rs`, `ivf_entry.rs`: an IVF index's meta
+//!   page, its centers, and the rows of its lists;
 //! - `special.rs`: every page's special space: its kind and page id;
 //! - `ids.rs`: node ids and heap TIDs, and the 6 bytes either takes;
 //! - `plan.rs`: where a build puts the tuples it writes;
@@ -19,6 +21,9 @@ mod element;
 mod filter_entry;
 pub mod filter_values;
 mod ids;
+mod ivf_center;
+mod ivf_entry;
+mod ivf_meta;
 mod meta;
 mod neighbors;
 mod parts;
@@ -28,6 +33,9 @@ mod special;
 pub use element::*;
 pub use filter_entry::*;
 pub use ids::{HeapTid, NodeId, ID_BYTES};
+pub use ivf_center::*;
+pub use ivf_entry::*;
+pub use ivf_meta::{IvfMeta, IVF_FORMAT_VERSION, IVF_MAGIC, IVF_META_SIZE};
 pub use meta::*;
 pub use neighbors::*;
 pub use parts::*;

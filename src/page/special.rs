@@ -17,6 +17,15 @@ pub const PAGE_KIND_GRAPH: u8 = 2;
 pub const PAGE_KIND_CODES: u8 = 3;
 /// Pages of the filter directory, chained through their special space.
 pub const PAGE_KIND_FILTERS: u8 = 4;
+/// An IVF index's center pages.
+pub const PAGE_KIND_CENTERS: u8 = 5;
+/// Pages of an IVF index's lists, each list's chained through their
+/// special space.
+pub const PAGE_KIND_LIST: u8 = 6;
+/// Pages of an untrained IVF index's pending rows, chained likewise. After
+/// training they are retired, never reused as pending pages, so a scan
+/// that meets a page of another kind on the chain knows it was trained.
+pub const PAGE_KIND_PENDING: u8 = 7;
 
 /// Other indexes' page ids, kept where ours is (pgvector's HNSW_PAGE_ID and
 /// IVFFLAT_PAGE_ID), so an index pgvector built is told apart from a

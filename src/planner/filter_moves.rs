@@ -4,15 +4,15 @@
 //! column (`tenant_id IN (1, 2)`, `= ANY ($1)`), and match a bare boolean
 //! column (`WHERE published`, `NOT published`) to btree and hash indexes
 //! only; so these stay in the executor, which fetches every row the walk
-//! hands out to test them. An hnsw scan can check them itself (amsearcharray
-//! and its bool class), and does once they are moved: the plan's choice was
+//! hands out to test them. An hnsw or ivfflat scan can check them itself
+//! (amsearcharray and its bool class), and does once they are moved: the plan's choice was
 //! made with them as a Filter, and stays; its rows are the same, fewer heap
 //! fetches bring them.
 
 use pgrx::pg_sys;
 use pgrx::PgList;
 
-/// Moves the conditions in every hnsw index scan of `stmt`.
+/// Moves the conditions in every hnsw and ivfflat index scan of `stmt`.
 ///
 /// # Safety
 /// `stmt` is a finished plan, in the planner's memory context.
@@ -75,7 +75,7 @@ struct Column {
     type_oid: pg_sys::Oid,
 }
 
-/// The index's filter columns by table column, if it is an hnsw index that has any.
+/// The index's filter columns by table column, if it is an index of ours that has any.
 ///
 /// # Safety
 /// In a transaction, as while planning; `index` names a relation or none.
@@ -86,9 +86,14 @@ unsafe fn filter_columns(index: pg_sys::Oid) -> Option<Vec<(i16, Column)>> {
         if rel.is_null() {
             return None;
         }
-        // An hnsw index is ours: pgvector's cannot be in the same database.
+        // An hnsw or ivfflat index with filter columns is ours: pgvector's
+        // (met in place after a migration) have none.
         let am_name = pg_sys::get_am_name((*(*rel).rd_rel).relam);
-        let ours = !am_name.is_null() && std::ffi::CStr::from_ptr(am_name).to_bytes() == b"hnsw";
+        let ours = !am_name.is_null()
+            && matches!(
+                std::ffi::CStr::from_ptr(am_name).to_bytes(),
+                b"hnsw" | b"ivfflat"
+            );
         let mut columns = Vec::new();
         if ours && !(*rel).rd_index.is_null() {
             let keys = (*(*rel).rd_index).indnkeyatts as usize;

@@ -56,6 +56,8 @@ fn breadth_first_order(graph: &impl BuiltGraph) -> Vec<u32> {
 /// Writes `built` to an empty index, whose meta data `base` describes
 /// (dimensions, parameters, metric, counts, the walk's cost); returns the
 /// meta page as written, with the graph's entry and where everything went.
+// `index` is an open relation: see `storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn write_built<'a, G: BuiltGraph>(
     index: pg_sys::Relation,
     built: &BuiltIndex<'a, G>,
@@ -285,7 +287,7 @@ pub fn write_built<'a, G: BuiltGraph>(
         };
         // SAFETY: a new page, exclusively locked; the plan sized it.
         write_new_page(index, block, |page| unsafe {
-            filters::fill_built_page(page, items.iter().map(|&e| &entries[e]), next)
+            filters::fill_built_page(index, page, items.iter().map(|&e| &entries[e]), next)
         });
     }
     meta

@@ -1,7 +1,7 @@
 //! pgrx: the indexes' pages, through the buffer manager: buffer and lock
 //! guards, WAL, the meta page, placing new tuples, walking every page, and the
 //! stores the algorithms run over (the graph, the quantizer, the filter
-//! directory). Every page read and write goes through here.
+//! directory, an IVF index's lists). Every page read and write goes through here.
 //!
 //! A `pg_sys::Relation` argument is always an open relation, valid for the
 //! whole call: one Postgres passed to an access method callback, or one the
@@ -12,9 +12,11 @@
 
 pub mod buffer;
 pub mod built;
+pub mod chain;
 pub mod cleanup;
 pub mod filters;
 pub mod graph;
+pub mod ivf;
 pub mod lock;
 pub mod meta;
 pub mod place;

@@ -62,6 +62,30 @@ pub fn chunks(bytes: &[u8]) -> std::slice::Chunks<'_, u8> {
     bytes.chunks(chunk_bytes())
 }
 
+/// The quantizer stored on `blocks` pages from `first`, `bytes` long.
+// `rel` is an open relation: see `storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn read_quantizer(rel: pg_sys::Relation, first: u32, blocks: u32, bytes: u32) -> Quantizer {
+    let mut stored = Vec::with_capacity(bytes as usize);
+    for block in first..first + blocks {
+        let buffer = LockedBuffer::read(rel, block, Lock::Share);
+        // SAFETY: pinned and share-locked while read.
+        unsafe {
+            check_page(rel, buffer.page(), block, page::PAGE_KIND_CODES);
+            stored.extend_from_slice(item(rel, buffer.page(), block, 1));
+        }
+    }
+    if stored.len() != bytes as usize {
+        corrupted(
+            rel,
+            first,
+            1,
+            format!("quantizer of {} bytes, expected {bytes}", stored.len()),
+        );
+    }
+    Quantizer::from_bytes(&stored).unwrap_or_else(|e| corrupted(rel, first, 1, e))
+}
+
 /// An index's oid, its file (relfilenode) and its quantizer's size.
 type LoadedKey = (pg_sys::Oid, pg_sys::Oid, u32);
 
@@ -96,29 +120,12 @@ pub fn load(rel: pg_sys::Relation, meta: &Meta) -> Option<Rc<IndexCodes>> {
     }) {
         return Some(found);
     }
-    let mut bytes = Vec::with_capacity(meta.quantizer_bytes as usize);
-    for block in page::META_BLOCK + 1..=meta.quantizer_blocks {
-        let buffer = LockedBuffer::read(rel, block, Lock::Share);
-        // SAFETY: pinned and share-locked while read.
-        unsafe {
-            check_page(rel, buffer.page(), block, page::PAGE_KIND_CODES);
-            bytes.extend_from_slice(item(rel, buffer.page(), block, 1));
-        }
-    }
-    if bytes.len() != meta.quantizer_bytes as usize {
-        corrupted(
-            rel,
-            page::META_BLOCK + 1,
-            1,
-            format!(
-                "quantizer of {} bytes, expected {}",
-                bytes.len(),
-                meta.quantizer_bytes
-            ),
-        );
-    }
-    let quantizer = Quantizer::from_bytes(&bytes)
-        .unwrap_or_else(|e| corrupted(rel, page::META_BLOCK + 1, 1, e));
+    let quantizer = read_quantizer(
+        rel,
+        page::META_BLOCK + 1,
+        meta.quantizer_blocks,
+        meta.quantizer_bytes,
+    );
     let codes = IndexCodes {
         quantizer,
         metric: code_metric(meta.metric),

@@ -9,6 +9,7 @@ use super::parallel::{self, BuildCounts};
 use super::write::{insert_progress, write_graph};
 use super::IndexSpec;
 use super::{insert, level_for_tid};
+use crate::am::callbacks::{build_scan, finish_build, refuse_nonempty};
 use crate::am::filter::FilterColumns;
 use crate::am::{check_for_interrupts, heap_tid};
 use crate::hnsw::memory::{Inserted, MemoryGraph};
@@ -46,16 +47,7 @@ pub unsafe extern "C-unwind" fn ambuild(
     index: pg_sys::Relation,
     index_info: *mut pg_sys::IndexInfo,
 ) -> *mut pg_sys::IndexBuildResult {
-    // SAFETY: Postgres passes open relations.
-    if unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) }
-        != 0
-    {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            "index already contains data"
-        );
-    }
+    refuse_nonempty(index);
     let spec = IndexSpec::of(index);
     // SAFETY: CREATE INDEX reports progress; `heap` is open, with its rd_rel.
     unsafe {
@@ -78,20 +70,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         .then(|| parallel::build(heap, index, index_info, &spec, workers, rows))
         .flatten()
         .unwrap_or_else(|| serial_build(heap, index, index_info, spec));
-    // SAFETY: index is open; every page was written without WAL, so log them
-    // all now, once, when the relation needs WAL at all.
-    unsafe {
-        if (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_PERMANENT as std::ffi::c_char
-        {
-            let blocks =
-                pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
-            pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, blocks, true);
-        }
-        let mut result = PgBox::<pg_sys::IndexBuildResult>::alloc0();
-        result.heap_tuples = counts.heap_tuples;
-        result.index_tuples = counts.index_tuples;
-        result.into_pg()
-    }
+    finish_build(index, counts.heap_tuples, counts.index_tuples)
 }
 
 /// Builds the index in this process alone.
@@ -117,25 +96,15 @@ fn serial_build(
         index_tuples: 0.0,
         row_context: PgMemoryContexts::new("quiver hnsw build row"),
     };
-    // table_index_build_scan is a static inline function: call the table AM directly.
-    // SAFETY: `heap` is open with its table AM; `state` outlives the scan,
-    // which calls back `build_callback` with it, and nothing else uses it
-    // meanwhile; a null scan makes the table AM start its own.
+    // SAFETY: build_callback takes the BuildState.
     let heap_tuples = unsafe {
-        let scan = (*(*heap).rd_tableam)
-            .index_build_range_scan
-            .expect("table AM can scan for index builds");
-        scan(
+        build_scan(
             heap,
             index,
             index_info,
-            true,
-            false,
-            true,
-            0,
-            pg_sys::InvalidBlockNumber,
             Some(build_callback),
-            (&mut state as *mut BuildState).cast(),
+            &mut state,
+            true,
             std::ptr::null_mut(),
         )
     };
@@ -146,7 +115,7 @@ fn serial_build(
         }
         None => {
             super::vacuum::repair_graph(index, Logging::Build, pg_sys::DEBUG2 as i32);
-            update_meta(index, Logging::Build, |meta| {
+            update_meta(index, Logging::Build, |meta: &mut Meta| {
                 meta.element_count = state.index_tuples as u64
             });
         }

@@ -1,16 +1,12 @@
-//! `quiver_check_index(regclass)`: reads every page of an hnsw index and
-//! reports what is structurally wrong, one line per problem (an empty array
-//! when the index is sound). For users who suspect an index, and for tests.
+//! What `quiver_check_index(regclass)` checks of an hnsw index: every page,
+//! each problem one line (see `am::inspect`).
 
+use crate::am::inspect::MAX_PROBLEMS;
 use crate::page::{self, ElementHeader, Meta, NodeId};
 use crate::storage::meta::decode_meta;
 use crate::storage::walk::{block_count, for_each_graph_tuple, with_tuple, GraphTuple};
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 use std::collections::HashMap;
-
-/// At most this many problems are listed; a broken index can have millions.
-const MAX_PROBLEMS: usize = 100;
 
 struct Element {
     header: ElementHeader,
@@ -22,120 +18,10 @@ struct Element {
     vector_hash: Option<u64>,
 }
 
-#[pg_extern(sql = false)]
-fn quiver_check_index(index_oid: pg_sys::Oid) -> Vec<String> {
-    // The table first, as PostgreSQL locks them, and against VACUUM: it
-    // would free heap TIDs that the comparison with rows still holds.
-    // SAFETY: IndexGetRelation only reads the catalog; missing_ok.
-    // A standby takes no such lock (its VACUUM is replayed): it compares no rows.
-    let heap_oid = unsafe { pg_sys::IndexGetRelation(index_oid, true) };
-    // SAFETY: reads shared state; callable in any backend.
-    let on_standby = unsafe { pg_sys::RecoveryInProgress() };
-    if heap_oid != pg_sys::InvalidOid {
-        let mode = if on_standby {
-            pg_sys::AccessShareLock
-        } else {
-            pg_sys::ShareUpdateExclusiveLock
-        };
-        // SAFETY: LockRelationOid locks any relation oid, even a dropped
-        // one's; this is the table's, from IndexGetRelation.
-        unsafe { pg_sys::LockRelationOid(heap_oid, mode as i32) };
-    }
-    with_hnsw_index(index_oid, |index| {
-        let mut problems = Vec::new();
-        // A corruption that stops the check (a loop in a chain, a page that
-        // cannot be read as ours) is reported as the last problem found.
-        let stopped = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
-            check(index, !on_standby, &mut problems);
-            None
-        }))
-        .catch_when(
-            PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
-            |caught| match caught {
-                pg_sys::panic::CaughtError::PostgresError(report)
-                | pg_sys::panic::CaughtError::ErrorReport(report)
-                | pg_sys::panic::CaughtError::RustPanic {
-                    ereport: report, ..
-                } => Some(report.message().to_string()),
-            },
-        )
-        .execute();
-        problems.extend(stopped);
-        problems
-    })
-}
-
-/// Runs `f` on the index `index_oid`, open under AccessShareLock; an ERROR
-/// if it is not an hnsw index, or if the user may not read its table.
-pub(super) fn with_hnsw_index<R>(
-    index_oid: pg_sys::Oid,
-    f: impl FnOnce(pg_sys::Relation) -> R,
-) -> R {
-    // The index holds its table's vectors and filter values: reading it takes
-    // what reading the table takes (SELECT, or owning it). Checked before the
-    // lock, so that a user without rights cannot queue behind DDL; an OID
-    // that is no index is left to index_open's ERROR.
-    // SAFETY: catalog lookups; no lock is needed to read privileges.
-    unsafe {
-        let heap = pg_sys::IndexGetRelation(index_oid, true);
-        let user = pg_sys::GetUserId();
-        #[cfg(feature = "pg15")]
-        let owns = |heap| pg_sys::pg_class_ownercheck(heap, user);
-        #[cfg(not(feature = "pg15"))]
-        let owns = |heap| pg_sys::object_ownercheck(pg_sys::RelationRelationId, heap, user);
-        if heap != pg_sys::InvalidOid
-            && pg_sys::pg_class_aclcheck(heap, user, pg_sys::ACL_SELECT as pg_sys::AclMode)
-                != pg_sys::AclResult::ACLCHECK_OK
-            && !owns(heap)
-        {
-            let name = |oid| {
-                let name = pg_sys::get_rel_name(oid);
-                if name.is_null() {
-                    String::new()
-                } else {
-                    std::ffi::CStr::from_ptr(name)
-                        .to_string_lossy()
-                        .into_owned()
-                }
-            };
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-                format!("permission denied for index \"{}\"", name(index_oid)),
-                format!(
-                    "Reading an hnsw index takes SELECT privilege on its table \"{}\".",
-                    name(heap)
-                )
-            );
-        }
-    }
-    // SAFETY: index_open raises an ERROR for a missing relation; AccessShareLock
-    // keeps it from being dropped while we read it.
-    let index = unsafe { pg_sys::index_open(index_oid, pg_sys::AccessShareLock as i32) };
-    // SAFETY: an open index names its access method's handler function.
-    let is_hnsw = unsafe {
-        let handler = (*index).rd_amhandler;
-        handler != pg_sys::InvalidOid
-            && std::ffi::CStr::from_ptr(pg_sys::get_func_name(handler)).to_bytes()
-                == b"hnsw_handler"
-    };
-    if !is_hnsw {
-        let name = crate::storage::buffer::relation_name(index);
-        // SAFETY: opened above with this lock, and not used after.
-        unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
-            format!("\"{name}\" is not an hnsw index")
-        );
-    }
-    let result = f(index);
-    // SAFETY: opened above with this lock; `f` has returned and kept nothing of it.
-    unsafe { pg_sys::index_close(index, pg_sys::AccessShareLock as i32) };
-    result
-}
-
-fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>) {
+/// The structural check of an hnsw index, problems appended to `problems`.
+// `index` is an open relation: see `crate::storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>) {
     let mut report = |problem: String| {
         if problems.len() < MAX_PROBLEMS {
             problems.push(problem);
@@ -145,7 +31,7 @@ fn check(index: pg_sys::Relation, compare_rows: bool, problems: &mut Vec<String>
         report("the index has no meta page".into());
         return;
     }
-    let meta = match decode_meta(index) {
+    let meta = match decode_meta::<Meta>(index) {
         Ok(meta) => meta,
         Err(e) => return report(format!("meta page: {e}")),
     };

@@ -139,7 +139,7 @@ pub fn insert_on_disk(
         );
         add_filter_entry(index, meta, id, filter, logging);
         let insert_block = meta.insert_block;
-        update_meta(index, logging, |stored| {
+        update_meta(index, logging, |stored: &mut Meta| {
             stored.entry = id;
             stored.entry_level = level as u8;
             stored.insert_block = insert_block;
@@ -237,7 +237,7 @@ pub fn insert_on_disk(
     if moves_entry || meta.insert_block != read_insert_block {
         let insert_block = meta.insert_block;
         let mut new_meta = *meta;
-        update_meta(index, logging, |stored| {
+        update_meta(index, logging, |stored: &mut Meta| {
             if level > stored.entry_level as usize {
                 stored.entry = id;
                 stored.entry_level = level as u8;

@@ -5,14 +5,14 @@
 //! functions that check and describe an index.
 
 mod build;
-mod check;
+pub mod check;
 pub mod cost;
 mod handler;
 mod insert;
 pub mod options;
 mod parallel;
 mod scan;
-mod stats;
+pub mod stats;
 mod vacuum;
 mod write;
 
@@ -81,23 +81,7 @@ impl IndexSpec {
     // `index` is an open relation: see `crate::storage`.
     #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn cached(index: pg_sys::Relation) -> IndexSpec {
-        // SAFETY: `index` is open. rd_amcache belongs to the index's access
-        // method, us: null, or the IndexSpec we put there. rd_indexcxt lives
-        // as long as the relcache entry, and MemoryContextAlloc's MAXALIGN
-        // suits IndexSpec (plain Copy data, no Drop).
-        unsafe {
-            if (*index).rd_amcache.is_null() {
-                let spec = Self::of(index);
-                let slot = pg_sys::MemoryContextAlloc(
-                    (*index).rd_indexcxt,
-                    std::mem::size_of::<IndexSpec>(),
-                )
-                .cast::<IndexSpec>();
-                slot.write(spec);
-                (*index).rd_amcache = slot.cast();
-            }
-            *(*index).rd_amcache.cast::<IndexSpec>()
-        }
+        crate::am::callbacks::cached_spec(index, || Self::of(index))
     }
 
     /// The meta data of this index with nothing in it yet.

@@ -149,19 +149,17 @@ pub unsafe extern "C-unwind" fn amoptions(
             offset: std::mem::offset_of!(Options, neighbor_codes) as i32,
         },
     ];
-    // SAFETY: `reloptions` is what Postgres passed; `table` names options of
-    // the kind `init` registered, at their offsets in Options (#[repr(C)],
+    // SAFETY: `reloptions` is what Postgres passed; `table` names the
+    // options `init` registered, at their offsets in Options (#[repr(C)],
     // an int32 varlena header first), whose size is given.
     unsafe {
-        pg_sys::build_reloptions(
+        crate::am::callbacks::parse_options(
             reloptions,
             validate,
             RELOPT_KIND.load(Ordering::Relaxed),
             std::mem::size_of::<Options>(),
-            table.as_ptr(),
-            table.len() as i32,
+            &table,
         )
-        .cast()
     }
 }
 

@@ -365,20 +365,13 @@ unsafe fn participate(
     // SAFETY: table_index_build_scan over a parallel scan, which it ends.
     let heap_tuples = unsafe {
         let table_scan = pg_sys::table_beginscan_parallel(heap, scan);
-        let build_scan = (*(*heap).rd_tableam)
-            .index_build_range_scan
-            .expect("table AM can scan for index builds");
-        build_scan(
+        crate::am::callbacks::build_scan(
             heap,
             index,
             index_info,
-            true,
-            false,
-            leader,
-            0,
-            pg_sys::InvalidBlockNumber,
             Some(parallel_callback),
-            (&mut participant as *mut Participant).cast(),
+            &mut participant,
+            leader,
             table_scan,
         )
     };

@@ -5,6 +5,7 @@
 
 use super::options::{self, IterativeScan};
 use super::IndexSpec;
+use crate::am::callbacks::{order_by_query, scan_filter};
 use crate::am::filter::{FilterColumns, ScanFilter};
 use crate::am::{check_for_interrupts, set_item_pointer};
 use crate::hnsw::cost;
@@ -129,21 +130,8 @@ pub unsafe extern "C-unwind" fn amrescan(
     let state = state(scan);
     report(state);
     state.rejected_count = 0;
-    state.filter = None;
-    // SAFETY: Postgres passes nkeys keys; kept in keyData, where the filter
-    // calls their functions for as long as the scan runs.
-    unsafe {
-        if !keys.is_null() && nkeys > 0 {
-            std::ptr::copy(keys, (*scan).keyData, nkeys as usize);
-        }
-        let (columns, key_data, count) = (
-            state.filter_columns,
-            (*scan).keyData,
-            (*scan).numberOfKeys as usize,
-        );
-        state.filter = PgMemoryContexts::For(state.context)
-            .switch_to(|_| ScanFilter::new(columns, key_data, count));
-    }
+    // SAFETY: amrescan's keys, of this index, whose filter columns these are.
+    state.filter = unsafe { scan_filter(scan, keys, nkeys, state.filter_columns, state.context) };
     state.started = false;
     state.exact = None;
     state.coded = false;
@@ -152,39 +140,18 @@ pub unsafe extern "C-unwind" fn amrescan(
     state.scratch.rerank.clear();
     state.batch = Vec::new().into_iter();
     state.pending.clear();
-    state.query = None;
     state.unordered = None;
-    if !orderbys.is_null() && norderbys > 0 {
-        // SAFETY: Postgres passes norderbys keys; keep them, as the executor reads orderByData.
-        unsafe {
-            std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
-            let key = &*orderbys;
-            if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 {
-                let query = state.spec.column.values_of(key.sk_argument);
-                if query.len() != state.spec.column.dimensions {
-                    ereport!(
-                        ERROR,
-                        PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
-                        format!(
-                            "different {} dimensions {} and {}",
-                            state.spec.column.indexed_type.name(),
-                            state.spec.column.dimensions,
-                            query.len()
-                        )
-                    );
-                }
-                // A zero query under cosine is equally far from everything (NaN):
-                // any rows answer it, so search with the zero vector, where all tie.
-                state.query = Some(
-                    state
-                        .spec
-                        .column
-                        .prepare_values(&query)
-                        .unwrap_or_else(|| vec![0.0; query.len()]),
-                );
-            }
-        }
-    }
+    // SAFETY: amrescan's order-by keys, of the indexed column's type.
+    let query = unsafe { order_by_query(scan, orderbys, norderbys, &state.spec.column) };
+    // A zero query under cosine is equally far from everything (NaN): any
+    // rows answer it, so search with the zero vector, where all tie.
+    state.query = query.map(|query| {
+        state
+            .spec
+            .column
+            .prepare_values(&query)
+            .unwrap_or_else(|| vec![0.0; query.len()])
+    });
 }
 
 /// # Safety

@@ -1,39 +1,19 @@
-//! `quiver_index_stats(regclass)`: what an hnsw index holds, read from its
+//! What `quiver_index_stats(regclass)` reports of an hnsw index, read from its
 //! pages: its parameters, elements per layer, deleted elements, the average
 //! number of neighbors on the bottom layer, size, and neighbor codes.
 
-use super::check::with_hnsw_index;
 use super::IndexSpec;
-use crate::page::{self, ElementHeader, Metric};
+use crate::am::inspect::{metric_name, IndexStats};
+use crate::page::{self, ElementHeader};
 use crate::storage::meta::read_meta;
 use crate::storage::walk::{block_count, for_each_graph_tuple, GraphTuple};
-use pgrx::prelude::*;
+use pgrx::pg_sys;
 
-// pgrx reads the result columns from this signature: an alias would hide them.
-#[allow(clippy::type_complexity)]
-#[pg_extern(sql = false)]
-fn quiver_index_stats(
-    index_oid: pg_sys::Oid,
-) -> TableIterator<
-    'static,
-    (
-        name!(indexed_type, String),
-        name!(dimensions, i32),
-        name!(metric, String),
-        name!(m, i32),
-        name!(ef_construction, i32),
-        name!(elements, i64),
-        name!(heap_tuples, i64),
-        name!(deleted_elements, i64),
-        name!(elements_per_layer, Vec<i64>),
-        name!(average_degree, f64),
-        name!(wide_elements, i64),
-        name!(neighbor_codes, String),
-        name!(pages, i64),
-        name!(size_bytes, i64),
-    ),
-> {
-    let row = with_hnsw_index(index_oid, |index| {
+/// What an hnsw index holds.
+// `index` is an open relation: see `crate::storage`.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn stats(index: pg_sys::Relation) -> IndexStats {
+    {
         let spec = IndexSpec::cached(index);
         let meta = read_meta(index);
         let shape = meta.list_shape();
@@ -74,14 +54,7 @@ fn quiver_index_stats(
             |_| {},
         );
         let pages = block_count(index) as i64;
-        let metric = match meta.metric {
-            Metric::L2 => "l2",
-            Metric::InnerProduct => "inner product",
-            Metric::Cosine => "cosine",
-            Metric::L1 => "l1",
-            Metric::Hamming => "hamming",
-            Metric::Jaccard => "jaccard",
-        };
+        let metric = metric_name(meta.metric);
         let codes = match meta.code_bits {
             0 => "off".to_string(),
             bits => format!(
@@ -90,26 +63,28 @@ fn quiver_index_stats(
                 meta.code_bytes
             ),
         };
-        (
-            spec.column.indexed_type.name().to_string(),
-            meta.dimensions as i32,
-            metric.to_string(),
-            meta.m as i32,
-            meta.ef_construction as i32,
+        IndexStats {
+            indexed_type: spec.column.indexed_type.name().to_string(),
+            dimensions: meta.dimensions as i32,
+            metric: metric.to_string(),
+            m: Some(meta.m as i32),
+            ef_construction: Some(meta.ef_construction as i32),
             elements,
             heap_tuples,
-            deleted,
-            per_layer,
-            if lists == 0 {
+            deleted_elements: Some(deleted),
+            elements_per_layer: Some(per_layer),
+            average_degree: Some(if lists == 0 {
                 0.0
             } else {
                 links as f64 / lists as f64
-            },
-            wide,
-            codes,
+            }),
+            wide_elements: Some(wide),
+            neighbor_codes: Some(codes),
             pages,
-            pages * pg_sys::BLCKSZ as i64,
-        )
-    });
-    TableIterator::once(row)
+            access_method: "hnsw".into(),
+            lists: None,
+            trained: None,
+            list_sizes: None,
+        }
+    }
 }

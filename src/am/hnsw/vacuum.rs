@@ -38,13 +38,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     callback: pg_sys::IndexBulkDeleteCallback,
     callback_state: *mut std::ffi::c_void,
 ) -> *mut pg_sys::IndexBulkDeleteResult {
-    let stats = if stats.is_null() {
-        // SAFETY: a zeroed struct palloc'd in the current context, which
-        // outlives the VACUUM pass that gets it back.
-        unsafe { PgBox::<pg_sys::IndexBulkDeleteResult>::alloc0().into_pg() }
-    } else {
-        stats
-    };
+    let stats = crate::am::callbacks::vacuum_stats(stats);
     // SAFETY: VACUUM passes a valid IndexVacuumInfo with the open index.
     let index = unsafe { (*info).index };
     let callback = callback.expect("vacuum passes a callback");
@@ -103,7 +97,7 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
         // may have raised the entry point meanwhile: that one stays.
         move_entry: |(id, level): (NodeId, usize)| {
             let mut now = (id, level);
-            update_meta(index, logging, |stored| {
+            update_meta(index, logging, |stored: &mut crate::page::Meta| {
                 if pieces.contains_key(&stored.entry) {
                     (stored.entry, stored.entry_level) = (id, level as u8);
                 }
@@ -144,7 +138,7 @@ pub fn repair_graph(index: pg_sys::Relation, logging: Logging, message_level: i3
         );
     }
     with_insert_lock(index, || {
-        update_meta(index, logging, |stored| {
+        update_meta(index, logging, |stored: &mut crate::page::Meta| {
             // Inserts meanwhile may have raised the entry point. They do not
             // count elements (that would write this page each time).
             if pending.contains(&stored.entry) {
@@ -253,7 +247,7 @@ fn measure_walk(
     super::cost::report_walk("vacuum", &walk);
     let (first, milli) = WalkCost::encode(Some(walk));
     with_insert_lock(index, || {
-        update_meta(index, logging, |stored| {
+        update_meta(index, logging, |stored: &mut crate::page::Meta| {
             stored.walk_first_batch_visits = first;
             stored.walk_visits_per_row_milli = milli;
         })
