@@ -4,7 +4,8 @@
 # (psycopg 3, psycopg2, asyncpg, pg8000, SQLAlchemy 2, SQLModel, Django,
 # Peewee: tests/clients/clients.py), and under LangChain's and LlamaIndex's
 # PostgreSQL stores (tests/clients/frameworks.py), which pin other versions of
-# pgvector-python and SQLAlchemy and so run in the examples' virtualenv.
+# pgvector-python and SQLAlchemy and so run in the examples' virtualenv;
+# then pgvector-python's own test suite (tests/clients/pgvector_python.sh).
 # Quiver must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,5 @@ for suite in clients frameworks; do
     if [ $suite = clients ]; then venv=$(clients_venv); else venv=$(examples_venv); fi || exit 1
     (cd tests/clients && "../../$venv/bin/python" $suite.py "$CLUSTER_DIR" "$port") || status=1
 done
+bash tests/clients/pgvector_python.sh "$(clients_venv)" || status=1
 exit $status
