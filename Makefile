@@ -78,9 +78,10 @@ fuzz:
 # Quiver against pgvector in one PostgreSQL 16 server; QUICK=1 for a subset,
 # FILTERED_ONLY=1, FILTER_COLUMNS_ONLY=1, INSERTS_ONLY=1, BUILDS_ONLY=1 or HALFVEC_ONLY=1 to measure
 # only the filtered queries, the inserts, the parallel builds or halfvec into
-# the last results.
+# the last results; IVF_ONLY=1 for the ivfflat study alone (bench/ivf_bench.py,
+# bench/results/ivfflat.md, carried into BENCHMARKS.md).
 bench:
-	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) FILTER_COLUMNS_ONLY=$(FILTER_COLUMNS_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) BUILDS_ONLY=$(BUILDS_ONLY) HALFVEC_ONLY=$(HALFVEC_ONLY) bash bench/run.sh
+	@QUICK=$(QUICK) FILTERED_ONLY=$(FILTERED_ONLY) FILTER_COLUMNS_ONLY=$(FILTER_COLUMNS_ONLY) INSERTS_ONLY=$(INSERTS_ONLY) BUILDS_ONLY=$(BUILDS_ONLY) HALFVEC_ONLY=$(HALFVEC_ONLY) IVF_ONLY=$(IVF_ONLY) bash bench/run.sh
 
 # Design measurement in memory: a walk over codes with an exact rerank.
 bench-codes:

@@ -770,9 +770,9 @@ def write_report(results, path, command):
     lines += ["Plots of the parameter study: `bench/results/sweep_*.png`.", ""]
     # The planner's choices (make bench-planner), the scale-out figures (make
     # scaleout-demo), in-memory design measurements (make bench-codes, bench-filters,
-    # bench-ivf), the before/after of the layout's restructuring and the profiles kept
+    # bench-ivf), the ivfflat study (make bench IVF_ONLY=1), the before/after of the layout's restructuring and the profiles kept
     # next to the changes that moved these numbers are carried across runs.
-    for kept in ("planner.md", "scaleout.md", "codes_prototype.md", "filter_prototype.md", "ivf_prototype.md",
+    for kept in ("planner.md", "scaleout.md", "codes_prototype.md", "filter_prototype.md", "ivf_prototype.md", "ivfflat.md",
                  "layout_refactor.md", "profiles.md"):
         design = ROOT / "bench" / "results" / kept
         if design.exists():

