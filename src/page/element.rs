@@ -4,10 +4,54 @@
 //! filter columns, the row's values of those columns.
 
 use super::ids::{HeapTid, NodeId, StoredId};
-use super::parts::{part_count, wide_element_size};
 use super::{FormatError, ELEMENT_KIND, HEAP_TIDS};
 use zerocopy::byteorder::little_endian::U16;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+// A wide element's part ids (their tuples are parts.rs'): the element's
+// size depends on their count.
+
+/// What follows a wide element's header: how many parts there are.
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub(super) struct PartsHeader {
+    pub(super) count: U16,
+    reserved: [u8; 6],
+}
+
+/// Each part id takes 8 bytes (6 used), so ids stay 2-byte aligned.
+#[derive(Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub(super) struct PartId {
+    pub(super) id: StoredId,
+    reserved: [u8; 2],
+}
+
+pub(super) const PARTS_HEADER_SIZE: usize = std::mem::size_of::<PartsHeader>();
+const PART_ID_BYTES: usize = std::mem::size_of::<PartId>();
+/// More parts than a 16,000-dimension float4 vector needs on 8 kB pages,
+/// with room for smaller pages.
+pub const MAX_PARTS: usize = 64;
+
+pub fn wide_element_size(parts: usize) -> usize {
+    ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE + parts * PART_ID_BYTES
+}
+
+pub(super) fn part_count(tuple: &[u8]) -> Result<usize, FormatError> {
+    let header = tuple
+        .get(ELEMENT_HEADER_SIZE..)
+        .and_then(|rest| PartsHeader::ref_from_prefix(rest).ok())
+        .ok_or(FormatError::TooShort {
+            needed: ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE,
+            found: tuple.len(),
+        })?
+        .0;
+    match header.count.get() as usize {
+        0 => Err(FormatError::BadField("part count")),
+        n if n > MAX_PARTS => Err(FormatError::BadField("part count")),
+        n => Ok(n),
+    }
+}
 
 /// The header as the page holds it; the vector follows it.
 #[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]

@@ -89,4 +89,8 @@ impl std::fmt::Display for FormatError {
 }
 
 #[cfg(test)]
+mod ivf_tests;
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 mod tests;

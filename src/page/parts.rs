@@ -5,10 +5,11 @@
 //! any other. A walk that measures it copies the parts together.
 
 use super::element::{
-    element_is_wide, element_vector, element_width, ElementHeader, ElementWidth, StoredVector,
-    ELEMENT_HEADER_SIZE, WIDE_FLAG,
+    element_is_wide, element_vector, element_width, part_count, wide_element_size, ElementHeader,
+    ElementWidth, PartId, PartsHeader, StoredVector, ELEMENT_HEADER_SIZE, MAX_PARTS,
+    PARTS_HEADER_SIZE, WIDE_FLAG,
 };
-use super::ids::{NodeId, StoredId};
+use super::ids::NodeId;
 use super::{FormatError, PART_KIND};
 use zerocopy::byteorder::little_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -25,49 +26,8 @@ struct PartLayout {
     length: U32,
 }
 
-/// What follows a wide element's header: how many parts there are.
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
-#[repr(C)]
-struct PartsHeader {
-    count: U16,
-    reserved: [u8; 6],
-}
-
-/// Each part id takes 8 bytes (6 used), so ids stay 2-byte aligned.
-#[derive(Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
-#[repr(C)]
-struct PartId {
-    id: StoredId,
-    reserved: [u8; 2],
-}
-
 /// Bytes of a part tuple before its piece of the vector.
 pub const PART_HEADER_SIZE: usize = std::mem::size_of::<PartLayout>();
-const PARTS_HEADER_SIZE: usize = std::mem::size_of::<PartsHeader>();
-const PART_ID_BYTES: usize = std::mem::size_of::<PartId>();
-/// More parts than a 16,000-dimension float4 vector needs on 8 kB pages,
-/// with room for smaller pages.
-pub const MAX_PARTS: usize = 64;
-
-pub fn wide_element_size(parts: usize) -> usize {
-    ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE + parts * PART_ID_BYTES
-}
-
-pub(super) fn part_count(tuple: &[u8]) -> Result<usize, FormatError> {
-    let header = tuple
-        .get(ELEMENT_HEADER_SIZE..)
-        .and_then(|rest| PartsHeader::ref_from_prefix(rest).ok())
-        .ok_or(FormatError::TooShort {
-            needed: ELEMENT_HEADER_SIZE + PARTS_HEADER_SIZE,
-            found: tuple.len(),
-        })?
-        .0;
-    match header.count.get() as usize {
-        0 => Err(FormatError::BadField("part count")),
-        n if n > MAX_PARTS => Err(FormatError::BadField("part count")),
-        n => Ok(n),
-    }
-}
 
 /// A wide element: the header (whose `wide` must be set) and its parts' ids.
 pub fn encode_wide_element(header: &ElementHeader, parts: &[NodeId]) -> Vec<u8> {

@@ -6,7 +6,6 @@
 //! rows to train on gets an untrained index, its rows pending. Pages are
 //! written without WAL and the finished index is logged once.
 
-use super::handler::{PHASE_ASSIGN, PHASE_KMEANS, PHASE_LOAD};
 use super::train::{build_threads, set_trained, train, write_trained, Training};
 use super::IndexSpec;
 use crate::am::callbacks::{build_scan, finish_build, refuse_nonempty};
@@ -21,6 +20,12 @@ use crate::storage::xlog::{Logging, PageWrite};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
+
+/// Phases shown in pg_stat_progress_create_index (pgvector's numbers; the
+/// handler names them).
+pub const PHASE_KMEANS: i64 = 2;
+pub const PHASE_ASSIGN: i64 = 3;
+pub const PHASE_LOAD: i64 = 4;
 
 /// The sample: each row's values as they came (widened to float4), TID and
 /// filter values, in reservoir slots.

@@ -1,14 +1,10 @@
 //! The access method handler: what `ivfflat` can do and its callbacks.
 
-use super::{build, cost, insert, options, scan, vacuum};
+use super::build::{self, PHASE_ASSIGN, PHASE_KMEANS, PHASE_LOAD};
+use super::{cost, insert, options, scan, vacuum};
 use crate::am::callbacks::new_routine;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-
-/// Phases shown in pg_stat_progress_create_index (pgvector's numbers and names).
-pub const PHASE_KMEANS: i64 = 2;
-pub const PHASE_ASSIGN: i64 = 3;
-pub const PHASE_LOAD: i64 = 4;
 
 #[pg_extern(sql = false)]
 fn ivfflat_handler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutine> {
